@@ -1,0 +1,87 @@
+/**
+ * The one error registry: every fleetpass error code, the sentence an operator can act on, whether
+ * retrying may help, and the gRPC status it maps to at the boundary. docs/errors.md lists every code
+ * (a test checks). Messages never contain a secret. Each area appends to its own section.
+ */
+import { status } from '@grpc/grpc-js';
+
+export interface ErrorSpec {
+  /** What happened and what to do, in one or two sentences. */
+  readonly message: string;
+  readonly retryable: boolean;
+  readonly grpc: status;
+}
+
+function spec(message: string, grpc: status, retryable = false): ErrorSpec {
+  return { message, grpc, retryable };
+}
+
+export const ERROR_CODES = {
+  // --- general ---
+  FP_INTERNAL: spec('An internal error occurred; the details are in the server log.', status.INTERNAL),
+  FP_INVALID_ARGUMENT: spec('The request is not valid.', status.INVALID_ARGUMENT),
+  FP_NOT_FOUND: spec('The requested item does not exist.', status.NOT_FOUND),
+  FP_TIMEOUT: spec('The operation took too long and was stopped.', status.DEADLINE_EXCEEDED, true),
+  FP_UNAVAILABLE: spec('The service is not available right now; try again shortly.', status.UNAVAILABLE, true),
+  FP_SHUTTING_DOWN: spec('The service is shutting down and takes no new work.', status.UNAVAILABLE, true),
+  FP_RATE_LIMITED: spec('Too many requests; wait a moment and try again.', status.RESOURCE_EXHAUSTED, true),
+
+  // --- config ---
+  FP_CONFIG_INVALID: spec('The configuration is not valid; fix the listed keys and start again.', status.FAILED_PRECONDITION),
+  FP_CONFIG_UNREADABLE: spec('The configuration file cannot be read.', status.FAILED_PRECONDITION),
+
+  // --- account names, commands, backends (agent) ---
+  FP_ACCOUNT_NAME_INVALID: spec('The account name is not a valid POSIX portable user name.', status.INVALID_ARGUMENT),
+  FP_ACCOUNT_NOT_FOUND: spec('The account does not exist on this node.', status.NOT_FOUND),
+  FP_POLICY_DENIED: spec("The agent's local policy does not allow this action on this account.", status.PERMISSION_DENIED),
+  FP_BACKEND_UNAVAILABLE: spec('The account backend is not enabled on this node.', status.FAILED_PRECONDITION),
+  FP_ACTION_UNSUPPORTED: spec('This backend does not support the requested action.', status.UNIMPLEMENTED),
+  FP_SECRET_MISSING: spec('A password reset needs a new password and none was given.', status.INVALID_ARGUMENT),
+  FP_COMMAND_FAILED: spec('A system command failed on the node.', status.INTERNAL, true),
+  FP_COMMAND_TIMEOUT: spec('A system command did not finish in time on the node.', status.DEADLINE_EXCEEDED, true),
+  FP_STILL_LOCKED: spec('The account is still locked after the operation.', status.INTERNAL),
+  FP_TALLYLOG_CORRUPT: spec('The pam_tally2 file is damaged (wrong size or layout); it was left untouched.', status.DATA_LOSS),
+  FP_PAM_CONFIG_UNREADABLE: spec("The node's PAM lockout configuration cannot be read.", status.FAILED_PRECONDITION),
+
+  // --- operations (agent and controller) ---
+  FP_OPERATION_EXPIRED: spec('The operation expired before it could be applied; nothing was changed.', status.DEADLINE_EXCEEDED),
+  FP_OPERATION_UNKNOWN: spec('The controller does not know this operation, or did not send it to this node.', status.NOT_FOUND),
+  FP_OPERATION_DUPLICATE: spec('This operation was already applied; the recorded result is returned.', status.ALREADY_EXISTS),
+  FP_NODE_BUSY: spec('The instrument is busy (for example a sequencing run); the operation waits for the next idle window.', status.UNAVAILABLE, true),
+  FP_JOURNAL_FAILED: spec("The agent could not write its operation journal; nothing was applied.", status.INTERNAL),
+
+  // --- SSR backend ---
+
+  // --- LRM backend ---
+
+  // --- controller core, storage and audit ---
+  FP_AUDIT_WRITE_FAILED: spec('The audit log cannot be written; no operation was sent. Check the disk and the database file.', status.UNAVAILABLE, true),
+  FP_AUDIT_BROKEN: spec('The audit chain does not verify.', status.DATA_LOSS),
+  FP_DB_SCHEMA_TOO_NEW: spec('The database was written by a newer fleetpass; upgrade fleetpass or restore an older backup.', status.FAILED_PRECONDITION),
+  FP_DB_UNAVAILABLE: spec('The database cannot be opened or written.', status.UNAVAILABLE, true),
+  FP_KEY_INVALID: spec('The encryption key is missing, unreadable or wrong; the controller will not start with it.', status.FAILED_PRECONDITION),
+  FP_NODE_UNKNOWN: spec('No node with that id is enrolled.', status.NOT_FOUND),
+  FP_NODE_IDENTITY_MISMATCH: spec("The node's hello does not match the identity in its certificate.", status.PERMISSION_DENIED),
+  FP_NODE_REVOKED: spec('This node has been revoked and may not connect.', status.PERMISSION_DENIED),
+
+  // --- operators, roles, approvals ---
+  FP_UNAUTHENTICATED: spec('A valid operator credential is required.', status.UNAUTHENTICATED),
+  FP_FORBIDDEN: spec('Your role does not allow this.', status.PERMISSION_DENIED),
+  FP_SELF_APPROVAL: spec('You cannot approve or reject your own request; ask a second approver.', status.PERMISSION_DENIED),
+  FP_REASON_REQUIRED: spec('A reason (ticket number or free text) is required.', status.INVALID_ARGUMENT),
+  FP_REQUEST_NOT_PENDING: spec('The request is not waiting for approval.', status.FAILED_PRECONDITION),
+  FP_PASSWORD_POLICY: spec('The password does not meet the password policy.', status.INVALID_ARGUMENT),
+  FP_NO_NODES_MATCHED: spec('The selector matched no nodes.', status.INVALID_ARGUMENT),
+
+  // --- PKI and enrollment ---
+  FP_TOKEN_INVALID: spec('The enrollment token is unknown, used, revoked or expired; ask an admin for a new one.', status.PERMISSION_DENIED),
+  FP_CA_FINGERPRINT_MISMATCH: spec("The controller's CA does not match the pinned fingerprint; do not enroll against it.", status.PERMISSION_DENIED),
+  FP_CSR_INVALID: spec('The certificate signing request is not valid.', status.INVALID_ARGUMENT),
+  FP_TLS_MATERIAL: spec('The TLS key or certificate files are missing or unreadable.', status.FAILED_PRECONDITION),
+
+  // --- escrow ---
+
+  // --- web console ---
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
