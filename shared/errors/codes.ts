@@ -53,6 +53,14 @@ export const ERROR_CODES = {
   // --- SSR backend ---
 
   // --- LRM backend ---
+  FP_LRM_UNSUPPORTED_VERSION: spec('This Local Run Manager is version 3.x or older, which fleetpass cannot unlock or reset; contact Illumina Technical Support (techsupport@illumina.com) for help resetting the password.', status.FAILED_PRECONDITION),
+  FP_LRM_VERSION_UNKNOWN: spec('The Local Run Manager version could not be read from its login page; nothing was changed. Check lrm.baseUrl and run `fleetpass-agent lrm probe`.', status.FAILED_PRECONDITION),
+  FP_LRM_UNREACHABLE: spec('Local Run Manager does not answer (not running, wrong address, or too slow); try again when it is running.', status.UNAVAILABLE, true),
+  FP_LRM_TLS_UNTRUSTED: spec("Local Run Manager's certificate is not trusted (it matches neither lrm.tls.caFile nor lrm.tls.fingerprint); nothing was sent.", status.FAILED_PRECONDITION),
+  FP_LRM_AUTH_FAILED: spec("Local Run Manager refused the agent's LRM service account (wrong username or password, locked or disabled); fix the credential in the agent configuration.", status.FAILED_PRECONDITION),
+  FP_LRM_NOT_ADMIN: spec('The LRM service account is not an LRM administrator; only an administrator can unlock users and set passwords.', status.FAILED_PRECONDITION),
+  FP_LRM_UNEXPECTED_RESPONSE: spec('Local Run Manager answered in a way fleetpass does not understand; its API may differ on this version. Run `fleetpass-agent lrm probe` and check the endpoint table.', status.INTERNAL),
+  FP_LRM_RESET_INCOMPLETE: spec('The LRM account was unlocked but the temporary password was not set: the user keeps the old password. Retry the reset.', status.INTERNAL, true),
 
   // --- controller core, storage and audit ---
   FP_AUDIT_WRITE_FAILED: spec('The audit log cannot be written; no operation was sent. Check the disk and the database file.', status.UNAVAILABLE, true),
