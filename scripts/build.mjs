@@ -21,7 +21,9 @@ if (Object.keys(present).length > 0) {
     sourcemap: true,
     // Native modules and the browser driver stay outside the bundles; the agent has none.
     external: ['better-sqlite3', 'playwright-core'],
-    banner: { js: '#!/usr/bin/env node' },
+    // Some dependencies (node-cron 4) are ESM and read import.meta.url; give the CJS bundle a real one.
+    banner: { js: "#!/usr/bin/env node\nconst __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    define: { 'import.meta.url': '__importMetaUrl' },
     logLevel: 'warning',
   });
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { cronExpression, loadConfig } from '.';
+import { loadConfig } from '.';
+import { cronExpression } from './cron';
 
 const schema = z
   .object({

@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   FP_OPERATION_DUPLICATE: spec('This operation was already applied; the recorded result is returned.', status.ALREADY_EXISTS),
   FP_NODE_BUSY: spec('The instrument is busy (for example a sequencing run); the operation waits for the next idle window.', status.UNAVAILABLE, true),
   FP_JOURNAL_FAILED: spec("The agent could not write its operation journal; nothing was applied.", status.INTERNAL),
+  FP_OPERATION_INTERRUPTED: spec('The agent stopped while applying this operation and did not apply it again; check the account state and send a new operation if needed.', status.ABORTED),
 
   // --- SSR backend ---
 

@@ -27,7 +27,7 @@ async function echoServer(caPem: string, cert: string, key: string) {
 function renew(port: number, caPem: string, cert: string, key: string): Promise<string> {
   const client = new AgentServiceClient(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(caPem), Buffer.from(key), Buffer.from(cert)));
   return new Promise((res, rej) =>
-    client.renew({ csrPem: '' }, { deadline: Date.now() + 5000 }, (e, r) => {
+    client.renew({ csrPem: '' }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (e, r) => {
       client.close();
       if (e) rej(e);
       else res(r!.certificatePem);

@@ -1,0 +1,35 @@
+/** `fleetpass nodes`: the fleet at a glance: online state, labels, last seen, locked accounts. */
+import type { Command } from 'commander';
+import type { Node } from '../../../shared/gen/fleetpass/v1/admin';
+import { runCommand, type GlobalOptions } from '../command-context';
+import { formatLabels, parseLabels, shortDuration, table } from '../output';
+
+export function registerNodes(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('nodes')
+    .description('list nodes: online, labels, last seen, locked accounts')
+    .option('--label <key=value...>', 'only nodes with these labels')
+    .action(async (opts: { label?: string[] }) => {
+      process.exitCode = await runCommand(globals(), async (ctx) => {
+        const api = ctx.api();
+        const { nodes } = await api.call(api.client.listNodes, { selector: { nodeIds: [], labels: parseLabels(opts.label), lockedOnly: false, all: false } });
+        if (ctx.json) {
+          ctx.out.json(nodes);
+          return 0;
+        }
+        if (nodes.length === 0) {
+          ctx.out.line('no nodes enrolled yet');
+          return 0;
+        }
+        const now = ctx.now().getTime();
+        ctx.out.line(table(['node', 'hostname', 'state', 'labels', 'last seen', 'locked'], nodes.map((n) => nodeRow(n, now))));
+        return 0;
+      });
+    });
+}
+
+function nodeRow(n: Node, now: number): (string | number)[] {
+  const state = n.revoked ? 'revoked' : n.online ? (n.busy ? 'online (busy)' : 'online') : n.stale ? 'stale' : 'offline';
+  const seen = n.lastSeen ? `${shortDuration(now - n.lastSeen.getTime())} ago` : 'never';
+  return [n.id, n.hostname, state, formatLabels(n.labels), seen, n.lockedAccounts];
+}

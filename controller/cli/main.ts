@@ -1,0 +1,31 @@
+/** `fleetpass`: the IT command line for the fleet: status, unlock, reset, approvals, audit. */
+import { Command } from 'commander';
+import type { GlobalOptions } from './command-context';
+import { registerAccounts } from './commands/accounts';
+import { registerNodes } from './commands/nodes';
+
+export function buildProgram(): Command {
+  const program = new Command('fleetpass')
+    .description('reset passwords and clear lockouts across a fleet of lab instruments')
+    .option('--config <file>', 'CLI config file (default $FLEETPASS_CONFIG or ~/.config/fleetpass/cli.yaml)')
+    .option('--controller <host:port>', 'controller admin API address')
+    .option('--json', 'machine-readable output for read commands')
+    .showHelpAfterError()
+    .exitOverride((err) => {
+      // commander's own usage errors exit 2, as every fleetpass usage error does; help and version exit 0.
+      process.exit(err.exitCode === 0 ? 0 : 2);
+    });
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  registerNodes(program, globals);
+  registerAccounts(program, globals);
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch((e: unknown) => {
+      process.stderr.write(`error FP_INTERNAL: ${(e as Error).message}\n`);
+      process.exitCode = 1;
+    });
+}

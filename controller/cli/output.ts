@@ -1,0 +1,69 @@
+/** How the CLI talks to people and scripts: tables for humans, JSON with --json, one-sentence errors. */
+import Table from 'cli-table3';
+import { isFleetpassError } from '../../shared/errors';
+
+export interface Output {
+  /** A line for a person (stdout). */
+  line(text?: string): void;
+  /** A machine-readable document (stdout, one JSON value). */
+  json(value: unknown): void;
+  /** A problem (stderr). */
+  error(text: string): void;
+}
+
+export const processOutput: Output = {
+  line: (text = '') => process.stdout.write(`${text}\n`),
+  json: (value) => process.stdout.write(`${JSON.stringify(value, jsonReplacer, 2)}\n`),
+  error: (text) => process.stderr.write(`${text}\n`),
+};
+
+/** Dates as ISO strings; everything else as is. */
+function jsonReplacer(_key: string, value: unknown): unknown {
+  return value instanceof Date ? value.toISOString() : value;
+}
+
+/** Renders rows as a plain table with a header. */
+export function table(head: string[], rows: (string | number)[][]): string {
+  const t = new Table({ head, style: { head: [], border: [] }, chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' } });
+  for (const r of rows) t.push(r.map(String));
+  return t.toString();
+}
+
+/** "9m 12s", "2h 5m", "3d 4h": a short duration for lock time left and last-seen ages. */
+export function shortDuration(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h ${m % 60}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** "FP_CODE: sentence" for a FleetpassError; a generic sentence otherwise. */
+export function errorLine(e: unknown): string {
+  if (isFleetpassError(e)) return `error ${e.code}: ${e.message}`;
+  return `error FP_INTERNAL: ${(e as Error)?.message ?? String(e)}`;
+}
+
+/** Labels as "k=v,k=v". */
+export function formatLabels(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+/** Parses repeated "--label k=v" values into a map; a value without "=" is a usage error. */
+export function parseLabels(values: string[] | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values ?? []) {
+    const i = v.indexOf('=');
+    if (i <= 0) throw new UsageError(`a label selector must look like key=value, got ${JSON.stringify(v)}`);
+    out[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return out;
+}
+
+/** Bad command-line usage: exit code 2. */
+export class UsageError extends Error {}
