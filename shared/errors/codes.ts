@@ -52,6 +52,16 @@ export const ERROR_CODES = {
   FP_OPERATION_INTERRUPTED: spec('The agent stopped while applying this operation and did not apply it again; check the account state and send a new operation if needed.', status.ABORTED),
 
   // --- SSR backend ---
+  FP_SSR_SERVICE_DOWN: spec('The 128T service is not running on this router (or its state could not be read), so a password change would be lost; nothing was changed. Start 128T (`systemctl start 128T`) and retry.', status.FAILED_PRECONDITION, true),
+  FP_SSR_UNREACHABLE: spec('The SSR REST API does not answer (128T starting or stopped, wrong ssr.baseUrl, or too slow); try again when it is running.', status.UNAVAILABLE, true),
+  FP_SSR_TLS_UNTRUSTED: spec("The SSR REST API's certificate is not trusted (it matches neither ssr.tls.caFile nor ssr.tls.fingerprint); nothing was sent to it.", status.FAILED_PRECONDITION),
+  FP_SSR_AUTH_FAILED: spec('The SSR refused a sign-in or a current password that fleetpass had just set; check the user on the router (remote authentication, disabled, or locked).', status.FAILED_PRECONDITION),
+  FP_SSR_POLICY_REFUSED: spec('The SSR refused the new password under its password policy (8-15 characters with upper, lower, digit and special; not one of the last 5; at most one change per 24 hours); choose another password or wait.', status.FAILED_PRECONDITION),
+  FP_SSR_USER_NOT_LOCAL: spec('The account is not a local user in the SSR user store (missing, or authenticated remotely), so fleetpass cannot set its password; nothing was changed.', status.FAILED_PRECONDITION),
+  FP_SSR_USER_DISABLED: spec('The SSR user is disabled, so it cannot sign in to change its password; enable it on the router first. Nothing was changed.', status.FAILED_PRECONDITION),
+  FP_SSR_UNEXPECTED_RESPONSE: spec('The SSR REST API answered in a way fleetpass does not understand; its API may differ on this version.', status.INTERNAL),
+  FP_SSR_VERIFY_FAILED: spec('The SSR accepted the new password but signing in with it failed; check the user on the router.', status.INTERNAL),
+  FP_SSR_RESET_INCOMPLETE: spec('The SSR reset stopped half way and the account could not be put back into a usable state: its Linux password is a random one nobody knows. Retry the reset.', status.INTERNAL, true),
 
   // --- LRM backend ---
   FP_LRM_UNSUPPORTED_VERSION: spec('This Local Run Manager is version 3.x or older, which fleetpass cannot unlock or reset; contact Illumina Technical Support (techsupport@illumina.com) for help resetting the password.', status.FAILED_PRECONDITION),
