@@ -42,6 +42,10 @@ export const ERROR_CODES = {
   FP_STILL_LOCKED: spec('The account is still locked after the operation.', status.INTERNAL),
   FP_TALLYLOG_CORRUPT: spec('The pam_tally2 file is damaged (wrong size or layout); it was left untouched.', status.DATA_LOSS),
   FP_PAM_CONFIG_UNREADABLE: spec("The node's PAM lockout configuration cannot be read.", status.FAILED_PRECONDITION),
+  FP_LINUX_ACCOUNTS_UNREADABLE: spec('The account files (/etc/passwd, /etc/shadow) cannot be read; the agent must run as root.', status.FAILED_PRECONDITION),
+  FP_FAILURE_COUNTER_IO: spec('The failed-login counter file (pam_faillock or pam_tally2) cannot be read or cleared.', status.INTERNAL, true),
+  FP_LINUX_NO_PASSWORD: spec('The account has no password, so removing its password lock would leave it without one; reset the password instead.', status.FAILED_PRECONDITION),
+  FP_PAM_SANDBOX_UNAVAILABLE: spec('A private PAM sandbox cannot be created here; it needs Linux, root, unshare, nsenter and overlayfs.', status.FAILED_PRECONDITION),
 
   // --- operations (agent and controller) ---
   FP_OPERATION_EXPIRED: spec('The operation expired before it could be applied; nothing was changed.', status.DEADLINE_EXCEEDED),
