@@ -55,6 +55,8 @@ export interface LrmSimulator {
   readonly fingerprint: string;
   /** Every request, in order: method and path only. */
   readonly requests: Array<{ method: string; path: string; route?: SimRoute }>;
+  /** Every session token issued, so tests can check none leaks. */
+  readonly tokens: string[];
   user(name: string): SimUser | undefined;
   /** Next request(s) to `route` answer with `status` (default once). */
   failNext(route: SimRoute, status: number, times?: number): void;
@@ -96,6 +98,7 @@ export async function startLrmSimulator(options: LrmSimulatorOptions = {}): Prom
   }
   const sessions = new Map<string, { username: string; restricted: boolean }>();
   const requests: LrmSimulator['requests'] = [];
+  const tokens: string[] = [];
   const failures = new Map<SimRoute, { status: number; times: number }>();
   const garbled = new Map<SimRoute, 'html' | 'wrong-shape'>();
   const hanging = new Set<SimRoute>();
@@ -201,6 +204,7 @@ export async function startLrmSimulator(options: LrmSimulatorOptions = {}): Prom
       const must = u.mustChangePassword || expired;
       const token = randomBytes(24).toString('hex');
       sessions.set(token, { username: u.username, restricted: must });
+      tokens.push(token);
       return send(res, 200, { token, mustChangePassword: must, reason: must ? (expired ? 'password_expired' : 'temporary_password') : undefined });
     }
 
@@ -260,6 +264,7 @@ export async function startLrmSimulator(options: LrmSimulatorOptions = {}): Prom
     caPem: tls.ca.certPem,
     fingerprint: certificateFingerprint(tls.server.certPem),
     requests,
+    tokens,
     user: (name) => {
       const u = users.get(name.toLowerCase());
       return u ? { ...u } : undefined;
