@@ -1,0 +1,135 @@
+/**
+ * The controller's configuration: a zod schema with embedded defaults (the controller starts with no
+ * arguments), loaded through shared/config (defaults → file → FLEETPASS_* env → flags). Paths that
+ * default relative to the state folder are resolved here once, so the rest of the code sees absolute paths.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { cronExpression, envNameToPath, loadConfig, type LoadedConfig } from '../shared/config';
+
+/** host:port with a numeric port (0 picks a free port, for tests). */
+const listenAddress = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'must be host:port' })
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, { message: 'port must be 0-65535' });
+
+const seconds = (def: number) => z.number().int().positive().default(def);
+
+const rawSchema = z
+  .object({
+    /** Where the database, keys, PKI, checkpoints and backups live. */
+    stateDir: z.string().min(1).default('./.fleetpass'),
+    /** The SQLite data file; defaults to <stateDir>/fleetpass.db. */
+    database: z.string().min(1).optional(),
+    agentListen: listenAddress.default('127.0.0.1:7443'),
+    adminListen: listenAddress.default('127.0.0.1:7444'),
+    webListen: listenAddress.default('127.0.0.1:8443'),
+    tls: z
+      .object({
+        /** Extra DNS names / IPs for the server certificate (the listen host, localhost and 127.0.0.1 are always in). */
+        hosts: z.array(z.string().min(1)).default([]),
+        /** Where the CA and server key pairs live; defaults to <stateDir>/pki. */
+        dir: z.string().min(1).optional(),
+      })
+      .strict()
+      .default({ hosts: [] }),
+    keepalive: z
+      .object({
+        /** The server pings an idle connection this often... */
+        timeSeconds: seconds(20),
+        /** ...and drops it when the ping is not answered within this, so a dead node is noticed in bounded time. */
+        timeoutSeconds: seconds(10),
+      })
+      .strict()
+      .default({ timeSeconds: 20, timeoutSeconds: 10 }),
+    /** Told to agents in Welcome. */
+    heartbeatSeconds: seconds(30),
+    reportIntervalSeconds: seconds(300),
+    /** How long an operation waits for an offline node by default. */
+    operationTtlSeconds: seconds(3600),
+    /** After expiry, how long a dispatched operation may still report before the controller gives up on it. */
+    resultGraceSeconds: seconds(120),
+    /** A node silent for longer than this is marked stale and its stream closed. */
+    staleAfterSeconds: seconds(120),
+    jobs: z
+      .object({
+        refresh: cronExpression.default('*/15 * * * *'),
+        stale: cronExpression.default('* * * * *'),
+        expire: cronExpression.default('* * * * *'),
+        backup: cronExpression.default('17 3 * * *'),
+        checkpoint: cronExpression.default('*/10 * * * *'),
+      })
+      .strict()
+      .default({ refresh: '*/15 * * * *', stale: '* * * * *', expire: '* * * * *', backup: '17 3 * * *', checkpoint: '*/10 * * * *' }),
+    backup: z
+      .object({
+        /** Defaults to <stateDir>/backups. */
+        dir: z.string().min(1).optional(),
+        keep: z.number().int().min(1).default(7),
+      })
+      .strict()
+      .default({ keep: 7 }),
+    /** Largest message accepted from an agent (bytes). */
+    maxMessageBytes: z.number().int().min(4096).default(4 * 1024 * 1024),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+  })
+  .strict();
+
+const TOP_LEVEL_KEYS = new Set(Object.keys(rawSchema.shape));
+
+function under(base: string, p: string | undefined, fallback: string, cwd: string): string {
+  if (p === undefined) return join(base, fallback);
+  return isAbsolute(p) ? p : resolve(cwd, p);
+}
+
+/** The schema with derived paths filled in; `cwd` anchors relative paths. */
+export function controllerConfigSchema(cwd = process.cwd()) {
+  return rawSchema.transform((c) => {
+    const stateDir = resolve(cwd, c.stateDir);
+    return {
+      ...c,
+      stateDir,
+      database: under(stateDir, c.database, 'fleetpass.db', cwd),
+      tls: { ...c.tls, dir: under(stateDir, c.tls.dir, 'pki', cwd) },
+      backup: { ...c.backup, dir: under(stateDir, c.backup.dir, 'backups', cwd) },
+    };
+  });
+}
+
+export type ControllerConfig = Readonly<z.output<ReturnType<typeof controllerConfigSchema>>>;
+/** What a caller may pass as overrides (flags, tests): the raw, unresolved shape. */
+export type ControllerConfigInput = z.input<typeof rawSchema>;
+
+function warnings(c: ControllerConfig): string[] {
+  const out: string[] = [];
+  for (const [key, addr] of [['agentListen', c.agentListen], ['adminListen', c.adminListen], ['webListen', c.webListen]] as const) {
+    if (addr.startsWith('0.0.0.0:') || addr.startsWith('[::]:')) out.push(`${key} listens on every interface (${addr}); make sure a firewall limits who can reach it`);
+  }
+  if (c.staleAfterSeconds <= c.heartbeatSeconds) out.push(`staleAfterSeconds (${c.staleAfterSeconds}) is not longer than heartbeatSeconds (${c.heartbeatSeconds}); healthy nodes will be marked stale`);
+  return out;
+}
+
+export interface LoadControllerConfigOptions {
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  flags?: Record<string, unknown>;
+  cwd?: string;
+}
+
+/** Loads and validates the controller config; throws FP_CONFIG_INVALID naming every bad key. */
+export function loadControllerConfig(options: LoadControllerConfigOptions = {}): LoadedConfig<ControllerConfig> {
+  const env = options.env ?? process.env;
+  return loadConfig({
+    schema: controllerConfigSchema(options.cwd),
+    file: options.file,
+    fileRequired: options.file !== undefined,
+    env,
+    // The agent, CLI and controller share one FLEETPASS_ prefix; only names of controller keys are ours.
+    envIgnore: Object.keys(env).filter((name) => name.startsWith('FLEETPASS_') && !TOP_LEVEL_KEYS.has(envNameToPath(name, 'FLEETPASS_')[0])),
+    flags: options.flags,
+    warn: warnings,
+  });
+}

@@ -1,0 +1,262 @@
+/**
+ * The controller's lifecycle: create() wires nothing yet; start() opens the data file (migrations),
+ * the secrets key, the PKI (created on first start), the agent gRPC server, plugins (admin API, web,
+ * enrollment) and the jobs; shutdown() stops taking work, waits for jobs and deliveries in flight,
+ * flushes liveness, records the stop (with an audit checkpoint) and closes the file. State union:
+ * created → starting → running → stopping → stopped, or failed; every transition is logged.
+ */
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Server } from '@grpc/grpc-js';
+import { systemClock, type Clock } from '../shared/clock';
+import { FleetpassError } from '../shared/errors';
+import type { EnrollRequest, EnrollResponse, RenewRequest, RenewResponse } from '../shared/gen/fleetpass/v1/agent';
+import { createLogger, type Logger } from '../shared/logger';
+import { ensureControllerPki, type ControllerPki } from '../shared/pki';
+import type { handleUnaryCall } from '@grpc/grpc-js';
+import { createAuditLog, recordAudited, writeCheckpoint, type AuditLog } from './audit';
+import type { ControllerConfig } from './config';
+import { CONTROLLER_ACTOR, createDispatcher, createEventBus, createSecretVault, loadOrCreateSecretKey, type Dispatcher, type EventBus } from './dispatch';
+import { checkpointAudit } from './jobs/audit-checkpoint';
+import { backupDatabase } from './jobs/backup';
+import { expireOperations } from './jobs/expire-operations';
+import { refreshOnlineNodes } from './jobs/refresh';
+import { scheduleJobs, type Scheduler } from './jobs/schedule';
+import { markStaleNodes } from './jobs/stale-nodes';
+import { agentServiceRegistration } from './server/agent-service';
+import { bindServer, createGrpcServer, serverCredentials, stopServer, type ServiceRegistration } from './server/grpc-server';
+import { createLivenessTracker, type LivenessTracker } from './server/liveness';
+import type { CallerIdentity } from './server/node-identity';
+import { createSessionRegistry, type ConnectCall, type SessionRegistry } from './server/node-session';
+import { createControllerService, type ControllerService } from './service';
+import { createStore, openDatabase, schemaVersion, type Store } from './store';
+
+export type ControllerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export const JOB_NAMES = ['refresh', 'stale', 'expire', 'backup', 'checkpoint'] as const;
+export type JobName = (typeof JOB_NAMES)[number];
+
+/** Everything a plugin (admin API, web console, enrollment) gets to build on. */
+export interface ControllerContext {
+  config: ControllerConfig;
+  clock: Clock;
+  log: Logger;
+  store: Store;
+  audit: AuditLog;
+  dispatcher: Dispatcher;
+  events: EventBus;
+  sessions: SessionRegistry;
+  service: ControllerService;
+  pki: ControllerPki;
+  /** Files under the state folder. */
+  paths: { stateDir: string; database: string; secretsKey: string; checkpointFile: string; pkiDir: string; backupDir: string };
+}
+
+export interface ControllerPlugin {
+  name: string;
+  start(ctx: ControllerContext): Promise<void> | void;
+  shutdown?(): Promise<void> | void;
+}
+
+export interface ControllerDeps {
+  clock?: Clock;
+  log?: Logger;
+  plugins?: readonly ControllerPlugin[];
+  /** Replaces the certificate-CN identity check (issue 7: revocation by fingerprint, etc.). */
+  identify?: (call: ConnectCall) => CallerIdentity | undefined;
+  enroll?: handleUnaryCall<EnrollRequest, EnrollResponse>;
+  renew?: handleUnaryCall<RenewRequest, RenewResponse>;
+  /** More services on the agent port. */
+  agentServices?: readonly ServiceRegistration[];
+  /** Set false in tests that drive jobs by hand with runJob(). */
+  scheduleJobs?: boolean;
+  /** Wait for a Hello this long before dropping a new stream (default 30 s). */
+  helloTimeoutMs?: number;
+}
+
+export interface StartedController {
+  agentPort: number;
+  agentAddress: string;
+  caFingerprint: string;
+}
+
+export interface Controller {
+  readonly state: ControllerState;
+  start(): Promise<StartedController>;
+  shutdown(reason?: string): Promise<void>;
+  /** Available once running. */
+  context(): ControllerContext;
+  /** Runs a job now and resolves with its result. */
+  runJob(name: JobName): Promise<unknown>;
+}
+
+function pkiHosts(config: ControllerConfig): string[] {
+  const host = config.agentListen.slice(0, config.agentListen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  const hosts = new Set(['localhost', '127.0.0.1', ...config.tls.hosts]);
+  if (host === '0.0.0.0' || host === '::') hosts.add(hostname());
+  else hosts.add(host);
+  return [...hosts];
+}
+
+/** Creates a controller; nothing is opened until start(). */
+export function createController(config: ControllerConfig, deps: ControllerDeps = {}): Controller {
+  const clock = deps.clock ?? systemClock;
+  const rootLog = deps.log ?? createLogger({ level: config.log.level, name: 'fleetpass-controller' });
+  const log = rootLog.child({ component: 'controller' });
+  let state: ControllerState = 'created';
+  let ctx: ControllerContext | undefined;
+  let server: Server | undefined;
+  let scheduler: Scheduler | undefined;
+  let liveness: LivenessTracker | undefined;
+  let accepting = false;
+  const inflight = new Set<Promise<unknown>>();
+  const startedPlugins: ControllerPlugin[] = [];
+  let jobs: Record<JobName, () => unknown> | undefined;
+
+  function setState(next: ControllerState, fields: Record<string, unknown> = {}): void {
+    log.info({ from: state, to: next, ...fields }, 'controller state');
+    state = next;
+  }
+
+  function track(p: Promise<unknown>): void {
+    const t = p.catch((err) => log.error({ err }, 'background work failed')).finally(() => inflight.delete(t));
+    inflight.add(t);
+  }
+
+  async function start(): Promise<StartedController> {
+    if (state !== 'created') throw new FleetpassError('FP_INTERNAL', `cannot start a controller that is ${state}`);
+    setState('starting', { stateDir: config.stateDir });
+    const paths = {
+      stateDir: config.stateDir, database: config.database, secretsKey: join(config.stateDir, 'secrets.key'),
+      checkpointFile: join(config.stateDir, 'audit-checkpoints.log'), pkiDir: config.tls.dir, backupDir: config.backup.dir,
+    };
+    let store: Store | undefined;
+    try {
+      mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+      const db = openDatabase(config.database, { log: rootLog.child({ component: 'store' }) });
+      store = createStore(db);
+      const sealed = db.prepare('SELECT count(*) FROM pending_secrets').pluck().get() as number;
+      const vault = createSecretVault(db, loadOrCreateSecretKey(paths.secretsKey, sealed === 0));
+      const census = vault.census();
+      if (census.foreignKey > 0) {
+        throw new FleetpassError('FP_KEY_INVALID', `${census.foreignKey} waiting password(s) were sealed under another key than ${paths.secretsKey}; restore the matching key file`);
+      }
+      const pki = await ensureControllerPki(paths.pkiDir, { hosts: pkiHosts(config) });
+      const audit = createAuditLog(db, clock);
+      const events = createEventBus(rootLog.child({ component: 'events' }));
+      const sessions = createSessionRegistry();
+      liveness = createLivenessTracker(store, rootLog.child({ component: 'liveness' }));
+      const dispatcher = createDispatcher({
+        store, audit, vault, channels: sessions, events, clock, log: rootLog.child({ component: 'dispatch' }),
+        settings: { operationTtlSeconds: config.operationTtlSeconds, resultGraceSeconds: config.resultGraceSeconds },
+      });
+      const service = createControllerService({ store, audit, dispatcher, sessions, clock, log: rootLog.child({ component: 'service' }), checkpointFile: paths.checkpointFile });
+      const s = store;
+      recordAudited(db, () => {
+        const offline = s.nodes.markAllOffline();
+        audit.append({ actor: CONTROLLER_ACTOR, action: 'controller.started', outcome: 'ok', details: { schemaVersion: schemaVersion(db), nodesMarkedOffline: offline, caFingerprint: pki.caFingerprint } });
+      });
+      ctx = { config, clock, log: rootLog, store, audit, dispatcher, events, sessions, service, pki, paths };
+
+      accepting = true;
+      server = createGrpcServer(
+        { keepaliveTimeSeconds: config.keepalive.timeSeconds, keepaliveTimeoutSeconds: config.keepalive.timeoutSeconds, maxMessageBytes: config.maxMessageBytes },
+        [
+          agentServiceRegistration({
+            store, audit, dispatcher, sessions, events, liveness, clock, log: rootLog.child({ component: 'agent-server' }),
+            settings: { heartbeatSeconds: config.heartbeatSeconds, reportIntervalSeconds: config.reportIntervalSeconds, helloTimeoutMs: deps.helloTimeoutMs },
+            identify: deps.identify, enroll: deps.enroll, renew: deps.renew, accepting: () => accepting, track,
+          }),
+          ...(deps.agentServices ?? []),
+        ],
+      );
+      const agentPort = await bindServer(server, config.agentListen, serverCredentials({ caPem: pki.ca.certPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem, requireClientCert: true }));
+      liveness.start();
+
+      for (const p of deps.plugins ?? []) {
+        await p.start(ctx);
+        startedPlugins.push(p);
+        log.info({ plugin: p.name }, 'plugin started');
+      }
+
+      const jlog = rootLog.child({ component: 'jobs' });
+      const live = liveness;
+      jobs = {
+        refresh: () => refreshOnlineNodes({ sessions, log: jlog }),
+        stale: () => markStaleNodes({ store: s, sessions, liveness: live, events, log: jlog, staleAfterSeconds: config.staleAfterSeconds }, clock),
+        expire: () => expireOperations({ dispatcher }),
+        backup: () => backupDatabase({ db, dir: paths.backupDir, keep: config.backup.keep, log: jlog }, clock),
+        checkpoint: () => checkpointAudit({ db, audit, file: paths.checkpointFile, log: jlog }),
+      };
+      if (deps.scheduleJobs !== false) {
+        scheduler = scheduleJobs(JOB_NAMES.map((name) => ({ name, cron: config.jobs[name], run: jobs![name] })), jlog);
+      }
+      const agentAddress = `${config.agentListen.slice(0, config.agentListen.lastIndexOf(':'))}:${agentPort}`;
+      setState('running', { agentAddress, database: config.database, caFingerprint: pki.caFingerprint });
+      return { agentPort, agentAddress, caFingerprint: pki.caFingerprint };
+    } catch (e) {
+      setState('failed', { err: e });
+      accepting = false;
+      await scheduler?.stop().catch(() => undefined);
+      for (const p of startedPlugins.reverse()) await Promise.resolve(p.shutdown?.()).catch(() => undefined);
+      if (server) server.forceShutdown();
+      liveness?.stop();
+      try {
+        store?.db.close();
+      } catch {
+        // already closed
+      }
+      throw e;
+    }
+  }
+
+  async function shutdown(reason = 'requested'): Promise<void> {
+    if (state !== 'running') {
+      if (state === 'created') setState('stopped', { reason });
+      return;
+    }
+    setState('stopping', { reason });
+    accepting = false;
+    const c = ctx!;
+    await scheduler?.stop();
+    for (const p of startedPlugins.reverse()) {
+      try {
+        await p.shutdown?.();
+      } catch (err) {
+        log.error({ err, plugin: p.name }, 'plugin shutdown failed');
+      }
+    }
+    c.sessions.closeAll('controller shutting down');
+    if (server) await stopServer(server, 5000);
+    await Promise.all([...inflight]);
+    liveness?.stop();
+    try {
+      recordAudited(c.store.db, () => {
+        c.store.nodes.markAllOffline();
+        c.audit.append({ actor: CONTROLLER_ACTOR, action: 'controller.stopped', outcome: 'ok', reason });
+      });
+      writeCheckpoint(c.store.db, c.audit, c.paths.checkpointFile);
+    } catch (err) {
+      log.error({ err }, 'cannot record the stop in the audit log');
+    }
+    c.store.db.close();
+    setState('stopped', { reason });
+  }
+
+  return {
+    get state() {
+      return state;
+    },
+    start,
+    shutdown,
+    context() {
+      if (!ctx || state !== 'running') throw new FleetpassError('FP_UNAVAILABLE', `the controller is ${state}`);
+      return ctx;
+    },
+    async runJob(name) {
+      if (!jobs || state !== 'running') throw new FleetpassError('FP_UNAVAILABLE', `the controller is ${state}`);
+      return scheduler ? scheduler.runNow(name) : jobs[name]();
+    },
+  };
+}

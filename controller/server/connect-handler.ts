@@ -1,0 +1,184 @@
+/**
+ * One node's Connect stream from first byte to close. Identity comes from the client certificate; the
+ * first message must be a Hello naming the same node (a mismatch is audited and refused). Then the
+ * node is recorded online, welcomed, given its pending operations, and its reports, results and
+ * heartbeats are handled until the stream ends. A failure to record a result closes the stream, so the
+ * node reconnects and the redelivered operation brings the result again from the agent's journal.
+ */
+import type { Clock } from '../../shared/clock';
+import { FleetpassError, asFleetpassError, toGrpcError } from '../../shared/errors';
+import type { ConnectRequest, Hello } from '../../shared/gen/fleetpass/v1/agent';
+import type { Logger } from '../../shared/logger';
+import { recordAudited, type AuditLog } from '../audit';
+import { nodeActor, type Dispatcher, type EventBus } from '../dispatch';
+import type { Store } from '../store';
+import type { LivenessTracker } from './liveness';
+import { applyStateReport, helloFacts } from './node-messages';
+import { createNodeSession, type ConnectCall, type NodeSession, type SessionRegistry } from './node-session';
+import { identifyCaller, type CallerIdentity } from './node-identity';
+
+export interface ConnectDeps {
+  store: Store;
+  audit: AuditLog;
+  dispatcher: Dispatcher;
+  sessions: SessionRegistry;
+  events: EventBus;
+  liveness: LivenessTracker;
+  clock: Clock;
+  log: Logger;
+  settings: { heartbeatSeconds: number; reportIntervalSeconds: number; helloTimeoutMs?: number };
+  /** Replaceable for enrollment/revocation (issue 7); defaults to the certificate's CN. */
+  identify?: (call: ConnectCall) => CallerIdentity | undefined;
+  /** False while the controller drains for shutdown: new streams are refused. */
+  accepting: () => boolean;
+  /** Async work (deliveries) to await on shutdown. */
+  track: (p: Promise<unknown>) => void;
+}
+
+function refuse(call: ConnectCall, err: FleetpassError, log: Logger): void {
+  log.warn({ code: err.code, reason: err.message }, 'connection refused');
+  call.emit('error', toGrpcError(err));
+}
+
+/** Audits a refusal; a failing audit write only makes the refusal louder in the log. */
+function auditRefusal(deps: ConnectDeps, nodeId: string, action: string, reason: string, details: Record<string, unknown>): void {
+  try {
+    recordAudited(deps.store.db, () => deps.audit.append({ actor: nodeActor(nodeId || 'unknown'), action, nodeId, outcome: 'refused', reason, details }));
+  } catch (err) {
+    deps.log.error({ err, nodeId, action }, 'cannot audit a refused connection');
+  }
+}
+
+/** Handles one Connect call. */
+export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
+  const peer = call.getPeer();
+  let log = deps.log.child({ peer });
+  if (!deps.accepting()) return refuse(call, new FleetpassError('FP_SHUTTING_DOWN'), log);
+  const identity = (deps.identify ?? identifyCaller)(call);
+  if (!identity) {
+    auditRefusal(deps, '', 'node.connect_refused', 'no node identity in the client certificate', { peer });
+    return refuse(call, new FleetpassError('FP_NODE_IDENTITY_MISMATCH', 'the client certificate names no node'), log);
+  }
+  const nodeId = identity.nodeId;
+  log = log.child({ nodeId });
+  const known = deps.store.nodes.get(nodeId);
+  if (known?.revoked) {
+    auditRefusal(deps, nodeId, 'node.connect_refused', 'the node is revoked', { peer, fingerprint: identity.fingerprint });
+    return refuse(call, new FleetpassError('FP_NODE_REVOKED'), log);
+  }
+
+  let session: NodeSession | undefined;
+  let ended = false;
+  const helloTimer = setTimeout(() => {
+    if (!session && !ended) {
+      ended = true;
+      refuse(call, new FleetpassError('FP_INVALID_ARGUMENT', 'no hello within the time allowed'), log);
+    }
+  }, deps.settings.helloTimeoutMs ?? 30_000);
+  helloTimer.unref();
+
+  function onHello(hello: Hello): void {
+    clearTimeout(helloTimer);
+    if (hello.nodeId !== nodeId) {
+      auditRefusal(deps, nodeId, 'node.identity_mismatch', 'the hello names another node than the certificate', { claimed: hello.nodeId.slice(0, 100), peer });
+      ended = true;
+      return refuse(call, new FleetpassError('FP_NODE_IDENTITY_MISMATCH', `the certificate is for node ${nodeId} but the hello says ${JSON.stringify(hello.nodeId.slice(0, 100))}`), log);
+    }
+    const now = deps.clock.now();
+    const facts = helloFacts(hello, identity!.certificateExpires);
+    recordAudited(deps.store.db, () => {
+      deps.store.nodes.recordHello(nodeId, facts, now);
+      deps.audit.append({
+        actor: nodeActor(nodeId), action: 'node.connected', nodeId, outcome: 'online',
+        details: { hostname: facts.hostname, platform: facts.platform, agentVersion: facts.agentVersion, peer, fingerprint: identity!.fingerprint },
+      });
+    });
+    const s = createNodeSession(call, nodeId, now, log);
+    const previous = deps.sessions.register(s);
+    session = s;
+    log.info({ sessionId: s.id, replaced: previous?.id, hostname: facts.hostname, agentVersion: facts.agentVersion }, 'node connected');
+    s.send({ message: { $case: 'welcome', welcome: { nodeId, heartbeatSeconds: deps.settings.heartbeatSeconds, reportIntervalSeconds: deps.settings.reportIntervalSeconds } } });
+    deps.events.emit({ type: 'node', change: 'online', node: deps.store.nodes.get(nodeId)! });
+    deps.track(deps.dispatcher.deliverPending(nodeId));
+  }
+
+  function onMessage(msg: ConnectRequest): void {
+    const m = msg.message;
+    if (!m) return;
+    if (!session) {
+      if (m.$case !== 'hello') {
+        ended = true;
+        clearTimeout(helloTimer);
+        return refuse(call, new FleetpassError('FP_INVALID_ARGUMENT', 'the first message must be a hello'), log);
+      }
+      return onHello(m.hello);
+    }
+    const now = deps.clock.now();
+    deps.liveness.touch(nodeId, now);
+    switch (m.$case) {
+      case 'hello':
+        log.warn('second hello on one stream ignored');
+        return;
+      case 'heartbeat':
+        deps.liveness.touch(nodeId, now, m.heartbeat.busy);
+        return;
+      case 'stateReport': {
+        const changes = applyStateReport(deps.store, nodeId, m.stateReport, deps.clock, log);
+        log.debug({ accounts: m.stateReport.accounts.length, changed: changes.length, trigger: m.stateReport.trigger }, 'state report');
+        if (changes.length) deps.events.emit({ type: 'accounts', nodeId, changes });
+        return;
+      }
+      case 'result':
+        deps.dispatcher.handleResult(nodeId, m.result);
+        return;
+    }
+  }
+
+  function onEnd(how: string): void {
+    clearTimeout(helloTimer);
+    if (!session) return;
+    const s = session;
+    session = undefined;
+    s.markClosed();
+    if (!deps.sessions.unregister(s)) return; // replaced by a newer stream: the node is still online
+    const now = deps.clock.now();
+    deps.liveness.flush();
+    try {
+      recordAudited(deps.store.db, () => {
+        deps.store.nodes.setOffline(nodeId, now);
+        deps.audit.append({ actor: nodeActor(nodeId), action: 'node.disconnected', nodeId, outcome: 'offline', details: { how } });
+      });
+    } catch (err) {
+      log.error({ err }, 'cannot record the node offline');
+    }
+    log.info({ sessionId: s.id, how }, 'node disconnected');
+    const node = deps.store.nodes.get(nodeId);
+    if (node) deps.events.emit({ type: 'node', change: 'offline', node });
+  }
+
+  call.on('data', (msg: ConnectRequest) => {
+    if (ended && !session) return;
+    try {
+      onMessage(msg);
+    } catch (e) {
+      const err = asFleetpassError(e);
+      log.error({ err, code: err.code }, 'handling a node message failed; closing the stream');
+      ended = true;
+      if (session) session.close('message handling failed', err);
+      else refuse(call, err, log);
+      onEnd('handler-error');
+    }
+  });
+  call.on('end', () => {
+    // The agent half-closed: answer with OK so it knows everything it sent was read.
+    try {
+      call.end();
+    } catch {
+      // already ended
+    }
+    onEnd('end');
+  });
+  call.on('cancelled', () => onEnd('cancelled'));
+  call.on('error', () => onEnd('error'));
+  call.on('close', () => onEnd('close'));
+}

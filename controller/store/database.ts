@@ -1,0 +1,78 @@
+/**
+ * Opens the controller's one SQLite data file: WAL for concurrent reads, synchronous=FULL so a
+ * committed transaction survives power loss, foreign keys on, deleted bytes overwritten, and every
+ * pending migration applied in its own transaction. A schema newer than this code is refused.
+ */
+import { chmodSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { FleetpassError } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
+import { MIGRATIONS, type Migration } from './migrations';
+
+export type Db = Database.Database;
+
+export interface OpenDatabaseOptions {
+  log?: Logger;
+  /** Tests pass a prefix of MIGRATIONS to build an older database. */
+  migrations?: readonly Migration[];
+  readonly?: boolean;
+}
+
+/** The schema version recorded in the file (0 for a new file). */
+export function schemaVersion(db: Db): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Applies every migration newer than the file's version; throws FP_DB_SCHEMA_TOO_NEW for a newer file. */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, log?: Logger): { from: number; to: number } {
+  const from = schemaVersion(db);
+  const latest = migrations.length ? migrations[migrations.length - 1].version : 0;
+  if (from > latest) {
+    throw new FleetpassError(
+      'FP_DB_SCHEMA_TOO_NEW',
+      `the database ${db.name} has schema version ${from}, but this fleetpass knows only up to version ${latest}; upgrade fleetpass or restore a backup made by this version`,
+      { details: { file: db.name, version: from, supported: latest } },
+    );
+  }
+  for (const m of migrations) {
+    if (m.version <= from) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+    log?.info({ version: m.version, migration: m.name }, 'migration applied');
+  }
+  return { from, to: Math.max(from, latest) };
+}
+
+/** Opens (creating if needed) and migrates the data file; throws FP_DB_UNAVAILABLE when it cannot. */
+export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
+  let db: Db;
+  try {
+    if (!options.readonly) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  } catch (e) {
+    throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot open the database ${file}: ${(e as Error).message}`, { cause: e, details: { file } });
+  }
+  try {
+    if (!options.readonly) {
+      // The file holds the audit log and sealed secrets: owner only. SQLite gives -wal/-shm the same mode.
+      chmodSync(file, 0o600);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('secure_delete = ON');
+    }
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    if (!options.readonly) {
+      const { from, to } = migrate(db, options.migrations ?? MIGRATIONS, options.log);
+      options.log?.info({ file, from, to }, 'database ready');
+    }
+    return db;
+  } catch (e) {
+    db.close();
+    if (e instanceof FleetpassError) throw e;
+    throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot prepare the database ${file}: ${(e as Error).message}`, { cause: e, details: { file } });
+  }
+}

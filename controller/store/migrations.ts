@@ -1,0 +1,171 @@
+/**
+ * Versioned schema migrations. Each entry moves the database from version N-1 to N and runs in one
+ * transaction together with the `PRAGMA user_version` bump, so a crash leaves either the old or the new
+ * schema. Append new migrations; never edit a released one.
+ */
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+/** Triggers that make a table append-only: any UPDATE or DELETE aborts the statement. */
+function appendOnly(table: string): string {
+  return `
+CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table}
+BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;
+CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table}
+BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END;`;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'inventory and audit log',
+    sql: `
+CREATE TABLE nodes (
+  id TEXT PRIMARY KEY,
+  hostname TEXT NOT NULL DEFAULT '',
+  platform TEXT NOT NULL DEFAULT '',
+  labels_json TEXT NOT NULL DEFAULT '{}',
+  agent_version TEXT NOT NULL DEFAULT '',
+  backends_json TEXT NOT NULL DEFAULT '[]',
+  policy_json TEXT NOT NULL DEFAULT '[]',
+  first_seen TEXT NOT NULL,
+  last_seen TEXT,
+  online INTEGER NOT NULL DEFAULT 0,
+  stale INTEGER NOT NULL DEFAULT 0,
+  revoked INTEGER NOT NULL DEFAULT 0,
+  busy INTEGER NOT NULL DEFAULT 0,
+  certificate_expires TEXT
+);
+
+CREATE TABLE account_state (
+  node_id TEXT NOT NULL REFERENCES nodes(id),
+  backend INTEGER NOT NULL,
+  account TEXT NOT NULL,
+  locked INTEGER NOT NULL,
+  state_json TEXT NOT NULL,
+  observed TEXT NOT NULL,
+  changed TEXT NOT NULL,
+  PRIMARY KEY (node_id, backend, account)
+) WITHOUT ROWID;
+
+CREATE TABLE account_state_history (
+  id INTEGER PRIMARY KEY,
+  node_id TEXT NOT NULL,
+  backend INTEGER NOT NULL,
+  account TEXT NOT NULL,
+  locked INTEGER NOT NULL,
+  state_json TEXT NOT NULL,
+  observed TEXT NOT NULL,
+  source TEXT NOT NULL
+);
+CREATE INDEX account_state_history_node ON account_state_history(node_id, backend, account, id);
+
+CREATE TABLE audit_log (
+  seq INTEGER PRIMARY KEY,
+  time TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  action TEXT NOT NULL,
+  node_id TEXT NOT NULL DEFAULT '',
+  account TEXT NOT NULL DEFAULT '',
+  operation_id TEXT NOT NULL DEFAULT '',
+  request_id TEXT NOT NULL DEFAULT '',
+  outcome TEXT NOT NULL DEFAULT '',
+  reason TEXT NOT NULL DEFAULT '',
+  details_json TEXT NOT NULL DEFAULT '{}',
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+${appendOnly('audit_log')}
+
+CREATE TABLE audit_checkpoints (
+  id INTEGER PRIMARY KEY,
+  time TEXT NOT NULL,
+  head_seq INTEGER NOT NULL,
+  head_hash TEXT NOT NULL
+);
+${appendOnly('audit_checkpoints')}
+`,
+  },
+  {
+    version: 2,
+    name: 'change requests, operations and pending secrets',
+    sql: `
+CREATE TABLE change_requests (
+  id TEXT PRIMARY KEY,
+  requested_by TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  backend INTEGER NOT NULL,
+  account TEXT NOT NULL,
+  action INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  needs_approval INTEGER NOT NULL,
+  privileged INTEGER NOT NULL DEFAULT 0,
+  temporary INTEGER NOT NULL DEFAULT 0,
+  require_idle INTEGER NOT NULL DEFAULT 0,
+  approved_by TEXT NOT NULL DEFAULT '',
+  rejected_by TEXT NOT NULL DEFAULT '',
+  decision_note TEXT NOT NULL DEFAULT '',
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL,
+  expires TEXT NOT NULL
+);
+CREATE INDEX change_requests_state ON change_requests(state, created);
+
+CREATE TABLE operations (
+  id TEXT PRIMARY KEY,
+  request_id TEXT NOT NULL REFERENCES change_requests(id),
+  node_id TEXT NOT NULL REFERENCES nodes(id),
+  backend INTEGER NOT NULL,
+  account TEXT NOT NULL,
+  action INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  has_secret INTEGER NOT NULL DEFAULT 0,
+  created TEXT NOT NULL,
+  updated TEXT NOT NULL,
+  expires TEXT NOT NULL,
+  dispatched_at TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  error_code TEXT NOT NULL DEFAULT '',
+  message TEXT NOT NULL DEFAULT '',
+  before_json TEXT,
+  after_json TEXT,
+  notes_json TEXT NOT NULL DEFAULT '[]',
+  failed_step TEXT NOT NULL DEFAULT '',
+  replayed INTEGER NOT NULL DEFAULT 0,
+  started TEXT,
+  finished TEXT
+);
+CREATE INDEX operations_request ON operations(request_id);
+CREATE INDEX operations_node_state ON operations(node_id, state);
+CREATE INDEX operations_state_expires ON operations(state, expires);
+
+CREATE TABLE operation_transitions (
+  id INTEGER PRIMARY KEY,
+  operation_id TEXT NOT NULL REFERENCES operations(id),
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  time TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX operation_transitions_op ON operation_transitions(operation_id, id);
+${appendOnly('operation_transitions')}
+
+-- A new password waiting for its node, sealed with AES-256-GCM under <stateDir>/secrets.key.
+CREATE TABLE pending_secrets (
+  operation_id TEXT PRIMARY KEY REFERENCES operations(id),
+  key_id TEXT NOT NULL,
+  iv BLOB NOT NULL,
+  ciphertext BLOB NOT NULL,
+  tag BLOB NOT NULL,
+  created TEXT NOT NULL
+);
+`,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;
