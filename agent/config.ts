@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { loadConfig, type LoadedConfig } from '../shared/config';
 import { accountNameProblem } from '../shared/validation/account-name';
 import { Action, Backend } from '../shared/gen/fleetpass/v1/common';
-import { backendConfigSchemas } from './backends/registry';
+import { backendConfigSchemas, backendWarnings } from './backends/registry';
 
 export const DEFAULT_CONFIG_FILE = '/etc/fleetpass/agent.yaml';
 
@@ -89,7 +89,8 @@ export const agentConfigSchema = z
     backends: z
       .object({
         linux: backendConfigSchemas.linux.prefault({}),
-        // ssr and lrm join here with their own schemas when their backends land.
+        lrm: backendConfigSchemas.lrm.optional(),
+        // ssr joins here with its own schema when its backend lands.
       })
       .strict()
       .prefault({}),
@@ -137,6 +138,7 @@ export function agentConfigWarnings(c: AgentConfig): string[] {
   if (c.policy.accounts.length === 0) warnings.push('policy.accounts is empty: the agent manages no account and refuses every operation');
   const enabled = Object.entries(c.backends).filter(([, b]) => (b as { enabled?: boolean } | undefined)?.enabled);
   if (enabled.length === 0) warnings.push('no backend is enabled under backends: the agent can inspect nothing');
+  warnings.push(...backendWarnings(c.backends));
   return warnings;
 }
 

@@ -1,0 +1,60 @@
+/** `fleetpass-agent run`: loads the config, starts the daemon, and drains it on SIGTERM/SIGINT. */
+import { createLogger, type Logger } from '../../shared/logger';
+import { asFleetpassError } from '../../shared/errors';
+import { loadAgentConfig } from '../config';
+import { createAgent } from '../daemon';
+import { configFile, errorLine, type CommandIo } from './command-io';
+
+export interface RunOptions {
+  config?: string;
+}
+
+/** Runs until a stop signal; 0 after a clean drain, 1 when the agent cannot start. */
+export async function runCommand(opts: RunOptions, io: CommandIo): Promise<number> {
+  let loaded;
+  try {
+    loaded = loadAgentConfig({ file: configFile(opts.config, io.env), env: io.env });
+  } catch (e) {
+    io.err(errorLine(e));
+    return 1;
+  }
+  const { config, warnings, file } = loaded;
+  const log: Logger = createLogger({ level: io.env.FLEETPASS_LOG_LEVEL ?? config.log.level, name: 'fleetpass-agent' });
+  installCrashLogging(log);
+  for (const warning of warnings) log.warn({ warning }, 'insecure setting');
+  log.info({ file }, 'config loaded');
+
+  const agent = createAgent(config, { log });
+  try {
+    await agent.start();
+  } catch (e) {
+    const fe = asFleetpassError(e);
+    log.error({ err: fe }, 'agent could not start');
+    io.err(errorLine(fe));
+    await agent.shutdown();
+    return 1;
+  }
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log.info({ signal }, 'stop requested; draining');
+  // A second signal while draining is noted, not obeyed: an operation must not be left half done.
+  const again = (s: NodeJS.Signals) => log.warn({ signal: s }, 'already draining; waiting for the operation in flight');
+  process.on('SIGTERM', again);
+  process.on('SIGINT', again);
+  await agent.shutdown();
+  log.info('agent stopped');
+  return 0;
+}
+
+/** Crashes are logged through the redacting logger (errors never carry secrets), then the process exits 1. */
+function installCrashLogging(log: Logger): void {
+  const crash = (kind: string) => (err: unknown) => {
+    log.fatal({ err: asFleetpassError(err) }, kind);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled rejection'));
+}

@@ -1,0 +1,68 @@
+/** `fleetpass-agent`: the node daemon (`run`) and the on-site commands (`accounts`, `check-config`, `lrm probe`). */
+import { Command } from 'commander';
+import { accountsCommand } from './commands/accounts';
+import { checkConfigCommand } from './commands/check-config';
+import { processIo } from './commands/command-io';
+import { lrmProbeCommand } from './commands/lrm';
+import { runCommand } from './commands/run';
+import { AGENT_VERSION } from './version';
+
+/** Builds the command tree; each action sets the process exit code (0 ok, 1 failed, 2 usage). */
+export function buildProgram(): Command {
+  const finish = (code: number) => {
+    process.exitCode = code;
+  };
+  const program = new Command('fleetpass-agent')
+    .description('fleetpass node agent: applies unlock/reset operations from the controller within local policy')
+    .version(AGENT_VERSION)
+    .showHelpAfterError()
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+  const configOption = '--config <file>';
+  const configHelp = 'agent config file (default $FLEETPASS_CONFIG or /etc/fleetpass/agent.yaml)';
+
+  program
+    .command('run')
+    .description('run the agent daemon until SIGTERM (drains the operation in flight)')
+    .option(configOption, configHelp)
+    .action(async (opts) => {
+      const code = await runCommand(opts, processIo);
+      // Exit explicitly: the daemon may hold sockets and timers that would keep the process alive.
+      process.exit(code);
+    });
+
+  program
+    .command('accounts')
+    .description('show the state of the managed accounts on this node, locked first (read-only)')
+    .argument('[names...]', 'inspect these accounts instead of the policy list')
+    .option(configOption, configHelp)
+    .option('--backend <name>', 'backend for named accounts (linux, lrm)', 'linux')
+    .option('--json', 'machine-readable output')
+    .action(async (names: string[], opts) => finish(await accountsCommand(names, opts, processIo)));
+
+  program
+    .command('check-config')
+    .description('validate the config, TLS files and backends; print the effective config without secrets')
+    .option(configOption, configHelp)
+    .option('--json', 'machine-readable output')
+    .action(async (opts) => finish(await checkConfigCommand(opts, processIo)));
+
+  program
+    .command('lrm')
+    .description('Local Run Manager helpers')
+    .command('probe')
+    .description('check which LRM endpoints this instrument answers (read-only) before enabling the backend')
+    .option(configOption, configHelp)
+    .option('--json', 'machine-readable output')
+    .action(async (opts) => finish(await lrmProbeCommand(opts, processIo)));
+
+  return program;
+}
+
+if (require.main === module) {
+  buildProgram()
+    .parseAsync(process.argv)
+    .catch(() => {
+      process.stderr.write('error FP_INTERNAL: an internal error occurred; run with FLEETPASS_LOG_LEVEL=debug and see the log\n');
+      process.exitCode = 1;
+    });
+}
