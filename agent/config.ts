@@ -89,8 +89,8 @@ export const agentConfigSchema = z
     backends: z
       .object({
         linux: backendConfigSchemas.linux.prefault({}),
+        ssr: backendConfigSchemas.ssr.optional(),
         lrm: backendConfigSchemas.lrm.optional(),
-        // ssr joins here with its own schema when its backend lands.
       })
       .strict()
       .prefault({}),

@@ -6,7 +6,7 @@
  * Process-level tests use a real backend (LRM simulator, or Linux inside the PAM sandbox); the
  * in-memory test backend cannot cross a process boundary.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,6 +14,16 @@ import { stringify } from 'yaml';
 import { writeTestPki, type TestPkiFiles } from '../../shared/pki';
 
 export const AGENT_BUNDLE = resolve(__dirname, '../../dist/fleetpass-agent.js');
+
+/** Starts argv[0] with argv[1..]; the default is a plain child process, a PAM sandbox passes its own `spawn`. */
+export type Spawner = (argv: readonly string[], options: SpawnOptions) => ChildProcess;
+const plainSpawn: Spawner = (argv, options) => spawn(argv[0], argv.slice(1), options);
+
+export interface SpawnOptionsForAgent {
+  env?: NodeJS.ProcessEnv;
+  /** e.g. `(argv, o) => sandbox.spawn(argv, o)` to run the agent inside a PAM sandbox. */
+  spawner?: Spawner;
+}
 
 export interface SpawnedAgent {
   readonly process: ChildProcess;
@@ -43,9 +53,9 @@ export interface AgentHarness {
   /** Writes a config (YAML) with `controller` TLS files, a stateDir and fast reconnects filled in; returns its path. */
   writeConfig(config: Record<string, unknown>, name?: string): string;
   /** Spawns `fleetpass-agent run --config <file>`. */
-  spawnRun(configFile: string, env?: NodeJS.ProcessEnv): SpawnedAgent;
+  spawnRun(configFile: string, options?: SpawnOptionsForAgent): SpawnedAgent;
   /** Runs a one-shot command to completion. */
-  run(args: string[], options?: { env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CommandResult>;
+  run(args: string[], options?: SpawnOptionsForAgent & { timeoutMs?: number }): Promise<CommandResult>;
   /** Kills every process it started and removes its temp dir. */
   cleanup(): Promise<void>;
 }
@@ -64,8 +74,8 @@ export async function createAgentHarness(options: { nodeId?: string; controllerA
     return { PATH: process.env.PATH, HOME: dir, LANG: 'C', ...extra };
   }
 
-  function spawnAgent(args: string[], env?: NodeJS.ProcessEnv): SpawnedAgent {
-    const child = spawn(process.execPath, [AGENT_BUNDLE, ...args], { env: baseEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  function spawnAgent(args: string[], o: SpawnOptionsForAgent = {}): SpawnedAgent {
+    const child = (o.spawner ?? plainSpawn)([process.execPath, AGENT_BUNDLE, ...args], { env: baseEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let out = '';
     let err = '';
@@ -143,9 +153,9 @@ export async function createAgentHarness(options: { nodeId?: string; controllerA
       writeFileSync(file, stringify(full));
       return file;
     },
-    spawnRun: (configFile, env) => spawnAgent(['run', '--config', configFile], env),
+    spawnRun: (configFile, o) => spawnAgent(['run', '--config', configFile], o),
     async run(args, o = {}) {
-      const a = spawnAgent(args, o.env);
+      const a = spawnAgent(args, o);
       const { code } = await a.waitForExit(o.timeoutMs ?? 20_000);
       return { code, stdout: a.stdout(), stderr: a.stderr() };
     },
