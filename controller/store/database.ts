@@ -24,17 +24,23 @@ export function schemaVersion(db: Db): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
 
-/** Applies every migration newer than the file's version; throws FP_DB_SCHEMA_TOO_NEW for a newer file. */
-export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, log?: Logger): { from: number; to: number } {
-  const from = schemaVersion(db);
+function assertNotTooNew(db: Db, migrations: readonly Migration[]): void {
+  const version = schemaVersion(db);
   const latest = migrations.length ? migrations[migrations.length - 1].version : 0;
-  if (from > latest) {
+  if (version > latest) {
     throw new FleetpassError(
       'FP_DB_SCHEMA_TOO_NEW',
-      `the database ${db.name} has schema version ${from}, but this fleetpass knows only up to version ${latest}; upgrade fleetpass or restore a backup made by this version`,
-      { details: { file: db.name, version: from, supported: latest } },
+      `the database ${db.name} has schema version ${version}, but this fleetpass knows only up to version ${latest}; upgrade fleetpass or restore a backup made by this version`,
+      { details: { file: db.name, version, supported: latest } },
     );
   }
+}
+
+/** Applies every migration newer than the file's version; throws FP_DB_SCHEMA_TOO_NEW for a newer file. */
+export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, log?: Logger): { from: number; to: number } {
+  assertNotTooNew(db, migrations);
+  const from = schemaVersion(db);
+  const latest = migrations.length ? migrations[migrations.length - 1].version : 0;
   for (const m of migrations) {
     if (m.version <= from) continue;
     db.transaction(() => {
@@ -56,6 +62,8 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot open the database ${file}: ${(e as Error).message}`, { cause: e, details: { file } });
   }
   try {
+    // Refuse a newer schema before changing anything in the file (journal mode is stored in it).
+    assertNotTooNew(db, options.migrations ?? MIGRATIONS);
     if (!options.readonly) {
       // The file holds the audit log and sealed secrets: owner only. SQLite gives -wal/-shm the same mode.
       chmodSync(file, 0o600);
