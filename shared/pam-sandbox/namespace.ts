@@ -91,7 +91,7 @@ function nsenterArgs(pid: number, argv: readonly string[], cwd: string): string[
 }
 
 /** Runs `argv` inside the namespace of `pid`; resolves with the exit code (non-zero is not an error). */
-export function nsExec(pid: number, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+export async function nsExec(pid: number, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   assertPrivateNamespace(pid);
   const timeoutMs = options.timeoutMs ?? DEFAULT_EXEC_TIMEOUT_MS;
   return new Promise((resolve, reject) => {

@@ -55,6 +55,8 @@ export interface PamSandbox {
   readonly policy: FaillockPolicy;
   readonly faillockDir: string;
   readonly tallylogPath: string;
+  /** The host-side temporary directory (empty on the host; a tmpfs holding the overlay layers inside). */
+  readonly tmpDir: string;
   /** Runs a command inside; resolves with its exit code (non-zero is not an error). */
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /** Starts a long-lived process inside (e.g. the agent); destroy() stops it if it is still running. */
@@ -205,6 +207,7 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
     policy,
     faillockDir: policy.dir,
     tallylogPath: '/var/log/tallylog',
+    tmpDir: tmp,
     exec: (argv, execOptions) => nsExec(pid, argv, execOptions),
     spawn: (argv, spawnOptions) => {
       const child = nsSpawn(pid, argv, spawnOptions);

@@ -1,0 +1,60 @@
+/**
+ * Test-only: runs the real Linux backend INSIDE a PAM sandbox (started with sb.spawn, `node -r tsx/cjs`),
+ * answering one JSON request per stdin line with one JSON response per stdout line. Production code runs
+ * its commands directly on the node; this worker is how tests put it on a sandboxed "node".
+ */
+import { createInterface } from 'node:readline';
+import type { Clock } from '../../../shared/clock';
+import { isFleetpassError } from '../../../shared/errors';
+import {
+  createLinuxBackend,
+  createLinuxContext,
+  removePasswordLock,
+  resetFailureCounter,
+  setLinuxPassword,
+  type LinuxBackendConfigInput,
+} from '../../../agent/backends/linux';
+
+export interface WorkerRequest {
+  readonly id: number;
+  readonly op: 'inspect' | 'unlock' | 'resetPassword' | 'setLinuxPassword' | 'resetFailureCounter' | 'removePasswordLock';
+  readonly account: string;
+  readonly password?: string;
+  readonly temporary?: boolean;
+  /** ISO time the injected clock reports (default: the real time). */
+  readonly now?: string;
+  readonly config?: LinuxBackendConfigInput;
+}
+
+async function handle(req: WorkerRequest): Promise<unknown> {
+  const clock: Clock = { now: () => (req.now ? new Date(req.now) : new Date()) };
+  const backend = createLinuxBackend({ config: req.config, clock });
+  const ctx = createLinuxContext({ config: req.config, clock });
+  switch (req.op) {
+    case 'inspect':
+      return backend.inspect(req.account);
+    case 'unlock':
+      return backend.unlock(req.account);
+    case 'resetPassword':
+      return backend.resetPassword(req.account, req.password as string, { temporary: req.temporary });
+    case 'setLinuxPassword':
+      return setLinuxPassword(req.account, req.password as string, ctx);
+    case 'resetFailureCounter':
+      return resetFailureCounter(req.account, ctx);
+    case 'removePasswordLock':
+      return removePasswordLock(req.account, ctx);
+  }
+}
+
+const rl = createInterface({ input: process.stdin });
+rl.on('line', (line) => {
+  const req = JSON.parse(line) as WorkerRequest;
+  handle(req).then(
+    (result) => process.stdout.write(`${JSON.stringify({ id: req.id, ok: true, result: result ?? null })}\n`),
+    (e: unknown) => {
+      const error = isFleetpassError(e) ? { code: e.code, message: e.message, details: e.details } : { code: 'UNEXPECTED', message: String((e as Error)?.stack ?? e) };
+      process.stdout.write(`${JSON.stringify({ id: req.id, ok: false, error })}\n`);
+    },
+  );
+});
+rl.on('close', () => process.exit(0));
