@@ -5,7 +5,7 @@
  */
 import { status } from '@grpc/grpc-js';
 import { fakeClock } from '../../shared/clock';
-import { StateReportTrigger, type Operation } from '../../shared/gen/fleetpass/v1/agent';
+import { StateReportTrigger, type ConnectResponse, type Operation } from '../../shared/gen/fleetpass/v1/agent';
 import { Action, OperationOutcome } from '../../shared/gen/fleetpass/v1/common';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { accountState, connectScriptedAgent, succeed, type ScriptedAgent } from './support/scripted-agent';
@@ -32,7 +32,7 @@ afterEach(async () => {
   removeRoot(tc.root);
 });
 
-const opOf = (m: { message?: { $case: string } }): Operation | undefined => (m.message?.$case === 'operation' ? (m.message as { operation: Operation }).operation : undefined);
+const opOf = (m: ConnectResponse): Operation | undefined => (m.message?.$case === 'operation' ? m.message.operation : undefined);
 
 describe('agent stream', () => {
   it('welcomes nodes by their certificate, stores their reports, dispatches an unlock and records the result', async () => {
