@@ -23,6 +23,9 @@ beforeAll(async () => {
       { name: 'expired', password: 'Exp-pw-6' },
       { name: 'nopass' },
       { name: 'remote', password: 'Remote-pw-7' },
+      { name: 'aging', password: 'Aging-pw-12' },
+      { name: 'modlock', password: 'Modlock-pw-13' },
+      { name: 'denied', password: 'Denied-pw-14' },
     ],
     deny: 3,
     unlockTime: 600,
@@ -83,6 +86,12 @@ describe('pam_faillock lockout, inspected and cleared by the Linux backend', () 
 
     expect(await sb.authenticate('ilmnuser', NEW)).toBe(true);
     expect(await sb.authenticate('ilmnuser', OLD)).toBe(false);
+
+    // The backend logged the reset (constant message, account in a field) and never the password.
+    const logs = backend.logs();
+    expect(logs).toMatch(/"msg":"password reset"/);
+    expect(logs).toMatch(/"account":"ilmnuser"/);
+    expect(logs).not.toContain(NEW);
   });
 
   it('unlocks without a new password once the password is known again, and changes nothing else', async () => {
@@ -163,6 +172,43 @@ describe('pam_faillock lockout, inspected and cleared by the Linux backend', () 
     await expect(backend.unlock('nopass')).rejects.toMatchObject({ code: 'FP_LINUX_NO_PASSWORD' });
     expect(await sb.shadowLine('nopass')).toBe(shadow);
     expect(await faillockBytes('nopass')).toBe(3 * 64);
+  });
+
+  it('reports password aging from shadow and a reset renews it', async () => {
+    expect((await sb.exec(['chage', '--lastday', '2020-01-01', '--maxdays', '90', '--inactive', '10', 'aging'])).code).toBe(0);
+    const state = await backend.inspect('aging');
+    expect(state).toMatchObject({ locked: true, lockReasons: [LockReason.LOCK_REASON_PASSWORD_EXPIRED], mustChangePassword: true, lockPermanent: true });
+    expect(state.passwordChanged).toEqual(new Date('2020-01-01T00:00:00Z'));
+    expect(state.passwordExpires).toEqual(new Date('2020-03-31T00:00:00Z'));
+    expect(await sb.authenticate('aging', 'Aging-pw-12')).toBe(true); // authentication alone passes; the account phase refuses
+    expect((await sb.exec(['pamtester', sb.service, 'aging', 'acct_mgmt'])).code).not.toBe(0);
+
+    const result = await backend.resetPassword('aging', 'Aging-new-pw-15');
+    expect(result.after).toMatchObject({ locked: false, mustChangePassword: false, lockReasons: [] });
+    expect(result.after.passwordExpires!.getTime()).toBeGreaterThan(Date.now() + 80 * 86_400_000);
+    expect((await sb.exec(['pamtester', sb.service, 'aging', 'acct_mgmt'])).code).toBe(0);
+  });
+
+  it('removes a password lock with usermod -U when configured', async () => {
+    await sb.exec(['usermod', '-L', 'modlock']);
+    const result = await backend.unlock('modlock', { config: { unlockCommand: 'usermod' } });
+    expect(result.notes).toContain('removed the password lock');
+    expect(await sb.authenticate('modlock', 'Modlock-pw-13')).toBe(true);
+  });
+
+  it('reports a failing chpasswd as FP_COMMAND_FAILED without the password, and clears nothing', async () => {
+    const pamChpasswd = await sb.readFile('/etc/pam.d/chpasswd');
+    await sb.writeFile('/etc/pam.d/chpasswd', 'password requisite pam_deny.so\n');
+    try {
+      await sb.failLogins('denied', 3);
+      const err = await backend.resetPassword('denied', 'Denied-new-pw-16').catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'FP_COMMAND_FAILED', message: expect.stringMatching(/"chpasswd" failed/) });
+      expect(JSON.stringify(err)).not.toContain('Denied-new-pw-16');
+      expect(await faillockBytes('denied')).toBe(3 * 64);
+      expect(await sb.authenticate('denied', 'Denied-pw-14')).toBe(false);
+    } finally {
+      await sb.writeFile('/etc/pam.d/chpasswd', pamChpasswd);
+    }
   });
 
   it('exposes the primitives the SSR backend reuses', async () => {

@@ -6,6 +6,7 @@
 import { createInterface } from 'node:readline';
 import type { Clock } from '../../../shared/clock';
 import { isFleetpassError } from '../../../shared/errors';
+import { createLogger } from '../../../shared/logger';
 import {
   createLinuxBackend,
   createLinuxContext,
@@ -26,10 +27,13 @@ export interface WorkerRequest {
   readonly config?: LinuxBackendConfigInput;
 }
 
+/** Log lines go to stderr, where the test client collects them to check what is (and is not) logged. */
+const log = createLogger({ level: 'info', name: 'backend-worker', destination: process.stderr });
+
 async function handle(req: WorkerRequest): Promise<unknown> {
   const clock: Clock = { now: () => (req.now ? new Date(req.now) : new Date()) };
-  const backend = createLinuxBackend({ config: req.config, clock });
-  const ctx = createLinuxContext({ config: req.config, clock });
+  const backend = createLinuxBackend({ config: req.config, clock, log });
+  const ctx = createLinuxContext({ config: req.config, clock, log });
   switch (req.op) {
     case 'inspect':
       return backend.inspect(req.account);

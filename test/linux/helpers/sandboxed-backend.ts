@@ -24,6 +24,8 @@ export interface SandboxedBackend {
   unlock(account: string, options?: CallOptions): Promise<ChangeResult>;
   resetPassword(account: string, password: string, options?: CallOptions & { temporary?: boolean }): Promise<ChangeResult>;
   call(op: WorkerRequest['op'], account: string, extra?: Partial<WorkerRequest>): Promise<unknown>;
+  /** Everything the worker wrote to stderr so far: the backend's pino log lines. */
+  logs(): string;
   stop(): Promise<void>;
 }
 
@@ -70,6 +72,7 @@ export function startSandboxedBackend(sb: PamSandbox): SandboxedBackend {
     unlock: async (account, o) => change(await call('unlock', account, opts(o))),
     resetPassword: async (account, password, o) => change(await call('resetPassword', account, { ...opts(o), password, temporary: o?.temporary })),
     call,
+    logs: () => stderr,
     stop: async () => {
       if (child.exitCode !== null) return;
       await new Promise<void>((resolve) => {
