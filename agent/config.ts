@@ -65,8 +65,11 @@ export const agentConfigSchema = z
     labels: z.record(z.string(), z.string()).default({}),
     /** Full state report interval (the controller's welcome may override it). */
     reportIntervalSeconds: z.number().int().min(5).max(86400).default(300),
-    /** How often to inspect cheaply and report only what changed. 0 turns change detection off. */
-    changeCheckSeconds: z.number().int().min(0).max(3600).default(30),
+    /**
+     * How often to inspect every managed account and report only what changed. 0 turns it off. Each check
+     * runs the backends' inspect (local files and commands for Linux; a sign-in for LRM/SSR), hence a minute.
+     */
+    changeCheckSeconds: z.number().int().min(0).max(3600).default(60),
     heartbeatSeconds: z.number().int().min(1).max(3600).default(30),
     reconnect: z
       .object({

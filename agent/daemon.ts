@@ -7,14 +7,14 @@
  *   connected  → the controller answered on the stream
  *   backoff    → the stream ended; waiting a jittered delay before reconnecting (operations already
  *                received still finish, results wait in the journal)
- *   draining   → shutdown asked: new operations are refused (FP_SHUTTING_DOWN, not journaled, so the
- *                controller may send them again later); the one in flight finishes and its result is sent
+ *   draining   → shutdown asked: operations in flight (received) finish and their results are sent; new
+ *                ones are neither started nor answered, so the controller sends them again after the restart
  *   stopped    → timers cleared, stream closed, journal closed
  */
 import type { Logger } from '../shared/logger';
 import { systemClock, type Clock } from '../shared/clock';
-import { ERROR_CODES, FleetpassError } from '../shared/errors';
-import { OperationOutcome, type Backend, type OperationResult } from '../shared/gen/fleetpass/v1/common';
+import { FleetpassError } from '../shared/errors';
+import type { Backend, OperationResult } from '../shared/gen/fleetpass/v1/common';
 import { StateReportTrigger, type ConnectResponse, type Hello, type Operation } from '../shared/gen/fleetpass/v1/agent';
 import type { AccountBackend } from './backends/backend';
 import { createBackends } from './backends/registry';
@@ -113,14 +113,9 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
 
   function handleOperation(op: Operation): void {
     if (state === 'draining' || state === 'stopped') {
-      // Not journaled: nothing was applied and the controller may send it again after the restart.
-      const result: OperationResult = {
-        operationId: op.id, outcome: OperationOutcome.OPERATION_OUTCOME_REFUSED, errorCode: 'FP_SHUTTING_DOWN',
-        message: ERROR_CODES.FP_SHUTTING_DOWN.message, before: undefined, after: undefined, started: clock.now(), finished: clock.now(),
-        replayed: false, failedStep: '', notes: [],
-      };
-      log.warn({ operationId: op.id }, 'operation refused while draining');
-      void connection!.send({ message: { $case: 'result', result } });
+      // Not started and not answered: the controller keeps it pending and sends it again when this node
+      // reconnects (a REFUSED answer would end it for good, though nothing was wrong with it).
+      log.warn({ operationId: op.id }, 'operation not started while draining; left for the controller to send again');
       return;
     }
     const work = executor!

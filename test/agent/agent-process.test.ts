@@ -226,6 +226,18 @@ describe('fleetpass-agent accounts / check-config (real process)', () => {
     expect(stderr).toContain(`error FP_TLS_MATERIAL: cannot read the node key (controller.keyFile) ${harness.dir}/nope.key: ENOENT`);
   });
 
+  it('lrm probe runs the LRM probe on backends.lrm, and exits 2 when it is not configured', async () => {
+    service = await startTestAgentService({ pki: harness.pki });
+    sim = await startSim();
+    const probe = await harness.run(['lrm', 'probe', '--json', '--config', harness.writeConfig(lrmConfig(sim))]);
+    expect(probe.code).toBe(0);
+    expect(JSON.parse(probe.stdout)).toMatchObject({ version: '4.1.0', ready: true });
+    expect(probe.stdout + probe.stderr).not.toContain(SERVICE_PASSWORD);
+    const none = await harness.run(['lrm', 'probe', '--config', harness.writeConfig({ backends: { linux: { enabled: false } } })]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/^error FP_CONFIG_INVALID: backends.lrm is not set/);
+  });
+
   it('run exits 1 with one sentence when the config is bad, and 2 on a usage error', async () => {
     const bad = await harness.run(['run', '--config', `${harness.dir}/missing.yaml`]);
     expect(bad.code).toBe(1);

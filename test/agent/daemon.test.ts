@@ -215,7 +215,7 @@ describe('agent daemon over real mTLS gRPC', () => {
     expect(backend.calls.unlock).toBe(1);
   });
 
-  it('drains on shutdown: the operation in flight finishes and is reported, new ones are refused', async () => {
+  it('drains on shutdown: the operation in flight finishes and is reported; a new one is left for after the restart', async () => {
     service = await startTestAgentService({ pki });
     const { agent, backend, logs } = setup();
     await agent.start();
@@ -228,11 +228,13 @@ describe('agent daemon over real mTLS gRPC', () => {
     expect(agent.state).toBe('draining');
     const late = testOperation();
     stream.send({ message: { $case: 'operation', operation: late } });
-    expect(await service.waitFor(resultFor(late.id))).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_REFUSED, errorCode: 'FP_SHUTTING_DOWN' });
+    await waitUntil(() => logs.lines().some((l) => l.operationId === late.id && /draining/.test(String(l.msg))));
     held.release();
     await stopping;
     expect(agent.state).toBe('stopped');
-    expect(service.messages().map((m) => (m.message?.$case === 'result' ? m.message.result.operationId : undefined))).toContain(op.id);
+    const answered = service.messages().map((m) => (m.message?.$case === 'result' ? m.message.result.operationId : undefined));
+    expect(answered).toContain(op.id);
+    expect(answered).not.toContain(late.id);
     expect(backend.calls.resetPassword).toBe(1);
     expect(backend.calls.unlock).toBe(0);
     const transitions = logs.lines().filter((l) => l.msg === 'agent state changed').map((l) => l.to);
@@ -259,14 +261,35 @@ describe('agent daemon over real mTLS gRPC', () => {
     expect(backend2.calls.resetPassword).toBe(0);
   });
 
-  it('reports heartbeats, and a changed account without being asked', async () => {
-    service = await startTestAgentService({ pki, welcome: { heartbeatSeconds: 1 } });
-    const { agent, backend } = setup({ changeCheckSeconds: 1 });
+  it('does not talk to a controller whose certificate is not from the configured CA', async () => {
+    const otherPki = await writeTestPki(tempDir('fp-agent-pki-other-'), [NODE]);
+    service = await startTestAgentService({ pki: otherPki });
+    const { agent, logs } = setup();
+    await agent.start();
+    await waitUntil(() => logs.lines().filter((l) => l.to === 'backoff').length >= 2, 5000, 'two failed attempts');
+    expect(service.messages()).toEqual([]);
+    expect(service.streams).toEqual([]);
+    expect(logs.lines().some((l) => l.msg === 'controller stream failed' && l.grpcCode === 14)).toBe(true);
+  });
+
+  it('follows the intervals the controller sets in its welcome: heartbeats and full reports', async () => {
+    service = await startTestAgentService({ pki, welcome: { heartbeatSeconds: 1, reportIntervalSeconds: 1 } });
+    const { agent } = setup();
     await agent.start();
     await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT));
     const hb = await service.waitFor((m) => (m.message?.$case === 'heartbeat' ? m.message.heartbeat : undefined), { timeoutMs: 3000 });
     expect(hb.busy).toBe(false);
     expect(hb.sent).toBeInstanceOf(Date);
+    const interval = await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_INTERVAL), { timeoutMs: 3000 });
+    expect(interval.complete).toBe(true);
+    expect(interval.accounts.map((a) => a.account)).toEqual(['ilmnuser', 'ilmnadmin']);
+  });
+
+  it('reports only the account that changed, without being asked', async () => {
+    service = await startTestAgentService({ pki });
+    const { agent, backend } = setup({ changeCheckSeconds: 1 });
+    await agent.start();
+    await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT));
     backend.failLogins('ilmnadmin', 4, 'tty1');
     const change = await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_CHANGE), { timeoutMs: 3000 });
     expect(change.complete).toBe(false);
