@@ -6,7 +6,7 @@
  * or cancelled. Plaintext exists only in memory, just long enough to write it to the node's stream.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, statSync, writeSync, fsyncSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync, writeSync, fsyncSync } from 'node:fs';
 import { FleetpassError } from '../../shared/errors';
 import type { Db } from '../store/database';
 
@@ -27,17 +27,16 @@ function keyIdOf(key: Buffer): string {
  * group or others, of the wrong size, or missing while sealed secrets exist is FP_KEY_INVALID.
  */
 export function loadOrCreateSecretKey(file: string, mayCreate: boolean): SecretKey {
+  if (!mayCreate && !existsSync(file)) {
+    throw new FleetpassError('FP_KEY_INVALID', `the secrets key ${file} is missing but the database holds sealed secrets; restore the key file from backup`);
+  }
   let fd: number | undefined;
   try {
-    fd = openSync(file, 'wx', 0o600);
+    if (mayCreate) fd = openSync(file, 'wx', 0o600);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new FleetpassError('FP_KEY_INVALID', `cannot create the secrets key ${file}: ${(e as Error).message}`, { cause: e });
   }
   if (fd !== undefined) {
-    if (!mayCreate) {
-      closeSync(fd);
-      throw new FleetpassError('FP_KEY_INVALID', `the secrets key ${file} is missing but the database holds sealed secrets; restore the key file from backup`);
-    }
     const key = randomBytes(KEY_BYTES);
     try {
       writeSync(fd, key.toString('base64') + '\n');
