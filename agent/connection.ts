@@ -7,7 +7,7 @@
  */
 import { credentials, Metadata, status as grpcStatus, type ChannelOptions, type ClientDuplexStream } from '@grpc/grpc-js';
 import type { Logger } from '../shared/logger';
-import { asFleetpassError } from '../shared/errors';
+import { asFleetpassError, fromGrpcError } from '../shared/errors';
 import { AgentServiceClient, type ConnectRequest, type ConnectResponse, type Hello } from '../shared/gen/fleetpass/v1/agent';
 import type { AgentConfig } from './config';
 import { fullJitterDelay } from './backoff';
@@ -111,7 +111,8 @@ export function createConnection(options: ConnectionOptions): Connection {
         });
         stream.on('error', (e: Error & { code?: number; details?: string }) => {
           const level = e.code === grpcStatus.CANCELLED && stopped ? 'debug' : 'warn';
-          log[level]({ grpcCode: e.code, details: e.details }, 'controller stream failed');
+          // The controller's FP_ code (e.g. FP_NODE_REVOKED) tells the operator what to fix.
+          log[level]({ grpcCode: e.code, code: fromGrpcError(e).code, details: e.details }, 'controller stream failed');
         });
         stream.on('status', (st: { code: number }) => {
           cleanEnd = st.code === grpcStatus.OK && halfClosed;

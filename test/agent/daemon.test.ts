@@ -272,6 +272,15 @@ describe('agent daemon over real mTLS gRPC', () => {
     expect(logs.lines().some((l) => l.msg === 'controller stream failed' && l.grpcCode === 14)).toBe(true);
   });
 
+  it('keeps retrying with backoff when the controller refuses it, logging the controller\'s error code', async () => {
+    service = await startTestAgentService({ pki, refuseWith: 'FP_NODE_REVOKED' });
+    const { agent, logs } = setup();
+    await agent.start();
+    await waitUntil(() => service!.streams.length >= 3, 5000, 'three attempts');
+    expect(agent.state).not.toBe('connected');
+    expect(logs.lines().find((l) => l.msg === 'controller stream failed')).toMatchObject({ code: 'FP_NODE_REVOKED', grpcCode: 7 });
+  });
+
   it('follows the intervals the controller sets in its welcome: heartbeats and full reports', async () => {
     service = await startTestAgentService({ pki, welcome: { heartbeatSeconds: 1, reportIntervalSeconds: 1 } });
     const { agent } = setup();

@@ -8,6 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { nodeIdFromPeerCertificate, type TestPkiFiles } from '../../../shared/pki';
 import { AgentServiceService, type ConnectRequest, type ConnectResponse, type Welcome } from '../../../shared/gen/fleetpass/v1/agent';
+import { FleetpassError, toGrpcError, type ErrorCode } from '../../../shared/errors';
 import { waitUntil } from './wait';
 
 export interface TestStream {
@@ -36,6 +37,8 @@ export interface TestAgentServiceOptions {
   port?: number;
   /** The welcome sent after each hello; false sends none. */
   welcome?: Partial<Welcome> | false;
+  /** Refuse every stream with this error, as the controller does for a revoked node. */
+  refuseWith?: ErrorCode;
 }
 
 /** Starts the test AgentService on 127.0.0.1 (port 0 = any free port). */
@@ -55,6 +58,11 @@ export async function startTestAgentService(options: TestAgentServiceOptions): P
         },
       };
       streams.push(stream);
+      if (options.refuseWith) {
+        stream.ended = true;
+        call.emit('error', toGrpcError(new FleetpassError(options.refuseWith)));
+        return;
+      }
       call.on('data', (m: ConnectRequest) => {
         stream.received.push(m);
         all.push(m);
