@@ -207,6 +207,13 @@ describe('fleetpass-agent accounts / check-config (real process)', () => {
     expect(stdout).toContain('# configuration ok');
     expect(stdout + stderr).not.toContain(SERVICE_PASSWORD);
     expect(stderr).toContain('warning: backends.lrm.serviceAccount.password is written in the config file');
+    const json = await harness.run(['check-config', '--json', '--config', file]);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      valid: true, nodeId: NODE, problems: [], backends: [{ backend: 'lrm' }],
+      config: { backends: { lrm: { serviceAccount: { password: '[redacted]' } } } },
+    });
+    expect(json.stdout).not.toContain(SERVICE_PASSWORD);
   });
 
   it('check-config names every bad key and the file, and exits 1', async () => {
