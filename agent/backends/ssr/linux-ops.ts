@@ -2,9 +2,7 @@
  * The Linux side of an SSR user, done by the Linux backend's own primitives (not copies of them): inspect,
  * chpasswd with the password on stdin, and clearing this node's faillock counter.
  */
-import { resetFailureCounter, setLinuxPassword } from '../linux/actions';
-import type { LinuxContext } from '../linux/config';
-import { inspectLinuxAccount } from '../linux/inspect';
+import { inspectLinuxAccount, resetFailureCounter, setLinuxPassword, type LinuxContext } from '../linux';
 import type { SsrLinuxOps } from './inspect-account';
 
 /** Binds the Linux primitives to one Linux context (paths, PAM config, command runner, clock, log). */

@@ -10,7 +10,7 @@ import type { Logger } from '../../../shared/logger';
 import { assertAccountName } from '../../../shared/validation/account-name';
 import type { AccountBackend, ChangeResult, ResetOptions } from '../backend';
 import { parseSsrBackendConfig, type SsrBackendConfig, type SsrBackendConfigInput } from './config';
-import { createLinuxContext, type LinuxContext } from '../linux/config';
+import { createLinuxContext, type LinuxContext } from '../linux';
 import { createHttpsTransport } from './https-transport';
 import { linuxOpsFor } from './linux-ops';
 import { ssrAccountState, type SsrLinuxOps, type SsrObservation } from './inspect-account';
