@@ -20,6 +20,7 @@ const OLD = {
   hank: 'Hank-old-pw1!',
   ivan: 'Ivan-old-pw1!',
   judy: 'Judy-old-pw1!',
+  olga: 'Olga-old-pw1!',
 };
 
 let router: SsrRouter;
@@ -41,6 +42,7 @@ beforeAll(async () => {
     { name: 'hank', password: OLD.hank, inStore: false },
     { name: 'ivan', password: OLD.ivan, enabled: false },
     { name: 'judy', password: OLD.judy, authenticationType: 'remote' },
+    { name: 'olga', password: OLD.olga },
   ]);
 });
 afterAll(async () => {
@@ -144,6 +146,14 @@ describe('failures after the Linux password changed', () => {
     await router.sim.restart();
     expect(await router.authenticate('fred', 'Fred-New#2026')).toBe(false);
     expect(await router.authenticate('fred', OLD.fred)).toBe(true);
+  });
+
+  it('an SSR internal error on the change is FP_SSR_UNEXPECTED_RESPONSE, with the same Linux-only fallback', async () => {
+    router.sim.injectFault('error-on-change', 'olga');
+    const e = await failure(router.backend.resetPassword('olga', 'Olga-New#2026'));
+    expect(e).toMatchObject({ code: 'FP_SSR_UNEXPECTED_RESPONSE', details: { step: 'ssr-change', partial: 'linux-only', httpStatus: 500 } });
+    expect(await router.authenticate('olga', 'Olga-New#2026')).toBe(true);
+    expect((await router.backend.inspect('olga')).locked).toBe(false);
   });
 
   it('a policy refusal by the SSR (24-hour minimum lifetime) is FP_SSR_POLICY_REFUSED, not a generic failure', async () => {

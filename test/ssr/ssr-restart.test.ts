@@ -7,7 +7,7 @@ import { LockReason } from '../../shared/gen/fleetpass/v1/common';
 import { LINUX_ONLY_NOTE, STORED_NOTE } from '../../agent/backends/ssr';
 import { startSsrRouter, type SsrRouter } from './helpers/ssr-router';
 
-const OLD = { alice: 'Alice-old-pw1!', bob: 'Bob-old-pw12!', carol: 'Carol-old-pw1!' };
+const OLD = { alice: 'Alice-old-pw1!', bob: 'Bob-old-pw12!', carol: 'Carol-old-pw1!', dan: 'Dan-old-pw12!' };
 
 let router: SsrRouter;
 
@@ -16,6 +16,7 @@ beforeAll(async () => {
     { name: 'alice', password: OLD.alice },
     { name: 'bob', password: OLD.bob },
     { name: 'carol', password: OLD.carol, role: 'admin' },
+    { name: 'dan', password: OLD.dan },
   ]);
 });
 afterAll(async () => {
@@ -57,6 +58,15 @@ describe('reset through the SSR', () => {
     await router.sim.restart();
     expect(await router.authenticate('bob', 'Bob-Linux-only1!')).toBe(false);
     expect(await router.authenticate('bob', OLD.bob)).toBe(true);
+  });
+
+  it('needs no SSR administrator: with the user list off (or unreadable) the reset still goes through the SSR', async () => {
+    const unreadable = await router.backend.inspect('dan', router.config({ userList: { keyFile: '/nonexistent/pdc_ssh_key' } }));
+    expect(unreadable.details).toMatchObject({ 'ssr.store': 'unknown', 'ssr.storeError': 'FP_CONFIG_UNREADABLE' });
+
+    await router.backend.resetPassword('dan', 'Dan-New#2026xy', { config: router.config({ userList: { enabled: false } }) });
+    await router.sim.restart();
+    expect(await router.authenticate('dan', 'Dan-New#2026xy')).toBe(true);
   });
 
   it('keeps no password in the logs or the result', async () => {
