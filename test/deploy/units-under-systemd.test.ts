@@ -49,6 +49,10 @@ echo 'stateDir: /var/lib/fleetpass' > /etc/fleetpass/controller.yaml
 chgrp fleetpass /etc/fleetpass/controller.yaml
 chmod 0640 /etc/fleetpass/controller.yaml
 touch /home/host-user-file
+mkdir -p /home/admin/.ssh /home/other
+echo conductor-key > /home/admin/.ssh/pdc_ssh_key
+chmod 0600 /home/admin/.ssh/pdc_ssh_key
+touch /home/other/private
 # A process of another user, for the busyCheck-style pgrep.
 setpriv --reuid fpprobe --regid fpprobe --clear-groups sleep 3600 &
 `;
@@ -119,6 +123,23 @@ describe('fleetpass-agent.service under systemd', () => {
     expect(r.kernelTunable.ok).toBe(false);
     expect(r.devices.value).toEqual([]);
     for (const op of ['unshareUser', 'mountTmpfs', 'setHostname', 'setClock']) expect({ op, ok: r[op].ok }).toEqual({ op, ok: false });
+  });
+
+  it('with the SSR drop-in reads the conductor key, read-only, and no other home directory', async () => {
+    expect(readProbe('/var/lib/fleetpass-agent/probe-result.json').readSsrKey.ok).toBe(false);
+    clearAgentState();
+    sandbox.dropIn('fleetpass-agent.service', 'ssr', readFileSync(resolve(REPO, 'deploy/systemd/fleetpass-agent-ssr.conf'), 'utf8'));
+    try {
+      const outcome = await sandbox.runToCompletion('fleetpass-agent.service');
+      expect(outcome.result).toBe('success');
+      const r = readProbe('/var/lib/fleetpass-agent/probe-result.json');
+      expect(r.readSsrKey).toMatchObject({ ok: true, value: 'conductor-key' });
+      expect(r.writeSsrKey).toMatchObject({ ok: false, code: 'EROFS' });
+      expect(r.readOtherHome).toMatchObject({ ok: false, code: 'ENOENT' });
+      expect(r.chpasswd.ok).toBe(true);
+    } finally {
+      sandbox.removeDropIn('fleetpass-agent.service', 'ssr');
+    }
   });
 
   it('needs CAP_DAC_OVERRIDE: without it /etc/shadow (0000) and user-owned tally files are out of reach', async () => {
