@@ -25,9 +25,9 @@ useradd -M -d /nonexistent fpprobe
 useradd -M -d /nonexistent fpprobe2
 echo 'fpprobe:Old-Pass-1' | chpasswd
 cat > /etc/pam.d/fleetpass-test <<'PAM'
-auth required pam_faillock.so preauth deny=3
+auth required pam_faillock.so preauth deny=3 nodelay
 auth [success=1 default=bad] pam_unix.so nodelay
-auth [default=die] pam_faillock.so authfail deny=3
+auth [default=die] pam_faillock.so authfail deny=3 nodelay
 auth sufficient pam_faillock.so authsucc
 account required pam_unix.so
 PAM
