@@ -1,0 +1,172 @@
+/**
+ * The install scripts for real, on a (namespaced) machine with a real systemd: install-controller.sh and
+ * install-agent.sh install, enable and start the real bundles under the shipped units; the agent connects to
+ * the controller over mutual TLS on loopback and reports a lockout it reads through its sandbox (mode-0000
+ * /etc/shadow, a 0600 tally file); a rerun changes nothing and does not restart anything; both stop cleanly.
+ * Until `fleetpass-agent enroll` exists the node certificate is issued here from the controller's own CA,
+ * which is what enrollment will produce.
+ */
+import { createServer } from 'node:net';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { certificateFingerprint, issueClientCertificate } from '../../shared/pki';
+import { bootSystemdSandbox, type SystemdSandbox } from './systemd-sandbox';
+
+const REPO = resolve(__dirname, '../..');
+const NODE_ID = 'nextseq-installed-1';
+
+const SETUP = `
+set -euo pipefail
+useradd -M -d /nonexistent fpprobe
+useradd -M -d /nonexistent fpprobe2
+echo 'fpprobe:Old-Pass-1' | chpasswd
+echo 'fpprobe2:Old-Pass-2' | chpasswd
+cat > /etc/pam.d/fleetpass-test <<'PAM'
+auth required pam_faillock.so preauth deny=3 nodelay
+auth [success=1 default=bad] pam_unix.so nodelay
+auth [default=die] pam_faillock.so authfail deny=3 nodelay
+auth sufficient pam_faillock.so authsucc
+account required pam_unix.so
+PAM
+mkdir -p /run/faillock
+for i in 1 2 3; do printf 'wrong\\n' | pamtester fleetpass-test fpprobe authenticate >/dev/null 2>&1 || true; done
+chmod 0000 /etc/shadow /etc/gshadow
+chmod 0600 /run/faillock/fpprobe
+`;
+
+let sandbox: SystemdSandbox;
+let agentPort: number;
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** What the unit printed (a test drop-in sends it to a file: the sandbox has no journald). */
+function output(unit: string): string {
+  const p = sandbox.path(`/run/fleetpass-test/${unit}.out`);
+  return existsSync(p) ? readFileSync(p, 'utf8') : '';
+}
+
+function captureOutput(unit: string): void {
+  const dir = sandbox.path(`/etc/systemd/system/${unit}.d`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${dir}/test-output.conf`, `[Service]\nStandardOutput=append:/run/fleetpass-test/${unit}.out\nStandardError=append:/run/fleetpass-test/${unit}.out\n`);
+  sandbox.exec(['systemctl', 'daemon-reload']);
+}
+
+/** Reads the controller's live database from inside the sandbox (SQLite resolves /proc/<pid>/root away). */
+function query(sql: string, ...params: string[]): Record<string, unknown>[] {
+  const script = `const D = require(${JSON.stringify(`${REPO}/node_modules/better-sqlite3`)}); const db = new D('/var/lib/fleetpass/fleetpass.db', { readonly: true, fileMustExist: true }); process.stdout.write(JSON.stringify(db.prepare(process.argv[1]).all(...process.argv.slice(2))));`;
+  return JSON.parse(sandbox.exec([process.execPath, '-e', script, sql, ...params])) as Record<string, unknown>[];
+}
+
+function show(unit: string, prop: string): string {
+  return sandbox.exec(['systemctl', 'show', unit, '-p', prop, '--value']).trim();
+}
+
+function statusOf(unit: string): { uid: string; capEff: string } {
+  const status = sandbox.exec(['cat', `/proc/${show(unit, 'MainPID')}/status`]);
+  return { uid: /^Uid:\s+(\d+)/m.exec(status)![1], capEff: /^CapEff:\s+(\S+)/m.exec(status)![1] };
+}
+
+beforeAll(async () => {
+  sandbox = await bootSystemdSandbox({}, SETUP);
+  agentPort = await freePort();
+}, 60_000);
+
+afterAll(async () => {
+  await sandbox?.shutdown();
+});
+
+describe('installed with the scripts, under systemd', () => {
+  it('install-controller.sh: the controller starts as fleetpass, creates its CA and prints the fingerprint to pin', async () => {
+    sandbox.exec(['bash', `${REPO}/deploy/install-controller.sh`, '--skip-deps', '--no-start']);
+    // --skip-deps: the production dependencies come from this checkout instead of the network.
+    sandbox.exec(['ln', '-s', `${REPO}/node_modules`, '/opt/fleetpass/node_modules']);
+    const config = sandbox.path('/etc/fleetpass/controller.yaml');
+    const [adminPort, webPort] = [await freePort(), await freePort()];
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8')
+        .replace('agentListen: "0.0.0.0:7443"', `agentListen: "127.0.0.1:${agentPort}"`)
+        .replace('adminListen: "0.0.0.0:7444"', `adminListen: "127.0.0.1:${adminPort}"`)
+        .replace('webListen: "0.0.0.0:8443"', `webListen: "127.0.0.1:${webPort}"`),
+    );
+    captureOutput('fleetpass-controller.service');
+    sandbox.exec(['systemctl', 'start', 'fleetpass-controller.service']);
+
+    const fingerprint = await waitFor('the controller to print its CA fingerprint', () => /CA fingerprint:\s+(\S+)/.exec(output('fleetpass-controller.service'))?.[1]);
+    expect(show('fleetpass-controller.service', 'ActiveState')).toBe('active');
+    const uid = sandbox.exec(['id', '-u', 'fleetpass']).trim();
+    expect(statusOf('fleetpass-controller.service')).toEqual({ uid, capEff: '0000000000000000' });
+    expect(fingerprint).toBe(certificateFingerprint(readFileSync(sandbox.path('/var/lib/fleetpass/pki/ca.crt'), 'utf8')));
+    for (const f of ['pki/ca.key', 'secrets.key', 'fleetpass.db']) {
+      const st = sandbox.exec(['stat', '-c', '%a %U', `/var/lib/fleetpass/${f}`]).trim();
+      expect({ f, st }).toEqual({ f, st: '600 fleetpass' });
+    }
+  });
+
+  it('install-agent.sh: the agent connects over mutual TLS and reports the lockout it reads through its sandbox', async () => {
+    // What `fleetpass-agent enroll` leaves in the state directory: the pinned CA, the node key and certificate.
+    const ca = { certPem: readFileSync(sandbox.path('/var/lib/fleetpass/pki/ca.crt'), 'utf8'), keyPem: readFileSync(sandbox.path('/var/lib/fleetpass/pki/ca.key'), 'utf8') };
+    const node = await issueClientCertificate(ca, { commonName: NODE_ID });
+    const state = sandbox.path('/var/lib/fleetpass-agent');
+    mkdirSync(state, { recursive: true, mode: 0o700 });
+    writeFileSync(`${state}/ca.crt`, ca.certPem);
+    writeFileSync(`${state}/node.crt`, node.certPem);
+    writeFileSync(`${state}/node.key`, node.keyPem, { mode: 0o600 });
+    chmodSync(`${state}/node.key`, 0o600);
+
+    const out = sandbox.exec(['bash', `${REPO}/deploy/install-agent.sh`, '--no-enroll', '--no-start', '--controller', `127.0.0.1:${agentPort}`]);
+    expect(out).toContain('writing');
+    const config = sandbox.path('/etc/fleetpass/agent.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace('account: ilmnadmin', 'account: fpprobe').replace('account: ilmnuser', 'account: fpprobe2'));
+    captureOutput('fleetpass-agent.service');
+    sandbox.exec(['systemctl', 'start', 'fleetpass-agent.service']);
+
+    await waitFor('the agent to connect', () => /"to":"connected"/.test(output('fleetpass-agent.service')));
+    expect(statusOf('fleetpass-agent.service')).toEqual({ uid: '0', capEff: '0000000020000003' });
+    const accounts = await waitFor('the agent to report its accounts', () => {
+      const rows = query('SELECT account, locked FROM account_state WHERE node_id = ? ORDER BY account', NODE_ID);
+      return rows.length === 2 ? rows : undefined;
+    });
+    expect(accounts).toEqual([{ account: 'fpprobe', locked: 1 }, { account: 'fpprobe2', locked: 0 }]);
+    expect(query('SELECT online FROM nodes WHERE id = ?', NODE_ID)).toEqual([{ online: 1 }]);
+  });
+
+  it('a rerun of both scripts changes nothing and restarts nothing', () => {
+    const pids = ['fleetpass-controller.service', 'fleetpass-agent.service'].map((u) => show(u, 'MainPID'));
+    const controllerRun = sandbox.exec(['bash', `${REPO}/deploy/install-controller.sh`, '--skip-deps']);
+    const agentRun = sandbox.exec(['bash', `${REPO}/deploy/install-agent.sh`, '--no-enroll']);
+    for (const out of [controllerRun, agentRun]) {
+      expect(out).not.toMatch(/installing|writing|creating/);
+      expect(out).toContain('unchanged');
+    }
+    expect(['fleetpass-controller.service', 'fleetpass-agent.service'].map((u) => show(u, 'MainPID'))).toEqual(pids);
+  });
+
+  it('both stop cleanly: the agent drains, the controller exits 0', () => {
+    sandbox.exec(['systemctl', 'stop', 'fleetpass-agent.service', 'fleetpass-controller.service']);
+    for (const unit of ['fleetpass-agent.service', 'fleetpass-controller.service']) {
+      expect({ unit, result: show(unit, 'Result'), status: show(unit, 'ExecMainStatus') }).toEqual({ unit, result: 'success', status: '0' });
+    }
+    expect(output('fleetpass-agent.service')).toMatch(/agent stopped/);
+  });
+});
