@@ -2,7 +2,8 @@
  * The install scripts for real, on a (namespaced) machine with a real systemd: install-controller.sh and
  * install-agent.sh install, enable and start the real bundles under the shipped units; the agent connects to
  * the controller over mutual TLS on loopback and reports a lockout it reads through its sandbox (mode-0000
- * /etc/shadow, a 0600 tally file); a rerun changes nothing and does not restart anything; both stop cleanly.
+ * /etc/shadow, a 0600 tally file); a rerun changes nothing and does not restart anything; both stop cleanly;
+ * a token piped to install-agent.sh reaches enroll only as a private file, never in argv or output.
  * Until `fleetpass-agent enroll` exists the node certificate is issued here from the controller's own CA,
  * which is what enrollment will produce.
  */
@@ -14,6 +15,7 @@ import { bootSystemdSandbox, type SystemdSandbox } from './systemd-sandbox';
 
 const REPO = resolve(__dirname, '../..');
 const NODE_ID = 'nextseq-installed-1';
+const TOKEN = 'fp-enroll-SECRET-d41c07';
 
 const SETUP = `
 set -euo pipefail
@@ -168,5 +170,32 @@ describe('installed with the scripts, under systemd', () => {
       expect({ unit, result: show(unit, 'Result'), status: show(unit, 'ExecMainStatus') }).toEqual({ unit, result: 'success', status: '0' });
     }
     expect(output('fleetpass-agent.service')).toMatch(/agent stopped/);
+  });
+
+  it('enrolls with the token from stdin handed over as a private file, never in argv, and removed after', () => {
+    // A fresh node: no certificate yet. The stand-in agent records how enroll was called.
+    sandbox.exec(['rm', '-f', '/var/lib/fleetpass-agent/node.crt', '/var/lib/fleetpass-agent/node.key']);
+    const fake = sandbox.path('/run/fleetpass-test/fake-agent.js');
+    writeFileSync(
+      fake,
+      `#!/usr/bin/env node
+const fs = require('node:fs');
+const argv = process.argv.slice(2);
+const tokenFile = argv[argv.indexOf('--token-file') + 1];
+const st = fs.statSync(tokenFile);
+const dir = fs.statSync(require('node:path').dirname(tokenFile));
+fs.writeFileSync('/var/lib/fleetpass-agent/enroll-record.json', JSON.stringify({
+  argv, tokenFile, token: fs.readFileSync(tokenFile, 'utf8').trim(), fileMode: (st.mode & 0o777).toString(8), dirMode: (dir.mode & 0o777).toString(8),
+}));
+`,
+    );
+    const out = sandbox.exec(['bash', `${REPO}/deploy/install-agent.sh`, '--agent', '/run/fleetpass-test/fake-agent.js', '--prefix', '/opt/fleetpass-enroll-test', '--no-start', '--controller', `127.0.0.1:${agentPort}`, '--ca-fingerprint', `sha256:${'ab'.repeat(32)}`], `${TOKEN}\n`);
+    expect(out).not.toContain(TOKEN);
+    const record = JSON.parse(readFileSync(sandbox.path('/var/lib/fleetpass-agent/enroll-record.json'), 'utf8')) as { argv: string[]; tokenFile: string; token: string; fileMode: string; dirMode: string };
+    expect(record.token).toBe(TOKEN);
+    expect(record.argv.join(' ')).not.toContain(TOKEN);
+    expect(record.argv.slice(0, 7)).toEqual(['enroll', '--config', '/etc/fleetpass/agent.yaml', '--controller', `127.0.0.1:${agentPort}`, '--ca-fingerprint', `sha256:${'ab'.repeat(32)}`]);
+    expect({ fileMode: record.fileMode, dirMode: record.dirMode }).toEqual({ fileMode: '600', dirMode: '700' });
+    expect(existsSync(sandbox.path(record.tokenFile))).toBe(false);
   });
 });
