@@ -11,6 +11,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
+import { build } from 'esbuild';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { hostAccountFingerprint } from '../../shared/pam-sandbox';
 import { verifyAudit } from '../../controller/audit';
@@ -18,7 +19,8 @@ import type { CreateChangeRequestInput } from '../../controller/dispatch';
 import { freePort, issueNodeCredentials, removeRoot, writeControllerConfig } from '../helpers/controller-harness';
 import { USER_PASSWORD, applications, createSandboxedNode, type SandboxedNode } from './support/sandboxed-node';
 
-const CHILD = resolve(__dirname, 'support/controller-child.ts');
+const CHILD_SOURCE = resolve(__dirname, 'support/controller-child.ts');
+let childBundle: string;
 const IDS = ['crash-1', 'crash-2', 'crash-3', 'crash-4'];
 
 interface Child {
@@ -29,7 +31,7 @@ interface Child {
 
 /** Starts the controller process and waits until it listens. */
 async function startChild(configFile: string): Promise<Child> {
-  const proc = fork(CHILD, [configFile], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  const proc = fork(childBundle, [configFile], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, NODE_PATH: resolve(__dirname, '../../node_modules') } });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -45,7 +47,10 @@ async function startChild(configFile: string): Promise<Child> {
     else p?.res(m.body);
   });
   const exited = new Promise<never>((_, rej) => proc.once('exit', (code) => rej(new Error(`controller exited (${code}): ${out.slice(-3000)}`))));
-  await Promise.race([readyP, exited, new Promise((_, rej) => setTimeout(() => rej(new Error(`controller did not start: ${out.slice(-3000)}`)), 30_000))]);
+  let timer: NodeJS.Timeout | undefined;
+  const tooLate = new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`controller did not start: ${out.slice(-3000)}`)), 30_000)));
+  exited.catch(() => undefined);
+  await Promise.race([readyP, exited, tooLate]).finally(() => clearTimeout(timer));
   return {
     proc,
     output: () => out,
@@ -80,6 +85,12 @@ let hostBefore: Record<string, string>;
 beforeAll(async () => {
   hostBefore = await hostAccountFingerprint();
   root = mkdtempSync(join(tmpdir(), 'fp-crash-'));
+  // Bundled like dist/fleetpass-controller.js, so the child is plain node with no loader process.
+  childBundle = join(root, 'controller-child.js');
+  await build({
+    entryPoints: [CHILD_SOURCE], outfile: childBundle, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['better-sqlite3'],
+    banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" }, define: { 'import.meta.url': '__importMetaUrl' }, logLevel: 'warning',
+  });
 });
 afterAll(async () => {
   for (const n of nodes) if (n.agent) n.agent.process.kill('SIGCONT');

@@ -2,7 +2,7 @@
  * TEST ONLY: a real controller process for kill/restart tests. It runs the same createController as
  * dist/fleetpass-controller.js, plus an IPC command channel standing in for the admin API (issue 6), so a
  * test can order a wave and read state, then SIGKILL this process in the middle of it.
- * Usage: node --import tsx controller-child.ts <config.yaml>
+ * The test bundles it with esbuild (like the real bundle) and runs: node controller-child.js <config.yaml>
  */
 import { loadControllerConfig } from '../../../controller/config';
 import { createController } from '../../../controller/controller';
