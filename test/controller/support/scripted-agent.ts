@@ -17,6 +17,10 @@ export interface ScriptedAgentOptions {
   hello?: Partial<Hello>;
   /** Answer each operation automatically (default: succeed, account unlocked after). Return undefined to stay silent. */
   answer?: (op: Operation) => OperationResult | undefined;
+  /** Start without reading from the stream (a slow node: HTTP/2 flow control pushes back on the controller). */
+  paused?: boolean;
+  /** Extra channel options (e.g. keepalive). */
+  channelOptions?: Record<string, number | string>;
 }
 
 export interface ScriptedAgent {
@@ -28,6 +32,8 @@ export interface ScriptedAgent {
   /** Resolves when the stream ends, with its error (undefined for OK). */
   ended(timeoutMs?: number): Promise<ServiceError | undefined>;
   close(): void;
+  pause(): void;
+  resume(): void;
 }
 
 export function accountState(account: string, locked: boolean, extra: Partial<AccountState> = {}): AccountState {
@@ -49,6 +55,7 @@ export function succeed(op: Operation): OperationResult {
 export function connectScriptedAgent(o: ScriptedAgentOptions): ScriptedAgent {
   const client = new AgentServiceClient(o.address, credentials.createSsl(Buffer.from(o.creds.caPem), Buffer.from(o.creds.keyPem), Buffer.from(o.creds.certPem)), {
     'grpc.ssl_target_name_override': 'localhost',
+    ...o.channelOptions,
   });
   const call: ClientDuplexStream<ConnectRequest, ConnectResponse> = client.connect(new Metadata());
   const received: ConnectResponse[] = [];
@@ -80,6 +87,7 @@ export function connectScriptedAgent(o: ScriptedAgentOptions): ScriptedAgent {
     isEnded = true;
     wake();
   });
+  if (o.paused) call.pause();
   call.write({
     message: {
       $case: 'hello',
@@ -125,5 +133,7 @@ export function connectScriptedAgent(o: ScriptedAgentOptions): ScriptedAgent {
       call.cancel();
       client.close();
     },
+    pause: () => void call.pause(),
+    resume: () => void call.resume(),
   };
 }

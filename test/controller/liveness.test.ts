@@ -1,0 +1,88 @@
+/**
+ * Liveness and fairness: HTTP/2 keepalive drops a node whose network went silent within keepalive time +
+ * timeout, and a wave is not held up by one slow node whose stream pushes back (its messages wait in its
+ * own queue while every other node gets and answers its operation, and the event loop stays responsive).
+ */
+import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
+import { startBlackholeProxy, type BlackholeProxy } from './support/blackhole-proxy';
+import { connectScriptedAgent, type ScriptedAgent } from './support/scripted-agent';
+
+let tc: TestController | undefined;
+let proxy: BlackholeProxy | undefined;
+const agents: ScriptedAgent[] = [];
+
+afterEach(async () => {
+  for (const a of agents.splice(0)) a.close();
+  await proxy?.close();
+  proxy = undefined;
+  if (tc) {
+    await tc.stop();
+    removeRoot(tc.root);
+    tc = undefined;
+  }
+});
+
+async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+describe('liveness', () => {
+  it('notices a node whose network went silent within keepalive time + timeout', async () => {
+    tc = await startTestController({ config: { keepalive: { timeSeconds: 1, timeoutSeconds: 1 } } });
+    proxy = await startBlackholeProxy(tc.address);
+    const a = connectScriptedAgent({ address: proxy.address, creds: await tc.nodeCredentials('ka-1') });
+    agents.push(a);
+    await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
+    expect(tc.ctx.service.getNode('ka-1')?.online).toBe(true);
+    const silentAt = Date.now();
+    proxy.blackhole();
+    await waitUntil(() => tc!.ctx.service.getNode('ka-1')?.online === false, 8000, 'the node to be dropped');
+    const took = Date.now() - silentAt;
+    expect(took).toBeLessThan(4500); // ping within ~1 s, no answer within 1 s more, plus scheduling slack
+    expect(tc.ctx.sessions.size()).toBe(0);
+    expect(tc.ctx.service.queryAudit({ filter: { action: 'node.disconnected', nodeId: 'ka-1' } }).records).toHaveLength(1);
+  });
+
+  it('lets a wave finish on every other node while one slow node pushes back', async () => {
+    tc = await startTestController();
+    const ids = Array.from({ length: 30 }, (_, i) => `wave-${String(i).padStart(2, '0')}`);
+    for (const id of ids) {
+      const a = connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials(id) });
+      agents.push(a);
+    }
+    await Promise.all(agents.map((a) => a.waitFor((m) => m.message?.$case === 'welcome' || undefined)));
+    const slow = agents[7];
+    slow.pause();
+    const slowSession = tc.ctx.sessions.get('wave-07')!;
+    // Fill the slow node's flow-control window and its queue with refresh requests it does not read.
+    for (let i = 0; i < 3000 && slowSession.queued() === 0; i++) {
+      slowSession.send({ message: { $case: 'refresh', refresh: { requestId: `fill-${i}-${'x'.repeat(200)}`, accounts: [] } } });
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(slowSession.queued()).toBeGreaterThan(0);
+
+    let worstLagMs = 0;
+    let last = Date.now();
+    const probe = setInterval(() => {
+      const now = Date.now();
+      worstLagMs = Math.max(worstLagMs, now - last - 5);
+      last = now;
+    }, 5);
+    const { request } = await tc.request({ nodeIds: ids });
+    const { service } = tc.ctx;
+    await waitUntil(() => (service.getChangeRequest(request.id).counts.succeeded ?? 0) === 29, 10_000, '29 results');
+    clearInterval(probe);
+    const slowOp = service.getChangeRequest(request.id).operations.find((o) => o.nodeId === 'wave-07')!;
+    expect(slowOp.state).toBe('dispatched'); // recorded as sent; waiting in its node's queue
+    expect(slowSession.queued()).toBeGreaterThan(0);
+    expect(worstLagMs).toBeLessThan(250);
+
+    slow.resume();
+    await waitUntil(() => service.getChangeRequest(request.id).request.state === 'done', 10_000, 'the slow node to catch up');
+    expect(service.getChangeRequest(request.id).counts).toEqual({ succeeded: 30 });
+  });
+});
