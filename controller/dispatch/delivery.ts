@@ -69,10 +69,10 @@ function sendBatch(deps: DispatchDeps, batch: readonly OperationRecord[], redeli
     return out;
   });
   for (const o of outgoing) {
+    // The message may wait in the node's queue (backpressure), so it keeps its secret until written.
     if (!o.channel.send({ message: { $case: 'operation', operation: o.message } })) {
       deps.log.warn({ operationId: o.op.id, nodeId: o.op.nodeId }, 'node stream closed before send; will redeliver on reconnect');
     }
-    o.message.newSecret = '';
   }
   return outgoing.map((o) => o.op.id);
 }

@@ -3,6 +3,7 @@
  * timeout, and a wave is not held up by one slow node whose stream pushes back (its messages wait in its
  * own queue while every other node gets and answers its operation, and the event loop stays responsive).
  */
+import { Action } from '../../shared/gen/fleetpass/v1/common';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { startBlackholeProxy, type BlackholeProxy } from './support/blackhole-proxy';
 import { connectScriptedAgent, type ScriptedAgent } from './support/scripted-agent';
@@ -72,7 +73,8 @@ describe('liveness', () => {
       worstLagMs = Math.max(worstLagMs, now - last - 5);
       last = now;
     }, 5);
-    const { request } = await tc.request({ nodeIds: ids });
+    // A reset, so the test also shows a queued operation keeps its password until it is written.
+    const { request } = await tc.request({ action: Action.ACTION_RESET_PASSWORD, targets: ids.map((nodeId) => ({ nodeId, secret: `Wave-pw-${nodeId}` })) });
     const { service } = tc.ctx;
     await waitUntil(() => (service.getChangeRequest(request.id).counts.succeeded ?? 0) === 29, 10_000, '29 results');
     clearInterval(probe);
@@ -84,5 +86,7 @@ describe('liveness', () => {
     slow.resume();
     await waitUntil(() => service.getChangeRequest(request.id).request.state === 'done', 10_000, 'the slow node to catch up');
     expect(service.getChangeRequest(request.id).counts).toEqual({ succeeded: 30 });
+    expect(slow.operations().map((o) => o.newSecret)).toEqual(['Wave-pw-wave-07']);
+    expect(agents[3].operations().map((o) => o.newSecret)).toEqual(['Wave-pw-wave-03']);
   });
 });
