@@ -185,4 +185,14 @@ describe('agent stream', () => {
     expect(tc.ctx.service.getOperation(operations[0].id)).toMatchObject({ errorCode: 'FP_COMMAND_FAILED', failedStep: 'faillock-reset' });
     expect(tc.ctx.service.queryAudit({ filter: { action: 'operation.failed' } }).records[0]).toMatchObject({ nodeId: 'nx-f', outcome: 'failed', reason: 'FP_COMMAND_FAILED' });
   });
+
+  it('refuses a message larger than maxMessageBytes and keeps nothing of it', async () => {
+    tc = await startTestController({ config: { maxMessageBytes: 8192 } });
+    const a = agent(connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('nx-big') }));
+    await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
+    a.send({ message: { $case: 'stateReport', stateReport: { accounts: [accountState('ilmnuser', true, { details: { junk: 'x'.repeat(20_000) } })], trigger: StateReportTrigger.STATE_REPORT_TRIGGER_CHANGE, requestId: '', complete: false } } });
+    expect((await a.ended())?.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(tc.ctx.store.accounts.list()).toEqual([]);
+    await until(() => tc.ctx.service.getNode('nx-big')?.online === false);
+  });
 });
