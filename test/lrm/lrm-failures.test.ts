@@ -4,6 +4,7 @@
  * Each must give a clear registry error and leave nothing half done without saying exactly what happened.
  */
 import { writeFileSync } from 'node:fs';
+import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { fakeClock } from '../../shared/clock';
 import { FleetpassError } from '../../shared/errors';
 import { createLrmBackend } from '../../agent/backends/lrm';
@@ -100,6 +101,35 @@ describe('LRM down or answering nonsense', () => {
       expect(err.message).toContain('within 300 ms');
     } finally {
       await sim.close();
+    }
+  });
+
+  it('a port that accepts but never completes TLS times out and leaves no connection open', async () => {
+    const open = new Set<Socket>();
+    let closed: () => void = () => undefined;
+    const allClosed = new Promise<void>((r) => (closed = r));
+    const server = createNetServer((s) => {
+      open.add(s);
+      s.resume();
+      s.on('close', () => {
+        open.delete(s);
+        if (open.size === 0) closed();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const config = { baseUrl: `https://127.0.0.1:${port}`, serviceAccount: { username: SERVICE_USER, password: SERVICE_PASSWORD }, tls: { fingerprint: 'ab'.repeat(32) }, timeoutMs: 300 };
+      const err = await rejection(createLrmBackend(config).inspect('alice'));
+      expect(err).toMatchObject({ code: 'FP_LRM_UNREACHABLE', details: { timedOut: true, requestSent: false } });
+      // The client ends the half-open connection itself; the bound only keeps a regression from hanging.
+      let bound: NodeJS.Timeout | undefined;
+      await Promise.race([allClosed, new Promise((r) => (bound = setTimeout(r, 2000)))]);
+      clearTimeout(bound);
+      expect(open.size).toBe(0);
+    } finally {
+      for (const s of open) s.destroy();
+      await new Promise((r) => server.close(r));
     }
   });
 

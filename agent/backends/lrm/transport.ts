@@ -57,7 +57,7 @@ export function createLrmTransport(options: TransportOptions): LrmTransport {
   const pin = options.tls.fingerprint ? normalizeFingerprint(options.tls.fingerprint) : undefined;
 
   /** Opens TLS and checks trust; calls back with the socket only when the peer is trusted. */
-  function connectTrusted(callback: (err: Error | null, socket?: Duplex) => void): void {
+  function connectTrusted(callback: (err: Error | null, socket?: Duplex) => void): TLSSocket {
     let settled = false;
     const socket: TLSSocket = tlsConnect({
       host,
@@ -96,12 +96,15 @@ export function createLrmTransport(options: TransportOptions): LrmTransport {
       socket.removeListener('error', fail);
       callback(null, socket);
     });
+    return socket;
   }
 
   function send(req: HttpRequest): Promise<HttpResponse> {
     return new Promise<HttpResponse>((resolve, reject) => {
       let done = false;
       let written = false;
+      // Kept so a timeout also ends a connection whose TLS handshake never finishes.
+      let socket: TLSSocket | undefined;
       const finish = (err: Error | null, res?: HttpResponse) => {
         if (done) return;
         done = true;
@@ -121,12 +124,13 @@ export function createLrmTransport(options: TransportOptions): LrmTransport {
         path: `${basePath}${req.path}`,
         headers,
         createConnection: (_opts: unknown, cb: (err: Error | null, socket?: Duplex) => void) => {
-          connectTrusted(cb);
+          socket = connectTrusted(cb);
           return undefined;
         },
       } as unknown as RequestOptions);
       const timer = setTimeout(() => {
         r.destroy();
+        socket?.destroy();
         finish(
           new FleetpassError('FP_LRM_UNREACHABLE', `Local Run Manager at ${url.origin} did not answer ${req.method} ${req.path} within ${options.timeoutMs} ms`, {
             details: { timedOut: true, requestSent: written, origin: url.origin },
