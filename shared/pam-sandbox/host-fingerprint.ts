@@ -26,6 +26,8 @@ export const HOST_ACCOUNT_TARGETS: readonly FingerprintTarget[] = [
   { path: '/var/log/tallylog', depth: 0 },
   { path: '/var/log/faillog', depth: 0 },
   { path: '/home', depth: 0 },
+  { path: '/var/mail', depth: 0 },
+  { path: '/var/spool/mail', depth: 0 },
 ];
 
 /** Files at least this big (sparse lastlog/faillog) are fingerprinted by size and mtime, not content. */

@@ -10,8 +10,8 @@
  *   const agent = sb.spawn([process.execPath, 'dist/fleetpass-agent.js', ...], { stdio: 'pipe' });
  *   await sb.destroy();
  *
- * Every process started with exec/spawn shares the sandbox's /etc, /run and /var/log, and sees the rest
- * of the host (code, node, loopback network) as it is.
+ * Every process started with exec/spawn shares the sandbox's /etc, /run, /var/log, /home and mail spool,
+ * and sees the rest of the host (code, node, loopback network) as it is.
  */
 export { createPamSandbox, type PamSandbox, type PamSandboxOptions, type SandboxUser, type AuthOptions } from './sandbox';
 export { sandboxSupported, type SandboxSupport } from './supported';

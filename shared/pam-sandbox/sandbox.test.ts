@@ -46,6 +46,7 @@ describe('the sandbox', () => {
     expect(mounts).toMatch(/ \/etc .* - overlay /);
     expect(mounts).toMatch(/ \/run .* - overlay /);
     expect(mounts).toMatch(/ \/var\/log .* - overlay /);
+    expect(mounts).toMatch(/ \/home .* - overlay /);
     expect(mounts).toMatch(/ \/run\/faillock .* - tmpfs /);
     expect((await sb.exec(['id', '-nG', 'alice'])).stdout.trim().split(' ')).toEqual(['alice', 'lab']);
     expect(existsSync(sb.hostPath('/etc/pam.d/fleetpass-test'))).toBe(true);

@@ -1,12 +1,13 @@
 /**
- * A real-PAM sandbox: a private mount namespace with overlayfs over /etc, /run and /var/log (so useradd,
- * chpasswd, passwd and pam_faillock write only to a tmpfs) and a fresh tmpfs on /run/faillock. Any number
+ * A real-PAM sandbox: a private mount namespace with overlayfs over /etc, /run, /var/log, /home and the
+ * mail spool (so useradd, chpasswd, passwd and pam_faillock write only to a tmpfs) and a fresh tmpfs on
+ * /run/faillock. Any number
  * of processes (agent, pamtester, useradd) share one sandbox; any number of sandboxes exist side by side.
  * The host's accounts and PAM files never change.
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -75,6 +76,21 @@ export interface PamSandbox {
   shadowLine(user: string): Promise<string | undefined>;
   /** Stops spawned processes and the keeper and removes the temporary directory. Idempotent. */
   destroy(): Promise<void>;
+}
+
+/**
+ * Directories the sandbox overlays: accounts and PAM (/etc), counters (/run, /var/log) and what useradd
+ * may create on some distributions (homes, mail spools). /etc, /run and /var/log must exist.
+ */
+const PRIVATE_DIRS = ['/etc', '/run', '/var/log', '/home', '/var/mail', '/var/spool/mail'];
+
+/** A directory that is not a symlink (a symlinked spool is covered by overlaying its target). */
+function isRealDirectory(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Live sandboxes, so a process that exits without destroy() still removes its temporary directories. */
@@ -148,9 +164,9 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
   try {
     // Everything the sandbox writes lives in this tmpfs, visible only inside; the host sees an empty directory.
     await nsExecOk(pid, ['mount', '-t', 'tmpfs', '-o', 'mode=0700', 'fleetpass-sandbox', tmp]);
-    await overlay(pid, hostPath, tmp, 'etc', '/etc');
-    await overlay(pid, hostPath, tmp, 'run', '/run');
-    await overlay(pid, hostPath, tmp, 'log', '/var/log');
+    for (const dir of PRIVATE_DIRS) {
+      if (isRealDirectory(dir)) await overlay(pid, hostPath, tmp, dir.slice(1).replace(/\//g, '_'), dir);
+    }
     await mkdir(hostPath(policy.dir), { recursive: true });
     await nsExecOk(pid, ['mount', '-t', 'tmpfs', '-o', 'mode=0755', 'fleetpass-faillock', policy.dir]);
     await writeFile(hostPath('/var/log/tallylog'), Buffer.alloc(0), { mode: 0o600 });

@@ -3,7 +3,7 @@
  * a PAM file edit) changes the sandbox and leaves the host's accounts and PAM files exactly as they were.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createPamSandbox, hostAccountFingerprint } from '../../shared/pam-sandbox';
 import { startSandboxedBackend } from './helpers/sandboxed-backend';
 
@@ -20,7 +20,8 @@ it('leaves /etc/shadow, /etc/passwd, /etc/pam.d, /etc/security and the failure c
     await backend.resetPassword('ilmnuser', 'Host-test-pw3', { temporary: true });
     await sb.exec(['passwd', '-l', 'ilmnadmin']);
     await backend.unlock('ilmnadmin');
-    await sb.exec(['useradd', '--no-create-home', 'extra']);
+    expect((await sb.exec(['useradd', '--create-home', 'extra'])).code).toBe(0);
+    expect((await sb.exec(['test', '-d', '/home/extra'])).code).toBe(0);
     await sb.writeFile('/etc/pam.d/other', 'auth required pam_deny.so\n');
     await sb.writeFile('/var/log/tallylog', Buffer.alloc(128, 0));
 
@@ -37,4 +38,5 @@ it('leaves /etc/shadow, /etc/passwd, /etc/pam.d, /etc/security and the failure c
 
   expect(await hostAccountFingerprint()).toEqual(before);
   expect(readFileSync('/etc/passwd', 'utf8')).not.toMatch(/^(ilmnuser|ilmnadmin|extra):/m);
+  expect(existsSync('/home/extra')).toBe(false);
 });
