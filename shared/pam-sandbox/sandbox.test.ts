@@ -101,5 +101,16 @@ describe('the sandbox', () => {
     await expect(sb.addUser({ name: '-rf' })).rejects.toMatchObject({ code: 'FP_ACCOUNT_NAME_INVALID' });
     await expect(sb.authenticate('a;b', 'x')).rejects.toMatchObject({ code: 'FP_ACCOUNT_NAME_INVALID' });
     expect(() => sb.hostPath('etc/shadow')).toThrow(/absolute/);
+    expect(() => sb.hostPath('/etc/../root')).toThrow(/\.\./);
+  });
+
+  it('refuses paths through symlinks, which /proc/<pid>/root would resolve on the host', async () => {
+    // An absolute symlink inside the sandbox: followed through /proc it would land in the HOST's /etc/pam.d.
+    expect((await sb.exec(['ln', '-s', '/etc/pam.d', '/etc/escape-link'])).code).toBe(0);
+    expect(() => sb.hostPath('/etc/escape-link/fleetpass-test')).toThrow(/symlink/);
+    await expect(sb.writeFile('/etc/escape-link/evil', 'x')).rejects.toMatchObject({ code: 'FP_INVALID_ARGUMENT' });
+    await expect(sb.readFile('/etc/escape-link/fleetpass-test')).rejects.toMatchObject({ code: 'FP_INVALID_ARGUMENT' });
+    expect(existsSync('/etc/pam.d/evil')).toBe(false);
+    expect(existsSync(sb.hostPath('/etc/pam.d/fleetpass-test'))).toBe(true);
   });
 });

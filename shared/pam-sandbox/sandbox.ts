@@ -7,7 +7,7 @@
  */
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { lstatSync, mkdtempSync, rmSync } from 'node:fs';
+import { lstatSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -62,7 +62,7 @@ export interface PamSandbox {
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /** Starts a long-lived process inside (e.g. the agent); destroy() stops it if it is still running. */
   spawn(argv: readonly string[], options?: SpawnOptions): ChildProcess;
-  /** The host path through which this process reads and writes `path` as the sandbox sees it. */
+  /** The host path through which this process reads and writes `path` as the sandbox sees it (symlinks refused). */
   hostPath(path: string): string;
   readFile(path: string): Promise<Buffer>;
   writeFile(path: string, data: string | Buffer, mode?: number): Promise<void>;
@@ -107,6 +107,32 @@ function installExitHook(): void {
   });
 }
 
+/**
+ * `/proc/<pid>/root<path>`: the sandbox's view of `path`, for this process's own file calls. The kernel
+ * resolves an absolute symlink met on that walk against OUR root (the host), so every existing component
+ * must be a real file or directory; a symlink (e.g. /var/run) is refused rather than followed to the host.
+ */
+export function sandboxHostPath(pid: number, path: string): string {
+  if (!path.startsWith('/')) throw new FleetpassError('FP_INVALID_ARGUMENT', `sandbox paths are absolute: "${path}"`);
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw new FleetpassError('FP_INVALID_ARGUMENT', `sandbox paths may not contain "..": "${path}"`);
+  let prefix = '';
+  for (const part of parts) {
+    prefix += `/${part}`;
+    let isLink: boolean;
+    try {
+      isLink = lstatSync(`/proc/${pid}/root${prefix}`).isSymbolicLink();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') break; // the rest does not exist yet
+      throw e;
+    }
+    if (isLink) {
+      throw new FleetpassError('FP_INVALID_ARGUMENT', `"${prefix}" is a symlink in the sandbox; name the real path (e.g. /run, not /var/run)`);
+    }
+  }
+  return `/proc/${pid}/root/${parts.join('/')}`;
+}
+
 /** Overlays `target` with a writable layer kept in the sandbox's tmpfs. */
 async function overlay(pid: number, hostPath: (p: string) => string, tmp: string, name: string, target: string): Promise<void> {
   const upper = join(tmp, name, 'upper');
@@ -132,7 +158,8 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
     dir: '/run/faillock',
   };
 
-  const tmp = mkdtempSync(join(options.tmpRoot ?? tmpdir(), 'fleetpass-pam-'));
+  // The real path, so no symlink on the way to the overlay layers (see sandboxHostPath).
+  const tmp = realpathSync(mkdtempSync(join(options.tmpRoot ?? tmpdir(), 'fleetpass-pam-')));
   let keeper: Keeper;
   try {
     keeper = await startKeeper();
@@ -144,10 +171,7 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
   live.add(entry);
   installExitHook();
   const pid = keeper.pid;
-  const hostPath = (p: string): string => {
-    if (!p.startsWith('/')) throw new FleetpassError('FP_INVALID_ARGUMENT', `sandbox paths are absolute: "${p}"`);
-    return `/proc/${pid}/root${p}`;
-  };
+  const hostPath = (p: string): string => sandboxHostPath(pid, p);
   const children = new Set<ChildProcess>();
   let destroyed = false;
 
@@ -232,7 +256,7 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
       return child;
     },
     hostPath,
-    readFile: (path) => {
+    readFile: async (path) => {
       assertPrivateNamespace(pid);
       return readFile(hostPath(path));
     },
