@@ -3,7 +3,7 @@
  * pipe closes, so the namespace and its mounts go with it.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -22,10 +22,13 @@ it('a SIGKILLed owner leaves no keeper process behind', async () => {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const line = await new Promise<string>((resolve) => createInterface({ input: owner.stdout! }).once('line', resolve));
-  const { pid } = JSON.parse(line) as { pid: number; tmpDir: string };
+  const { pid, tmpDir } = JSON.parse(line) as { pid: number; tmpDir: string };
   expect(running(pid)).toBe(true);
   owner.kill('SIGKILL');
   await new Promise((r) => owner.once('exit', r));
   for (let i = 0; i < 400 && running(pid); i++) await new Promise((r) => setTimeout(r, 5));
   expect(running(pid)).toBe(false);
+  // Only an empty directory is left on the host (the layers were in the namespace's tmpfs); remove it.
+  expect(readdirSync(tmpDir)).toEqual([]);
+  rmdirSync(tmpDir);
 });
