@@ -6,6 +6,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { cronExpression, envNameToPath, loadConfig, type LoadedConfig } from '../shared/config';
+import { defaultPolicy, policySchema } from './admin/policy';
 
 /** host:port with a numeric port (0 picks a free port, for tests). */
 const listenAddress = z
@@ -75,6 +76,8 @@ const rawSchema = z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
       .default({ level: 'info' }),
+    /** Who may act on which accounts, privileged accounts, password rules (controller/admin/policy.ts). */
+    policy: policySchema.default(defaultPolicy),
   })
   .strict();
 

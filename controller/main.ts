@@ -4,12 +4,16 @@
  * agents pin, and shuts down cleanly on SIGTERM/SIGINT.
  * `fleetpass-controller verify-audit [--config FILE] [--database FILE] [--json]`: verifies the audit
  * chain of a data file (the live one or a backup) offline, read-only.
+ * `fleetpass-controller bootstrap-admin --name N` / `operator-cert --name N --out-dir D`: local admin
+ * commands (controller/admin/admin-commands.ts).
  * Exit codes: 0 ok, 1 failed (or the chain is broken), 2 usage.
  */
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { isFleetpassError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
+import { registerAdminCommands } from './admin/admin-commands';
+import { adminApiPlugin } from './admin/admin-plugin';
 import { verifyAudit } from './audit';
 import { loadControllerConfig } from './config';
 import { createController } from './controller';
@@ -19,7 +23,8 @@ async function run(opts: { config?: string }): Promise<number> {
   const { config, warnings, file } = loadControllerConfig({ file: opts.config ?? process.env.FLEETPASS_CONFIG });
   const log = createLogger({ level: config.log.level, name: 'fleetpass-controller' });
   for (const w of warnings) log.warn({ warning: w }, 'insecure setting');
-  const controller = createController(config, { log });
+  const admin = adminApiPlugin();
+  const controller = createController(config, { log, plugins: [admin] });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
@@ -35,6 +40,7 @@ async function run(opts: { config?: string }): Promise<number> {
   state folder:    ${config.stateDir}
   database:        ${config.database}
   agents connect:  ${started.agentAddress}
+  admin API:       ${admin.address()}
   CA certificate:  ${controller.context().paths.pkiDir}/ca.crt
   CA fingerprint:  ${started.caFingerprint}`);
   return new Promise<number>(() => undefined); // runs until a signal
@@ -77,6 +83,9 @@ async function main(argv: string[]): Promise<number> {
     .action((opts: { config?: string; database?: string; checkpoints?: string; json?: boolean }) => {
       result = verify(opts);
     });
+  registerAdminCommands(program, (r) => {
+    result = r;
+  });
   try {
     program.parse(argv);
   } catch (e) {

@@ -1,5 +1,5 @@
 /** The tamper-evident audit log: append, query, verify and checkpoint. */
 export { createAuditLog, recordAudited, type AuditLog, type AuditRecord, type AuditEntry, type AuditFilter, type AuditQuery, type AuditPage } from './audit-log';
-export { verifyAudit, type VerifyResult, type VerifyOptions } from './verify';
+export { verifyAudit, verifyRecords, walkChain, type VerifyResult, type VerifyOptions, type ChainRecord, type ChainWalk } from './verify';
 export { writeCheckpoint, type Checkpoint } from './checkpoint';
 export { AUDIT_FORMAT, GENESIS_HASH, canonicalJson, hashAuditRecord } from './canonical';

@@ -3,11 +3,11 @@
  * seq (deleted or reordered rows), a prev_hash that does not link to the previous record, content that
  * does not match its hash (edited rows), or a record that differs from a checkpoint. Checkpoints from
  * the table and from the external checkpoint file also catch a truncated tail. Streams rows, so a
- * million records take seconds and constant memory.
+ * million records take seconds and constant memory. The same walk (walkChain) verifies exported files.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Db } from '../store/database';
-import { GENESIS_HASH, hashAuditFields } from './canonical';
+import { GENESIS_HASH, hashAuditFields, type AuditFields } from './canonical';
 
 export interface VerifyResult {
   ok: boolean;
@@ -30,7 +30,7 @@ export interface VerifyOptions {
   checkpointFile?: string;
 }
 
-interface Claim {
+export interface Claim {
   hash: string;
   time: string;
   source: string;
@@ -55,6 +55,73 @@ function readCheckpointFile(file: string): { claims: Array<[number, Claim]>; pro
   return { claims };
 }
 
+type AuditRow = [number, string, string, string, string, string, string, string, string, string, string, string, string];
+
+function* mapRows(rows: Iterable<AuditRow>): IterableIterator<ChainRecord> {
+  for (const r of rows) {
+    yield {
+      seq: r[0], time: r[1], actor: r[2], action: r[3], nodeId: r[4], account: r[5], operationId: r[6], requestId: r[7],
+      outcome: r[8], reason: r[9], detailsJson: r[10], prevHash: r[11], hash: r[12],
+    };
+  }
+}
+
+/** One record as stored or exported: the hashed fields plus the hash. */
+export type ChainRecord = AuditFields & { hash: string };
+
+export interface ChainWalk {
+  ok: boolean;
+  /** Every record up to and including this seq verified (the last record's seq when ok). */
+  verifiedThrough: number;
+  /** The first broken or missing record (0 when ok). */
+  brokenAt: number;
+  problem: string;
+  /** Hash of the last verified record. */
+  headHash: string;
+  /** Records walked. */
+  count: number;
+}
+
+/**
+ * The chain walk itself, over records in seq order from seq 1: used for the database (verifyAudit) and
+ * for exported files (verifyRecords), so both are judged by the same rules.
+ */
+export function walkChain(records: Iterable<ChainRecord>, options: { claims?: ReadonlyMap<number, Claim> } = {}): ChainWalk {
+  let expected = 1;
+  let prev = GENESIS_HASH;
+  let count = 0;
+  const broken = (at: number, problem: string): ChainWalk => ({ ok: false, verifiedThrough: at - 1, brokenAt: at, problem, headHash: prev, count });
+  for (const r of records) {
+    count++;
+    const seq = r.seq;
+    if (seq !== expected) {
+      return broken(expected, seq > expected
+        ? `record ${expected} is missing (the next record present is ${seq}); records were deleted or reordered`
+        : `record ${seq} appears out of order`);
+    }
+    if (r.prevHash !== prev) {
+      return broken(seq, `record ${seq} does not link to record ${seq - 1} (prev_hash differs): one of them was rewritten or records were reordered`);
+    }
+    const hash = hashAuditFields(seq, r.time, r.actor, r.action, r.nodeId, r.account, r.operationId, r.requestId, r.outcome, r.reason, r.detailsJson, r.prevHash);
+    if (hash !== r.hash) {
+      return broken(seq, `record ${seq} was altered: its content does not match its hash`);
+    }
+    const claim = options.claims?.get(seq);
+    if (claim && claim.hash !== hash) {
+      return broken(seq, `record ${seq} differs from the checkpoint taken at ${claim.time} (${claim.source}): the log up to here was rewritten`);
+    }
+    prev = hash;
+    expected++;
+  }
+  return { ok: true, verifiedThrough: expected - 1, brokenAt: 0, problem: '', headHash: prev, count };
+}
+
+/** Verifies exported records (a whole export, from record 1) with the same walk as the database. */
+export function verifyRecords(records: Iterable<ChainRecord>): VerifyResult {
+  const walk = walkChain(records);
+  return { ok: walk.ok, total: walk.count, verifiedThrough: walk.verifiedThrough, brokenAt: walk.brokenAt, problem: walk.problem, headHash: walk.headHash, checkpoints: 0 };
+}
+
 /** Verifies the whole chain against itself and every known checkpoint. */
 export function verifyAudit(db: Db, options: VerifyOptions = {}): VerifyResult {
   const total = db.prepare('SELECT count(*) FROM audit_log').pluck().get() as number;
@@ -73,42 +140,21 @@ export function verifyAudit(db: Db, options: VerifyOptions = {}): VerifyResult {
     fileProblem = read.problem;
   }
 
-  let expected = 1;
-  let prev = GENESIS_HASH;
-  const broken = (at: number, problem: string): VerifyResult => ({
-    ok: false, total, verifiedThrough: at - 1, brokenAt: at, problem, headHash: prev, checkpoints: claims.size,
-  });
-
   const rows = db
     .prepare('SELECT seq, time, actor, action, node_id, account, operation_id, request_id, outcome, reason, details_json, prev_hash, hash FROM audit_log ORDER BY seq')
     .raw(true)
-    .iterate() as IterableIterator<[number, string, string, string, string, string, string, string, string, string, string, string, string]>;
-  for (const r of rows) {
-    const seq = r[0];
-    if (seq !== expected) {
-      return broken(expected, seq > expected
-        ? `record ${expected} is missing (the next record present is ${seq}); records were deleted or reordered`
-        : `record ${seq} appears out of order`);
-    }
-    if (r[11] !== prev) {
-      return broken(seq, `record ${seq} does not link to record ${seq - 1} (prev_hash differs): one of them was rewritten or records were reordered`);
-    }
-    const hash = hashAuditFields(seq, r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11]);
-    if (hash !== r[12]) {
-      return broken(seq, `record ${seq} was altered: its content does not match its hash`);
-    }
-    const claim = claims.get(seq);
-    if (claim && claim.hash !== hash) {
-      return broken(seq, `record ${seq} differs from the checkpoint taken at ${claim.time} (${claim.source}): the log up to here was rewritten`);
-    }
-    prev = hash;
-    expected++;
-  }
-  const last = expected - 1;
+    .iterate() as IterableIterator<AuditRow>;
+  const walk = walkChain(mapRows(rows), { claims });
+  if (!walk.ok) return { ok: false, total, verifiedThrough: walk.verifiedThrough, brokenAt: walk.brokenAt, problem: walk.problem, headHash: walk.headHash, checkpoints: claims.size };
+  const last = walk.verifiedThrough;
+  const prev = walk.headHash;
   let furthest: [number, Claim] | undefined;
   for (const entry of claims) if (!furthest || entry[0] > furthest[0]) furthest = entry;
   if (furthest && furthest[0] > last) {
-    return broken(last + 1, `records ${last + 1} to ${furthest[0]} are missing: the checkpoint taken at ${furthest[1].time} (${furthest[1].source}) recorded the log up to record ${furthest[0]}; the tail was truncated`);
+    return {
+      ok: false, total, verifiedThrough: last, brokenAt: last + 1, headHash: prev, checkpoints: claims.size,
+      problem: `records ${last + 1} to ${furthest[0]} are missing: the checkpoint taken at ${furthest[1].time} (${furthest[1].source}) recorded the log up to record ${furthest[0]}; the tail was truncated`,
+    };
   }
   if (fileProblem) return { ok: false, total, verifiedThrough: last, brokenAt: 0, problem: fileProblem, headHash: prev, checkpoints: claims.size };
   return { ok: true, total, verifiedThrough: last, brokenAt: 0, problem: '', headHash: prev, checkpoints: claims.size };

@@ -166,6 +166,35 @@ CREATE TABLE pending_secrets (
 );
 `,
   },
+  {
+    version: 3,
+    name: 'operators and api tokens',
+    sql: `
+-- People who use the admin API and web console; roles decide what they may do (controller/admin/roles.ts).
+CREATE TABLE operators (
+  name TEXT PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('viewer', 'operator', 'approver', 'admin')),
+  disabled INTEGER NOT NULL DEFAULT 0,
+  created TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  updated TEXT NOT NULL
+);
+
+-- API tokens: only a salted HMAC-SHA256 of the secret part is kept; the id (the token's prefix) finds the row.
+CREATE TABLE api_tokens (
+  id TEXT PRIMARY KEY,
+  operator TEXT NOT NULL REFERENCES operators(name),
+  salt BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  created TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  expires TEXT,
+  last_used TEXT,
+  revoked INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX api_tokens_operator ON api_tokens(operator);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

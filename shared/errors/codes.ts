@@ -95,6 +95,13 @@ export const ERROR_CODES = {
   FP_REQUEST_NOT_PENDING: spec('The request is not waiting for approval.', status.FAILED_PRECONDITION),
   FP_PASSWORD_POLICY: spec('The password does not meet the password policy.', status.INVALID_ARGUMENT),
   FP_NO_NODES_MATCHED: spec('The selector matched no nodes.', status.INVALID_ARGUMENT),
+  FP_OPERATOR_NAME_INVALID: spec('An operator name must be 1-64 lower-case letters, digits, ".", "_" or "-", starting with a letter.', status.INVALID_ARGUMENT),
+  FP_OPERATOR_EXISTS: spec('An operator with that name already exists (disabled operators keep their name).', status.ALREADY_EXISTS),
+  FP_LAST_ADMIN: spec('This is the last enabled admin; create another admin before disabling it.', status.FAILED_PRECONDITION),
+  FP_ADMIN_EXISTS: spec('An admin already exists; bootstrap-admin refuses to create another unless given --force.', status.FAILED_PRECONDITION),
+  FP_POLICY_FORBIDDEN: spec('The controller policy does not let your role do this to this account.', status.PERMISSION_DENIED),
+  FP_AUDIT_EXPORT_INVALID: spec('The file is not a fleetpass audit export (CSV or JSON Lines) or is damaged; the line is named.', status.INVALID_ARGUMENT),
+  FP_OPERATIONS_FAILED: spec('Some operations of the request did not succeed; the per-node table shows which and why.', status.ABORTED),
 
   // --- PKI and enrollment ---
   FP_TOKEN_INVALID: spec('The enrollment token is unknown, used, revoked or expired; ask an admin for a new one.', status.PERMISSION_DENIED),

@@ -1,0 +1,35 @@
+/**
+ * The parts of the admin API that later features supply: enrollment tokens (issue 7) and password escrow
+ * (issue 12). admin-service checks the caller's role and audits refusals before it calls in, so an
+ * implementation only does its own job (and its own audit of what it changed) with the principal it is
+ * given. Without one, the call answers FP_ACTION_UNSUPPORTED.
+ */
+import type {
+  CreateEnrollmentTokenRequest, CreateEnrollmentTokenResponse, EscrowStatusRequest, EscrowStatusResponse, ListEnrollmentTokensResponse,
+  RevealPasswordRequest, RevealPasswordResponse, RevokeEnrollmentTokenResponse, RotatePasswordsRequest, RotatePasswordsResponse,
+} from '../../shared/gen/fleetpass/v1/admin';
+import type { Principal } from './authenticate';
+
+type MaybePromise<T> = T | Promise<T>;
+
+/** Enrollment tokens; admin-service has checked the 'enrollment.manage' permission. */
+export interface EnrollmentExtension {
+  createToken(principal: Principal, input: CreateEnrollmentTokenRequest): MaybePromise<CreateEnrollmentTokenResponse>;
+  listTokens(principal: Principal): MaybePromise<ListEnrollmentTokensResponse>;
+  revokeToken(principal: Principal, id: string): MaybePromise<RevokeEnrollmentTokenResponse>;
+}
+
+/**
+ * Password escrow. admin-service has checked 'escrow.reveal' / 'escrow.rotate' / 'escrow.read'; the
+ * extension decides approvals for reveals (admin-service's `assertMayDecide` holds the second-person rule) and audits.
+ */
+export interface EscrowExtension {
+  reveal(principal: Principal, input: RevealPasswordRequest): MaybePromise<RevealPasswordResponse>;
+  rotate(principal: Principal, input: RotatePasswordsRequest): MaybePromise<RotatePasswordsResponse>;
+  status(principal: Principal, input: EscrowStatusRequest): MaybePromise<EscrowStatusResponse>;
+}
+
+export interface AdminExtensions {
+  enrollment?: EnrollmentExtension;
+  escrow?: EscrowExtension;
+}

@@ -1,0 +1,64 @@
+/**
+ * The one role → permission table. Every authorized function in admin-service names the permission it
+ * needs; a role not in the table, or a permission not granted, is refused (fail closed). Roles follow the
+ * proto: each includes the ones before it except approver, which reads and decides on other people's
+ * requests but cannot ask for changes itself.
+ */
+import { Role } from '../../shared/gen/fleetpass/v1/admin';
+import type { OperatorRole } from '../store/operators-repo';
+
+export const ROLES: readonly OperatorRole[] = ['viewer', 'operator', 'approver', 'admin'];
+
+export type Permission =
+  /** Nodes, accounts, change requests and their progress. */
+  | 'fleet.read'
+  /** Search, export and verify the audit log. */
+  | 'audit.read'
+  /** Ask for unlocks and resets (within the account policy), and cancel one's own requests. */
+  | 'operations.request'
+  /** Approve or reject other people's requests. */
+  | 'requests.decide'
+  /** Cancel anyone's request. */
+  | 'requests.cancel-any'
+  | 'nodes.revoke'
+  | 'operators.manage'
+  | 'tokens.manage'
+  | 'enrollment.manage'
+  /** See escrow status (when passwords were set, next rotation); never a password. */
+  | 'escrow.read'
+  /** Reveal an escrowed password (audited, maybe with approval, per policy). */
+  | 'escrow.reveal'
+  /** Rotate escrowed passwords now. */
+  | 'escrow.rotate';
+
+const READ: readonly Permission[] = ['fleet.read', 'audit.read', 'escrow.read'];
+const OPERATE: readonly Permission[] = [...READ, 'operations.request', 'escrow.reveal', 'escrow.rotate'];
+
+export const ROLE_PERMISSIONS: Readonly<Record<OperatorRole, ReadonlySet<Permission>>> = {
+  viewer: new Set(READ),
+  operator: new Set(OPERATE),
+  approver: new Set([...READ, 'requests.decide']),
+  admin: new Set([...OPERATE, 'requests.cancel-any', 'nodes.revoke', 'operators.manage', 'tokens.manage', 'enrollment.manage']),
+};
+
+/** True when `role` grants `permission`; false for anything unknown. */
+export function roleAllows(role: string, permission: Permission): boolean {
+  return Object.prototype.hasOwnProperty.call(ROLE_PERMISSIONS, role) && ROLE_PERMISSIONS[role as OperatorRole].has(permission);
+}
+
+export function isRole(value: unknown): value is OperatorRole {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+const TO_PROTO: Record<OperatorRole, Role> = {
+  viewer: Role.ROLE_VIEWER, operator: Role.ROLE_OPERATOR, approver: Role.ROLE_APPROVER, admin: Role.ROLE_ADMIN,
+};
+
+export function roleToProto(role: OperatorRole): Role {
+  return TO_PROTO[role];
+}
+
+/** The role for a proto Role; undefined for UNSPECIFIED or an unknown number. */
+export function roleFromProto(role: Role): OperatorRole | undefined {
+  return ROLES.find((r) => TO_PROTO[r] === role);
+}
