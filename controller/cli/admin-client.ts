@@ -1,6 +1,7 @@
 /**
  * A small promise wrapper around the generated AdminServiceClient: TLS trusting the controller CA,
- * the operator token as call metadata, a deadline on every unary call, and errors as FleetpassError.
+ * the operator token as call metadata (or an operator client certificate), a deadline on every unary
+ * call, and errors as FleetpassError.
  */
 import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
@@ -35,10 +36,24 @@ export function createAdminApi(config: CliConfig): AdminApi {
   // Certificates name hosts; an IP target is checked against the name the controller's certificate carries.
   const serverName = config.serverName ?? (/^[\d.]+$|^\[/.test(host) ? 'localhost' : undefined);
   if (serverName) options['grpc.ssl_target_name_override'] = serverName;
-  const client = new AdminServiceClient(config.controller, grpc.credentials.createSsl(ca), options);
+  let creds: grpc.ChannelCredentials;
+  if (config.certFile && config.keyFile && !token) {
+    let key: Buffer;
+    let cert: Buffer;
+    try {
+      key = readFileSync(config.keyFile);
+      cert = readFileSync(config.certFile);
+    } catch (e) {
+      throw new FleetpassError('FP_TLS_MATERIAL', `cannot read the operator certificate ${config.certFile} or its key ${config.keyFile}`, { cause: e });
+    }
+    creds = grpc.credentials.createSsl(ca, key, cert);
+  } else {
+    creds = grpc.credentials.createSsl(ca);
+  }
+  const client = new AdminServiceClient(config.controller, creds, options);
   const metadata = () => {
     const md = new grpc.Metadata();
-    md.set('authorization', `Bearer ${token}`);
+    if (token) md.set('authorization', `Bearer ${token}`);
     return md;
   };
 
@@ -57,6 +72,9 @@ export function createAdminApi(config: CliConfig): AdminApi {
             for await (const msg of call as AsyncIterable<Res>) yield msg;
           } catch (e) {
             throw fromGrpcError(e);
+          } finally {
+            // A reader that stops early (break) cancels the call, so the server stops sending.
+            call.cancel();
           }
         },
       };

@@ -1,12 +1,13 @@
 /**
  * The CLI's own settings: where the controller's admin API is, which CA to trust, and the operator's
- * API token. The token comes from the config file, a token file or FLEETPASS_TOKEN; never from argv.
+ * credential: an API token (config file, a token file, FLEETPASS_TOKEN or FLEETPASS_TOKEN_FILE; never
+ * argv), or an operator client certificate (certFile/keyFile, from `fleetpass-controller operator-cert`).
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { loadConfig } from '../../shared/config';
+import { envNameToPath, loadConfig } from '../../shared/config';
 import { FleetpassError } from '../../shared/errors';
 
 export const cliConfigSchema = z
@@ -19,10 +20,16 @@ export const cliConfigSchema = z
     serverName: z.string().optional(),
     token: z.string().min(1).optional(),
     tokenFile: z.string().min(1).optional(),
+    /** An operator client certificate and its key, used when no token is configured. */
+    certFile: z.string().min(1).optional(),
+    keyFile: z.string().min(1).optional(),
     /** Seconds a unary call may take. */
     timeoutSeconds: z.number().int().positive().default(30),
   })
-  .strict();
+  .strict()
+  .refine((c) => !c.certFile === !c.keyFile, { message: 'certFile and keyFile go together', path: ['certFile'] });
+
+const CLI_KEYS = new Set(['controller', 'caFile', 'serverName', 'token', 'tokenFile', 'certFile', 'keyFile', 'timeoutSeconds']);
 
 export type CliConfig = z.infer<typeof cliConfigSchema>;
 
@@ -34,11 +41,13 @@ export function defaultCliConfigPath(env: NodeJS.ProcessEnv = process.env): stri
 export function loadCliConfig(opts: { file?: string; flags?: Partial<CliConfig>; env?: NodeJS.ProcessEnv } = {}): CliConfig {
   const env = opts.env ?? process.env;
   const file = opts.file ?? defaultCliConfigPath(env);
-  return loadConfig({ schema: cliConfigSchema, file, fileRequired: Boolean(opts.file), env, envIgnore: ['FLEETPASS_CONFIG', 'FLEETPASS_LOG_LEVEL'], flags: opts.flags }).config;
+  // The controller and agent share the FLEETPASS_ prefix; only names of CLI keys are ours.
+  const envIgnore = Object.keys(env).filter((name) => name.startsWith('FLEETPASS_') && !CLI_KEYS.has(envNameToPath(name, 'FLEETPASS_')[0]));
+  return loadConfig({ schema: cliConfigSchema, file, fileRequired: Boolean(opts.file), env, envIgnore, flags: opts.flags }).config;
 }
 
-/** The operator's token from the config, or the token file it names. */
-export function readToken(config: CliConfig): string {
+/** The operator's token from the config, or the token file it names; undefined when a certificate is configured instead. */
+export function readToken(config: CliConfig): string | undefined {
   if (config.token) return config.token.trim();
   if (config.tokenFile) {
     try {
@@ -47,5 +56,6 @@ export function readToken(config: CliConfig): string {
       throw new FleetpassError('FP_UNAUTHENTICATED', `cannot read the token file ${config.tokenFile}`, { cause: e });
     }
   }
-  throw new FleetpassError('FP_UNAUTHENTICATED', 'no operator token: set FLEETPASS_TOKEN, or token/tokenFile in the CLI config file');
+  if (config.certFile) return undefined;
+  throw new FleetpassError('FP_UNAUTHENTICATED', 'no operator credential: set FLEETPASS_TOKEN_FILE (or token/tokenFile, or certFile/keyFile) in the CLI config file');
 }

@@ -22,6 +22,10 @@ export interface CommandContext {
   readStdin(): Promise<string>;
   /** Asks a yes/no question on the terminal; false when stdin is not a terminal. */
   confirm(question: string): Promise<boolean>;
+  /** True when stdin is a terminal a person can answer on. */
+  isInteractive(): boolean;
+  /** True when stderr is a terminal (progress bars go there). */
+  stderrIsTty(): boolean;
   /** Closes the admin connection if one was opened. */
   close(): void;
 }
@@ -31,6 +35,7 @@ export interface ContextDeps {
   env?: NodeJS.ProcessEnv;
   stdin?: NodeJS.ReadableStream & { isTTY?: boolean };
   now?: () => Date;
+  stderrIsTty?: boolean;
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
@@ -51,6 +56,8 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps = {}): C
     now: deps.now ?? (() => new Date()),
     readStdin: () => readAll(stdin),
     close: () => api?.close(),
+    isInteractive: () => Boolean(stdin.isTTY),
+    stderrIsTty: () => deps.stderrIsTty ?? Boolean(process.stderr.isTTY),
     async confirm(question) {
       if (!stdin.isTTY) return false;
       const { createInterface } = await import('node:readline/promises');

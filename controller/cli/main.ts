@@ -2,7 +2,18 @@
 import { Command } from 'commander';
 import type { GlobalOptions } from './command-context';
 import { registerAccounts } from './commands/accounts';
+import { registerApprove } from './commands/approve';
+import { registerAudit } from './commands/audit';
+import { registerCancel } from './commands/cancel';
 import { registerNodes } from './commands/nodes';
+import { registerOperators } from './commands/operators';
+import { registerReject } from './commands/reject';
+import { registerRequests } from './commands/requests';
+import { registerReset } from './commands/reset';
+import { registerTokens } from './commands/tokens';
+import { registerUnlock } from './commands/unlock';
+import { registerWatch } from './commands/watch';
+import { registerWhoami } from './commands/whoami';
 
 export function buildProgram(): Command {
   const program = new Command('fleetpass')
@@ -16,8 +27,12 @@ export function buildProgram(): Command {
       process.exit(err.exitCode === 0 ? 0 : 2);
     });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-  registerNodes(program, globals);
-  registerAccounts(program, globals);
+  for (const register of [
+    registerNodes, registerAccounts, registerUnlock, registerReset, registerRequests, registerApprove, registerReject, registerCancel,
+    registerWatch, registerOperators, registerTokens, registerWhoami, registerAudit,
+  ]) {
+    register(program, globals);
+  }
   return program;
 }
 

@@ -1,7 +1,7 @@
 /** `fleetpass accounts`: account states across the fleet, locked accounts first with time left on the lock. */
 import type { Command } from 'commander';
 import { Backend, LockReason, type AccountState } from '../../../shared/gen/fleetpass/v1/common';
-import type { NodeAccount } from '../../../shared/gen/fleetpass/v1/admin';
+import { NodeAccount } from '../../../shared/gen/fleetpass/v1/admin';
 import { runCommand, type GlobalOptions } from '../command-context';
 import { parseBackend } from '../parse-enums';
 import { parseLabels, shortDuration, table } from '../output';
@@ -26,7 +26,7 @@ export function registerAccounts(program: Command, globals: () => GlobalOptions)
         const api = ctx.api();
         const { accounts } = await api.call(api.client.listAccounts, request);
         if (ctx.json) {
-          ctx.out.json(accounts);
+          ctx.out.json(accounts.map((a) => NodeAccount.toJSON(a)));
           return 0;
         }
         if (accounts.length === 0) {

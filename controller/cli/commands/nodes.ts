@@ -1,11 +1,11 @@
-/** `fleetpass nodes`: the fleet at a glance: online state, labels, last seen, locked accounts. */
+/** `fleetpass nodes`: the fleet at a glance: online state, labels, last seen, locked accounts; `nodes revoke <id>` (admin). */
 import type { Command } from 'commander';
-import type { Node } from '../../../shared/gen/fleetpass/v1/admin';
+import { Node } from '../../../shared/gen/fleetpass/v1/admin';
 import { runCommand, type GlobalOptions } from '../command-context';
 import { formatLabels, parseLabels, shortDuration, table } from '../output';
 
 export function registerNodes(program: Command, globals: () => GlobalOptions): void {
-  program
+  const nodes = program
     .command('nodes')
     .description('list nodes: online, labels, last seen, locked accounts')
     .option('--label <key=value...>', 'only nodes with these labels')
@@ -14,7 +14,7 @@ export function registerNodes(program: Command, globals: () => GlobalOptions): v
         const api = ctx.api();
         const { nodes } = await api.call(api.client.listNodes, { selector: { nodeIds: [], labels: parseLabels(opts.label), lockedOnly: false, all: false } });
         if (ctx.json) {
-          ctx.out.json(nodes);
+          ctx.out.json(nodes.map((n) => Node.toJSON(n)));
           return 0;
         }
         if (nodes.length === 0) {
@@ -23,6 +23,19 @@ export function registerNodes(program: Command, globals: () => GlobalOptions): v
         }
         const now = ctx.now().getTime();
         ctx.out.line(table(['node', 'hostname', 'state', 'labels', 'last seen', 'locked'], nodes.map((n) => nodeRow(n, now))));
+        return 0;
+      });
+    });
+  nodes
+    .command('revoke <id>')
+    .description('revoke a node (admin): its stream is cut at once and it can never connect again')
+    .requiredOption('--reason <text>', 'why (stored and audited)')
+    .action(async (id: string, opts: { reason: string }) => {
+      process.exitCode = await runCommand(globals(), async (ctx) => {
+        const api = ctx.api();
+        const { node } = await api.call(api.client.revokeNode, { nodeId: id, reason: opts.reason });
+        if (ctx.json) ctx.out.json(Node.toJSON(node!));
+        else ctx.out.line(`node ${node!.id} revoked`);
         return 0;
       });
     });
