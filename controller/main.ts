@@ -18,13 +18,15 @@ import { verifyAudit } from './audit';
 import { loadControllerConfig } from './config';
 import { createController } from './controller';
 import { openDatabase } from './store';
+import { webConsolePlugin } from './web/web-plugin';
 
 async function run(opts: { config?: string }): Promise<number> {
   const { config, warnings, file } = loadControllerConfig({ file: opts.config ?? process.env.FLEETPASS_CONFIG });
   const log = createLogger({ level: config.log.level, name: 'fleetpass-controller' });
   for (const w of warnings) log.warn({ warning: w }, 'insecure setting');
   const admin = adminApiPlugin();
-  const controller = createController(config, { log, plugins: [admin] });
+  const web = webConsolePlugin({ admin: () => admin.service() });
+  const controller = createController(config, { log, plugins: [admin, web] });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {
@@ -41,6 +43,7 @@ async function run(opts: { config?: string }): Promise<number> {
   database:        ${config.database}
   agents connect:  ${started.agentAddress}
   admin API:       ${admin.address()}
+  web console:     ${web.url()}
   CA certificate:  ${controller.context().paths.pkiDir}/ca.crt
   CA fingerprint:  ${started.caFingerprint}`);
   return new Promise<number>(() => undefined); // runs until a signal

@@ -1,6 +1,6 @@
 // Bundles each program into one JavaScript file under dist/ (the agent ships as one file plus Node).
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 
 const entries = {
   'fleetpass-agent': 'agent/main.ts',
@@ -26,5 +26,26 @@ if (Object.keys(present).length > 0) {
     define: { 'import.meta.url': '__importMetaUrl' },
     logLevel: 'warning',
   });
+}
+
+// The web console: browser code and CSS bundled into dist/web with its HTML; shipped with the package,
+// nothing fetched at run time.
+const ui = 'controller/web/ui';
+if (existsSync(`${ui}/main.ts`)) {
+  rmSync('dist/web', { recursive: true, force: true });
+  await build({
+    entryPoints: { app: `${ui}/main.ts` },
+    outdir: 'dist/web',
+    bundle: true,
+    platform: 'browser',
+    target: ['chrome109', 'firefox115', 'safari16', 'edge109'],
+    format: 'iife',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  mkdirSync('dist/web', { recursive: true });
+  for (const f of ['index.html', 'favicon.svg']) copyFileSync(`${ui}/${f}`, `dist/web/${f}`);
+  present.web = ui;
 }
 console.log(`built ${Object.keys(present).join(', ') || 'nothing yet'}`);

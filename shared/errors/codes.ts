@@ -112,6 +112,11 @@ export const ERROR_CODES = {
   // --- escrow ---
 
   // --- web console ---
+  FP_WEB_SESSION_REQUIRED: spec('Your console session has ended (signed out, idle, expired or the controller restarted); sign in again.', status.UNAUTHENTICATED),
+  FP_WEB_CSRF: spec("The request lacks the console's anti-forgery token or came from another site; reload the console and try again.", status.PERMISSION_DENIED),
+  FP_WEB_SIGNIN_THROTTLED: spec('Too many failed sign-ins from this address or for this token; wait until the window ends and try again.', status.RESOURCE_EXHAUSTED, true),
+  FP_WEB_ASSETS_MISSING: spec("The console's built files (dist/web) are missing; run `npm run build` or reinstall the package.", status.FAILED_PRECONDITION),
+  FP_WEB_TOO_MANY_STREAMS: spec('Too many live views are open; close some console tabs and reload.', status.RESOURCE_EXHAUSTED, true),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

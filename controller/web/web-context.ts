@@ -1,0 +1,130 @@
+/**
+ * What every console route gets: the ONE admin service (roles, policy, approvals and refusal audit live
+ * there), the controller service for reads admin-service does not offer yet (each behind an
+ * admin-service role check), the session store, the sign-in limiter and the live event hub; plus
+ * `auth`, the guard at the top of every API handler: a live session, a token that still works, an
+ * operator still enabled, and for changes the CSRF token bound to the session and a same-site origin.
+ */
+import type { FastifyRequest } from 'fastify';
+import type { Clock } from '../../shared/clock';
+import { FleetpassError, isFleetpassError } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
+import type { AdminService } from '../admin/admin-service';
+import type { Principal } from '../admin/authenticate';
+import type { ControllerService } from '../service';
+import type { Db } from '../store';
+import { createOperatorsRepo } from '../store/operators-repo';
+import type { Abilities, SessionInfo } from './api-types';
+import type { EventHub } from './event-stream';
+import { readSessionCookie } from './session-cookie';
+import { sameSecret, type Session, type SessionStore } from './sessions';
+import type { SignInLimiter } from './signin-limiter';
+
+export { SESSION_COOKIE } from './session-cookie';
+export const CSRF_HEADER = 'x-csrf-token';
+
+export interface WebContext {
+  admin: AdminService;
+  service: ControllerService;
+  clock: Clock;
+  log: Logger;
+  sessions: SessionStore;
+  limiter: SignInLimiter;
+  hub: EventHub;
+  /** The guard: 'read' for GETs, 'change' for anything that changes state (CSRF checked). */
+  auth(req: FastifyRequest, kind: 'read' | 'change' | 'stream'): { session: Session; principal: Principal };
+  /** Refuses a request whose Origin (when sent) is not this console. */
+  checkOrigin(req: FastifyRequest): void;
+  sessionInfo(session: Session, principal: Principal): SessionInfo;
+}
+
+export interface WebContextDeps {
+  admin: AdminService;
+  service: ControllerService;
+  db: Db;
+  clock: Clock;
+  log: Logger;
+  sessions: SessionStore;
+  limiter: SignInLimiter;
+  hub: EventHub;
+}
+
+export function createWebContext(deps: WebContextDeps): WebContext {
+  const { admin, service, sessions, clock, log } = deps;
+  const tokens = createOperatorsRepo(deps.db);
+
+  function ended(): FleetpassError {
+    return new FleetpassError('FP_WEB_SESSION_REQUIRED');
+  }
+
+  /** Audits a refused change (a CSRF or origin failure with a live session); fails closed either way. */
+  function refuseForgery(session: Session | undefined, req: FastifyRequest, why: string): FleetpassError {
+    const err = new FleetpassError('FP_WEB_CSRF', why === 'origin' ? 'the request came from another site; the console only accepts changes from its own pages' : undefined);
+    try {
+      service.audit({
+        actor: session?.operator ?? 'unauthenticated', action: 'access.denied', outcome: 'refused',
+        details: { what: `${req.method} ${req.routeOptions.url ?? ''}`, code: err.code, why, via: 'session', source: req.ip, session: session?.ref ?? '' },
+      });
+    } catch (e) {
+      log.error({ err: e }, 'cannot audit a refused web request');
+    }
+    log.warn({ operator: session?.operator, route: req.routeOptions.url, why, source: req.ip }, 'web request refused');
+    return err;
+  }
+
+  function checkOrigin(req: FastifyRequest): void {
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `https://${req.headers.host ?? ''}`) throw refuseForgery(undefined, req, 'origin');
+    // Browsers send Sec-Fetch-Site on every request; anything but our own pages is refused for changes.
+    const site = req.headers['sec-fetch-site'];
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw refuseForgery(undefined, req, 'origin');
+  }
+
+  function tokenStillValid(s: Session): boolean {
+    if (!s.tokenId) return true;
+    const t = tokens.getToken(s.tokenId);
+    return !!t && !t.revoked && (!t.expires || new Date(t.expires).getTime() > clock.now().getTime());
+  }
+
+  function abilities(p: Principal): Abilities {
+    return {
+      request: admin.allows(p, 'operations.request'), decide: admin.allows(p, 'requests.decide'), cancelAny: admin.allows(p, 'requests.cancel-any'),
+      auditRead: admin.allows(p, 'audit.read'), escrowRead: admin.allows(p, 'escrow.read'), escrowReveal: admin.allows(p, 'escrow.reveal'),
+    };
+  }
+
+  return {
+    admin, service, clock, log, sessions, limiter: deps.limiter, hub: deps.hub, checkOrigin,
+    auth(req, kind) {
+      const session = sessions.find(readSessionCookie(req), kind !== 'stream');
+      if (!session) throw ended();
+      if (!tokenStillValid(session)) {
+        sessions.end(session, 'revoked');
+        throw ended();
+      }
+      let principal: Principal;
+      try {
+        principal = admin.principalFor(session.operator, 'session', req.ip);
+      } catch (e) {
+        if (isFleetpassError(e) && e.code === 'FP_UNAUTHENTICATED') {
+          sessions.end(session, 'revoked');
+          throw ended();
+        }
+        throw e;
+      }
+      if (kind === 'change') {
+        const origin = req.headers.origin;
+        if (origin !== undefined && origin !== `https://${req.headers.host ?? ''}`) throw refuseForgery(session, req, 'origin');
+        const sent = req.headers[CSRF_HEADER];
+        if (typeof sent !== 'string' || !sameSecret(sent, session.csrfToken)) throw refuseForgery(session, req, sent === undefined ? 'csrf-token-missing' : 'csrf-token-wrong');
+      }
+      return { session, principal };
+    },
+    sessionInfo(session, principal) {
+      return {
+        operator: principal.name, role: principal.role, csrfToken: session.csrfToken, abilities: abilities(principal),
+        expires: new Date(session.expires).toISOString(), idleMinutes: Math.round(sessions.settings.idleMs / 60_000),
+      };
+    },
+  };
+}
