@@ -13,20 +13,18 @@ import { Command, CommanderError } from 'commander';
 import { isFleetpassError } from '../shared/errors';
 import { createLogger } from '../shared/logger';
 import { registerAdminCommands } from './admin/admin-commands';
-import { adminApiPlugin } from './admin/admin-plugin';
 import { verifyAudit } from './audit';
 import { loadControllerConfig } from './config';
 import { createController } from './controller';
 import { openDatabase } from './store';
-import { webConsolePlugin } from './web/web-plugin';
+import { createStandardPlugins } from './standard-plugins';
 
 async function run(opts: { config?: string }): Promise<number> {
   const { config, warnings, file } = loadControllerConfig({ file: opts.config ?? process.env.FLEETPASS_CONFIG });
   const log = createLogger({ level: config.log.level, name: 'fleetpass-controller' });
   for (const w of warnings) log.warn({ warning: w }, 'insecure setting');
-  const admin = adminApiPlugin();
-  const web = webConsolePlugin({ admin: () => admin.service() });
-  const controller = createController(config, { log, plugins: [admin, web] });
+  const { admin, web, list } = createStandardPlugins();
+  const controller = createController(config, { log, plugins: list });
 
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) => {

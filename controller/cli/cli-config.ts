@@ -33,8 +33,9 @@ const CLI_KEYS = new Set(['controller', 'caFile', 'serverName', 'token', 'tokenF
 
 export type CliConfig = z.infer<typeof cliConfigSchema>;
 
+/** FLEETPASS_CLI_CONFIG names the CLI's file (FLEETPASS_CONFIG is also read, for a shell set up for the CLI alone). */
 export function defaultCliConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.FLEETPASS_CONFIG ?? join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'fleetpass', 'cli.yaml');
+  return env.FLEETPASS_CLI_CONFIG ?? env.FLEETPASS_CONFIG ?? join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'fleetpass', 'cli.yaml');
 }
 
 /** Loads the CLI config: defaults, then the file, then FLEETPASS_* (FLEETPASS_CONTROLLER, FLEETPASS_TOKEN, ...), then flags. */

@@ -18,7 +18,7 @@ import { registerWhoami } from './commands/whoami';
 export function buildProgram(): Command {
   const program = new Command('fleetpass')
     .description('reset passwords and clear lockouts across a fleet of lab instruments')
-    .option('--config <file>', 'CLI config file (default $FLEETPASS_CONFIG or ~/.config/fleetpass/cli.yaml)')
+    .option('--config <file>', 'CLI config file (default $FLEETPASS_CLI_CONFIG, $FLEETPASS_CONFIG or ~/.config/fleetpass/cli.yaml)')
     .option('--controller <host:port>', 'controller admin API address')
     .option('--json', 'machine-readable output for read commands')
     .showHelpAfterError()
