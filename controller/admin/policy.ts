@@ -24,13 +24,13 @@ const DEFAULT_PRIVILEGED = [
   { backend: 'ssr', account: 'admin' },
 ] as const;
 
-const DEFAULT_RULES = [{ roles: ['operator', 'admin'], backends: [...BACKEND_WORDS], accounts: ['*'], actions: [...ACTION_WORDS] }] as const;
+const DEFAULT_RULES = [{ roles: ['operator', 'approver', 'admin'], backends: [...BACKEND_WORDS], accounts: ['*'], actions: [...ACTION_WORDS] }] as const;
 
 const DEFAULT_PASSWORDS = { length: 20, classes: [...CLASS_WORDS], minLength: 12 };
 
 const ruleSchema = z
   .object({
-    /** Roles this rule lets act (viewer and approver never can: they lack the operations.request permission). */
+    /** Roles this rule lets act (a viewer never can: the role lacks the operations.request permission). */
     roles: z.array(z.enum(['viewer', 'operator', 'approver', 'admin'])).min(1),
     backends: z.array(z.enum(BACKEND_WORDS)).min(1).default([...BACKEND_WORDS]),
     /** Account names, or "*" for every account. */

@@ -1,8 +1,9 @@
 /**
  * The one role → permission table. Every authorized function in admin-service names the permission it
  * needs; a role not in the table, or a permission not granted, is refused (fail closed). Roles follow the
- * proto: each includes the ones before it except approver, which reads and decides on other people's
- * requests but cannot ask for changes itself.
+ * proto: each includes the ones before it, except that admin does not include approver. So an approver can
+ * do what an operator does and also decide on other people's requests (never their own: the
+ * second-person rule in admin-service), and an admin manages operators, tokens and nodes but approves nothing.
  */
 import { Role } from '../../shared/gen/fleetpass/v1/admin';
 import type { OperatorRole } from '../store/operators-repo';
@@ -37,7 +38,7 @@ const OPERATE: readonly Permission[] = [...READ, 'operations.request', 'escrow.r
 export const ROLE_PERMISSIONS: Readonly<Record<OperatorRole, ReadonlySet<Permission>>> = {
   viewer: new Set(READ),
   operator: new Set(OPERATE),
-  approver: new Set([...READ, 'requests.decide']),
+  approver: new Set([...OPERATE, 'requests.decide']),
   admin: new Set([...OPERATE, 'requests.cancel-any', 'nodes.revoke', 'operators.manage', 'tokens.manage', 'enrollment.manage']),
 };
 

@@ -4,12 +4,14 @@
  * would: a CLI config file naming the controller, its CA and a token file; the token never in argv.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { credentials, Metadata } from '@grpc/grpc-js';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import { systemClock, type Clock } from '../../../shared/clock';
+import { AdminServiceClient } from '../../../shared/gen/fleetpass/v1/admin';
 import type { Logger } from '../../../shared/logger';
-import { adminApiPlugin, type AdminApiPlugin } from '../../../controller/admin/admin-plugin';
+import { adminApiPlugin, type AdminApiOptions, type AdminApiPlugin } from '../../../controller/admin/admin-plugin';
 import type { Principal } from '../../../controller/admin/authenticate';
 import { bootstrapAdmin } from '../../../controller/admin/bootstrap';
 import type { ControllerConfigInput } from '../../../controller/config';
@@ -43,9 +45,9 @@ export interface OperatorEnv {
 }
 
 /** Starts the controller with the admin API and bootstraps the admin "root-admin". */
-export async function startOperatorEnv(options: { config?: ControllerConfigInput; clock?: Clock; log?: Logger } = {}): Promise<OperatorEnv> {
+export async function startOperatorEnv(options: { config?: ControllerConfigInput; clock?: Clock; log?: Logger; admin?: AdminApiOptions } = {}): Promise<OperatorEnv> {
   if (!existsSync(CLI_BUNDLE)) throw new Error(`${CLI_BUNDLE} is missing: run \`npm run build\` first`);
-  const admin = adminApiPlugin();
+  const admin = adminApiPlugin(options.admin);
   const tc = await startTestController({ config: options.config, clock: options.clock, log: options.log, deps: { plugins: [admin] } });
   const dir = join(tc.root, 'operators');
   mkdirSync(dir, { recursive: true });
@@ -111,6 +113,25 @@ export async function startOperatorEnv(options: { config?: ControllerConfigInput
     },
   };
   return env;
+}
+
+/** A raw AdminService client (for RPCs the CLI does not expose, and for credentials the CLI would not send). */
+export function adminClient(env: OperatorEnv, tls: { keyPem?: string; certPem?: string } = {}): AdminServiceClient {
+  const ca = Buffer.from(env.tc.ctx.pki.ca.certPem);
+  const creds = tls.keyPem && tls.certPem ? credentials.createSsl(ca, Buffer.from(tls.keyPem), Buffer.from(tls.certPem)) : credentials.createSsl(ca);
+  return new AdminServiceClient(env.adminAddress, creds, { 'grpc.ssl_target_name_override': 'localhost' });
+}
+
+/** Metadata carrying `token` (none when undefined). */
+export function bearer(token: string | undefined): Metadata {
+  const md = new Metadata();
+  if (token !== undefined) md.set('authorization', `Bearer ${token}`);
+  return md;
+}
+
+/** The token of an operator created by the harness. */
+export function tokenOf(env: OperatorEnv, name: string): string {
+  return readFileSync(env.tokenFiles.get(name)!, 'utf8').trim();
 }
 
 /** Polls `cond` every 20 ms until it holds (for state that arrives over the network). */
