@@ -195,6 +195,52 @@ CREATE TABLE api_tokens (
 CREATE INDEX api_tokens_operator ON api_tokens(operator);
 `,
   },
+  {
+    version: 4,
+    name: 'enrollment tokens and node certificates',
+    sql: `
+-- One-time enrollment tokens: only a salted HMAC-SHA256 of the secret part is kept; the id (the token's
+-- prefix) finds the row. A token is used at most once (used is set in the transaction that enrolls).
+CREATE TABLE enrollment_tokens (
+  id TEXT PRIMARY KEY,
+  salt BLOB NOT NULL,
+  hash BLOB NOT NULL,
+  labels_json TEXT NOT NULL DEFAULT '{}',
+  node_id TEXT NOT NULL DEFAULT '',
+  created TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  expires TEXT NOT NULL,
+  used TEXT,
+  used_by_node TEXT NOT NULL DEFAULT '',
+  revoked TEXT,
+  revoked_by TEXT NOT NULL DEFAULT ''
+);
+
+-- Every certificate the controller issued to a node (enrollment or renewal). Once a node has one, only
+-- its recorded, unrevoked certificates are accepted for it (controller/enroll/peer-certificate.ts).
+CREATE TABLE node_certificates (
+  fingerprint TEXT PRIMARY KEY,
+  node_id TEXT NOT NULL,
+  serial TEXT NOT NULL,
+  not_before TEXT NOT NULL,
+  not_after TEXT NOT NULL,
+  issued TEXT NOT NULL,
+  via TEXT NOT NULL CHECK (via IN ('enroll', 'renew')),
+  token_id TEXT NOT NULL DEFAULT '',
+  revoked TEXT,
+  revoked_reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX node_certificates_node ON node_certificates(node_id, issued);
+
+-- Labels an admin gave a node through its enrollment token; they win over the labels the node reports.
+CREATE TABLE node_enrollments (
+  node_id TEXT PRIMARY KEY,
+  token_id TEXT NOT NULL,
+  labels_json TEXT NOT NULL DEFAULT '{}',
+  enrolled TEXT NOT NULL
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -108,6 +108,12 @@ export const ERROR_CODES = {
   FP_CA_FINGERPRINT_MISMATCH: spec("The controller's CA does not match the pinned fingerprint; do not enroll against it.", status.PERMISSION_DENIED),
   FP_CSR_INVALID: spec('The certificate signing request is not valid.', status.INVALID_ARGUMENT),
   FP_TLS_MATERIAL: spec('The TLS key or certificate files are missing or unreadable.', status.FAILED_PRECONDITION),
+  FP_CLIENT_CERT_REQUIRED: spec("This call needs a client certificate issued by this controller's CA; enroll the node first (fleetpass-agent enroll).", status.UNAUTHENTICATED),
+  FP_CERTIFICATE_REVOKED: spec('This certificate was revoked or replaced by a newer one; use the newest certificate, or enroll the node again with a new token.', status.PERMISSION_DENIED),
+  FP_NODE_ID_INVALID: spec('A node id must be 1-63 lower-case letters, digits, "." or "-", starting and ending with a letter or digit.', status.INVALID_ARGUMENT),
+  FP_NODE_EXISTS: spec('A node with this id is already enrolled; to enroll it again an admin must create a token that names it (--node-id).', status.ALREADY_EXISTS),
+  FP_ALREADY_ENROLLED: spec('This node already has a certificate; remove it (or pass --force) to enroll again.', status.FAILED_PRECONDITION),
+  FP_CONTROLLER_CERT_INVALID: spec("The controller's server certificate is not valid for the address dialled (name, dates or signature); nothing was sent. Add the name to the controller's tls.hosts.", status.FAILED_PRECONDITION),
 
   // --- escrow ---
 
