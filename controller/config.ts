@@ -27,13 +27,15 @@ const rawSchema = z
     webListen: listenAddress.default('127.0.0.1:8443'),
     tls: z
       .object({
-        /** Extra DNS names / IPs for the server certificate (the listen host, localhost and 127.0.0.1 are always in). */
+        /** Extra DNS names / IPs for the server certificate (the listen host, localhost, 127.0.0.1 and the machine's hostname are always in). */
         hosts: z.array(z.string().min(1)).default([]),
         /** Where the CA and server key pairs live; defaults to <stateDir>/pki. */
         dir: z.string().min(1).optional(),
+        /** Lifetime of node certificates; agents renew when a third is left. Fractions allowed (tests). */
+        nodeCertificateDays: z.number().positive().max(3650).default(90),
       })
       .strict()
-      .default({ hosts: [] }),
+      .default({ hosts: [], nodeCertificateDays: 90 }),
     keepalive: z
       .object({
         /** The server pings an idle connection this often... */

@@ -17,6 +17,7 @@ import { ensureControllerPki, type ControllerPki } from '../shared/pki';
 import type { handleUnaryCall } from '@grpc/grpc-js';
 import { createAuditLog, recordAudited, writeCheckpoint, type AuditLog } from './audit';
 import type { ControllerConfig } from './config';
+import { createEnrollment, type EnrollSettings, type Enrollment } from './enroll';
 import { CONTROLLER_ACTOR, createDispatcher, createEventBus, createSecretVault, loadOrCreateSecretKey, type Dispatcher, type EventBus } from './dispatch';
 import { checkpointAudit } from './jobs/audit-checkpoint';
 import { backupDatabase } from './jobs/backup';
@@ -49,6 +50,8 @@ export interface ControllerContext {
   sessions: SessionRegistry;
   service: ControllerService;
   pki: ControllerPki;
+  /** Enrollment tokens, node certificates and their checks (controller/enroll). */
+  enrollment: Enrollment;
   /** Files under the state folder. */
   paths: { stateDir: string; database: string; secretsKey: string; checkpointFile: string; pkiDir: string; backupDir: string };
 }
@@ -73,6 +76,8 @@ export interface ControllerDeps {
   scheduleJobs?: boolean;
   /** Wait for a Hello this long before dropping a new stream (default 30 s). */
   helloTimeoutMs?: number;
+  /** Enrollment limits (tests); the certificate lifetime comes from config tls.nodeCertificateDays. */
+  enrollSettings?: Partial<EnrollSettings>;
 }
 
 export interface StartedController {
@@ -93,9 +98,9 @@ export interface Controller {
 
 function pkiHosts(config: ControllerConfig): string[] {
   const host = config.agentListen.slice(0, config.agentListen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
-  const hosts = new Set(['localhost', '127.0.0.1', ...config.tls.hosts]);
-  if (host === '0.0.0.0' || host === '::') hosts.add(hostname());
-  else hosts.add(host);
+  // Agents dial the machine's name more often than not, so it is always in the certificate.
+  const hosts = new Set(['localhost', '127.0.0.1', hostname().toLowerCase(), ...config.tls.hosts]);
+  if (host !== '0.0.0.0' && host !== '::') hosts.add(host);
   return [...hosts];
 }
 
@@ -157,7 +162,11 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
         const offline = s.nodes.markAllOffline();
         audit.append({ actor: CONTROLLER_ACTOR, action: 'controller.started', outcome: 'ok', details: { schemaVersion: schemaVersion(db), nodesMarkedOffline: offline, caFingerprint: pki.caFingerprint } });
       });
-      ctx = { config, clock, log: rootLog, store, audit, dispatcher, events, sessions, service, pki, paths };
+      const enrollment = createEnrollment({
+        store, audit, pki, sessions, events, clock, log: rootLog.child({ component: 'enroll' }),
+        settings: { nodeCertificateDays: config.tls.nodeCertificateDays, ...deps.enrollSettings },
+      });
+      ctx = { config, clock, log: rootLog, store, audit, dispatcher, events, sessions, service, pki, enrollment, paths };
 
       accepting = true;
       server = createGrpcServer(
@@ -166,12 +175,18 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
           agentServiceRegistration({
             store, audit, dispatcher, sessions, events, liveness, clock, log: rootLog.child({ component: 'agent-server' }),
             settings: { heartbeatSeconds: config.heartbeatSeconds, reportIntervalSeconds: config.reportIntervalSeconds, helloTimeoutMs: deps.helloTimeoutMs },
-            identify: deps.identify, enroll: deps.enroll, renew: deps.renew, accepting: () => accepting, track,
+            identify: deps.identify ?? enrollment.identify, enroll: deps.enroll ?? enrollment.handlers.enroll, renew: deps.renew ?? enrollment.handlers.renew,
+            accepting: () => accepting, track,
           }),
           ...(deps.agentServices ?? []),
         ],
       );
-      const agentPort = await bindServer(server, config.agentListen, serverCredentials({ caPem: pki.ca.certPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem, requireClientCert: true }));
+      // The client certificate is asked for, not required: Enroll comes before a node has one, and every
+      // other call checks it (controller/enroll/peer-certificate.ts). The chain carries the CA so an
+      // enrolling agent can check it against the fingerprint it pinned before it sends its token.
+      const agentPort = await bindServer(server, config.agentListen, serverCredentials({
+        caPem: pki.ca.certPem, certPem: `${pki.server.certPem.trimEnd()}\n${pki.ca.certPem}`, keyPem: pki.server.keyPem, requireClientCert: false,
+      }));
       liveness.start();
 
       for (const p of deps.plugins ?? []) {
@@ -227,6 +242,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
         log.error({ err, plugin: p.name }, 'plugin shutdown failed');
       }
     }
+    c.enrollment.shutdown();
     c.sessions.closeAll('controller shutting down');
     if (server) await stopServer(server, 5000);
     await Promise.all([...inflight]);

@@ -27,7 +27,7 @@ export interface ConnectDeps {
   clock: Clock;
   log: Logger;
   settings: { heartbeatSeconds: number; reportIntervalSeconds: number; helloTimeoutMs?: number };
-  /** Replaceable for enrollment/revocation (issue 7); defaults to the certificate's CN. */
+  /** Replaceable for enrollment/revocation (issue 7); defaults to the certificate's CN. May throw a FleetpassError to refuse. */
   identify?: (call: ConnectCall) => CallerIdentity | undefined;
   /** False while the controller drains for shutdown: new streams are refused. */
   accepting: () => boolean;
@@ -54,7 +54,16 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
   const peer = call.getPeer();
   let log = deps.log.child({ peer });
   if (!deps.accepting()) return refuse(call, new FleetpassError('FP_SHUTTING_DOWN'), log);
-  const identity = (deps.identify ?? identifyCaller)(call);
+  let identity: CallerIdentity | undefined;
+  try {
+    identity = (deps.identify ?? identifyCaller)(call);
+  } catch (e) {
+    // The identity check refused the certificate (enrollment: none, another CA's, revoked, replaced).
+    const err = asFleetpassError(e);
+    const refusedId = typeof err.details.nodeId === 'string' ? err.details.nodeId : '';
+    auditRefusal(deps, refusedId, 'node.connect_refused', err.message, { peer, code: err.code, ...err.details });
+    return refuse(call, err, log);
+  }
   if (!identity) {
     auditRefusal(deps, '', 'node.connect_refused', 'no node identity in the client certificate', { peer });
     return refuse(call, new FleetpassError('FP_NODE_IDENTITY_MISMATCH', 'the client certificate names no node'), log);
@@ -86,6 +95,7 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
     }
     const now = deps.clock.now();
     const facts = helloFacts(hello, identity!.certificateExpires);
+    if (identity!.labels) facts.labels = { ...facts.labels, ...identity!.labels };
     recordAudited(deps.store.db, () => {
       deps.store.nodes.recordHello(nodeId, facts, now);
       deps.audit.append({

@@ -3,14 +3,19 @@
  * (client certificate required for agents), HTTP/2 keepalive so a dead peer is dropped in bounded time
  * (keepalive time + timeout), the receive size limit, binding, and a graceful stop with a deadline.
  */
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { experimental, Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { FleetpassError } from '../../shared/errors';
 
 export interface ServerTls {
   caPem: string;
   certPem: string;
   keyPem: string;
-  /** Require and verify a client certificate signed by the CA (mutual TLS). */
+  /**
+   * true: require and verify a client certificate signed by the CA (mutual TLS). false: ask for one
+   * without requiring it; grpc-js reports it to handlers (getAuthContext) only when it verified against
+   * the CA, and each handler that needs one must refuse a call without it (the agent port: Enroll is
+   * the one call made before a node has a certificate).
+   */
   requireClientCert: boolean;
 }
 
@@ -38,6 +43,18 @@ export function createGrpcServer(settings: GrpcServerSettings, services: readonl
 }
 
 export function serverCredentials(tls: ServerTls): ServerCredentials {
+  if (!tls.requireClientCert) {
+    // createSsl(..., false) would not even ask for a client certificate; this asks and verifies, but lets the call through.
+    // grpc-js registers its watcher only after adding these listeners, so they answer on the next tick:
+    // answered at once, the material would reach no watcher and every handshake would be dropped.
+    const provider: experimental.CertificateProvider = {
+      addCaCertificateListener: (l) => queueMicrotask(() => l({ caCertificate: Buffer.from(tls.caPem) })),
+      removeCaCertificateListener: () => undefined,
+      addIdentityCertificateListener: (l) => queueMicrotask(() => l({ certificate: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) })),
+      removeIdentityCertificateListener: () => undefined,
+    };
+    return experimental.createCertificateProviderServerCredentials(provider, provider, false);
+  }
   return ServerCredentials.createSsl(
     Buffer.from(tls.caPem),
     [{ cert_chain: Buffer.from(tls.certPem), private_key: Buffer.from(tls.keyPem) }],

@@ -12,6 +12,8 @@ export interface CallerIdentity {
   fingerprint?: string;
   /** When the client certificate expires. */
   certificateExpires?: Date;
+  /** Labels an admin gave the node at enrollment; they win over the labels in its hello. */
+  labels?: Record<string, string>;
 }
 
 /** The identity in the call's client certificate, or undefined when there is none. */
