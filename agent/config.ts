@@ -46,9 +46,11 @@ export const agentConfigSchema = z
       .object({
         /** Where the controller's AgentService listens. */
         address: hostPort.default('127.0.0.1:7443'),
-        caFile: z.string().min(1).default('/etc/fleetpass/ca.crt'),
-        certFile: z.string().min(1).default('/etc/fleetpass/node.crt'),
-        keyFile: z.string().min(1).default('/etc/fleetpass/node.key'),
+        // In the state directory, not /etc/fleetpass: enrollment and renewal rewrite them, and the systemd
+        // sandbox keeps /etc/fleetpass read-only for the agent.
+        caFile: z.string().min(1).default('/var/lib/fleetpass-agent/ca.crt'),
+        certFile: z.string().min(1).default('/var/lib/fleetpass-agent/node.crt'),
+        keyFile: z.string().min(1).default('/var/lib/fleetpass-agent/node.key'),
         /** TLS name to expect on the controller's certificate when it differs from the address host. */
         serverName: z.string().min(1).optional(),
         /** HTTP/2 keepalive ping interval and how long to wait for its answer. */

@@ -21,6 +21,8 @@ import { createBackends } from './backends/registry';
 import { createBusyProbe, type BusyProbe } from './busy';
 import type { AgentConfig } from './config';
 import { createConnection, type Connection, type LinkState } from './connection';
+import { recoverPendingCredentials } from './enroll/credential-files';
+import { createRenewal, type Renewal } from './enroll/renewal';
 import { createExecutor, type Executor } from './executor';
 import { openJournal, type Journal } from './journal';
 import { createPolicy, type Policy } from './policy';
@@ -63,6 +65,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   let executor: Executor | undefined;
   let reporter: Reporter | undefined;
   let connection: Connection | undefined;
+  let renewal: Renewal | undefined;
   let heartbeatSeconds = config.heartbeatSeconds;
   let reportIntervalSeconds = config.reportIntervalSeconds;
   const timers = new Map<string, NodeJS.Timeout>();
@@ -170,12 +173,15 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
 
   async function start(): Promise<void> {
     if (state !== 'created') throw new FleetpassError('FP_INVALID_ARGUMENT', `the agent cannot start from state ${state}`);
+    // A renewal cut short by a crash is finished (or undone) before the files are read.
+    const recovered = recoverPendingCredentials(config.controller);
+    if (recovered !== 'none') log.warn({ recovered }, 'finished an interrupted certificate swap');
     nodeId = readTlsMaterial(config.controller).nodeId;
     backends = deps.backends ?? createBackends(config.backends, { log: deps.log, clock });
     journal = openJournal({ dir: config.stateDir, clock, log: deps.log, retentionDays: config.journalRetentionDays });
     executor = createExecutor({ backends, policy, journal, busy, clock, log: deps.log });
-    const recovered = await executor.recoverInterrupted();
-    if (recovered.length > 0) log.warn({ operations: recovered.map((r) => r.operationId) }, 'reported interrupted operations as failed');
+    const interrupted = await executor.recoverInterrupted();
+    if (interrupted.length > 0) log.warn({ operations: interrupted.map((r) => r.operationId) }, 'reported interrupted operations as failed');
     connection = createConnection({
       config,
       log: deps.log,
@@ -202,6 +208,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     log.info({ nodeId, version: AGENT_VERSION, backends: backends.size, accounts: policy.managed().length }, 'agent starting');
     startTimers();
     connection.start();
+    renewal = createRenewal({ config, log: deps.log, clock });
+    renewal.start();
   }
 
   async function drain(): Promise<void> {
@@ -210,6 +218,7 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     for (const t of timers.values()) clearInterval(t);
     timers.clear();
+    await renewal?.stop();
     if (connection) await connection.stop();
     journal?.close();
     setState('stopped', { from });

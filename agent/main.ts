@@ -1,8 +1,9 @@
-/** `fleetpass-agent`: the node daemon (`run`) and the on-site commands (`accounts`, `check-config`, `lrm probe`). */
-import { Command } from 'commander';
+/** `fleetpass-agent`: the node daemon (`run`) and the on-site commands (`enroll`, `accounts`, `check-config`, `lrm probe`). */
+import { Command, Option } from 'commander';
 import { accountsCommand } from './commands/accounts';
 import { checkConfigCommand } from './commands/check-config';
 import { processIo } from './commands/command-io';
+import { enrollCommand, readProcessStdin } from './commands/enroll';
 import { lrmProbeCommand } from './commands/lrm';
 import { runCommand } from './commands/run';
 import { AGENT_VERSION } from './version';
@@ -29,6 +30,18 @@ export function buildProgram(): Command {
       // Exit explicitly: the daemon may hold sockets and timers that would keep the process alive.
       process.exit(code);
     });
+
+  program
+    .command('enroll')
+    .description("get this node's certificate from the controller with a one-time token (read from a file or stdin, never argv)")
+    .option(configOption, configHelp)
+    .option('--controller <host:port>', "the controller's agent address (default: controller.address from the config)")
+    .option('--ca-fingerprint <sha256:hex>', "the controller CA's fingerprint, printed by the controller at start")
+    .option('--token-file <file>', 'read the enrollment token from this file (default: stdin)')
+    .option('--force', 'enroll again although a certificate exists')
+    .option('--timeout <seconds>', 'give up after this long', '30')
+    .addOption(new Option('--token <token>').hideHelp())
+    .action(async (opts) => finish(await enrollCommand({ ...opts, timeoutSeconds: opts.timeout }, { ...processIo, readStdin: readProcessStdin })));
 
   program
     .command('accounts')
