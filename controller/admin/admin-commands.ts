@@ -97,7 +97,11 @@ function usageTo2(fn: () => number | Promise<number>): Promise<number> {
     });
 }
 
-/** Adds the local admin commands; `setResult` receives each command's exit code (or its promise). */
+/**
+ * Adds the local admin commands; `setResult` receives each command's exit code (or its promise). Options
+ * are read with optsWithGlobals: commander gives `--config` to the program's own option of that name even
+ * when it follows the subcommand.
+ */
 export function registerAdminCommands(program: Command, setResult: (r: number | Promise<number>) => void): void {
   program
     .command('bootstrap-admin')
@@ -109,7 +113,7 @@ export function registerAdminCommands(program: Command, setResult: (r: number | 
     .option('-c, --config <file>', 'configuration file (YAML or JSON); also FLEETPASS_CONFIG')
     .option('--database <file>', 'the data file (default: the configured one)')
     .exitOverride()
-    .action((opts: Common & { name: string; tokenFile?: string; ttl?: string; force?: boolean }) => setResult(usageTo2(() => bootstrap(opts))));
+    .action((_o: unknown, cmd: Command) => setResult(usageTo2(() => bootstrap(cmd.optsWithGlobals()))));
   program
     .command('operator-cert')
     .description('issue a client certificate for an operator from the controller CA, locally on the controller host')
@@ -119,5 +123,5 @@ export function registerAdminCommands(program: Command, setResult: (r: number | 
     .option('-c, --config <file>', 'configuration file (YAML or JSON); also FLEETPASS_CONFIG')
     .option('--database <file>', 'the data file (default: the configured one)')
     .exitOverride()
-    .action((opts: Common & { name: string; outDir: string; days?: string }) => setResult(usageTo2(() => operatorCert(opts))));
+    .action((_o: unknown, cmd: Command) => setResult(usageTo2(() => operatorCert(cmd.optsWithGlobals()))));
 }

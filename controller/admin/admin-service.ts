@@ -67,7 +67,7 @@ export function createAdminService(deps: AdminServiceDeps) {
   const repo = createOperatorsRepo(deps.db);
   const ext = deps.extensions ?? {};
   const authenticator = createAuthenticator({
-    repo, caPem: deps.caPem, clock, log: log.child({ component: 'admin-auth' }), limits: deps.floodLimits,
+    repo, caPem: deps.caPem, clock, log, limits: deps.floodLimits,
     audit: (entry) => void service.audit(entry),
   });
   const operatorDeps = { repo, audited: service.audited, now: () => clock.now() };

@@ -1,8 +1,8 @@
 /**
  * `fleetpass audit verify`: the controller walks its hash chain; `--file EXPORT` walks an exported file
- * offline with the same code (controller/audit verify). A filtered export cannot be walked as a chain;
- * then every record is checked against its own hash and links are checked where records are consecutive.
- * Exit 1 when anything is broken, naming the record.
+ * offline with the same code (controller/audit verify), so a missing record is found like an edited one.
+ * A filtered export cannot be walked as a chain: with --partial every record is checked against its own
+ * hash, and links where records are consecutive. Exit 1 when anything is broken, naming the record.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -39,7 +39,8 @@ export function registerAuditVerify(audit: Command, globals: () => GlobalOptions
     .description("verify the audit hash chain: the controller's log, or an export file offline (--file)")
     .option('--file <export>', 'verify this CSV or JSON Lines export instead (no controller needed)')
     .option('--format <csv|jsonl>', 'the export format (default: from the content)')
-    .action(async (opts: { file?: string; format?: string }) => {
+    .option('--partial', 'the file is a filtered export: check each record, and links only where records are consecutive')
+    .action(async (opts: { file?: string; format?: string; partial?: boolean }) => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
         if (!opts.file) {
           const api = ctx.api();
@@ -55,11 +56,10 @@ export function registerAuditVerify(audit: Command, globals: () => GlobalOptions
         }
         const format = (opts.format as ExportFormat | undefined) ?? detectExportFormat(text);
         const records = parseAuditExport(text, format);
-        const complete = records.length > 0 && records.every((r, i) => r.seq === i + 1);
-        if (complete) return report(ctx, opts.file, verifyRecords(records));
+        if (!opts.partial) return report(ctx, opts.file, verifyRecords(records));
         const p = verifyPartial(records);
         const last = records[records.length - 1];
-        if (!ctx.json && p.ok) ctx.out.line(`note: ${opts.file} is a filtered or partial export; each record was checked against its own hash, links only between consecutive records`);
+        if (!ctx.json && p.ok) ctx.out.line(`note: ${opts.file} was checked as a filtered export: each record against its own hash, links only between consecutive records`);
         return report(ctx, opts.file, { ...p, total: records.length, verifiedThrough: p.ok ? (last?.seq ?? 0) : 0, headHash: last?.hash ?? '' }, { partial: true });
       });
     });
