@@ -8,7 +8,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { fakeClock } from '../../shared/clock';
-import { Backend } from '../../shared/gen/fleetpass/v1/common';
 import { SESSION_COOKIE } from '../../controller/web/web-context';
 import { accountState, connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { startWebController, type WebTestController } from './support/web-harness';
@@ -225,23 +224,26 @@ describe('changes: CSRF, roles and approvals', () => {
     expect(self.status).toBe(403);
     expect(self.json.error.code).toBe('FP_FORBIDDEN'); // an admin is not an approver
     const bob = await w.signIn('bob');
-    expect(bob.info.abilities).toMatchObject({ decide: true, request: false });
+    expect(bob.info.abilities).toMatchObject({ decide: true, request: true });
     const ok = await w.http(`/api/requests/${id}/approve`, { cookie: bob.cookie, csrf: bob.csrf, body: { note: 'checked' } });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ approvedBy: 'bob', decisionNote: 'checked' });
     await waitUntil(() => w.tc.ctx.service.getChangeRequest(id).request.state === 'done', 'the approved reset');
   });
 
-  it('refuses an approver deciding on their own request', async () => {
-    const d = await w.signIn('bob');
-    // An approver cannot ask through the console; a request recorded as bob's stands in for one made before a role change.
-    const { request: cr } = await w.tc.ctx.service.createChangeRequest({ requestedBy: 'bob', reason: 'test', backend: Backend.BACKEND_LINUX, account: 'ilmnadmin', action: 2, needsApproval: true, privileged: true, targets: [{ nodeId: 'sim-1', secret: 'Aa1!aaaaaaaaaaaa' }] });
-    const r = await w.http(`/api/requests/${cr.id}/approve`, { cookie: d.cookie, csrf: d.csrf, body: {} });
-    expect(r.status).toBe(403);
-    expect(r.json.error.code).toBe('FP_SELF_APPROVAL');
-    expect(w.tc.ctx.service.getChangeRequest(cr.id).request.state).toBe('pending_approval');
-    const rej = await w.http(`/api/requests/${cr.id}/reject`, { cookie: d.cookie, csrf: d.csrf, body: {} });
-    expect(rej.json.error.code).toBe('FP_SELF_APPROVAL');
+  it('refuses an approver deciding on their own request (FP_SELF_APPROVAL), and nothing changes', async () => {
+    const bob = await w.signIn('bob');
+    const r = await w.http('/api/requests', { cookie: bob.cookie, csrf: bob.csrf, body: { ...ask, action: 'unlock', account: 'ilmnadmin', reason: 'INC-5' } });
+    expect(r.json).toMatchObject({ needsApproval: true, request: { requestedBy: 'bob', state: 'pending_approval' } });
+    const id = r.json.request.id;
+    for (const decision of ['approve', 'reject']) {
+      const d = await w.http(`/api/requests/${id}/${decision}`, { cookie: bob.cookie, csrf: bob.csrf, body: {} });
+      expect(d.status).toBe(403);
+      expect(d.json.error.code).toBe('FP_SELF_APPROVAL');
+    }
+    expect(w.tc.ctx.service.getChangeRequest(id).request.state).toBe('pending_approval');
+    const cancel = await w.http(`/api/requests/${id}/cancel`, { cookie: bob.cookie, csrf: bob.csrf, body: { note: 'not needed' } });
+    expect(cancel.json).toMatchObject({ state: 'cancelled' });
   });
 });
 

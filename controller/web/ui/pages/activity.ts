@@ -9,6 +9,9 @@ import type { App, Page } from '../app';
 import { h, link, replace } from '../dom';
 import { SERIES, siteChart } from '../chart';
 
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
 /** Three or more lockouts in the window marks an instrument as a recurring problem. */
 const RECURRING = 3;
 
@@ -30,7 +33,7 @@ export const renderActivity: Page = (app: App, main: HTMLElement) => {
           h('h2', { id: 'sites-title' }, 'Per site and day'),
           a.sites.length === 0 ? h('p', { class: 'empty' }, 'No lockout, reset or unlock in this period.') :
             a.sites.map((site) => h('figure', { class: 'site-chart' }, h('figcaption', null, site.site,
-              h('span', { class: 'muted' }, ` · ${site.lockouts.reduce((x, y) => x + y, 0)} lockouts, ${site.resets.reduce((x, y) => x + y, 0)} resets, ${site.unlocks.reduce((x, y) => x + y, 0)} unlocks`)),
+              h('span', { class: 'muted' }, ` · ${plural(sum(site.lockouts), 'lockout')}, ${plural(sum(site.resets), 'reset')}, ${plural(sum(site.unlocks), 'unlock')}`)),
             siteChart(site, a.days, max)))),
         h('section', { class: 'card', 'aria-labelledby': 'top-title' },
           h('h2', { id: 'top-title' }, 'Instruments with the most lockouts'),

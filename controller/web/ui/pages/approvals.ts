@@ -13,6 +13,11 @@ function counts(r: RequestJson): string {
   return Object.entries(r.counts).map(([k, v]) => `${v} ${stateLabel(k).toLowerCase()}`).join(', ') || 'no operations';
 }
 
+function nodesOf(r: RequestJson): string {
+  const n = Object.values(r.counts).reduce((a, b) => a + (b ?? 0), 0);
+  return `${n} node${n === 1 ? '' : 's'}`;
+}
+
 export const renderApprovals: Page = (app: App, main: HTMLElement) => {
   const me = app.session.operator;
   const waiting = h('section', { class: 'card', 'aria-labelledby': 'waiting-title' });
@@ -41,7 +46,7 @@ export const renderApprovals: Page = (app: App, main: HTMLElement) => {
           h('button', { type: 'button', class: 'danger', 'data-action': 'reject', on: { click: () => void decide(r, 'reject', note.value) } }, 'Reject')]
         : [h('p', { class: 'muted' }, 'An approver decides on this request.')];
     return h('li', { class: 'request', 'data-request': r.id, 'data-requested-by': r.requestedBy },
-      h('h3', null, `${actionLabel(r.action)} ${r.account}`, h('span', { class: 'muted' }, ` on ${r.counts ? Object.values(r.counts).reduce((a, b) => a + (b ?? 0), 0) : 0} node(s) · ${backendLabel(r.backend)}`), r.privileged ? h('span', { class: 'tag' }, 'privileged') : null),
+      h('h3', null, `${actionLabel(r.action)} ${r.account}`, h('span', { class: 'muted' }, ` on ${nodesOf(r)} · ${backendLabel(r.backend)}`), r.privileged ? h('span', { class: 'tag' }, 'privileged') : null),
       h('dl', { class: 'facts' },
         h('dt', null, 'Asked by'), h('dd', { class: 'requested-by' }, r.requestedBy),
         h('dt', null, 'When'), h('dd', null, dateTime(r.created)),

@@ -131,7 +131,7 @@ export const renderFleet: Page = (app: App, main: HTMLElement) => {
       return h('section', { class: 'card group', 'aria-labelledby': titleId, 'data-group': g },
         h('h2', { id: titleId }, `${groupBy}: ${g}`, h('span', { class: 'muted' }, ` · ${list.length} node${list.length === 1 ? '' : 's'}, ${online} online${lockedCount ? `, ${lockedCount} locked` : ''}`)),
         h('div', { class: 'table-wrap' }, h('table', null,
-          h('thead', null, h('tr', null, canAct ? h('th', null, selectAll) : null, h('th', null, 'Node'), h('th', { class: 'opt' }, 'Platform'), h('th', null, 'State'), h('th', null, 'Locked'), h('th', { class: 'opt' }, 'Last seen'))),
+          h('thead', null, h('tr', null, canAct ? h('th', { class: 'select' }, selectAll) : null, h('th', null, 'Node'), h('th', { class: 'opt' }, 'Platform'), h('th', null, 'State'), h('th', null, 'Locked'), h('th', { class: 'opt' }, 'Last seen'))),
           h('tbody', null, list.sort((a, b) => a.hostname.localeCompare(b.hostname)).map((n) => {
             const box = canAct ? h('input', { type: 'checkbox', 'aria-label': `Select ${n.hostname || n.id}`, 'data-key': `sel:${n.id}`, props: { checked: selected.has(n.id), disabled: n.revoked } }) : null;
             box?.addEventListener('change', () => {
@@ -140,7 +140,7 @@ export const renderFleet: Page = (app: App, main: HTMLElement) => {
             });
             const lockedHere = lockedOn(n.id);
             return h('tr', { 'data-node': n.id, class: lockedHere ? 'has-locked' : undefined },
-              canAct ? h('td', null, box) : null,
+              canAct ? h('td', { class: 'select' }, box) : null,
               h('td', null, link(`/node/${encodeURIComponent(n.id)}`, n.hostname || n.id), h('div', { class: 'muted small' }, n.id)),
               h('td', { class: 'opt' }, n.platform || '—'),
               h('td', null, nodeStateBadge(n)),
