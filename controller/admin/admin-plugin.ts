@@ -9,6 +9,7 @@ import { experimental, type Server, type ServerCredentials } from '@grpc/grpc-js
 import { FleetpassError } from '../../shared/errors';
 import type { ControllerContext, ControllerPlugin } from '../controller';
 import { bindServer, createGrpcServer, stopServer } from '../server/grpc-server';
+import { enrollmentAdminExtension } from '../enroll/admin-extension';
 import { adminServiceRegistration } from './admin-grpc';
 import { createAdminService, type AdminService } from './admin-service';
 import type { FloodLimits } from './authenticate';
@@ -45,7 +46,7 @@ function optionalClientCertCredentials(caPem: string, certPem: string, keyPem: s
 export function createAdminServiceFor(ctx: ControllerContext, options: AdminApiOptions = {}): AdminService {
   return createAdminService({
     service: ctx.service, db: ctx.store.db, clock: ctx.clock, log: ctx.log.child({ component: 'admin' }), policy: compilePolicy(ctx.config.policy),
-    caPem: ctx.pki.ca.certPem, extensions: options.extensions?.(ctx), floodLimits: options.floodLimits,
+    caPem: ctx.pki.ca.certPem, extensions: { enrollment: enrollmentAdminExtension(ctx.enrollment.deps), ...options.extensions?.(ctx) }, floodLimits: options.floodLimits,
   });
 }
 

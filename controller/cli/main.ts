@@ -5,6 +5,7 @@ import { registerAccounts } from './commands/accounts';
 import { registerApprove } from './commands/approve';
 import { registerAudit } from './commands/audit';
 import { registerCancel } from './commands/cancel';
+import { registerEnrollTokens } from './commands/enroll-tokens';
 import { registerNodes } from './commands/nodes';
 import { registerOperators } from './commands/operators';
 import { registerReject } from './commands/reject';
@@ -29,7 +30,7 @@ export function buildProgram(): Command {
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   for (const register of [
     registerNodes, registerAccounts, registerUnlock, registerReset, registerRequests, registerApprove, registerReject, registerCancel,
-    registerWatch, registerOperators, registerTokens, registerWhoami, registerAudit,
+    registerWatch, registerOperators, registerTokens, registerEnrollTokens, registerWhoami, registerAudit,
   ]) {
     register(program, globals);
   }
