@@ -4,11 +4,13 @@
  * node, and exits 1; the audit log has one record per outcome. The offline nodes' operations wait, then
  * expire. A dry run changes nothing; more than one node needs --yes without a terminal.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { fakeClock } from '../../shared/clock';
 import { OperationOutcome, type OperationResult } from '../../shared/gen/fleetpass/v1/common';
 import { removeRoot } from '../helpers/controller-harness';
 import { accountState, connectScriptedAgent, succeed, type ScriptedAgent } from '../controller/support/scripted-agent';
-import { startOperatorEnv, waitUntil, type OperatorEnv } from './support/operator-harness';
+import { CLI_BUNDLE, startOperatorEnv, waitUntil, type OperatorEnv } from './support/operator-harness';
 
 const NODES = Array.from({ length: 50 }, (_, i) => `wave-${String(i + 1).padStart(2, '0')}`);
 const OFFLINE = NODES.slice(45);
@@ -117,5 +119,17 @@ describe('an unlock wave over 50 nodes', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('2 succeeded');
+  });
+
+  it('draws a progress bar on a terminal (util-linux `script` gives the CLI a pty), and none without one', async () => {
+    // `script` takes one command line; every part of it is a constant of this test.
+    const line = `${process.execPath} ${CLI_BUNDLE} unlock --node wave-03 --node wave-04 --account ilmnuser --reason W-3 --yes`;
+    const { stdout } = await promisify(execFile)('script', ['-qec', line, '/dev/null'], { env: { PATH: process.env.PATH, HOME: env.tc.root, FLEETPASS_CONFIG: env.configFor('otto'), TERM: 'xterm' } });
+    expect(stdout).toMatch(/2\/2 nodes done/);
+    expect(stdout).toContain('2 succeeded');
+    const plain = await env.cli('otto', ['unlock', '--node', 'wave-03', '--node', 'wave-04', '--account', 'ilmnuser', '--reason', 'W-4', '--yes']);
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toBe('');
+    expect(plain.stdout).not.toContain('nodes done');
   });
 });
