@@ -79,4 +79,25 @@ describe('fleetpass enroll-token', () => {
     expect(r.stderr.trim()).toBe('error FP_TOKEN_INVALID: the enrollment token was revoked; ask an admin for a new one');
     expect(env.tc.ctx.service.getNode('nx-cli-2')).toBeUndefined();
   });
+
+  it('fleetpass nodes revoke cuts the running agent at once; its certificate is refused from then on', async () => {
+    const created = await env.cli('root-admin', ['enroll-token', 'create']);
+    const node = agentNode(root, 'c3', { address: env.tc.address, hostname: 'nx-cli-3' });
+    expect((await runAgentCommand(['enroll', '--config', node.configFile, '--ca-fingerprint', env.tc.caFingerprint], { stdin: created.stdout })).code).toBe(0);
+    agent = harness.spawnRun(node.configFile);
+    await waitUntil(() => env.tc.ctx.service.getNode('nx-cli-3')?.online, 15_000, 'the node online');
+
+    const revoked = await env.cli('root-admin', ['nodes', 'revoke', 'nx-cli-3', '--reason', 'instrument sold']);
+    expect({ code: revoked.code, out: revoked.stdout.trim() }).toEqual({ code: 0, out: 'node nx-cli-3 revoked' });
+    const cut = await agent.waitForLog((l) => l.msg === 'controller stream failed' && l.code === 'FP_NODE_REVOKED', 3000);
+    expect(cut).toMatchObject({ code: 'FP_NODE_REVOKED' });
+    // The agent keeps trying; every attempt is refused and audited, and it never comes back online.
+    await waitUntil(() => audit(env.tc, 'node.connect_refused').filter((r) => r.nodeId === 'nx-cli-3').length >= 2, 10_000, 'refused reconnects');
+    expect(env.tc.ctx.service.getNode('nx-cli-3')).toMatchObject({ online: false, revoked: true });
+    expect(audit(env.tc, 'node.revoked')[0]).toMatchObject({ actor: 'root-admin', nodeId: 'nx-cli-3', reason: 'instrument sold' });
+    expect(env.tc.ctx.enrollment.deps.repo.certificatesOf('nx-cli-3').map((c) => c.revokedReason)).toEqual(['node revoked']);
+    agent.sigterm();
+    expect((await agent.waitForExit()).code).toBe(0);
+    agent = undefined;
+  });
 });
