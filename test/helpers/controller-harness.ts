@@ -166,7 +166,9 @@ export function writeControllerConfig(root: string, config: Record<string, unkno
 export function spawnControllerProcess(root: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ControllerProcess {
   if (!existsSync(CONTROLLER_BUNDLE)) throw new Error(`${CONTROLLER_BUNDLE} is missing: run \`npm run build\` first`);
   const child = spawn(process.execPath, [CONTROLLER_BUNDLE, ...args], {
-    cwd: root, env: { PATH: process.env.PATH, HOME: root, LANG: 'C', FLEETPASS_LOG_LEVEL: 'debug', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: root, env: { PATH: process.env.PATH, HOME: root, LANG: 'C', FLEETPASS_LOG_LEVEL: 'debug',
+      // Parallel tests must not collide on the default ports; a test that needs fixed ones passes them.
+      FLEETPASS_ADMIN_LISTEN: '127.0.0.1:0', FLEETPASS_WEB_LISTEN: '127.0.0.1:0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
