@@ -81,8 +81,9 @@ async function main(argv: string[]): Promise<number> {
     .option('--checkpoints <file>', 'the checkpoint file (default: <stateDir>/audit-checkpoints.log)')
     .option('--json', 'print the result as JSON')
     .exitOverride()
-    .action((opts: { config?: string; database?: string; checkpoints?: string; json?: boolean }) => {
-      result = verify(opts);
+    .action((_opts: unknown, cmd: Command) => {
+      // -c after the subcommand is parsed as the program's option: read both levels.
+      result = verify(cmd.optsWithGlobals<{ config?: string; database?: string; checkpoints?: string; json?: boolean }>());
     });
   registerAdminCommands(program, (r) => {
     result = r;
