@@ -96,7 +96,7 @@ STATE=$ROOT/var/lib/fleetpass-agent
 cert_file() {
   local c
   c=$(sed -n 's/^  certFile:[[:space:]]*"\{0,1\}\([^"#[:space:]]*\).*/\1/p' "$CONFIG" 2>/dev/null | head -n 1)
-  printf '%s\n' "${c:-/etc/fleetpass/node.crt}"
+  printf '%s\n' "${c:-/var/lib/fleetpass-agent/node.crt}"
 }
 
 TOKEN_TMP=""

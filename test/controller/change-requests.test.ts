@@ -108,13 +108,15 @@ describe('change requests', () => {
     expect(tc.ctx.service.operationTransitions(byNode['cr-3'].id).map((t) => t.to)).toEqual(['requested', 'approved', 'cancelled']);
   });
 
-  it('answers Enroll and Renew with UNIMPLEMENTED until enrollment exists', async () => {
+  it('refuses an unknown enrollment token and a CSR that is not one, with their codes', async () => {
     const creds = await tc.nodeCredentials('cr-1');
     const client = new AgentServiceClient(tc.address, credentials.createSsl(Buffer.from(creds.caPem), Buffer.from(creds.keyPem), Buffer.from(creds.certPem)), { 'grpc.ssl_target_name_override': 'localhost' });
-    const err = await new Promise<{ code?: number }>((res) => client.enroll({ token: 't', csrPem: 'x', hostname: 'h' }, (e) => res(e ?? {})));
-    expect(err.code).toBe(status.UNIMPLEMENTED);
-    const err2 = await new Promise<{ code?: number }>((res) => client.renew({ csrPem: 'x' }, (e) => res(e ?? {})));
-    expect(err2.code).toBe(status.UNIMPLEMENTED);
+    const err = await new Promise<{ code?: number; metadata?: { get(k: string): unknown[] } }>((res) => client.enroll({ token: 't', csrPem: 'x', hostname: 'h' }, (e) => res(e ?? {})));
+    expect(err.code).toBe(status.PERMISSION_DENIED);
+    expect(err.metadata?.get('fp-error-code')).toEqual(['FP_TOKEN_INVALID']);
+    const err2 = await new Promise<{ code?: number; metadata?: { get(k: string): unknown[] } }>((res) => client.renew({ csrPem: 'x' }, (e) => res(e ?? {})));
+    expect(err2.code).toBe(status.INVALID_ARGUMENT);
+    expect(err2.metadata?.get('fp-error-code')).toEqual(['FP_CSR_INVALID']);
     client.close();
   });
 });
