@@ -162,7 +162,7 @@ export function loadAgentConfig(options: LoadAgentConfigOptions = {}): LoadedCon
     file: options.file,
     fileRequired: options.fileRequired ?? true,
     env: options.env,
-    envIgnore: ['FLEETPASS_CONFIG', 'FLEETPASS_LOG_LEVEL'],
+    envKeys: Object.keys(agentConfigSchema.shape),
     flags: options.flags,
     warn: agentConfigWarnings,
   });

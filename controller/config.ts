@@ -5,8 +5,9 @@
  */
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { cronExpression, envNameToPath, loadConfig, type LoadedConfig } from '../shared/config';
+import { cronExpression, loadConfig, type LoadedConfig } from '../shared/config';
 import { defaultPolicy, policySchema } from './admin/policy';
+import { defaultEscrowConfig, escrowSchema } from './escrow/escrow-config';
 
 /** host:port with a numeric port (0 picks a free port, for tests). */
 const listenAddress = z
@@ -80,10 +81,12 @@ const rawSchema = z
       .default({ level: 'info' }),
     /** Who may act on which accounts, privileged accounts, password rules (controller/admin/policy.ts). */
     policy: policySchema.default(defaultPolicy),
+    /** Password escrow: master key, history, account classes with rotation windows and reveal rules (controller/escrow). */
+    escrow: escrowSchema.default(defaultEscrowConfig),
   })
   .strict();
 
-const TOP_LEVEL_KEYS = new Set(Object.keys(rawSchema.shape));
+const TOP_LEVEL_KEYS = Object.keys(rawSchema.shape);
 
 function under(base: string, p: string | undefined, fallback: string, cwd: string): string {
   if (p === undefined) return join(base, fallback);
@@ -100,6 +103,7 @@ export function controllerConfigSchema(cwd = process.cwd()) {
       database: under(stateDir, c.database, 'fleetpass.db', cwd),
       tls: { ...c.tls, dir: under(stateDir, c.tls.dir, 'pki', cwd) },
       backup: { ...c.backup, dir: under(stateDir, c.backup.dir, 'backups', cwd) },
+      escrow: { ...c.escrow, keyFile: under(stateDir, c.escrow.keyFile, 'escrow.key', cwd) },
     };
   });
 }
@@ -132,8 +136,7 @@ export function loadControllerConfig(options: LoadControllerConfigOptions = {}):
     file: options.file,
     fileRequired: options.file !== undefined,
     env,
-    // The agent, CLI and controller share one FLEETPASS_ prefix; only names of controller keys are ours.
-    envIgnore: Object.keys(env).filter((name) => name.startsWith('FLEETPASS_') && !TOP_LEVEL_KEYS.has(envNameToPath(name, 'FLEETPASS_')[0])),
+    envKeys: TOP_LEVEL_KEYS,
     flags: options.flags,
     warn: warnings,
   });

@@ -50,6 +50,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ schema, env: { FLEETPASS_PORT: 'abc' } })).toThrow(/FLEETPASS_PORT: port:/);
   });
 
+  it("skips another program's FLEETPASS_ names when told its own keys", () => {
+    const env = { FLEETPASS_CLI_CONFIG: '/x.yaml', FLEETPASS_ADMIN_LISTEN: '127.0.0.1:0', FLEETPASS_PORT: '9001' };
+    expect(loadConfig({ schema, env, envKeys: ['stateDir', 'port', 'grpc', 'schedule', 'insecure'] }).config.port).toBe(9001);
+    expect(() => loadConfig({ schema, env })).toThrow(/cliConfig|adminListen/);
+  });
+
   it('rejects a file that is not valid YAML', () => {
     const f = file('port: [1, 2\n');
     expect(() => loadConfig({ schema, file: f, env: {} })).toThrow(expect.objectContaining({ code: 'FP_CONFIG_INVALID' }));

@@ -20,6 +20,11 @@ export interface LoadConfigOptions<S extends z.ZodType> {
   envPrefix?: string;
   /** Environment names under the prefix that are not config keys (e.g. FLEETPASS_CONFIG). */
   envIgnore?: readonly string[];
+  /**
+   * The program's top-level keys. The agent, the controller and the CLI share the FLEETPASS_ prefix, so a
+   * name whose first segment is not one of these belongs to another program and is skipped.
+   */
+  envKeys?: readonly string[];
   /** Values from command-line flags, as a nested object; undefined leaves are skipped. */
   flags?: Plain;
   /** Insecure-but-allowed settings: return one sentence per problem. */
@@ -120,6 +125,7 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
   const prefix = options.envPrefix ?? 'FLEETPASS_';
   const env = options.env ?? process.env;
   const ignore = new Set(options.envIgnore ?? []);
+  const known = options.envKeys ? new Set(options.envKeys) : undefined;
   const origins = new Map<string, string>();
   const merged: Plain = {};
 
@@ -130,6 +136,7 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith(prefix) || ignore.has(name) || raw === undefined) continue;
     const path = envNameToPath(name, prefix);
+    if (known && !known.has(path[0])) continue;
     setPath(fromEnv, path, parseEnvValue(raw));
     origins.set(path.join('.'), name);
   }
