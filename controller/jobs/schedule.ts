@@ -1,7 +1,8 @@
 /**
  * Wires the jobs to their cron schedules: the only place node-cron appears. Runs never overlap per job,
  * every run is logged with its duration and outcome, and `stop()` waits for runs in progress so
- * shutdown does not cut a backup or checkpoint in half.
+ * shutdown does not cut a backup or checkpoint in half. `nextCronTime` answers when an expression next
+ * matches after a given time (injected clocks, escrow rotation windows) with node-cron's own parser.
  */
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../../shared/logger';
@@ -70,4 +71,50 @@ export function scheduleJobs(jobs: readonly JobSpec[], log: Logger): Scheduler {
 function summarize(result: unknown): unknown {
   if (Array.isArray(result)) return { count: result.length };
   return result;
+}
+
+/** Day-of-month / day-of-week words (L, W, #) that `nextCronTime` does not compute. */
+function plainFields(expression: string): ReturnType<typeof cron.parse> | undefined {
+  let fields: ReturnType<typeof cron.parse>;
+  try {
+    fields = cron.parse(expression);
+  } catch {
+    return undefined;
+  }
+  const numeric = (xs: readonly unknown[]) => xs.every((x) => typeof x === 'number');
+  if (fields.second.length !== 1 || fields.second[0] !== 0 || !numeric(fields.dayOfMonth) || !numeric(fields.dayOfWeek)) return undefined;
+  return fields;
+}
+
+/**
+ * True when `nextCronTime` can compute `expression`: minute precision (no seconds field other than 0)
+ * and plain day fields (numbers, ranges, lists, steps, names; not L, W or #).
+ */
+export function isPlainCron(expression: string): boolean {
+  return plainFields(expression) !== undefined;
+}
+
+/**
+ * The first time strictly after `after` that `expression` matches, in the host's local time (as node-cron
+ * schedules it); undefined for an expression `isPlainCron` refuses or one that matches nothing in 5 years.
+ */
+export function nextCronTime(expression: string, after: Date): Date | undefined {
+  const f = plainFields(expression);
+  if (!f) return undefined;
+  const months = new Set(f.month);
+  const doms = new Set(f.dayOfMonth as number[]);
+  const dows = new Set(f.dayOfWeek as number[]);
+  const hours = [...f.hour].sort((a, b) => a - b);
+  const minutes = [...f.minute].sort((a, b) => a - b);
+  const day = new Date(after.getFullYear(), after.getMonth(), after.getDate());
+  for (let i = 0; i < 5 * 366; i++, day.setDate(day.getDate() + 1)) {
+    if (!months.has(day.getMonth() + 1) || !doms.has(day.getDate()) || !dows.has(day.getDay())) continue;
+    for (const h of hours) {
+      for (const m of minutes) {
+        const t = new Date(day.getFullYear(), day.getMonth(), day.getDate(), h, m);
+        if (t.getTime() > after.getTime()) return t;
+      }
+    }
+  }
+  return undefined;
 }

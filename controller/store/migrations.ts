@@ -241,6 +241,84 @@ CREATE TABLE node_enrollments (
 );
 `,
   },
+  {
+    version: 5,
+    name: 'password escrow',
+    sql: `
+-- The escrow master key's check value: HMAC-SHA256 under the master key of a fixed text, so a wrong key is
+-- recognised before any escrowed row is read or written. One row.
+CREATE TABLE escrow_meta (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  key_id TEXT NOT NULL,
+  key_check BLOB NOT NULL,
+  created TEXT NOT NULL,
+  rotated TEXT
+);
+
+-- Escrowed passwords, one row per version of an account's password: staged while the operation that sets
+-- it is open, current once it succeeded, previous after a newer one (pruned to the history size). Each is
+-- sealed with AES-256-GCM under its own data key, which is wrapped under the master key; both bind the
+-- node, backend, account and version as associated data. No plaintext is ever stored.
+CREATE TABLE escrow_secrets (
+  id TEXT PRIMARY KEY,
+  node_id TEXT NOT NULL,
+  backend INTEGER NOT NULL,
+  account TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('staged', 'current', 'previous')),
+  operation_id TEXT NOT NULL UNIQUE,
+  request_id TEXT NOT NULL,
+  set_by TEXT NOT NULL,
+  staged TEXT NOT NULL,
+  set_at TEXT,
+  key_iv BLOB NOT NULL,
+  wrapped_key BLOB NOT NULL,
+  key_tag BLOB NOT NULL,
+  iv BLOB NOT NULL,
+  ciphertext BLOB NOT NULL,
+  tag BLOB NOT NULL,
+  UNIQUE (node_id, backend, account, version)
+);
+CREATE UNIQUE INDEX escrow_secrets_current ON escrow_secrets(node_id, backend, account) WHERE state = 'current';
+
+-- Rotation bookkeeping per account: when it was first seen, the last reveal, an outstanding rotation
+-- (post-use or asked for), the retry back-off and the last rotation's outcome.
+CREATE TABLE escrow_accounts (
+  node_id TEXT NOT NULL,
+  backend INTEGER NOT NULL,
+  account TEXT NOT NULL,
+  tracked_since TEXT NOT NULL,
+  last_revealed TEXT,
+  rotate_after TEXT,
+  rotate_reason TEXT NOT NULL DEFAULT '',
+  next_attempt TEXT,
+  failures INTEGER NOT NULL DEFAULT 0,
+  last_rotation_at TEXT,
+  last_rotation_outcome TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (node_id, backend, account)
+);
+
+-- Reveals: who asked to see which account's password and why, who decided, and when it was shown (once).
+CREATE TABLE escrow_reveals (
+  id TEXT PRIMARY KEY,
+  node_id TEXT NOT NULL,
+  backend INTEGER NOT NULL,
+  account TEXT NOT NULL,
+  requested_by TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'rejected', 'collected', 'expired')),
+  needs_approval INTEGER NOT NULL,
+  decided_by TEXT NOT NULL DEFAULT '',
+  decision_note TEXT NOT NULL DEFAULT '',
+  created TEXT NOT NULL,
+  decided TEXT,
+  collected TEXT,
+  expires TEXT NOT NULL,
+  version INTEGER
+);
+CREATE INDEX escrow_reveals_state ON escrow_reveals(state, created);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

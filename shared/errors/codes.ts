@@ -116,6 +116,15 @@ export const ERROR_CODES = {
   FP_CONTROLLER_CERT_INVALID: spec("The controller's server certificate is not valid for the address dialled (name, dates or signature); nothing was sent. Add the name to the controller's tls.hosts.", status.FAILED_PRECONDITION),
 
   // --- escrow ---
+  FP_ESCROW_KEY_MISSING: spec('The escrow master key is missing (no key file and no FLEETPASS_ESCROW_KEY) while the database holds escrowed passwords; restore the key from backup. Nothing was changed.', status.FAILED_PRECONDITION),
+  FP_ESCROW_KEY_WRONG: spec('The escrow master key is not the one the escrowed passwords are sealed under (its check value does not match); start with the right key. Nothing was changed.', status.FAILED_PRECONDITION),
+  FP_ESCROW_KEY_INVALID: spec('The escrow master key cannot be used: the file is unreadable, readable by group or others, or not a 32-byte base64 key.', status.FAILED_PRECONDITION),
+  FP_ESCROW_NOT_FOUND: spec('fleetpass holds no escrowed password for this account on this node (it never set one, or the node or account name is wrong); reset or rotate it first.', status.NOT_FOUND),
+  FP_ESCROW_UNREADABLE: spec('The escrowed password does not open (damaged record or wrong key); nothing was revealed. Rotate the account to escrow a new one.', status.DATA_LOSS),
+  FP_REVEAL_NOT_FOUND: spec('No reveal with this id.', status.NOT_FOUND),
+  FP_REVEAL_PENDING: spec('The reveal is waiting for an approver; collect it with its id once it is approved.', status.FAILED_PRECONDITION),
+  FP_REVEAL_NOT_PENDING: spec('The reveal is not waiting for a decision (already decided, collected or expired).', status.FAILED_PRECONDITION),
+  FP_REVEAL_NOT_COLLECTABLE: spec('This reveal cannot be collected: it was rejected, has expired, was already collected, or was asked for by someone else. Ask for a new reveal.', status.FAILED_PRECONDITION),
 
   // --- web console ---
   FP_WEB_SESSION_REQUIRED: spec('Your console session has ended (signed out, idle, expired or the controller restarted); sign in again.', status.UNAUTHENTICATED),
