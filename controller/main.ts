@@ -23,7 +23,7 @@ async function run(opts: { config?: string }): Promise<number> {
   const { config, warnings, file } = loadControllerConfig({ file: opts.config ?? process.env.FLEETPASS_CONFIG });
   const log = createLogger({ level: config.log.level, name: 'fleetpass-controller' });
   for (const w of warnings) log.warn({ warning: w }, 'insecure setting');
-  const { admin, web, list } = createStandardPlugins();
+  const { admin, web, list } = createStandardPlugins(config);
   const controller = createController(config, { log, plugins: list });
 
   let stopping: Promise<void> | undefined;

@@ -250,6 +250,8 @@ export function adminServiceRegistration(deps: AdminGrpcDeps): ServiceRegistrati
     revealPassword: unary('RevealPassword', (p, req) => admin.revealPassword(p, req)),
     rotatePasswords: unary('RotatePasswords', (p, req) => admin.rotatePasswords(p, req)),
     escrowStatus: unary('EscrowStatus', (p, req) => admin.escrowStatus(p, req)),
+    listReveals: unary('ListReveals', (p, req) => admin.listReveals(p, req)),
+    decideReveal: unary('DecideReveal', (p, req) => admin.decideReveal(p, req)),
   };
   return { definition: AdminServiceService, implementation };
 }

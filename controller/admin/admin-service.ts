@@ -8,7 +8,7 @@ import { FleetpassError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import type {
-  CreateEnrollmentTokenRequest, EscrowStatusRequest, RevealPasswordRequest, RotatePasswordsRequest,
+  CreateEnrollmentTokenRequest, DecideRevealRequest, EscrowStatusRequest, ListRevealsRequest, RevealPasswordRequest, RotatePasswordsRequest,
 } from '../../shared/gen/fleetpass/v1/admin';
 import type { Logger } from '../../shared/logger';
 import type { AuditFilter, AuditPage, AuditQuery, AuditRecord, VerifyResult } from '../audit';
@@ -310,6 +310,20 @@ export function createAdminService(deps: AdminServiceDeps) {
       authorize(p, 'escrow.read', 'reading escrow status');
       if (!ext.escrow) throw unsupported('password escrow');
       return ext.escrow.status(p, input);
+    },
+    async listReveals(p: Principal, input: ListRevealsRequest) {
+      authorize(p, 'escrow.read', 'listing password reveals');
+      if (!ext.escrow) throw unsupported('password escrow');
+      return ext.escrow.listReveals(p, input);
+    },
+    /** A second person approves or rejects a reveal that needs approval; never the requester (FP_SELF_APPROVAL, audited). */
+    async decideReveal(p: Principal, input: DecideRevealRequest) {
+      const what = input.approve ? 'approving a password reveal' : 'rejecting a password reveal';
+      authorize(p, 'requests.decide', what, { details: { revealId: String(input.revealId).slice(0, 64) } });
+      if (!ext.escrow) throw unsupported('password escrow');
+      const reveal = await ext.escrow.getReveal(p, input.revealId);
+      assertMayDecide(p, reveal.requestedBy, what, { nodeId: reveal.nodeId, account: reveal.account, details: { revealId: reveal.id } });
+      return ext.escrow.decideReveal(p, input);
     },
 
     /** For extensions: the second-person rule (approver role, not the requester), refusals audited. */

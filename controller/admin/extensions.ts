@@ -5,8 +5,9 @@
  * given. Without one, the call answers FP_ACTION_UNSUPPORTED.
  */
 import type {
-  CreateEnrollmentTokenRequest, CreateEnrollmentTokenResponse, EscrowStatusRequest, EscrowStatusResponse, ListEnrollmentTokensResponse,
-  RevealPasswordRequest, RevealPasswordResponse, RevokeEnrollmentTokenResponse, RotatePasswordsRequest, RotatePasswordsResponse,
+  CreateEnrollmentTokenRequest, CreateEnrollmentTokenResponse, DecideRevealRequest, DecideRevealResponse, EscrowStatusRequest, EscrowStatusResponse,
+  ListEnrollmentTokensResponse, ListRevealsRequest, ListRevealsResponse, Reveal, RevealPasswordRequest, RevealPasswordResponse,
+  RevokeEnrollmentTokenResponse, RotatePasswordsRequest, RotatePasswordsResponse,
 } from '../../shared/gen/fleetpass/v1/admin';
 import type { Principal } from './authenticate';
 
@@ -27,6 +28,11 @@ export interface EscrowExtension {
   reveal(principal: Principal, input: RevealPasswordRequest): MaybePromise<RevealPasswordResponse>;
   rotate(principal: Principal, input: RotatePasswordsRequest): MaybePromise<RotatePasswordsResponse>;
   status(principal: Principal, input: EscrowStatusRequest): MaybePromise<EscrowStatusResponse>;
+  listReveals(principal: Principal, input: ListRevealsRequest): MaybePromise<ListRevealsResponse>;
+  /** One reveal (FP_REVEAL_NOT_FOUND), so admin-service can apply the second-person rule before deciding. */
+  getReveal(principal: Principal, id: string): MaybePromise<Reveal>;
+  /** admin-service has checked 'requests.decide' and that the decider is not the requester. */
+  decideReveal(principal: Principal, input: DecideRevealRequest): MaybePromise<DecideRevealResponse>;
 }
 
 export interface AdminExtensions {

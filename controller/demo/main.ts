@@ -57,7 +57,7 @@ async function run(opts: { config?: string; controllerOnly?: boolean }): Promise
   mkdirSync(demoDir, { recursive: true, mode: 0o700 });
   // The terminal shows the summary; the structured logs go to a file.
   const log = createLogger({ level: config.log.level, name: 'fleetpass-demo', destination: (await import('pino')).default.destination({ dest: join(demoDir, 'controller.log'), mkdir: true, sync: false }) });
-  const { admin, web, list } = createStandardPlugins();
+  const { admin, web, list } = createStandardPlugins(config);
   const controller = createController(config, { log, plugins: list });
   let fleet: DemoNode[] = [];
   let stopping: Promise<void> | undefined;

@@ -15,6 +15,7 @@ import { adminApiPlugin, type AdminApiOptions, type AdminApiPlugin } from '../..
 import type { Principal } from '../../../controller/admin/authenticate';
 import { bootstrapAdmin } from '../../../controller/admin/bootstrap';
 import type { ControllerConfigInput } from '../../../controller/config';
+import type { ControllerPlugin } from '../../../controller/controller';
 import type { OperatorRole } from '../../../controller/store/operators-repo';
 import { startTestController, type TestController } from '../../helpers/controller-harness';
 
@@ -45,10 +46,11 @@ export interface OperatorEnv {
 }
 
 /** Starts the controller with the admin API and bootstraps the admin "root-admin". */
-export async function startOperatorEnv(options: { config?: ControllerConfigInput; clock?: Clock; log?: Logger; admin?: AdminApiOptions } = {}): Promise<OperatorEnv> {
+export async function startOperatorEnv(options: { config?: ControllerConfigInput; clock?: Clock; log?: Logger; admin?: AdminApiOptions; plugins?: ControllerPlugin[] } = {}): Promise<OperatorEnv> {
   if (!existsSync(CLI_BUNDLE)) throw new Error(`${CLI_BUNDLE} is missing: run \`npm run build\` first`);
   const admin = adminApiPlugin(options.admin);
-  const tc = await startTestController({ config: options.config, clock: options.clock, log: options.log, deps: { plugins: [admin] } });
+  // Extra plugins (e.g. escrow) start before the admin API, as in createStandardPlugins.
+  const tc = await startTestController({ config: options.config, clock: options.clock, log: options.log, deps: { plugins: [...(options.plugins ?? []), admin] } });
   const dir = join(tc.root, 'operators');
   mkdirSync(dir, { recursive: true });
   const tokenFiles = new Map<string, string>();

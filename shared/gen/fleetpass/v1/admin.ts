@@ -301,8 +301,14 @@ export function exportFormatToJSON(object: ExportFormat): string {
 
 export enum RevealState {
   REVEAL_STATE_UNSPECIFIED = 0,
+  /** REVEAL_STATE_REVEALED - Shown (once) to the requester. */
   REVEAL_STATE_REVEALED = 1,
   REVEAL_STATE_PENDING_APPROVAL = 2,
+  /** REVEAL_STATE_APPROVED - Approved; the requester collects it once with its id. */
+  REVEAL_STATE_APPROVED = 3,
+  REVEAL_STATE_REJECTED = 4,
+  /** REVEAL_STATE_EXPIRED - Not approved or not collected in time. */
+  REVEAL_STATE_EXPIRED = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -317,6 +323,15 @@ export function revealStateFromJSON(object: any): RevealState {
     case 2:
     case "REVEAL_STATE_PENDING_APPROVAL":
       return RevealState.REVEAL_STATE_PENDING_APPROVAL;
+    case 3:
+    case "REVEAL_STATE_APPROVED":
+      return RevealState.REVEAL_STATE_APPROVED;
+    case 4:
+    case "REVEAL_STATE_REJECTED":
+      return RevealState.REVEAL_STATE_REJECTED;
+    case 5:
+    case "REVEAL_STATE_EXPIRED":
+      return RevealState.REVEAL_STATE_EXPIRED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -332,6 +347,12 @@ export function revealStateToJSON(object: RevealState): string {
       return "REVEAL_STATE_REVEALED";
     case RevealState.REVEAL_STATE_PENDING_APPROVAL:
       return "REVEAL_STATE_PENDING_APPROVAL";
+    case RevealState.REVEAL_STATE_APPROVED:
+      return "REVEAL_STATE_APPROVED";
+    case RevealState.REVEAL_STATE_REJECTED:
+      return "REVEAL_STATE_REJECTED";
+    case RevealState.REVEAL_STATE_EXPIRED:
+      return "REVEAL_STATE_EXPIRED";
     case RevealState.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -766,6 +787,13 @@ export interface EscrowEntry {
   nextRotation: Date | undefined;
   rotationClass: string;
   lastRotationOutcome: string;
+  lastRotationAt:
+    | Date
+    | undefined;
+  /** Why the next rotation is due: "schedule", "post-use (reveal ...)", "asked by ..." or empty. */
+  rotationReason: string;
+  /** A password change for this account is under way. */
+  inFlight: boolean;
 }
 
 export interface EscrowStatusRequest {
@@ -774,6 +802,42 @@ export interface EscrowStatusRequest {
 
 export interface EscrowStatusResponse {
   entries: EscrowEntry[];
+}
+
+/** Reveal is one request to see an escrowed password; never the password itself. */
+export interface Reveal {
+  id: string;
+  nodeId: string;
+  backend: Backend;
+  account: string;
+  requestedBy: string;
+  reason: string;
+  state: RevealState;
+  needsApproval: boolean;
+  decidedBy: string;
+  decisionNote: string;
+  created: Date | undefined;
+  expires: Date | undefined;
+  collected: Date | undefined;
+}
+
+export interface ListRevealsRequest {
+  /** Only reveals waiting for approval or collection. */
+  openOnly: boolean;
+}
+
+export interface ListRevealsResponse {
+  reveals: Reveal[];
+}
+
+export interface DecideRevealRequest {
+  revealId: string;
+  approve: boolean;
+  note: string;
+}
+
+export interface DecideRevealResponse {
+  reveal: Reveal | undefined;
 }
 
 function createBaseOperator(): Operator {
@@ -7681,6 +7745,9 @@ function createBaseEscrowEntry(): EscrowEntry {
     nextRotation: undefined,
     rotationClass: "",
     lastRotationOutcome: "",
+    lastRotationAt: undefined,
+    rotationReason: "",
+    inFlight: false,
   };
 }
 
@@ -7715,6 +7782,15 @@ export const EscrowEntry: MessageFns<EscrowEntry> = {
     }
     if (message.lastRotationOutcome !== "") {
       writer.uint32(82).string(message.lastRotationOutcome);
+    }
+    if (message.lastRotationAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastRotationAt), writer.uint32(90).fork()).join();
+    }
+    if (message.rotationReason !== "") {
+      writer.uint32(98).string(message.rotationReason);
+    }
+    if (message.inFlight !== false) {
+      writer.uint32(104).bool(message.inFlight);
     }
     return writer;
   },
@@ -7812,6 +7888,30 @@ export const EscrowEntry: MessageFns<EscrowEntry> = {
             message.lastRotationOutcome = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.lastRotationAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.rotationReason = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.inFlight = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -7864,6 +7964,21 @@ export const EscrowEntry: MessageFns<EscrowEntry> = {
         : isSet(object.last_rotation_outcome)
         ? globalThis.String(object.last_rotation_outcome)
         : "",
+      lastRotationAt: isSet(object.lastRotationAt)
+        ? fromJsonTimestamp(object.lastRotationAt)
+        : isSet(object.last_rotation_at)
+        ? fromJsonTimestamp(object.last_rotation_at)
+        : undefined,
+      rotationReason: isSet(object.rotationReason)
+        ? globalThis.String(object.rotationReason)
+        : isSet(object.rotation_reason)
+        ? globalThis.String(object.rotation_reason)
+        : "",
+      inFlight: isSet(object.inFlight)
+        ? globalThis.Boolean(object.inFlight)
+        : isSet(object.in_flight)
+        ? globalThis.Boolean(object.in_flight)
+        : false,
     };
   },
 
@@ -7899,6 +8014,15 @@ export const EscrowEntry: MessageFns<EscrowEntry> = {
     if (message.lastRotationOutcome !== "") {
       obj.lastRotationOutcome = message.lastRotationOutcome;
     }
+    if (message.lastRotationAt !== undefined) {
+      obj.lastRotationAt = message.lastRotationAt.toISOString();
+    }
+    if (message.rotationReason !== "") {
+      obj.rotationReason = message.rotationReason;
+    }
+    if (message.inFlight !== false) {
+      obj.inFlight = message.inFlight;
+    }
     return obj;
   },
 
@@ -7917,6 +8041,9 @@ export const EscrowEntry: MessageFns<EscrowEntry> = {
     message.nextRotation = object.nextRotation ?? undefined;
     message.rotationClass = object.rotationClass ?? "";
     message.lastRotationOutcome = object.lastRotationOutcome ?? "";
+    message.lastRotationAt = object.lastRotationAt ?? undefined;
+    message.rotationReason = object.rotationReason ?? "";
+    message.inFlight = object.inFlight ?? false;
     return message;
   },
 };
@@ -8055,6 +8182,617 @@ export const EscrowStatusResponse: MessageFns<EscrowStatusResponse> = {
   fromPartial(object: DeepPartial<EscrowStatusResponse>): EscrowStatusResponse {
     const message = createBaseEscrowStatusResponse();
     message.entries = object.entries?.map((e) => EscrowEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReveal(): Reveal {
+  return {
+    id: "",
+    nodeId: "",
+    backend: 0,
+    account: "",
+    requestedBy: "",
+    reason: "",
+    state: 0,
+    needsApproval: false,
+    decidedBy: "",
+    decisionNote: "",
+    created: undefined,
+    expires: undefined,
+    collected: undefined,
+  };
+}
+
+export const Reveal: MessageFns<Reveal> = {
+  encode(message: Reveal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(18).string(message.nodeId);
+    }
+    if (message.backend !== 0) {
+      writer.uint32(24).int32(message.backend);
+    }
+    if (message.account !== "") {
+      writer.uint32(34).string(message.account);
+    }
+    if (message.requestedBy !== "") {
+      writer.uint32(42).string(message.requestedBy);
+    }
+    if (message.reason !== "") {
+      writer.uint32(50).string(message.reason);
+    }
+    if (message.state !== 0) {
+      writer.uint32(56).int32(message.state);
+    }
+    if (message.needsApproval !== false) {
+      writer.uint32(64).bool(message.needsApproval);
+    }
+    if (message.decidedBy !== "") {
+      writer.uint32(74).string(message.decidedBy);
+    }
+    if (message.decisionNote !== "") {
+      writer.uint32(82).string(message.decisionNote);
+    }
+    if (message.created !== undefined) {
+      Timestamp.encode(toTimestamp(message.created), writer.uint32(90).fork()).join();
+    }
+    if (message.expires !== undefined) {
+      Timestamp.encode(toTimestamp(message.expires), writer.uint32(98).fork()).join();
+    }
+    if (message.collected !== undefined) {
+      Timestamp.encode(toTimestamp(message.collected), writer.uint32(106).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Reveal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReveal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.backend = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.account = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestedBy = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.needsApproval = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.decidedBy = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.decisionNote = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.created = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.expires = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.collected = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Reveal {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      backend: isSet(object.backend) ? backendFromJSON(object.backend) : 0,
+      account: isSet(object.account) ? globalThis.String(object.account) : "",
+      requestedBy: isSet(object.requestedBy)
+        ? globalThis.String(object.requestedBy)
+        : isSet(object.requested_by)
+        ? globalThis.String(object.requested_by)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      state: isSet(object.state) ? revealStateFromJSON(object.state) : 0,
+      needsApproval: isSet(object.needsApproval)
+        ? globalThis.Boolean(object.needsApproval)
+        : isSet(object.needs_approval)
+        ? globalThis.Boolean(object.needs_approval)
+        : false,
+      decidedBy: isSet(object.decidedBy)
+        ? globalThis.String(object.decidedBy)
+        : isSet(object.decided_by)
+        ? globalThis.String(object.decided_by)
+        : "",
+      decisionNote: isSet(object.decisionNote)
+        ? globalThis.String(object.decisionNote)
+        : isSet(object.decision_note)
+        ? globalThis.String(object.decision_note)
+        : "",
+      created: isSet(object.created) ? fromJsonTimestamp(object.created) : undefined,
+      expires: isSet(object.expires) ? fromJsonTimestamp(object.expires) : undefined,
+      collected: isSet(object.collected) ? fromJsonTimestamp(object.collected) : undefined,
+    };
+  },
+
+  toJSON(message: Reveal): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.backend !== 0) {
+      obj.backend = backendToJSON(message.backend);
+    }
+    if (message.account !== "") {
+      obj.account = message.account;
+    }
+    if (message.requestedBy !== "") {
+      obj.requestedBy = message.requestedBy;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.state !== 0) {
+      obj.state = revealStateToJSON(message.state);
+    }
+    if (message.needsApproval !== false) {
+      obj.needsApproval = message.needsApproval;
+    }
+    if (message.decidedBy !== "") {
+      obj.decidedBy = message.decidedBy;
+    }
+    if (message.decisionNote !== "") {
+      obj.decisionNote = message.decisionNote;
+    }
+    if (message.created !== undefined) {
+      obj.created = message.created.toISOString();
+    }
+    if (message.expires !== undefined) {
+      obj.expires = message.expires.toISOString();
+    }
+    if (message.collected !== undefined) {
+      obj.collected = message.collected.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Reveal>): Reveal {
+    return Reveal.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Reveal>): Reveal {
+    const message = createBaseReveal();
+    message.id = object.id ?? "";
+    message.nodeId = object.nodeId ?? "";
+    message.backend = object.backend ?? 0;
+    message.account = object.account ?? "";
+    message.requestedBy = object.requestedBy ?? "";
+    message.reason = object.reason ?? "";
+    message.state = object.state ?? 0;
+    message.needsApproval = object.needsApproval ?? false;
+    message.decidedBy = object.decidedBy ?? "";
+    message.decisionNote = object.decisionNote ?? "";
+    message.created = object.created ?? undefined;
+    message.expires = object.expires ?? undefined;
+    message.collected = object.collected ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListRevealsRequest(): ListRevealsRequest {
+  return { openOnly: false };
+}
+
+export const ListRevealsRequest: MessageFns<ListRevealsRequest> = {
+  encode(message: ListRevealsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.openOnly !== false) {
+      writer.uint32(8).bool(message.openOnly);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRevealsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRevealsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.openOnly = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRevealsRequest {
+    return {
+      openOnly: isSet(object.openOnly)
+        ? globalThis.Boolean(object.openOnly)
+        : isSet(object.open_only)
+        ? globalThis.Boolean(object.open_only)
+        : false,
+    };
+  },
+
+  toJSON(message: ListRevealsRequest): unknown {
+    const obj: any = {};
+    if (message.openOnly !== false) {
+      obj.openOnly = message.openOnly;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListRevealsRequest>): ListRevealsRequest {
+    return ListRevealsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListRevealsRequest>): ListRevealsRequest {
+    const message = createBaseListRevealsRequest();
+    message.openOnly = object.openOnly ?? false;
+    return message;
+  },
+};
+
+function createBaseListRevealsResponse(): ListRevealsResponse {
+  return { reveals: [] };
+}
+
+export const ListRevealsResponse: MessageFns<ListRevealsResponse> = {
+  encode(message: ListRevealsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.reveals) {
+      Reveal.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRevealsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRevealsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reveals.push(Reveal.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRevealsResponse {
+    return {
+      reveals: globalThis.Array.isArray(object?.reveals) ? object.reveals.map((e: any) => Reveal.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListRevealsResponse): unknown {
+    const obj: any = {};
+    if (message.reveals?.length) {
+      obj.reveals = message.reveals.map((e) => Reveal.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListRevealsResponse>): ListRevealsResponse {
+    return ListRevealsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListRevealsResponse>): ListRevealsResponse {
+    const message = createBaseListRevealsResponse();
+    message.reveals = object.reveals?.map((e) => Reveal.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDecideRevealRequest(): DecideRevealRequest {
+  return { revealId: "", approve: false, note: "" };
+}
+
+export const DecideRevealRequest: MessageFns<DecideRevealRequest> = {
+  encode(message: DecideRevealRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revealId !== "") {
+      writer.uint32(10).string(message.revealId);
+    }
+    if (message.approve !== false) {
+      writer.uint32(16).bool(message.approve);
+    }
+    if (message.note !== "") {
+      writer.uint32(26).string(message.note);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DecideRevealRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDecideRevealRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.revealId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.approve = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.note = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DecideRevealRequest {
+    return {
+      revealId: isSet(object.revealId)
+        ? globalThis.String(object.revealId)
+        : isSet(object.reveal_id)
+        ? globalThis.String(object.reveal_id)
+        : "",
+      approve: isSet(object.approve) ? globalThis.Boolean(object.approve) : false,
+      note: isSet(object.note) ? globalThis.String(object.note) : "",
+    };
+  },
+
+  toJSON(message: DecideRevealRequest): unknown {
+    const obj: any = {};
+    if (message.revealId !== "") {
+      obj.revealId = message.revealId;
+    }
+    if (message.approve !== false) {
+      obj.approve = message.approve;
+    }
+    if (message.note !== "") {
+      obj.note = message.note;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DecideRevealRequest>): DecideRevealRequest {
+    return DecideRevealRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DecideRevealRequest>): DecideRevealRequest {
+    const message = createBaseDecideRevealRequest();
+    message.revealId = object.revealId ?? "";
+    message.approve = object.approve ?? false;
+    message.note = object.note ?? "";
+    return message;
+  },
+};
+
+function createBaseDecideRevealResponse(): DecideRevealResponse {
+  return { reveal: undefined };
+}
+
+export const DecideRevealResponse: MessageFns<DecideRevealResponse> = {
+  encode(message: DecideRevealResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reveal !== undefined) {
+      Reveal.encode(message.reveal, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DecideRevealResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDecideRevealResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reveal = Reveal.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DecideRevealResponse {
+    return { reveal: isSet(object.reveal) ? Reveal.fromJSON(object.reveal) : undefined };
+  },
+
+  toJSON(message: DecideRevealResponse): unknown {
+    const obj: any = {};
+    if (message.reveal !== undefined) {
+      obj.reveal = Reveal.toJSON(message.reveal);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DecideRevealResponse>): DecideRevealResponse {
+    return DecideRevealResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DecideRevealResponse>): DecideRevealResponse {
+    const message = createBaseDecideRevealResponse();
+    message.reveal = (object.reveal !== undefined && object.reveal !== null)
+      ? Reveal.fromPartial(object.reveal)
+      : undefined;
     return message;
   },
 };
@@ -8318,6 +9056,27 @@ export const AdminServiceService = {
       Buffer.from(EscrowStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): EscrowStatusResponse => EscrowStatusResponse.decode(value),
   },
+  /** Escrow: reveals waiting for approval or collection (and recent ones). */
+  listReveals: {
+    path: "/fleetpass.v1.AdminService/ListReveals" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRevealsRequest): Buffer => Buffer.from(ListRevealsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRevealsRequest => ListRevealsRequest.decode(value),
+    responseSerialize: (value: ListRevealsResponse): Buffer => Buffer.from(ListRevealsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListRevealsResponse => ListRevealsResponse.decode(value),
+  },
+  /** Escrow: an approver (never the requester) approves or rejects a reveal that needs approval. */
+  decideReveal: {
+    path: "/fleetpass.v1.AdminService/DecideReveal" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DecideRevealRequest): Buffer => Buffer.from(DecideRevealRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DecideRevealRequest => DecideRevealRequest.decode(value),
+    responseSerialize: (value: DecideRevealResponse): Buffer =>
+      Buffer.from(DecideRevealResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DecideRevealResponse => DecideRevealResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
@@ -8349,6 +9108,10 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   /** Escrow: rotate escrowed passwords now (an ordinary audited reset). */
   rotatePasswords: handleUnaryCall<RotatePasswordsRequest, RotatePasswordsResponse>;
   escrowStatus: handleUnaryCall<EscrowStatusRequest, EscrowStatusResponse>;
+  /** Escrow: reveals waiting for approval or collection (and recent ones). */
+  listReveals: handleUnaryCall<ListRevealsRequest, ListRevealsResponse>;
+  /** Escrow: an approver (never the requester) approves or rejects a reveal that needs approval. */
+  decideReveal: handleUnaryCall<DecideRevealRequest, DecideRevealResponse>;
 }
 
 export interface AdminServiceClient extends Client {
@@ -8700,6 +9463,38 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: EscrowStatusResponse) => void,
+  ): ClientUnaryCall;
+  /** Escrow: reveals waiting for approval or collection (and recent ones). */
+  listReveals(
+    request: ListRevealsRequest,
+    callback: (error: ServiceError | null, response: ListRevealsResponse) => void,
+  ): ClientUnaryCall;
+  listReveals(
+    request: ListRevealsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListRevealsResponse) => void,
+  ): ClientUnaryCall;
+  listReveals(
+    request: ListRevealsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListRevealsResponse) => void,
+  ): ClientUnaryCall;
+  /** Escrow: an approver (never the requester) approves or rejects a reveal that needs approval. */
+  decideReveal(
+    request: DecideRevealRequest,
+    callback: (error: ServiceError | null, response: DecideRevealResponse) => void,
+  ): ClientUnaryCall;
+  decideReveal(
+    request: DecideRevealRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DecideRevealResponse) => void,
+  ): ClientUnaryCall;
+  decideReveal(
+    request: DecideRevealRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DecideRevealResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,41 @@
+/** What the escrow functions share: config, storage, the controller service, the master key and a clock. */
+import type { Clock } from '../../shared/clock';
+import { FleetpassError } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
+import type { Policy } from '../admin/policy';
+import type { SecretVault } from '../dispatch';
+import type { ControllerService } from '../service';
+import type { Store } from '../store';
+import type { EscrowConfig } from './escrow-config';
+import type { EscrowRepo } from './escrow-repo';
+import type { MasterKey } from './master-key';
+
+/** The actor of escrow's own audit records (stored, discarded, key created). */
+export const ESCROW_ACTOR = 'escrow';
+/** Who asks for every rotation (scheduled, post-use or asked for by an operator, who is audited separately). */
+export const ROTATION_ACTOR = 'escrow:rotation';
+
+export interface EscrowDeps {
+  config: EscrowConfig;
+  store: Store;
+  repo: EscrowRepo;
+  service: ControllerService;
+  /** The dispatcher's vault: where a new password waits, sealed, until its operation is delivered. */
+  vault: SecretVault;
+  /** Password rules for generated passwords, and who may reset what (manual rotation). */
+  policy: Policy;
+  master: MasterKey;
+  clock: Clock;
+  log: Logger;
+}
+
+/**
+ * Inside a transaction that writes sealed data: the key on record must still be ours. A master key
+ * rotated under a running controller would otherwise get rows sealed under the old key.
+ */
+export function assertKeyCurrent(d: EscrowDeps): void {
+  const meta = d.repo.meta();
+  if (!meta || meta.keyId !== d.master.keyId) {
+    throw new FleetpassError('FP_ESCROW_KEY_WRONG', `the escrow master key on record (${meta?.keyId ?? 'none'}) is not the one this controller holds (${d.master.keyId}); it was changed while the controller ran: restart it with the new key`);
+  }
+}

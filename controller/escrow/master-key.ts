@@ -1,0 +1,152 @@
+/**
+ * The escrow master key: 32 random bytes, base64, from FLEETPASS_ESCROW_KEY or a key file (mode 0600,
+ * created at first start when the database holds no escrow yet). The database keeps a check value
+ * (HMAC-SHA256 of a fixed text under the key), so a wrong key is recognised before any escrowed row is
+ * read or written; `checkDatabaseKey` does it on the data file read-only, before the controller starts.
+ */
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { FleetpassError } from '../../shared/errors';
+
+export const ESCROW_KEY_ENV = 'FLEETPASS_ESCROW_KEY';
+const KEY_BYTES = 32;
+const CHECK_TEXT = 'fleetpass escrow master key check v1';
+
+export interface MasterKey {
+  key: Buffer;
+  /** A short public fingerprint of the key (audit records, status). */
+  keyId: string;
+  /** The file it came from, or the environment variable's name. */
+  source: string;
+}
+
+/** What the database records about the key its escrow is sealed under. */
+export interface KeyMeta {
+  keyId: string;
+  keyCheck: Buffer;
+}
+
+export function keyIdOf(key: Buffer): string {
+  return createHash('sha256').update('fleetpass-escrow-key-id').update(key).digest('hex').slice(0, 16);
+}
+
+/** The check value stored in escrow_meta. */
+export function keyCheckOf(key: Buffer): Buffer {
+  return createHmac('sha256', key).update(CHECK_TEXT).digest();
+}
+
+/** True when `key` is the one `meta` was made with (constant-time). */
+export function keyMatches(meta: KeyMeta, key: Buffer): boolean {
+  const check = keyCheckOf(key);
+  return meta.keyCheck.length === check.length && timingSafeEqual(meta.keyCheck, check);
+}
+
+function parseKey(text: string, where: string): Buffer {
+  const t = text.trim();
+  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(t) ? Buffer.from(t, 'base64') : Buffer.alloc(0);
+  if (key.length !== KEY_BYTES) throw new FleetpassError('FP_ESCROW_KEY_INVALID', `${where} is not a ${KEY_BYTES}-byte base64 key`);
+  return key;
+}
+
+/** Reads a key file; it must be readable by its owner only. */
+export function readKeyFile(file: string): Buffer {
+  let text: string;
+  try {
+    const st = statSync(file);
+    if ((st.mode & 0o077) !== 0) {
+      throw new FleetpassError('FP_ESCROW_KEY_INVALID', `the escrow key ${file} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 on it`);
+    }
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof FleetpassError) throw e;
+    throw new FleetpassError('FP_ESCROW_KEY_INVALID', `cannot read the escrow key ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  return parseKey(text, `the escrow key ${file}`);
+}
+
+/** Creates a key file with a new random key (0600, never over an existing file). */
+export function createKeyFile(file: string): Buffer {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (e) {
+    throw new FleetpassError('FP_ESCROW_KEY_INVALID', `cannot create the escrow key ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  const key = randomBytes(KEY_BYTES);
+  try {
+    writeSync(fd, `${key.toString('base64')}\n`);
+    fsyncSync(fd);
+    if ((fstatSync(fd).mode & 0o077) !== 0) throw new FleetpassError('FP_ESCROW_KEY_INVALID', `the new escrow key ${file} is readable by others (umask)`);
+  } finally {
+    closeSync(fd);
+  }
+  return key;
+}
+
+export interface LoadMasterKeyOptions {
+  keyFile: string;
+  env: NodeJS.ProcessEnv;
+  /** Create the key file when neither it nor the variable exists (only while no escrow is recorded). */
+  mayCreate: boolean;
+}
+
+/** The key from the environment, the file, or a new file; FP_ESCROW_KEY_MISSING when none may be made. */
+export function loadMasterKey(o: LoadMasterKeyOptions): MasterKey & { created: boolean } {
+  const fromEnv = o.env[ESCROW_KEY_ENV];
+  if (fromEnv !== undefined && fromEnv !== '') {
+    const key = parseKey(fromEnv, ESCROW_KEY_ENV);
+    return { key, keyId: keyIdOf(key), source: ESCROW_KEY_ENV, created: false };
+  }
+  if (existsSync(o.keyFile)) {
+    const key = readKeyFile(o.keyFile);
+    return { key, keyId: keyIdOf(key), source: o.keyFile, created: false };
+  }
+  if (!o.mayCreate) {
+    throw new FleetpassError('FP_ESCROW_KEY_MISSING', `the escrow key ${o.keyFile} does not exist and ${ESCROW_KEY_ENV} is not set`);
+  }
+  const key = createKeyFile(o.keyFile);
+  return { key, keyId: keyIdOf(key), source: o.keyFile, created: true };
+}
+
+/** The key meta recorded in a data file, read-only; undefined when the file or the record does not exist. */
+export function readKeyMeta(databaseFile: string): KeyMeta | undefined {
+  if (!existsSync(databaseFile)) return undefined;
+  const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'escrow_meta'").get();
+    if (!table) return undefined;
+    const row = db.prepare<[], { key_id: string; key_check: Buffer }>('SELECT key_id, key_check FROM escrow_meta WHERE id = 1').get();
+    return row ? { keyId: row.key_id, keyCheck: row.key_check } : undefined;
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Loads the master key and checks it against the data file without writing to it: FP_ESCROW_KEY_MISSING
+ * or FP_ESCROW_KEY_WRONG stop the controller before it touches anything.
+ */
+export function checkDatabaseKey(o: { keyFile: string; env: NodeJS.ProcessEnv; databaseFile: string }): MasterKey {
+  let meta: KeyMeta | undefined;
+  try {
+    meta = readKeyMeta(o.databaseFile);
+  } catch (e) {
+    throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot read the escrow key check from ${o.databaseFile}: ${(e as Error).message}`, { cause: e });
+  }
+  let loaded: MasterKey;
+  try {
+    loaded = loadMasterKey({ keyFile: o.keyFile, env: o.env, mayCreate: meta === undefined });
+  } catch (e) {
+    if (e instanceof FleetpassError && e.code === 'FP_ESCROW_KEY_MISSING' && meta) {
+      throw new FleetpassError('FP_ESCROW_KEY_MISSING', `the escrow key ${o.keyFile} does not exist and ${ESCROW_KEY_ENV} is not set, but ${o.databaseFile} holds passwords escrowed under key ${meta.keyId}; restore that key`);
+    }
+    throw e;
+  }
+  if (meta && !keyMatches(meta, loaded.key)) {
+    throw new FleetpassError('FP_ESCROW_KEY_WRONG', `the escrow key from ${loaded.source} (id ${loaded.keyId}) is not the key ${o.databaseFile} was sealed under (id ${meta.keyId}); nothing was changed`);
+  }
+  return loaded;
+}
