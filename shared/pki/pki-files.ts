@@ -1,6 +1,6 @@
 /** PKI material on disk: the controller's CA and server certificate created at first start, keys 0600. */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { FleetpassError } from '../errors';
 import { certificateFingerprint, createCa, issueClientCertificate, issueServerCertificate, readCertificateInfo, type CertAndKey } from './x509-ops';
 
@@ -11,10 +11,29 @@ export interface ControllerPki {
   files: { caCert: string; caKey: string; serverCert: string; serverKey: string };
 }
 
-/** Writes a file readable by its owner only (keys) or by anyone (certificates). */
+/**
+ * Writes a file readable by its owner only (keys) or by anyone (certificates), synced to disk with its
+ * folder entry: a CA key written once at first start must not come back empty after a power cut.
+ */
 export function writeSecureFile(path: string, content: string, mode = 0o600): void {
-  writeFileSync(path, content, { mode });
+  const fd = openSync(path, 'w', mode);
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
   chmodSync(path, mode);
+  try {
+    const dir = openSync(dirname(path), 'r');
+    try {
+      fsyncSync(dir);
+    } finally {
+      closeSync(dir);
+    }
+  } catch {
+    // Some file systems cannot sync a folder; the file itself is synced.
+  }
 }
 
 function readPem(path: string): string {
