@@ -3,7 +3,7 @@
  * committed transaction survives power loss, foreign keys on, deleted bytes overwritten, and every
  * pending migration applied in its own transaction. A schema newer than this code is refused.
  */
-import { chmodSync, mkdirSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { FleetpassError } from '../../shared/errors';
@@ -52,13 +52,33 @@ export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, l
   return { from, to: Math.max(from, latest) };
 }
 
+/**
+ * SQLite opens a file it cannot write read-only without saying so, then fails later with "unable to open
+ * database file" (it cannot make the -wal/-shm files): say what is wrong before that.
+ */
+function assertWritable(file: string): void {
+  for (const path of existsSync(file) ? [dirname(file), file] : [dirname(file)]) {
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'EACCES';
+      const why = code === 'EROFS' ? 'is on a read-only file system' : 'is not writable';
+      throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot write the database ${file}: ${path} ${why} (${code}); the data file and its -wal and -shm files must be writable`, { cause: e, details: { file, code } });
+    }
+  }
+}
+
 /** Opens (creating if needed) and migrates the data file; throws FP_DB_UNAVAILABLE when it cannot. */
 export function openDatabase(file: string, options: OpenDatabaseOptions = {}): Db {
   let db: Db;
   try {
-    if (!options.readonly) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    if (!options.readonly) {
+      mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+      assertWritable(file);
+    }
     db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   } catch (e) {
+    if (e instanceof FleetpassError) throw e;
     throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot open the database ${file}: ${(e as Error).message}`, { cause: e, details: { file } });
   }
   try {
