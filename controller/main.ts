@@ -6,6 +6,8 @@
  * chain of a data file (the live one or a backup) offline, read-only.
  * `fleetpass-controller bootstrap-admin --name N` / `operator-cert --name N --out-dir D`: local admin
  * commands (controller/admin/admin-commands.ts).
+ * `fleetpass-controller escrow rotate-master-key --new-key-file F`: re-wraps escrow under a new master key
+ * (controller/escrow/escrow-commands.ts).
  * Exit codes: 0 ok, 1 failed (or the chain is broken), 2 usage.
  */
 import { join } from 'node:path';
@@ -16,6 +18,7 @@ import { registerAdminCommands } from './admin/admin-commands';
 import { verifyAudit } from './audit';
 import { loadControllerConfig } from './config';
 import { createController } from './controller';
+import { registerEscrowCommands } from './escrow/escrow-commands';
 import { openDatabase } from './store';
 import { createStandardPlugins } from './standard-plugins';
 
@@ -86,6 +89,9 @@ async function main(argv: string[]): Promise<number> {
       result = verify(cmd.optsWithGlobals<{ config?: string; database?: string; checkpoints?: string; json?: boolean }>());
     });
   registerAdminCommands(program, (r) => {
+    result = r;
+  });
+  registerEscrowCommands(program, (r) => {
     result = r;
   });
   try {

@@ -6,11 +6,14 @@ import { registerApprove } from './commands/approve';
 import { registerAudit } from './commands/audit';
 import { registerCancel } from './commands/cancel';
 import { registerEnrollTokens } from './commands/enroll-tokens';
+import { registerEscrow } from './commands/escrow';
 import { registerNodes } from './commands/nodes';
 import { registerOperators } from './commands/operators';
 import { registerReject } from './commands/reject';
 import { registerRequests } from './commands/requests';
 import { registerReset } from './commands/reset';
+import { registerReveal } from './commands/reveal';
+import { registerRotate } from './commands/rotate';
 import { registerTokens } from './commands/tokens';
 import { registerUnlock } from './commands/unlock';
 import { registerWatch } from './commands/watch';
@@ -30,7 +33,7 @@ export function buildProgram(): Command {
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   for (const register of [
     registerNodes, registerAccounts, registerUnlock, registerReset, registerRequests, registerApprove, registerReject, registerCancel,
-    registerWatch, registerOperators, registerTokens, registerEnrollTokens, registerWhoami, registerAudit,
+    registerWatch, registerReveal, registerRotate, registerEscrow, registerOperators, registerTokens, registerEnrollTokens, registerWhoami, registerAudit,
   ]) {
     register(program, globals);
   }

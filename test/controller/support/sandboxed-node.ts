@@ -21,8 +21,11 @@ export interface SandboxedNode {
   destroy(): Promise<void>;
 }
 
-/** A sandbox with ilmnuser and ilmnadmin, and an agent config pointing at `controllerAddress`. */
-export async function createSandboxedNode(nodeId: string, controllerAddress: string, creds: NodeCredentials, labels: Record<string, string> = {}): Promise<SandboxedNode> {
+/**
+ * A sandbox with ilmnuser and ilmnadmin, and an agent config pointing at `controllerAddress`; `overrides`
+ * replace top-level agent config keys (e.g. `busyCheck`, `policy`).
+ */
+export async function createSandboxedNode(nodeId: string, controllerAddress: string, creds: NodeCredentials, labels: Record<string, string> = {}, overrides: Record<string, unknown> = {}): Promise<SandboxedNode> {
   const sandbox = await createPamSandbox({ users: [{ name: 'ilmnuser', password: USER_PASSWORD }, { name: 'ilmnadmin', password: 'Ilmn-admin-pw-1' }], deny: 3, unlockTime: 600 });
   const harness = await createAgentHarness({ nodeId, controllerAddress });
   const configFile = harness.writeConfig({
@@ -39,6 +42,7 @@ export async function createSandboxedNode(nodeId: string, controllerAddress: str
         { backend: 'linux', account: 'ilmnadmin', actions: ['refresh_state'] },
       ],
     },
+    ...overrides,
   });
   const node: SandboxedNode = {
     nodeId,
