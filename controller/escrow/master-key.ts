@@ -111,10 +111,27 @@ export function loadMasterKey(o: LoadMasterKeyOptions): MasterKey & { created: b
   return { key, keyId: keyIdOf(key), source: o.keyFile, created: true };
 }
 
-/** The key meta recorded in a data file, read-only; undefined when the file or the record does not exist. */
+/**
+ * Opens a data file for reading without creating anything beside it. A read-only SQLite connection to a
+ * WAL database still creates -wal and -shm files, so a cleanly closed file (no WAL content) is read from a
+ * private in-memory copy whose header says "rollback journal" (bytes 18-19); when the WAL holds data (a
+ * crash, or a controller running) the sidecars exist already and a normal read-only connection reads it.
+ */
+function openForReading(file: string): Database.Database {
+  const wal = `${file}-wal`;
+  if (existsSync(wal) && statSync(wal).size > 0) return new Database(file, { readonly: true, fileMustExist: true });
+  const bytes = readFileSync(file);
+  if (bytes.length >= 100) {
+    bytes[18] = 1;
+    bytes[19] = 1;
+  }
+  return new Database(bytes);
+}
+
+/** The key meta recorded in a data file, read without changing or adding a file; undefined when there is none. */
 export function readKeyMeta(databaseFile: string): KeyMeta | undefined {
   if (!existsSync(databaseFile)) return undefined;
-  const db = new Database(databaseFile, { readonly: true, fileMustExist: true });
+  const db = openForReading(databaseFile);
   try {
     const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'escrow_meta'").get();
     if (!table) return undefined;
