@@ -1,9 +1,10 @@
 /**
  * Job: a consistent online backup of the data file with SQLite's backup API (writers keep going while
- * it copies), written under a temporary name and renamed when complete, mode 0600 (it holds sealed
- * secrets and the audit log). Only the newest `keep` backups are kept.
+ * it copies), written under a temporary name and renamed when complete. The file exists at mode 0600
+ * before SQLite writes a byte into it (it holds sealed secrets and the audit log; SQLite would create it
+ * under the process umask). Only the newest `keep` backups are kept.
  */
-import { chmodSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
@@ -30,8 +31,15 @@ export async function backupDatabase(deps: BackupDeps, clock: Clock): Promise<{ 
   const tmp = `${file}.partial`;
   const started = Date.now();
   try {
+    // Created empty (SQLite takes a 0-byte file as an empty database) and private; its journal inherits the mode.
+    rmSync(tmp, { force: true });
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      fchmodSync(fd, 0o600); // the open mode is filtered by the umask; this is not
+    } finally {
+      closeSync(fd);
+    }
     await deps.db.backup(tmp);
-    chmodSync(tmp, 0o600);
     renameSync(tmp, file);
   } catch (e) {
     rmSync(tmp, { force: true });
