@@ -81,6 +81,8 @@ describe('assessTally2 follows tally_bump + tally_check', () => {
     const rec = { failLine: '10.0.0.9', failCount: 3, failTime: T0 };
     expect(assessTally2(rec, tally, 1001, at(T0 + 1))).toEqual({ failures: 3, lastFailure: at(T0), lastFailureSource: '10.0.0.9', locked: true, lockEnds: at(T0 + 600), lockPermanent: false });
     expect(assessTally2(rec, tally, 1001, at(T0 + 599)).locked).toBe(true);
+    // Equality is unlocked: pam_tally2's tally_check lets the login through when
+    // `opts->unlock_time + oldtime <= time(NULL)` (pam_faillock, by contrast, needs `latest + unlock_time < now`).
     expect(assessTally2(rec, tally, 1001, at(T0 + 600)).locked).toBe(false);
     expect(assessTally2({ ...rec, failCount: 2 }, tally, 1001, at(T0 + 1)).locked).toBe(false);
   });
