@@ -8,10 +8,11 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { FleetpassError } from '../../shared/errors';
 import { createKeyAndCsr } from '../../shared/pki';
+import { formatFingerprint } from '../../shared/pki/fingerprint';
 import type { AgentConfig } from '../config';
 import { callEnroll } from './agent-calls';
 import { keyMatchesCertificate, writeCredentials } from './credential-files';
-import { fetchPinnedCa, normalizeFingerprint } from './pinned-ca';
+import { fetchPinnedCa, parsePinnedFingerprint } from './pinned-ca';
 
 export interface EnrollNodeOptions {
   controller: AgentConfig['controller'];
@@ -32,10 +33,6 @@ export interface EnrolledNode {
   files: { caFile: string; certFile: string; keyFile: string };
 }
 
-function fingerprintOf(pem: string): string {
-  return `sha256:${new X509Certificate(pem).fingerprint256.replace(/:/g, '').toLowerCase()}`;
-}
-
 /** Runs the whole enrollment; throws a FleetpassError (nothing is written unless it succeeds). */
 export async function enrollNode(o: EnrollNodeOptions): Promise<EnrolledNode> {
   const { controller } = o;
@@ -43,7 +40,7 @@ export async function enrollNode(o: EnrollNodeOptions): Promise<EnrolledNode> {
   if (!o.force && existsSync(files.certFile)) {
     throw new FleetpassError('FP_ALREADY_ENROLLED', `this node already has a certificate (${files.certFile}); remove it, or pass --force, to enroll again`);
   }
-  const pinned = normalizeFingerprint(o.caFingerprint);
+  const pinned = parsePinnedFingerprint(o.caFingerprint);
   const token = o.token.trim();
   if (!token) throw new FleetpassError('FP_INVALID_ARGUMENT', 'the enrollment token is empty');
   const address = o.address ?? controller.address;
@@ -58,7 +55,7 @@ export async function enrollNode(o: EnrollNodeOptions): Promise<EnrolledNode> {
   } catch (e) {
     throw new FleetpassError('FP_TLS_MATERIAL', 'the controller answered with a certificate that cannot be read; nothing was written', { cause: e });
   }
-  if (!res.caCertificatePem || fingerprintOf(res.caCertificatePem) !== pinned) {
+  if (!res.caCertificatePem || formatFingerprint(new X509Certificate(res.caCertificatePem).fingerprint256) !== pinned) {
     throw new FleetpassError('FP_CA_FINGERPRINT_MISMATCH', 'the controller answered with another CA than the pinned one; nothing was written');
   }
   const ca = new X509Certificate(res.caCertificatePem);

@@ -1,13 +1,13 @@
-import { normalizeFingerprint, splitAddress } from './pinned-ca';
+import { parsePinnedFingerprint, splitAddress } from './pinned-ca';
 import { renewalDue } from './renewal';
 
 describe('enrollment input', () => {
   it('normalizes a pinned fingerprint and refuses anything else', () => {
     const hex = 'ab'.repeat(32);
-    expect(normalizeFingerprint(`sha256:${hex}`)).toBe(`sha256:${hex}`);
-    expect(normalizeFingerprint(` SHA256:${hex.toUpperCase().match(/../g)!.join(':')} `)).toBe(`sha256:${hex}`);
+    expect(parsePinnedFingerprint(`sha256:${hex}`)).toBe(`sha256:${hex}`);
+    expect(parsePinnedFingerprint(` SHA256:${hex.toUpperCase().match(/../g)!.join(':')} `)).toBe(`sha256:${hex}`);
     for (const bad of ['', hex, `sha1:${hex}`, `sha256:${hex}00`, `sha256:${'zz'.repeat(32)}`]) {
-      expect(() => normalizeFingerprint(bad)).toThrow(expect.objectContaining({ code: 'FP_INVALID_ARGUMENT' }));
+      expect(() => parsePinnedFingerprint(bad)).toThrow(expect.objectContaining({ code: 'FP_INVALID_ARGUMENT' }));
     }
   });
 

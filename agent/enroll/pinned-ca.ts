@@ -8,18 +8,13 @@
 import { X509Certificate } from 'node:crypto';
 import { connect, type DetailedPeerCertificate } from 'node:tls';
 import { FleetpassError } from '../../shared/errors';
+import { PREFIXED_SHA256_FINGERPRINT, formatFingerprint, normalizeFingerprint } from '../../shared/pki/fingerprint';
 
-const FINGERPRINT = /^sha256:((?:[0-9a-f]{2}:?){31}[0-9a-f]{2})$/i;
-
-/** "sha256:<64 lower-case hex>" from the forms operators paste (colons and upper case allowed). */
-export function normalizeFingerprint(fp: string): string {
-  const m = FINGERPRINT.exec(fp.trim());
-  if (!m) throw new FleetpassError('FP_INVALID_ARGUMENT', '--ca-fingerprint must be sha256: followed by 64 hex digits (as the controller prints it)');
-  return `sha256:${m[1].replace(/:/g, '').toLowerCase()}`;
-}
-
-function fingerprintOf(cert: X509Certificate): string {
-  return `sha256:${cert.fingerprint256.replace(/:/g, '').toLowerCase()}`;
+/** "sha256:<64 lower-case hex>" from what an operator passes as --ca-fingerprint (colons, upper case allowed); throws FP_INVALID_ARGUMENT otherwise. */
+export function parsePinnedFingerprint(fp: string): string {
+  const text = fp.trim();
+  if (!PREFIXED_SHA256_FINGERPRINT.test(text)) throw new FleetpassError('FP_INVALID_ARGUMENT', '--ca-fingerprint must be sha256: followed by 64 hex digits (as the controller prints it)');
+  return normalizeFingerprint(text);
 }
 
 /** host and port of "host:port" / "[v6]:port". */
@@ -81,13 +76,13 @@ function handshake(host: string, port: number, servername: string | undefined, t
  */
 export async function fetchPinnedCa(opts: { address: string; pinned: string; serverName?: string; timeoutMs?: number }): Promise<string> {
   const { host, port } = splitAddress(opts.address);
-  const pinned = normalizeFingerprint(opts.pinned);
+  const pinned = parsePinnedFingerprint(opts.pinned);
   const chain = await handshake(host, port, opts.serverName, opts.timeoutMs ?? 15_000);
   const leaf = chain[0];
   if (!leaf) throw new FleetpassError('FP_CONTROLLER_CERT_INVALID', `the controller at ${opts.address} presented no certificate`);
-  const ca = chain.slice(1).find((c) => fingerprintOf(c) === pinned);
+  const ca = chain.slice(1).find((c) => formatFingerprint(c.fingerprint256) === pinned);
   if (!ca) {
-    const seen = chain.slice(1).map(fingerprintOf);
+    const seen = chain.slice(1).map((c) => formatFingerprint(c.fingerprint256));
     throw new FleetpassError('FP_CA_FINGERPRINT_MISMATCH', `the controller at ${opts.address} presented ${seen.length ? `CA ${seen.join(', ')}` : 'no CA certificate that signed its server certificate'}, not the pinned ${pinned}; nothing was sent to it`, { details: { presented: seen, pinned } });
   }
   if (!ca.ca || !leaf.checkIssued(ca) || !leaf.verify(ca.publicKey)) {

@@ -10,6 +10,7 @@ import type { Clock } from '../../shared/clock';
 import { FleetpassError, asFleetpassError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { createKeyAndCsr } from '../../shared/pki';
+import { formatFingerprint } from '../../shared/pki/fingerprint';
 import type { AgentConfig } from '../config';
 import { readTlsMaterial } from '../tls-material';
 import { callRenew } from './agent-calls';
@@ -39,7 +40,7 @@ export function renewalDue(v: Validity): number {
 
 function validity(certPem: Buffer | string): Validity & { fingerprint: string } {
   const c = new X509Certificate(certPem);
-  return { notBefore: new Date(c.validFrom).getTime(), notAfter: new Date(c.validTo).getTime(), fingerprint: `sha256:${c.fingerprint256.replace(/:/g, '').toLowerCase()}` };
+  return { notBefore: new Date(c.validFrom).getTime(), notAfter: new Date(c.validTo).getTime(), fingerprint: formatFingerprint(c.fingerprint256) };
 }
 
 export function createRenewal(o: { config: AgentConfig; log: Logger; clock: Clock }): Renewal {

@@ -8,6 +8,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { FleetpassError } from '../../shared/errors';
+import { formatFingerprint } from '../../shared/pki/fingerprint';
 import { recordAudited } from '../audit';
 import { nodeActor } from '../dispatch';
 import type { CallerIdentity } from '../server/node-identity';
@@ -40,7 +41,7 @@ export function verifyPeerCertificate(deps: EnrollDeps, peer: PeerCertificate | 
   } catch {
     throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate cannot be read', { details: { why: 'unreadable' } });
   }
-  const fingerprint = `sha256:${cert.fingerprint256.replace(/:/g, '').toLowerCase()}`;
+  const fingerprint = formatFingerprint(cert.fingerprint256);
   const cns = subjectField(cert.subject, 'CN');
   const nodeId = cns.length === 1 ? cns[0] : '';
   const facts = { nodeId, fingerprint };

@@ -1,5 +1,6 @@
 /** A node's identity comes from its verified TLS client certificate, never from what it says. */
 import type { PeerCertificate } from 'node:tls';
+import { formatFingerprint } from './fingerprint';
 
 /** The subject CN of the peer certificate, or undefined when there is none. */
 export function nodeIdFromPeerCertificate(cert: PeerCertificate | undefined | null): string | undefined {
@@ -12,5 +13,5 @@ export function nodeIdFromPeerCertificate(cert: PeerCertificate | undefined | nu
 /** "sha256:<hex>" of the peer certificate, to match against revocations. */
 export function peerFingerprint(cert: PeerCertificate | undefined | null): string | undefined {
   if (!cert?.fingerprint256) return undefined;
-  return `sha256:${cert.fingerprint256.replace(/:/g, '').toLowerCase()}`;
+  return formatFingerprint(cert.fingerprint256);
 }

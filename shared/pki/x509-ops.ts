@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { webcrypto, randomBytes, X509Certificate as NodeX509 } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { FleetpassError } from '../errors';
+import { formatFingerprint } from './fingerprint';
 
 // No DOM lib here: name WebCrypto's types through Node's module.
 type CryptoKey = webcrypto.CryptoKey;
@@ -157,8 +158,7 @@ export async function signCsr(ca: CertAndKey, csrPem: string, opts: { commonName
 
 /** "sha256:<hex>" of a PEM certificate's DER bytes; what operators pin at enrollment. */
 export function certificateFingerprint(pem: string): string {
-  const cert = new NodeX509(pem);
-  return `sha256:${cert.fingerprint256.replace(/:/g, '').toLowerCase()}`;
+  return formatFingerprint(new NodeX509(pem).fingerprint256);
 }
 
 /** Subject CN, validity, serial and fingerprint of a PEM certificate. */

@@ -2,7 +2,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../shared/config';
-import { lrmBackendConfigSchema, lrmConfigWarnings, normalizeFingerprint, parseLrmBackendConfig, readServicePassword } from './config';
+import { lrmBackendConfigSchema, lrmConfigWarnings, parseLrmBackendConfig, readServicePassword } from './config';
 import { DEFAULT_LRM_ENDPOINTS, endpointPath, resolveEndpoints } from './endpoints';
 
 const account = { username: 'fpservice', password: 'Some-Secret-1' };
@@ -53,12 +53,6 @@ describe('LRM backend config', () => {
     expect(() => readServicePassword(c)).toThrow(expect.objectContaining({ code: 'FP_CONFIG_INVALID' }));
     const missing = parseLrmBackendConfig({ serviceAccount: { username: 'fpservice', passwordFile: join(dir, 'none') } });
     expect(() => readServicePassword(missing)).toThrow(/ENOENT/);
-  });
-
-  it('normalises fingerprints in any accepted spelling', () => {
-    const hex = 'ab'.repeat(32);
-    expect(normalizeFingerprint(`sha256:${hex}`)).toBe(`sha256:${hex}`);
-    expect(normalizeFingerprint(hex.toUpperCase().match(/../g)!.join(':'))).toBe(`sha256:${hex}`);
   });
 });
 

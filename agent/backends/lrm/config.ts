@@ -6,11 +6,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { FleetpassError } from '../../../shared/errors';
+import { SHA256_FINGERPRINT } from '../../../shared/pki/fingerprint';
 import { accountNameProblem } from '../../../shared/validation/account-name';
 import { LRM_ENDPOINT_NAMES } from './endpoints';
-
-/** "sha256:ab12…", "AB:12:…" or plain hex; compared after normalising to lowercase hex. */
-const SHA256_FINGERPRINT = /^(sha256:)?([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/;
 
 const endpointOverrideSchema = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
@@ -83,11 +81,6 @@ export function lrmConfigWarnings(config: LrmBackendConfig): string[] {
     warnings.push('lrm.allowUntestedVersion is true: Local Run Manager versions newer than 4.x are used without having been checked; confirm them with `fleetpass-agent lrm probe`');
   }
   return warnings;
-}
-
-/** "sha256:<hex>" in lowercase from any accepted spelling. */
-export function normalizeFingerprint(value: string): string {
-  return `sha256:${value.replace(/^sha256:/i, '').replace(/:/g, '').toLowerCase()}`;
 }
 
 /** Reads the service account password at the moment it is needed; the error names the file, never the content. */

@@ -1,7 +1,7 @@
 /** Illumina Local Run Manager v4 backend: what the agent daemon and `fleetpass-agent lrm probe` use. */
 export { createLrmBackend, lrmClientFor, NOTE_NEW_PASSWORD_AT_LOGIN, type LrmBackend, type LrmBackendDeps } from './lrm-backend';
 export {
-  lrmBackendConfigSchema, lrmConfigWarnings, parseLrmBackendConfig, normalizeFingerprint, readServicePassword,
+  lrmBackendConfigSchema, lrmConfigWarnings, parseLrmBackendConfig, readServicePassword,
   type LrmBackendConfig, type LrmBackendConfigInput,
 } from './config';
 export {

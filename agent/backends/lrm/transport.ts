@@ -9,7 +9,7 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { FleetpassError } from '../../../shared/errors';
-import { normalizeFingerprint } from './config';
+import { formatFingerprint, normalizeFingerprint } from '../../../shared/pki/fingerprint';
 
 export interface TransportOptions {
   baseUrl: string;
@@ -77,7 +77,7 @@ export function createLrmTransport(options: TransportOptions): LrmTransport {
     socket.once('error', fail);
     socket.once('secureConnect', () => {
       const presented = socket.getPeerCertificate()?.fingerprint256;
-      const presentedFp = presented ? normalizeFingerprint(presented) : undefined;
+      const presentedFp = presented ? formatFingerprint(presented) : undefined;
       let problem: string | undefined;
       if (pin) {
         if (presentedFp !== pin) problem = 'its fingerprint is not the pinned lrm.tls.fingerprint';

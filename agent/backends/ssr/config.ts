@@ -5,10 +5,8 @@
  */
 import { z } from 'zod';
 import { FleetpassError } from '../../../shared/errors';
+import { SHA256_FINGERPRINT } from '../../../shared/pki/fingerprint';
 import { accountNameProblem } from '../../../shared/validation/account-name';
-
-/** "sha256:ab12…", "AB:12:…" or plain hex; compared after normalising to lowercase hex. */
-const SHA256_FINGERPRINT = /^(sha256:)?([0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/;
 
 /** Where 128T keeps the key its conductor uses to sign in locally (third-party scripts; confirm on a router). */
 export const DEFAULT_SSR_LOCAL_KEY_FILE = '/home/admin/.ssh/pdc_ssh_key';
@@ -78,11 +76,6 @@ export function ssrConfigWarnings(config: SsrBackendConfig): string[] {
     warnings.push(`ssr.baseUrl points at ${host}, not this router: the agent must run on the router whose Linux accounts it changes`);
   }
   return warnings;
-}
-
-/** "sha256:<hex>" in lowercase from any accepted spelling. */
-export function normalizeFingerprint(value: string): string {
-  return `sha256:${value.replace(/^sha256:/i, '').replace(/:/g, '').toLowerCase()}`;
 }
 
 /** Parses SSR backend config (already-parsed config passes unchanged); throws FP_CONFIG_INVALID listing keys. */

@@ -9,7 +9,8 @@ import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { FleetpassError } from '../../../shared/errors';
 import { peerFingerprint } from '../../../shared/pki';
-import { normalizeFingerprint, type SsrBackendConfig } from './config';
+import { normalizeFingerprint } from '../../../shared/pki/fingerprint';
+import type { SsrBackendConfig } from './config';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const TLS_TRUST_ERROR = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|HOSTNAME/;
