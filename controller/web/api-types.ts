@@ -125,7 +125,7 @@ export interface NewRequestResult {
   privileged: boolean;
   warnings: string[];
   nodeIds: string[];
-  /** Shown once to the requester; the server keeps no copy it could show again. */
+  /** Shown once to the requester; the server keeps it only encrypted in escrow (shown again only by an audited reveal). */
   generatedPasswords: Array<{ nodeId: string; password: string }>;
 }
 
@@ -194,4 +194,73 @@ export type LiveEvent =
 
 export interface ApiErrorJson {
   error: { code: string; message: string; retryable: boolean };
+}
+
+// --- password escrow (controller/web/routes/escrow-routes.ts) ---
+
+/** One escrowed (or scheduled) account; never a password. */
+export interface EscrowEntryJson {
+  nodeId: string;
+  hostname: string;
+  backend: BackendWord;
+  account: string;
+  rotationClass: string;
+  /** When the current escrowed password took effect, and who asked for it (null: none escrowed yet). */
+  setAt: string | null;
+  setBy: string;
+  versions: number;
+  lastRevealed: string | null;
+  nextRotation: string | null;
+  rotationReason: string;
+  lastRotationAt: string | null;
+  lastRotationOutcome: string;
+  inFlight: boolean;
+}
+
+export type RevealStateWord = 'pending' | 'approved' | 'rejected' | 'revealed' | 'expired';
+
+/** A request to see an escrowed password; never the password. */
+export interface RevealJson {
+  id: string;
+  nodeId: string;
+  backend: BackendWord;
+  account: string;
+  requestedBy: string;
+  reason: string;
+  state: RevealStateWord;
+  needsApproval: boolean;
+  decidedBy: string;
+  decisionNote: string;
+  created: string | null;
+  expires: string | null;
+}
+
+export interface EscrowStatusJson {
+  available: boolean;
+  message?: string;
+  entries: EscrowEntryJson[];
+  /** Reveals waiting for approval or collection. */
+  reveals: RevealJson[];
+}
+
+export interface RevealBody {
+  nodeId: string;
+  backend: 'linux' | 'ssr' | 'lrm';
+  account: string;
+  reason: string;
+}
+
+/** The answer to a reveal or a collect: the password only when revealed, shown once. */
+export interface RevealAnswerJson {
+  state: 'revealed' | 'pending';
+  revealId: string;
+  password?: string;
+  rotateAfter: string | null;
+}
+
+export interface RotateBody {
+  nodeIds: string[];
+  backend: 'linux' | 'ssr' | 'lrm';
+  account: string;
+  reason: string;
 }

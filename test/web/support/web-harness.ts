@@ -7,11 +7,12 @@
 import { request } from 'node:https';
 import type { Clock } from '../../../shared/clock';
 import { systemClock } from '../../../shared/clock';
-import { adminApiPlugin, type AdminApiPlugin } from '../../../controller/admin/admin-plugin';
+import { adminApiPlugin, type AdminApiOptions, type AdminApiPlugin } from '../../../controller/admin/admin-plugin';
 import type { AdminService } from '../../../controller/admin/admin-service';
 import type { Principal } from '../../../controller/admin/authenticate';
 import { bootstrapAdmin } from '../../../controller/admin/bootstrap';
 import type { ControllerConfigInput } from '../../../controller/config';
+import type { ControllerPlugin } from '../../../controller/controller';
 import type { Logger } from '../../../shared/logger';
 import { SESSION_COOKIE } from '../../../controller/web/web-context';
 import { webConsolePlugin, type WebConsoleOptions, type WebConsolePlugin } from '../../../controller/web/web-plugin';
@@ -63,12 +64,15 @@ export interface StartWebOptions {
   log?: Logger;
   config?: ControllerConfigInput;
   web?: Partial<Omit<WebConsoleOptions, 'admin'>>;
+  /** Admin API options (e.g. extensions) and plugins that start before it (e.g. escrow). */
+  admin?: AdminApiOptions;
+  plugins?: ControllerPlugin[];
 }
 
 export async function startWebController(options: StartWebOptions = {}): Promise<WebTestController> {
-  const admin = adminApiPlugin();
+  const admin = adminApiPlugin(options.admin);
   const web = webConsolePlugin({ admin: () => admin.service(), ...options.web });
-  const tc = await startTestController({ clock: options.clock, log: options.log, config: options.config, deps: { plugins: [admin, web] } });
+  const tc = await startTestController({ clock: options.clock, log: options.log, config: options.config, deps: { plugins: [...(options.plugins ?? []), admin, web] } });
   const clock = options.clock ?? systemClock;
   const alice = bootstrapAdmin(tc.ctx.store.db, clock, { name: 'alice' });
   const svc = admin.service();

@@ -144,7 +144,7 @@ export function openChangeDialog(app: App, target: ChangeTarget): void {
     if (result.generatedPasswords.length) {
       secrets = h('section', { class: 'secret-panel', id: 'one-time-password', 'aria-labelledby': `${uid}-pw-title` },
         h('h3', { id: `${uid}-pw-title` }, result.generatedPasswords.length === 1 ? 'New password, shown once' : 'New passwords, shown once'),
-        h('p', null, 'fleetpass keeps no copy it can show again. Copy it into your password manager or hand it over now.',
+        h('p', null, 'It is shown here once: copy it into your password manager or hand it over now. (With password escrow on, fleetpass keeps it encrypted; seeing it again is an audited reveal.)',
           result.needsApproval ? ' It takes effect once a second person approves the request.' : ''),
         h('ul', { class: 'plain' }, result.generatedPasswords.map((g) => {
           const value = h('code', { class: 'secret', 'data-node': g.nodeId }, g.password);
