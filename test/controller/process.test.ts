@@ -32,7 +32,7 @@ describe('fleetpass-controller process', () => {
     const state = join(r, '.fleetpass');
     expect(p.stdout()).toContain(`state folder:    ${state}`);
     expect(p.stdout()).toContain('(embedded defaults)');
-    for (const f of ['fleetpass.db', 'secrets.key', 'pki/ca.key', 'pki/server.key']) expect(statSync(join(state, f)).mode & 0o777).toBe(0o600);
+    for (const f of ['fleetpass.db', 'secrets.key', 'escrow.key', 'pki/ca.key', 'pki/server.key']) expect(statSync(join(state, f)).mode & 0o777).toBe(0o600);
     expect(statSync(state).mode & 0o777).toBe(0o700);
     p.kill('SIGTERM');
     expect(await p.exited()).toEqual({ code: 0, signal: null });
@@ -40,8 +40,9 @@ describe('fleetpass-controller process', () => {
     expect(states).toEqual(['starting', 'running', 'stopping', 'stopped']);
     const db = new Database(join(state, 'fleetpass.db'), { readonly: true });
     try {
-      expect(db.prepare('SELECT action FROM audit_log ORDER BY seq').pluck().all()).toEqual(['controller.started', 'controller.stopped', 'audit.checkpoint']);
-      expect(verifyAudit(db, { checkpointFile: join(state, 'audit-checkpoints.log') })).toMatchObject({ ok: true, total: 3, checkpoints: 1 });
+      // Password escrow (a standard plugin) records the master key it created at first start.
+      expect(db.prepare('SELECT action FROM audit_log ORDER BY seq').pluck().all()).toEqual(['controller.started', 'escrow.key.created', 'controller.stopped', 'audit.checkpoint']);
+      expect(verifyAudit(db, { checkpointFile: join(state, 'audit-checkpoints.log') })).toMatchObject({ ok: true, total: 4, checkpoints: 1 });
     } finally {
       db.close();
     }
