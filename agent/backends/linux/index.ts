@@ -14,7 +14,7 @@
  *   resetFailureCounter(account, ctx?)            -> failures cleared (pam_faillock or pam_tally2)
  *   removePasswordLock(account, ctx?)             -> whether a "!" lock was removed (passwd -u / usermod -U)
  *   forcePasswordChange(account, ctx?)            chage -d 0
- *   runCommand(cmd, args, { input, timeoutMs, okCodes, redact })   execFile, argv only, secrets on stdin
+ *   runCommand(cmd, args, { input, timeoutMs, okCodes, redact })   argv only, minimal env, secrets on stdin, group SIGKILL at timeout
  *
  * Errors: FP_ACCOUNT_NAME_INVALID, FP_ACCOUNT_NOT_FOUND, FP_SECRET_MISSING, FP_PASSWORD_POLICY,
  * FP_COMMAND_FAILED, FP_COMMAND_TIMEOUT, FP_STILL_LOCKED, FP_TALLYLOG_CORRUPT, FP_FAILURE_COUNTER_IO,

@@ -1,5 +1,17 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FleetpassError } from '../../../shared/errors';
 import { findCommand, runCommand, scrubOutput } from './run-command';
+
+/** 'gone', or the state letter from /proc (Z: killed, waiting for an adopting parent to reap it). */
+function processState(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').charAt(0);
+  } catch {
+    return 'gone';
+  }
+}
 
 describe('runCommand', () => {
   it('passes input on stdin and returns the output', async () => {
@@ -43,6 +55,23 @@ describe('runCommand', () => {
     expect((err as FleetpassError).code).toBe('FP_COMMAND_TIMEOUT');
     expect((err as FleetpassError).message).toContain('"sleep"');
     expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('kills, at the timeout, a command that ignores SIGTERM together with the child holding its output', async () => {
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'fp-run-')), 'child.pid');
+    const started = Date.now();
+    // The shell ignores SIGTERM and waits on a sleep that keeps stdout open: killing the shell alone would hang.
+    const err = await runCommand('sh', ['-c', `trap '' TERM; sleep 30 & echo $! > ${pidFile}; wait; wait`], { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect((err as FleetpassError).code).toBe('FP_COMMAND_TIMEOUT');
+    expect(Date.now() - started).toBeLessThan(3000);
+    const sleepPid = Number(readFileSync(pidFile, 'utf8'));
+    expect(processState(sleepPid)).toMatch(/^(gone|Z)$/);
+  });
+
+  it('resolves with any exit code when asked to, and stops a command that prints too much', async () => {
+    await expect(runCommand('sh', ['-c', 'echo inactive; exit 3'], { okCodes: 'any' })).resolves.toEqual({ stdout: 'inactive\n', stderr: '', code: 3 });
+    const err = await runCommand('head', ['-c', '3000000', '/dev/zero']).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'FP_COMMAND_FAILED', message: expect.stringContaining('printed more than') });
   });
 
   it('says when a command is not installed', async () => {
