@@ -127,4 +127,31 @@ describe('operation executor', () => {
     expect(again).toMatchObject({ replayed: true, errorCode: 'FP_OPERATION_INTERRUPTED' });
     expect(backend.calls.resetPassword).toBe(0);
   });
+
+  it('reports a retry after a busy refusal that a crash cut off as interrupted, and does not apply it again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fp-exec-'));
+    let busy = true;
+    const backend = createTestMemoryBackend({ clock, accounts: { ilmnuser: {} } });
+    const journal = openJournal({ dir, clock, log: silentLogger(), retentionDays: 30 });
+    const executor = createExecutor({ backends: new Map([[Backend.BACKEND_LINUX, backend]]), policy, journal, busy: async () => busy, clock, log: silentLogger() });
+    const o = op({ action: Action.ACTION_RESET_PASSWORD, newSecret: 'Retry-Pa55', requireIdle: true });
+    expect(await executor.execute(o)).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_REFUSED, errorCode: 'FP_NODE_BUSY' });
+    journal.markSent(o.id);
+    // Idle now: the redelivery is applied, and the agent dies while the backend works on it.
+    busy = false;
+    const gate = backend.hold('resetPassword');
+    const cutOff = executor.execute(o);
+    await gate.reached;
+
+    const afterCrash = createTestMemoryBackend({ clock, accounts: { ilmnuser: {} } });
+    const restarted = setup({ dir, backend: afterCrash });
+    const [r] = await restarted.executor.recoverInterrupted();
+    expect(r).toMatchObject({ operationId: o.id, outcome: OperationOutcome.OPERATION_OUTCOME_FAILED, errorCode: 'FP_OPERATION_INTERRUPTED' });
+    expect(restarted.journal.unsent().map((x) => x.errorCode)).toEqual(['FP_OPERATION_INTERRUPTED']);
+    expect(await restarted.executor.execute(o)).toMatchObject({ replayed: true, errorCode: 'FP_OPERATION_INTERRUPTED' });
+    expect(afterCrash.calls.resetPassword).toBe(0);
+
+    gate.release();
+    await cutOff;
+  });
 });

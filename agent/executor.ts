@@ -92,7 +92,9 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       log.info({ outcome: recorded.outcome }, 'operation already applied; replaying the recorded result');
       return { ...recorded, replayed: true };
     }
-    log.info({ requireIdle: op.requireIdle, expires: op.expires }, 'operation received');
+    // A retryable refusal (busy) changed nothing: this delivery is a new attempt, and the journal's `started`
+    // line clears that refusal so a crash during it reads as interrupted, not as "refused, try again".
+    log.info({ requireIdle: op.requireIdle, expires: op.expires, retryOf: recorded?.errorCode }, 'operation received');
 
     // Preflight: nothing has changed yet, so every failure here is a refusal.
     let backend: AccountBackend;

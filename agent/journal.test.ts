@@ -98,4 +98,47 @@ describe('operation journal', () => {
     expect(JSON.stringify(lines)).not.toMatch(/secret/i);
     expect(existsSync(join(d, `${JOURNAL_FILE}.tmp`))).toBe(false);
   });
+
+  it('starts a retried id afresh: a crash after a retryable refusal reads as interrupted, in memory and from disk', () => {
+    const d = dir();
+    const j = open(d);
+    const busy = { ...result('op-retry', OperationOutcome.OPERATION_OUTCOME_REFUSED), errorCode: 'FP_NODE_BUSY' };
+    j.recordResult(busy);
+    j.markSent('op-retry');
+    j.recordStarted(started('op-retry'));
+    expect(j.lookup('op-retry')).toBeUndefined();
+    expect(j.interrupted().map((s) => s.id)).toEqual(['op-retry']);
+    // no close(): the process died while applying the retry
+    const again = open(d);
+    expect(again.lookup('op-retry')).toBeUndefined();
+    expect(again.interrupted().map((s) => s.id)).toEqual(['op-retry']);
+    expect(again.unsent()).toEqual([]);
+    again.close();
+    // Compacted at the last open: the rewritten file says the same.
+    expect(open(d).interrupted().map((s) => s.id)).toEqual(['op-retry']);
+  });
+
+  it('sends a newer result for an id again although the older one was sent, also after a reopen', () => {
+    const d = dir();
+    const j = open(d);
+    const busy = { ...result('op-retry', OperationOutcome.OPERATION_OUTCOME_REFUSED), errorCode: 'FP_NODE_BUSY' };
+    j.recordResult(busy);
+    j.markSent('op-retry');
+    expect(j.unsent()).toEqual([]);
+    // Busy again at the next delivery: refused before any start, a new answer all the same.
+    j.recordResult({ ...busy, message: 'still busy' });
+    expect(j.unsent().map((r) => r.message)).toEqual(['still busy']);
+    j.markSent('op-retry');
+    j.recordStarted(started('op-retry'));
+    j.recordResult(result('op-retry'));
+    expect(j.unsent()).toEqual([result('op-retry')]);
+    // no close(): the stream dropped and the agent stopped before the result went out
+    const again = open(d);
+    expect(again.lookup('op-retry')).toEqual(result('op-retry'));
+    expect(again.unsent()).toEqual([result('op-retry')]);
+    expect(again.interrupted()).toEqual([]);
+    again.markSent('op-retry');
+    again.close();
+    expect(open(d).unsent()).toEqual([]);
+  });
 });

@@ -1,8 +1,11 @@
 /**
  * The operation journal: one append-only JSON-lines file in the state dir, plain node:fs (no native
  * module, so the agent stays one bundled file). It records, per operation id:
- *   - `started` (fsynced) before the backend is called,
- *   - `result` (fsynced) before the result is sent: an id seen again is answered from here, never re-applied,
+ *   - `started` (fsynced) before the backend is called. It begins a new attempt: an id retried after a
+ *     retryable refusal (FP_NODE_BUSY) loses that refusal and its `sent` mark, so a crash during the retry
+ *     reads as interrupted and its new result is sent,
+ *   - `result` (fsynced) before the result is sent: an id seen again is answered from here, never re-applied;
+ *     a newer result replaces the older one and is unsent until its own `sent`,
  *   - `sent` (not fsynced) once the result was written to a controller stream; results without it are
  *     re-sent after a reconnect (the controller dedupes by operation id).
  * An id with `started` but no `result` was cut off by a crash: the agent does NOT re-apply it (a password
@@ -47,9 +50,9 @@ export interface Journal {
   lookup(id: string): OperationResult | undefined;
   /** Operations started but without a result: the agent stopped while applying them. */
   interrupted(): readonly StartedEntry[];
-  /** Records (and fsyncs) that an operation is about to be applied. Throws FP_JOURNAL_FAILED. */
+  /** Records (and fsyncs) that an operation is about to be applied, clearing an earlier attempt's result. Throws FP_JOURNAL_FAILED. */
   recordStarted(entry: Omit<StartedEntry, 'at'>): void;
-  /** Records (and fsyncs) an operation's result. Throws FP_JOURNAL_FAILED. */
+  /** Records (and fsyncs) an operation's result, not yet sent. Throws FP_JOURNAL_FAILED. */
   recordResult(result: OperationResult): void;
   /** Notes that a result was written to a controller stream (best effort, not fsynced). */
   markSent(id: string): void;
@@ -85,13 +88,25 @@ export function openJournal(options: JournalOptions): Journal {
     return e;
   }
 
+  /** A new attempt at an id: what an earlier attempt answered (a retryable refusal) no longer stands. */
+  function begin(e: Entry, started: StartedEntry): void {
+    e.started = started;
+    e.result = undefined;
+    e.resultAt = undefined;
+    e.sent = false;
+  }
+
+  function setResult(e: Entry, result: OperationResult, at: Date): void {
+    e.result = result;
+    e.resultAt = at;
+    e.sent = false;
+  }
+
   function apply(line: Line): void {
     const e = entry(line.id);
-    if (line.type === 'started') e.started = { id: line.id, at: new Date(line.at), backend: line.backend, account: line.account, action: line.action };
-    else if (line.type === 'result') {
-      e.result = OperationResult.fromJSON(line.result);
-      e.resultAt = new Date(line.at);
-    } else e.sent = true;
+    if (line.type === 'started') begin(e, { id: line.id, at: new Date(line.at), backend: line.backend, account: line.account, action: line.action });
+    else if (line.type === 'result') setResult(e, OperationResult.fromJSON(line.result), new Date(line.at));
+    else e.sent = true;
   }
 
   function lines(id: string, e: Entry): Line[] {
@@ -183,14 +198,13 @@ export function openJournal(options: JournalOptions): Journal {
       } catch (e) {
         throw isJournalError(e) ? e : fail('write', e);
       }
-      entry(s.id).started = { ...s, at };
+      begin(entry(s.id), { ...s, at });
     },
     recordResult(result) {
       const at = options.clock.now();
       const e = entry(result.operationId);
       // Memory first: even if the disk fails, this process never applies the id twice.
-      e.result = result;
-      e.resultAt = at;
+      setResult(e, result, at);
       try {
         append({ v: 1, type: 'result', id: result.operationId, at: at.toISOString(), result: OperationResult.toJSON(result) }, true);
         maybeCompact();
