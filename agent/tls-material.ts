@@ -5,6 +5,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FleetpassError } from '../shared/errors';
+import { commonName } from '../shared/pki/subject';
 import type { AgentConfig } from './config';
 
 export interface TlsMaterial {
@@ -36,7 +37,7 @@ export function readTlsMaterial(c: AgentConfig['controller']): TlsMaterial {
   } catch (e) {
     throw new FleetpassError('FP_TLS_MATERIAL', `controller.certFile or controller.caFile is not a PEM certificate`, { cause: e });
   }
-  const cn = /(?:^|\n)CN=([^\n]+)/.exec(x509.subject)?.[1];
-  if (!cn) throw new FleetpassError('FP_TLS_MATERIAL', `the node certificate ${c.certFile} has no subject CN (the node id)`);
+  const cn = commonName(x509);
+  if (!cn) throw new FleetpassError('FP_TLS_MATERIAL', `the node certificate ${c.certFile} has no single subject CN (the node id)`);
   return { ca, cert, key, nodeId: cn, notAfter: new Date(x509.validTo) };
 }

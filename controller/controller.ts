@@ -28,6 +28,7 @@ import { markStaleNodes } from './jobs/stale-nodes';
 import { agentServiceRegistration } from './server/agent-service';
 import { bindServer, createGrpcServer, serverCredentials, stopServer, type ServiceRegistration } from './server/grpc-server';
 import { createLivenessTracker, type LivenessTracker } from './server/liveness';
+import { createNodeLimiter, type NodeLimits } from './server/node-limits';
 import type { CallerIdentity } from './server/node-identity';
 import { createSessionRegistry, type ConnectCall, type SessionRegistry } from './server/node-session';
 import { createControllerService, type ControllerService } from './service';
@@ -76,6 +77,8 @@ export interface ControllerDeps {
   scheduleJobs?: boolean;
   /** Wait for a Hello this long before dropping a new stream (default 30 s). */
   helloTimeoutMs?: number;
+  /** Per-node flood limits (server/node-limits.ts); tests lower them. */
+  nodeLimits?: Partial<NodeLimits>;
   /** Enrollment limits (tests); the certificate lifetime comes from config tls.nodeCertificateDays. */
   enrollSettings?: Partial<EnrollSettings>;
 }
@@ -170,13 +173,16 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
 
       accepting = true;
       server = createGrpcServer(
-        { keepaliveTimeSeconds: config.keepalive.timeSeconds, keepaliveTimeoutSeconds: config.keepalive.timeoutSeconds, maxMessageBytes: config.maxMessageBytes },
+        {
+          keepaliveTimeSeconds: config.keepalive.timeSeconds, keepaliveTimeoutSeconds: config.keepalive.timeoutSeconds, maxMessageBytes: config.maxMessageBytes,
+          log: rootLog.child({ component: 'agent-server' }),
+        },
         [
           agentServiceRegistration({
             store, audit, dispatcher, sessions, events, liveness, clock, log: rootLog.child({ component: 'agent-server' }),
             settings: { heartbeatSeconds: config.heartbeatSeconds, reportIntervalSeconds: config.reportIntervalSeconds, helloTimeoutMs: deps.helloTimeoutMs },
             identify: deps.identify ?? enrollment.identify, enroll: deps.enroll ?? enrollment.handlers.enroll, renew: deps.renew ?? enrollment.handlers.renew,
-            accepting: () => accepting, track,
+            accepting: () => accepting, track, limits: createNodeLimiter(deps.nodeLimits),
           }),
           ...(deps.agentServices ?? []),
         ],

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { FleetpassError } from '../../shared/errors';
 import { createKeyAndCsr } from '../../shared/pki';
 import { formatFingerprint } from '../../shared/pki/fingerprint';
+import { commonName } from '../../shared/pki/subject';
 import type { AgentConfig } from '../config';
 import { callEnroll } from './agent-calls';
 import { keyMatchesCertificate, writeCredentials } from './credential-files';
@@ -62,7 +63,7 @@ export async function enrollNode(o: EnrollNodeOptions): Promise<EnrolledNode> {
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey) || !keyMatchesCertificate(keyPem, res.certificatePem)) {
     throw new FleetpassError('FP_TLS_MATERIAL', 'the certificate from the controller is not for this key or not signed by the pinned CA; nothing was written');
   }
-  const cn = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1];
+  const cn = commonName(cert);
   if (cn !== res.nodeId) throw new FleetpassError('FP_TLS_MATERIAL', `the certificate names ${cn ?? 'nothing'}, not the node id ${res.nodeId} the controller gave; nothing was written`);
   writeCredentials(files, { keyPem, certPem: res.certificatePem, caPem: res.caCertificatePem });
   return { nodeId: res.nodeId, notAfter: new Date(cert.validTo), labels: res.labels, files };

@@ -11,6 +11,7 @@ import { FleetpassError, asFleetpassError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { createKeyAndCsr } from '../../shared/pki';
 import { formatFingerprint } from '../../shared/pki/fingerprint';
+import { commonName } from '../../shared/pki/subject';
 import type { AgentConfig } from '../config';
 import { readTlsMaterial } from '../tls-material';
 import { callRenew } from './agent-calls';
@@ -74,7 +75,7 @@ export function createRenewal(o: { config: AgentConfig; log: Logger; clock: Cloc
     if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey) || !keyMatchesCertificate(keyPem, res.certificatePem)) {
       throw new FleetpassError('FP_TLS_MATERIAL', 'the renewed certificate is not for the new key or not signed by the CA this node trusts; kept the current one');
     }
-    const cn = /(?:^|\n)CN=([^\n]+)/.exec(cert.subject)?.[1];
+    const cn = commonName(cert);
     if (cn !== tls.nodeId) throw new FleetpassError('FP_TLS_MATERIAL', `the renewed certificate names ${cn ?? 'nothing'}, not this node (${tls.nodeId}); kept the current one`);
     writeCredentials(c, { keyPem, certPem: res.certificatePem });
     const next = validity(res.certificatePem);

@@ -62,7 +62,7 @@ export function adminApiPlugin(options: AdminApiOptions = {}): AdminApiPlugin {
       admin = createAdminServiceFor(ctx, options);
       const log = ctx.log.child({ component: 'admin-api' });
       server = createGrpcServer(
-        { keepaliveTimeSeconds: ctx.config.keepalive.timeSeconds, keepaliveTimeoutSeconds: ctx.config.keepalive.timeoutSeconds, maxMessageBytes: ctx.config.maxMessageBytes },
+        { keepaliveTimeSeconds: ctx.config.keepalive.timeSeconds, keepaliveTimeoutSeconds: ctx.config.keepalive.timeoutSeconds, maxMessageBytes: ctx.config.maxMessageBytes, log },
         [adminServiceRegistration({ admin, log, streams })],
       );
       const listen = ctx.config.adminListen;

@@ -11,6 +11,7 @@ import type {
   CreateEnrollmentTokenRequest, DecideRevealRequest, EscrowStatusRequest, ListRevealsRequest, RevealPasswordRequest, RotatePasswordsRequest,
 } from '../../shared/gen/fleetpass/v1/admin';
 import type { Logger } from '../../shared/logger';
+import { textProblem, type TextRules } from '../../shared/validation/text';
 import type { AuditFilter, AuditPage, AuditQuery, AuditRecord, VerifyResult } from '../audit';
 import type { ChangeRequestView, ControllerService, NodeSelection, NodeView, WatchUpdate, AccountView } from '../service';
 import type { ChangeRequestRecord, ChangeRequestState, Db, NodeRecord } from '../store';
@@ -21,7 +22,7 @@ import { createAuthenticator, type Credentials, type FloodLimits, type Principal
 import type { AdminExtensions } from './extensions';
 import { createOperator, disableOperator } from './operators';
 import type { Policy } from './policy';
-import { planOperations, validateRequest, type RequestOperationsInput } from './request-operations';
+import { MAX_REASON_LENGTH, planOperations, validateRequest, type RequestOperationsInput } from './request-operations';
 import { isRole, roleAllows, type Permission } from './roles';
 
 export interface AdminServiceDeps {
@@ -59,6 +60,14 @@ export const DEFAULT_TOKEN_TTL_SECONDS = 90 * 86_400;
 export const MAX_TOKEN_TTL_SECONDS = 366 * 86_400;
 
 export type AdminService = ReturnType<typeof createAdminService>;
+
+const NOTE_RULES: TextRules = { max: 1000 };
+
+/** Reasons and notes are stored and shown again: plain printable text of bounded length (FP_INVALID_ARGUMENT). */
+function assertText(what: string, text: string, rules: TextRules): void {
+  const problem = textProblem(what, text, rules);
+  if (problem) throw new FleetpassError('FP_INVALID_ARGUMENT', problem);
+}
 
 /** Builds the authorized service over the controller service and its data file. */
 export function createAdminService(deps: AdminServiceDeps) {
@@ -144,6 +153,7 @@ export function createAdminService(deps: AdminServiceDeps) {
     revokeNode(p: Principal, input: { nodeId: string; reason: string }): NodeRecord {
       authorize(p, 'nodes.revoke', 'revoking a node', { nodeId: input.nodeId });
       if (!input.reason?.trim()) throw new FleetpassError('FP_REASON_REQUIRED');
+      assertText('the reason', input.reason.trim(), { max: MAX_REASON_LENGTH });
       return service.revokeNode(input.nodeId, { actor: p.name, reason: input.reason.trim() });
     },
 
@@ -187,12 +197,14 @@ export function createAdminService(deps: AdminServiceDeps) {
     async approveChangeRequest(p: Principal, id: string, note = ''): Promise<ChangeRequestView> {
       const cr = requestOf(id);
       assertMayDecide(p, cr.requestedBy, 'approving a change request', { requestId: id, account: cr.account });
+      assertText('the note', note, NOTE_RULES);
       await service.approveChangeRequest(id, { actor: p.name, note });
       return service.getChangeRequest(id);
     },
     rejectChangeRequest(p: Principal, id: string, note = ''): ChangeRequestView {
       const cr = requestOf(id);
       assertMayDecide(p, cr.requestedBy, 'rejecting a change request', { requestId: id, account: cr.account });
+      assertText('the note', note, NOTE_RULES);
       service.rejectChangeRequest(id, { actor: p.name, note });
       return service.getChangeRequest(id);
     },
@@ -202,6 +214,7 @@ export function createAdminService(deps: AdminServiceDeps) {
       const facts = { requestId: id, account: cr.account };
       if (cr.requestedBy === p.name) authorize(p, 'operations.request', 'cancelling a change request', facts);
       else authorize(p, 'requests.cancel-any', "cancelling someone else's change request", facts);
+      assertText('the note', note, NOTE_RULES);
       service.cancelChangeRequest(id, { actor: p.name, note });
       return service.getChangeRequest(id);
     },

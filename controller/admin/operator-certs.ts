@@ -10,6 +10,7 @@ import type { PeerCertificate } from 'node:tls';
 import * as x509 from '@peculiar/x509';
 import { FleetpassError } from '../../shared/errors';
 import type { CertAndKey } from '../../shared/pki';
+import { commonName, subjectValues } from '../../shared/pki/subject';
 import { assertOperatorName } from './operators';
 
 export const OPERATOR_OU = 'fleetpass-operator';
@@ -54,21 +55,22 @@ export async function issueOperatorCertificate(ca: CertAndKey, name: string, opt
 
 export type OperatorCertCheck = { ok: true; name: string } | { ok: false; why: 'not-operator' | 'untrusted' | 'expired' };
 
-function field(subject: unknown, key: string): string | undefined {
-  const v = (subject as Record<string, string | string[]> | undefined)?.[key];
-  return Array.isArray(v) ? (v.length === 1 ? v[0] : undefined) : v;
-}
-
 /**
  * Checks a client certificate the TLS layer accepted without verifying (the admin port asks for one but
  * does not require it): the operator OU, a signature by `caPem`, and the validity window at `now`.
  */
 export function checkOperatorCertificate(peer: PeerCertificate, caPem: string, now: Date): OperatorCertCheck {
-  if (field(peer.subject, 'OU') !== OPERATOR_OU) return { ok: false, why: 'not-operator' };
-  const name = field(peer.subject, 'CN');
-  if (!name || !peer.raw) return { ok: false, why: 'not-operator' };
+  if (!peer.raw) return { ok: false, why: 'not-operator' };
+  let cert: X509Certificate;
   try {
-    const cert = new X509Certificate(peer.raw);
+    cert = new X509Certificate(peer.raw);
+  } catch {
+    return { ok: false, why: 'untrusted' };
+  }
+  const ous = subjectValues(cert, 'OU');
+  const name = commonName(cert);
+  if (ous.length !== 1 || ous[0] !== OPERATOR_OU || !name) return { ok: false, why: 'not-operator' };
+  try {
     const ca = new X509Certificate(caPem);
     if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return { ok: false, why: 'untrusted' };
     if (new Date(cert.validFrom).getTime() > now.getTime() || new Date(cert.validTo).getTime() <= now.getTime()) return { ok: false, why: 'expired' };

@@ -9,6 +9,7 @@ import { X509Certificate } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { FleetpassError } from '../../shared/errors';
 import { formatFingerprint } from '../../shared/pki/fingerprint';
+import { commonName, subjectValues } from '../../shared/pki/subject';
 import { recordAudited } from '../audit';
 import { nodeActor } from '../dispatch';
 import type { CallerIdentity } from '../server/node-identity';
@@ -22,10 +23,6 @@ export interface VerifiedPeer extends CallerIdentity {
   serial: string;
   /** When the controller recorded issuing it (undefined for a certificate made outside enrollment). */
   issued?: string;
-}
-
-function subjectField(subject: string, key: string): string[] {
-  return subject.split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
 }
 
 /** The verified node identity of a peer certificate; throws FP_CLIENT_CERT_REQUIRED or FP_CERTIFICATE_REVOKED. */
@@ -42,8 +39,7 @@ export function verifyPeerCertificate(deps: EnrollDeps, peer: PeerCertificate | 
     throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate cannot be read', { details: { why: 'unreadable' } });
   }
   const fingerprint = formatFingerprint(cert.fingerprint256);
-  const cns = subjectField(cert.subject, 'CN');
-  const nodeId = cns.length === 1 ? cns[0] : '';
+  const nodeId = commonName(cert) ?? '';
   const facts = { nodeId, fingerprint };
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
     throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate was not issued by this controller CA', { details: { why: 'untrusted', ...facts } });
@@ -53,7 +49,7 @@ export function verifyPeerCertificate(deps: EnrollDeps, peer: PeerCertificate | 
   if (new Date(cert.validFrom).getTime() > now || new Date(cert.validTo).getTime() <= now) {
     throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate is not valid now (expired or not yet valid); enroll the node again', { details: { why: 'expired', ...facts } });
   }
-  if (!nodeId || subjectField(cert.subject, 'OU').includes(OPERATOR_OU) || !(cert.keyUsage ?? []).includes(CLIENT_AUTH)) {
+  if (!nodeId || subjectValues(cert, 'OU').includes(OPERATOR_OU) || !(cert.keyUsage ?? []).includes(CLIENT_AUTH)) {
     throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate is not a node certificate', { details: { why: 'not-node', ...facts } });
   }
   if (deps.store.nodes.get(nodeId)?.revoked) throw new FleetpassError('FP_NODE_REVOKED', 'the node is revoked', { details: { why: 'node-revoked', ...facts } });

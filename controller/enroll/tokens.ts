@@ -9,6 +9,7 @@ import { FleetpassError } from '../../shared/errors';
 import { recordAudited } from '../audit';
 import type { EnrollmentTokenRecord } from '../store/enrollment-repo';
 import type { EnrollDeps } from './deps';
+import { textProblem } from '../../shared/validation/text';
 import { assertNodeId } from './node-id';
 
 const TOKEN_FORMAT = /^fpe_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
@@ -64,6 +65,8 @@ function checkLabels(labels: Record<string, string>): Record<string, string> {
   for (const [k, v] of entries) {
     if (!LABEL_KEY.test(k)) throw new FleetpassError('FP_INVALID_ARGUMENT', `the label key ${JSON.stringify(k.slice(0, 80))} must be 1-63 letters, digits, ".", "_", "/" or "-"`);
     if (typeof v !== 'string' || v.length > MAX_LABEL_TEXT) throw new FleetpassError('FP_INVALID_ARGUMENT', `the value of label ${k} must be text of at most ${MAX_LABEL_TEXT} characters`);
+    const problem = textProblem(`the value of label ${k}`, v, { max: MAX_LABEL_TEXT, singleLine: true });
+    if (problem) throw new FleetpassError('FP_INVALID_ARGUMENT', problem);
   }
   return Object.fromEntries(entries);
 }

@@ -4,6 +4,8 @@
  * node is recorded online, welcomed, given its pending operations, and its reports, results and
  * heartbeats are handled until the stream ends. A failure to record a result closes the stream, so the
  * node reconnects and the redelivered operation brings the result again from the agent's journal.
+ * Per-node limits (node-limits.ts) refuse a node that opens streams, sends messages or sends results for
+ * operations it was never sent faster than any healthy agent would, audited once per window.
  */
 import type { Clock } from '../../shared/clock';
 import { FleetpassError, asFleetpassError, toGrpcError } from '../../shared/errors';
@@ -16,6 +18,7 @@ import type { LivenessTracker } from './liveness';
 import { applyStateReport, helloFacts } from './node-messages';
 import { createNodeSession, type ConnectCall, type NodeSession, type SessionRegistry } from './node-session';
 import { identifyCaller, type CallerIdentity } from './node-identity';
+import type { LimitVerdict, NodeLimiter } from './node-limits';
 
 export interface ConnectDeps {
   store: Store;
@@ -33,6 +36,8 @@ export interface ConnectDeps {
   accepting: () => boolean;
   /** Async work (deliveries) to await on shutdown. */
   track: (p: Promise<unknown>) => void;
+  /** Per-node flood limits (streams, messages, rejected results); none when absent. */
+  limits?: NodeLimiter;
 }
 
 function refuse(call: ConnectCall, err: FleetpassError, log: Logger): void {
@@ -75,6 +80,24 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
     auditRefusal(deps, nodeId, 'node.connect_refused', 'the node is revoked', { peer, fingerprint: identity.fingerprint });
     return refuse(call, new FleetpassError('FP_NODE_REVOKED'), log);
   }
+  const limits = deps.limits;
+  const w = limits?.limits.windowSeconds;
+
+  /** A node over a limit: audited and logged once per window (a flood must not flood the audit log), always refused. */
+  function limited(verdict: LimitVerdict, what: string): FleetpassError {
+    const reason = `${what}; node ${nodeId} is refused for the rest of the ${w}-second window`;
+    if (verdict === 'first') {
+      auditRefusal(deps, nodeId, 'node.rate_limited', reason, { peer, limit: what });
+      log.warn({ limit: what, windowSeconds: w }, 'node rate limited');
+    }
+    return new FleetpassError('FP_RATE_LIMITED', reason);
+  }
+
+  if (limits) {
+    const verdict = limits.connect(nodeId);
+    if (verdict !== 'ok') return refuse(call, limited(verdict, `more than ${limits.limits.connectsPerWindow} streams opened within ${w} seconds`), log);
+  }
+  const bucket = limits?.bucket();
 
   let session: NodeSession | undefined;
   let ended = false;
@@ -94,7 +117,15 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
       return refuse(call, new FleetpassError('FP_NODE_IDENTITY_MISMATCH', `the certificate is for node ${nodeId} but the hello says ${JSON.stringify(hello.nodeId.slice(0, 100))}`), log);
     }
     const now = deps.clock.now();
-    const facts = helloFacts(hello, identity!.certificateExpires);
+    let facts: ReturnType<typeof helloFacts>;
+    try {
+      facts = helloFacts(hello, identity!.certificateExpires, log);
+    } catch (e) {
+      const err = asFleetpassError(e);
+      auditRefusal(deps, nodeId, 'node.connect_refused', err.message, { peer, code: err.code });
+      ended = true;
+      return refuse(call, err, log);
+    }
     if (identity!.labels) facts.labels = { ...facts.labels, ...identity!.labels };
     recordAudited(deps.store.db, () => {
       deps.store.nodes.recordHello(nodeId, facts, now);
@@ -114,15 +145,15 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
 
   function onMessage(msg: ConnectRequest): void {
     const m = msg.message;
-    if (!m) return;
     if (!session) {
-      if (m.$case !== 'hello') {
+      if (m?.$case !== 'hello') {
         ended = true;
         clearTimeout(helloTimer);
         return refuse(call, new FleetpassError('FP_INVALID_ARGUMENT', 'the first message must be a hello'), log);
       }
       return onHello(m.hello);
     }
+    if (!m) return; // nothing this controller knows (a newer agent's message): ignored, the bucket still counted it
     const now = deps.clock.now();
     deps.liveness.touch(nodeId, now);
     switch (m.$case) {
@@ -138,10 +169,24 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
         if (changes.length) deps.events.emit({ type: 'accounts', nodeId, changes });
         return;
       }
-      case 'result':
-        deps.dispatcher.handleResult(nodeId, m.result);
+      case 'result': {
+        const verdict = deps.dispatcher.handleResult(nodeId, m.result);
+        if (limits && !verdict.accepted && verdict.code === 'FP_OPERATION_UNKNOWN') {
+          const v = limits.rejectedResult(nodeId);
+          if (v !== 'ok') cutOff(limited(v, `more than ${limits.limits.rejectedResultsPerWindow} results for operations it was not sent within ${w} seconds`));
+        }
         return;
+      }
     }
+  }
+
+  /** Ends the stream for a node that went over a limit. */
+  function cutOff(err: FleetpassError): void {
+    ended = true;
+    clearTimeout(helloTimer);
+    if (session) session.close('rate limited', err);
+    else refuse(call, err, log);
+    onEnd('rate-limited');
   }
 
   function onEnd(how: string): void {
@@ -168,6 +213,9 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
 
   call.on('data', (msg: ConnectRequest) => {
     if (ended && !session) return;
+    if (bucket && !bucket.take()) {
+      return cutOff(limited(limits!.flooded(nodeId), `more than ${limits!.limits.messageBurst} messages at once or ${limits!.limits.messagesPerSecond} per second on one stream`));
+    }
     try {
       onMessage(msg);
     } catch (e) {

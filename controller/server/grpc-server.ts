@@ -5,6 +5,7 @@
  */
 import { experimental, Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { FleetpassError } from '../../shared/errors';
+import type { Logger } from '../../shared/logger';
 
 export interface ServerTls {
   caPem: string;
@@ -23,6 +24,8 @@ export interface GrpcServerSettings {
   keepaliveTimeSeconds: number;
   keepaliveTimeoutSeconds: number;
   maxMessageBytes: number;
+  /** Where malformed messages are reported (grpc-js refuses them before any handler runs). */
+  log?: Logger;
 }
 
 export interface ServiceRegistration {
@@ -38,8 +41,30 @@ export function createGrpcServer(settings: GrpcServerSettings, services: readonl
     'grpc.max_receive_message_length': settings.maxMessageBytes,
     'grpc.max_send_message_length': settings.maxMessageBytes,
   });
-  for (const s of services) server.addService(s.definition, s.implementation);
+  for (const s of services) server.addService(settings.log ? reportingMalformed(s.definition, settings.log) : s.definition, s.implementation);
   return server;
+}
+
+/**
+ * The definition with each request decoder wrapped so a message that is not valid protobuf leaves a log
+ * line (method and size; never the bytes) before grpc-js ends the call with INTERNAL.
+ */
+function reportingMalformed(definition: ServiceDefinition, log: Logger): ServiceDefinition {
+  const out: Record<string, ServiceDefinition[string]> = {};
+  for (const [name, method] of Object.entries(definition)) {
+    out[name] = {
+      ...method,
+      requestDeserialize: (bytes: Buffer) => {
+        try {
+          return method.requestDeserialize(bytes);
+        } catch (err) {
+          log.warn({ method: method.path, bytes: bytes.length, problem: (err as Error).message.slice(0, 200) }, 'malformed message refused');
+          throw err;
+        }
+      },
+    };
+  }
+  return out as ServiceDefinition;
 }
 
 export function serverCredentials(tls: ServerTls): ServerCredentials {

@@ -3,25 +3,44 @@
  * reports (latest account state plus history on change) and heartbeats (liveness, busy flag).
  */
 import type { Clock } from '../../shared/clock';
+import { FleetpassError } from '../../shared/errors';
 import type { Hello, StateReport } from '../../shared/gen/fleetpass/v1/agent';
+import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import type { Logger } from '../../shared/logger';
 import { accountNameProblem } from '../../shared/validation/account-name';
+import { textProblem } from '../../shared/validation/text';
 import type { AccountChange, NodeHelloFacts, Store } from '../store';
 
 const MAX_LABELS = 64;
 const MAX_TEXT = 200;
+const BACKENDS = new Set<number>([Backend.BACKEND_LINUX, Backend.BACKEND_SSR, Backend.BACKEND_LRM]);
+const ACTIONS = new Set<number>(Object.values(Action).filter((v): v is number => typeof v === 'number' && v > 0));
 
-function text(s: string): string {
+/** Bounded, and refused (FP_INVALID_ARGUMENT) when it holds control characters or invalid UTF-8. */
+function text(what: string, s: string): string {
+  const problem = textProblem(what, s, { max: Number.MAX_SAFE_INTEGER, singleLine: true });
+  if (problem) throw new FleetpassError('FP_INVALID_ARGUMENT', `the hello is refused: ${problem}`);
   return s.length > MAX_TEXT ? s.slice(0, MAX_TEXT) : s;
 }
 
-/** The inventory facts of a hello, bounded so a node cannot bloat the inventory. */
-export function helloFacts(hello: Hello, certificateExpires?: Date): NodeHelloFacts {
+/**
+ * The inventory facts of a hello, bounded so a node cannot bloat the inventory. Text with control
+ * characters or invalid UTF-8 refuses the hello; backends and actions this controller does not know (a
+ * newer agent) are left out with a warning rather than stored.
+ */
+export function helloFacts(hello: Hello, certificateExpires?: Date, log?: Logger): NodeHelloFacts {
   const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(hello.labels).slice(0, MAX_LABELS)) labels[text(k)] = text(v);
+  for (const [k, v] of Object.entries(hello.labels).slice(0, MAX_LABELS)) labels[text('a label name', k)] = text(`the label ${JSON.stringify(k.slice(0, 40))}`, v);
+  const unknown = [...hello.backends, ...hello.policy.flatMap((p) => [p.backend])].filter((b) => !BACKENDS.has(b));
+  const unknownActions = hello.policy.flatMap((p) => p.actions).filter((a) => !ACTIONS.has(a));
+  if (unknown.length || unknownActions.length) log?.warn({ backends: [...new Set(unknown)], actions: [...new Set(unknownActions)] }, 'hello names backends or actions this controller does not know; left out');
   return {
-    hostname: text(hello.hostname), platform: text(hello.platform), agentVersion: text(hello.agentVersion), labels,
-    backends: [...new Set(hello.backends)], policy: hello.policy.filter((p) => !accountNameProblem(p.account)).slice(0, 500),
+    hostname: text('the hostname', hello.hostname), platform: text('the platform', hello.platform), agentVersion: text('the agent version', hello.agentVersion), labels,
+    backends: [...new Set(hello.backends)].filter((b) => BACKENDS.has(b)),
+    policy: hello.policy
+      .filter((p) => !accountNameProblem(p.account) && BACKENDS.has(p.backend))
+      .map((p) => ({ ...p, actions: p.actions.filter((a) => ACTIONS.has(a)) }))
+      .slice(0, 500),
     busy: hello.busy, certificateExpires: certificateExpires?.toISOString(),
   };
 }
@@ -32,7 +51,7 @@ export function helloFacts(hello: Hello, certificateExpires?: Date): NodeHelloFa
  */
 export function applyStateReport(store: Store, nodeId: string, report: StateReport, clock: Clock, log: Logger): AccountChange[] {
   const valid = report.accounts.filter((a) => {
-    const problem = accountNameProblem(a.account);
+    const problem = accountNameProblem(a.account) ?? (BACKENDS.has(a.backend) ? undefined : `unknown backend ${a.backend}`);
     if (problem) log.warn({ nodeId, problem }, 'state report entry dropped');
     return !problem;
   });

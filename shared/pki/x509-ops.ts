@@ -8,6 +8,7 @@ import { webcrypto, randomBytes, X509Certificate as NodeX509 } from 'node:crypto
 import * as x509 from '@peculiar/x509';
 import { FleetpassError } from '../errors';
 import { formatFingerprint } from './fingerprint';
+import { commonName } from './subject';
 
 // No DOM lib here: name WebCrypto's types through Node's module.
 type CryptoKey = webcrypto.CryptoKey;
@@ -62,10 +63,6 @@ function validity(validDays: number): { notBefore: Date; notAfter: Date } {
   // Backdate a little so small clock differences between hosts do not reject a fresh certificate.
   const notBefore = new Date(Date.now() - 5 * 60_000);
   return { notBefore, notAfter: new Date(notBefore.getTime() + validDays * DAY_MS) };
-}
-
-function cnOf(name: string): string {
-  return /(?:^|,\s*)CN=([^,]+)/.exec(name)?.[1] ?? '';
 }
 
 /** A self-signed CA that signs the controller's server certificate and every node certificate. */
@@ -165,7 +162,7 @@ export function certificateFingerprint(pem: string): string {
 export function readCertificateInfo(pem: string): CertificateInfo {
   const cert = new NodeX509(pem);
   return {
-    commonName: cnOf(cert.subject.replace(/\n/g, ', ')),
+    commonName: commonName(cert) ?? '',
     notBefore: new Date(cert.validFrom),
     notAfter: new Date(cert.validTo),
     serialNumber: cert.serialNumber.toLowerCase(),
