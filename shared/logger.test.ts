@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { FleetpassError } from './errors';
 import { createLogger, isSecretKey, REDACTED } from './logger';
 
 function capture() {
@@ -30,6 +31,30 @@ describe('logger redaction', () => {
     expect(first.op.nested.new_password).toBe(REDACTED);
     expect(first.op.nested.list[0].token).toBe(REDACTED);
     expect(first.msg).toBe('reset applied');
+  });
+
+  it('redacts the details and cause chain of a logged error, keeping its code and message', async () => {
+    const { lines, logger } = capture();
+    const inner = new FleetpassError('FP_COMMAND_FAILED', 'chpasswd failed', { details: { command: 'chpasswd', newPassword: secret } });
+    const err = new FleetpassError('FP_INTERNAL', 'reset failed', { cause: inner, details: { password: secret, account: 'ilmnuser' } });
+    logger.error({ err }, 'operation failed');
+    logger.error(err);
+    logger.warn({ result: { error: err } }, 'nested');
+    logger.child({ err }).info('bound');
+    logger.flush();
+    await new Promise((r) => setImmediate(r));
+    expect(lines).toHaveLength(4);
+    expect(lines.join('\n')).not.toContain(secret);
+    const [first, second, third, fourth] = lines.map((l) => JSON.parse(l));
+    for (const logged of [first.err, second.err, third.result.error, fourth.err]) {
+      expect(logged).toMatchObject({
+        type: 'FleetpassError', code: 'FP_INTERNAL', message: expect.stringContaining('reset failed'),
+        details: { password: REDACTED, account: 'ilmnuser' },
+        cause: { code: 'FP_COMMAND_FAILED', message: 'chpasswd failed', details: { command: 'chpasswd', newPassword: REDACTED } },
+      });
+      expect(logged.stack).toContain('caused by');
+    }
+    expect(second.msg).toBe('reset failed');
   });
 
   it('keeps ordinary fields', async () => {

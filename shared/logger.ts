@@ -1,7 +1,10 @@
 /**
  * The one root logger. Redaction is configured here once: any field whose name suggests a secret is
- * replaced by "[redacted]" at any depth, so a password can never reach a log line by accident.
+ * replaced by "[redacted]" at any depth, so a password can never reach a log line by accident. Errors are
+ * serialized first (pino's err serializer) and redacted like any other object: their `details`, other own
+ * fields and `cause` chain included; messages and stacks are kept as they are.
  */
+import { types } from 'node:util';
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
@@ -30,19 +33,46 @@ export function isSecretKey(key: string): boolean {
   return SECRET_KEYS.has(normalize(key));
 }
 
-/** Deep copy of `value` with every secret-named field replaced; cycles and depth are bounded. */
+/**
+ * Deep copy of `value` with every secret-named field replaced; cycles and depth are bounded. An Error becomes
+ * a plain object (type, message, stack, its own fields such as code and details, and its cause, redacted).
+ */
 export function redactSecrets(value: unknown, depth = 0, seen = new WeakSet<object>()): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (depth > 8 || seen.has(value)) return '[truncated]';
   seen.add(value);
   if (Array.isArray(value)) return value.map((v) => redactSecrets(v, depth + 1, seen));
   if (value instanceof Date || Buffer.isBuffer(value)) return value;
-  if (value instanceof Error) return value;
+  const error = isError(value);
+  const source = error ? pino.stdSerializers.err(value) : value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
+  for (const [k, v] of Object.entries(source)) {
     out[k] = isSecretKey(k) ? REDACTED : redactSecrets(v, depth + 1, seen);
   }
+  if (error) addCause(out, value, depth, seen);
   return out;
+}
+
+/**
+ * pino's serializer folds an Error cause into the message and stack only and drops the cause's own fields
+ * (details); they go in as `cause`, redacted, without a second copy of the stack.
+ */
+function addCause(out: Record<string, unknown>, err: Error, depth: number, seen: WeakSet<object>): void {
+  const cause: unknown = err.cause;
+  if (cause === undefined || out.cause !== undefined) return;
+  const redacted = redactSecrets(cause, depth + 1, seen);
+  if (isError(cause) && redacted !== null && typeof redacted === 'object') delete (redacted as Record<string, unknown>).stack;
+  out.cause = redacted;
+}
+
+/** Serializer for `err`/`error` fields the log formatter did not see (child bindings); idempotent. */
+function errorSerializer(value: unknown): unknown {
+  return isError(value) ? redactSecrets(value) : value;
+}
+
+/** An Error from any realm (errors made by Node itself are not `instanceof` a test sandbox's Error). */
+function isError(value: unknown): value is Error {
+  return value instanceof Error || types.isNativeError(value);
 }
 
 export interface LoggerSettings {
@@ -64,7 +94,9 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
       log: (object) => redactSecrets(object) as Record<string, unknown>,
     },
     redact: { paths: BINDING_PATHS, censor: REDACTED },
-    serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
+    // The log formatter has already turned errors into redacted plain objects; pino's err serializer would
+    // serialize those again (as type "Object"), so this one passes anything but an Error through.
+    serializers: { err: errorSerializer, error: errorSerializer },
   };
   return settings.destination ? pino(options, settings.destination) : pino(options);
 }
