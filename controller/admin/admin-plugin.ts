@@ -5,10 +5,10 @@
  * checked by the authenticator, never trusted by the TLS layer alone. Shutdown ends open streams, then
  * stops the server.
  */
-import { experimental, type Server, type ServerCredentials } from '@grpc/grpc-js';
+import type { Server } from '@grpc/grpc-js';
 import { FleetpassError } from '../../shared/errors';
 import type { ControllerContext, ControllerPlugin } from '../controller';
-import { bindServer, createGrpcServer, stopServer } from '../server/grpc-server';
+import { bindServer, createGrpcServer, serverCredentials, stopServer } from '../server/grpc-server';
 import { enrollmentAdminExtension } from '../enroll/admin-extension';
 import { adminServiceRegistration } from './admin-grpc';
 import { createAdminService, type AdminService } from './admin-service';
@@ -27,19 +27,6 @@ export interface AdminApiPlugin extends ControllerPlugin {
   service(): AdminService;
   /** host:port the admin API listens on; available once started. */
   address(): string;
-}
-
-/** TLS with the server certificate; the client certificate is requested, not required, and not verified here. */
-function optionalClientCertCredentials(caPem: string, certPem: string, keyPem: string): ServerCredentials {
-  // grpc-js registers its watcher only after adding these listeners: answer on the next tick, as a file
-  // watcher would, or the first update is lost and every connection is dropped.
-  const provider: experimental.CertificateProvider = {
-    addCaCertificateListener: (l) => queueMicrotask(() => l({ caCertificate: Buffer.from(caPem) })),
-    removeCaCertificateListener: () => undefined,
-    addIdentityCertificateListener: (l) => queueMicrotask(() => l({ certificate: Buffer.from(certPem), privateKey: Buffer.from(keyPem) })),
-    removeIdentityCertificateListener: () => undefined,
-  };
-  return experimental.createCertificateProviderServerCredentials(provider, provider, false);
 }
 
 /** Builds the admin service over a running controller's context. */
@@ -66,7 +53,8 @@ export function adminApiPlugin(options: AdminApiOptions = {}): AdminApiPlugin {
         [adminServiceRegistration({ admin, log, streams })],
       );
       const listen = ctx.config.adminListen;
-      const port = await bindServer(server, listen, optionalClientCertCredentials(ctx.pki.ca.certPem, ctx.pki.server.certPem, ctx.pki.server.keyPem));
+      // The same optional client certificate as the agent port: asked for, not required; the authenticator decides.
+      const port = await bindServer(server, listen, serverCredentials({ caPem: ctx.pki.ca.certPem, certPem: ctx.pki.server.certPem, keyPem: ctx.pki.server.keyPem, requireClientCert: false }));
       bound = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
       log.info({ address: bound }, 'admin api listening');
     },
