@@ -5,7 +5,7 @@
 import { hostname as osHostname } from 'node:os';
 import { z } from 'zod';
 import { loadConfig, type LoadedConfig } from '../shared/config';
-import { accountNameProblem } from '../shared/validation/account-name';
+import { accountNameSchema } from '../shared/validation/account-name';
 import { Action, Backend } from '../shared/gen/fleetpass/v1/common';
 import { backendConfigSchemas, backendWarnings } from './backends/registry';
 
@@ -25,15 +25,11 @@ export type ActionName = keyof typeof ACTION_NAMES;
 
 const backendName = z.enum(Object.keys(BACKEND_NAMES) as [BackendName, ...BackendName[]]);
 const actionName = z.enum(Object.keys(ACTION_NAMES) as [ActionName, ...ActionName[]]);
-const accountName = z.string().superRefine((name, ctx) => {
-  const problem = accountNameProblem(name);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
 
 const policyAccountSchema = z
   .object({
     backend: backendName,
-    account: accountName,
+    account: accountNameSchema,
     actions: z.array(actionName).min(1, 'list at least one action'),
   })
   .strict();

@@ -2,6 +2,7 @@
  * Account names reach system commands, so they are checked before any use: POSIX portable user names
  * (letters, digits, ".", "_", "-", not starting with "-"), at most 32 characters as useradd allows.
  */
+import { z } from 'zod';
 import { FleetpassError } from '../errors';
 
 const PORTABLE_NAME = /^[A-Za-z0-9._][A-Za-z0-9._-]*$/;
@@ -25,3 +26,9 @@ export function assertAccountName(name: unknown): string {
   }
   return name as string;
 }
+
+/** An account name in a config schema: a string whose issue, when invalid, is accountNameProblem's sentence. */
+export const accountNameSchema = z.string().superRefine((name, ctx) => {
+  const problem = accountNameProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});

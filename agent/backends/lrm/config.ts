@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { FleetpassError } from '../../../shared/errors';
 import { SHA256_FINGERPRINT } from '../../../shared/pki/fingerprint';
-import { accountNameProblem } from '../../../shared/validation/account-name';
+import { accountNameSchema } from '../../../shared/validation/account-name';
 import { LRM_ENDPOINT_NAMES } from './endpoints';
 
 const endpointOverrideSchema = z.strictObject({
@@ -28,10 +28,7 @@ export const lrmBackendConfigSchema = z.strictObject({
     .refine((u) => new URL(u).protocol === 'https:', 'must be an https:// address: the service credential is sent to it'),
   serviceAccount: z
     .strictObject({
-      username: z.string().superRefine((v, ctx) => {
-        const problem = accountNameProblem(v);
-        if (problem) ctx.addIssue({ code: 'custom', message: problem });
-      }),
+      username: accountNameSchema,
       password: z.string().min(1).optional(),
       /** A file readable only by the agent; re-read at each login so a rotated credential needs no restart. */
       passwordFile: z.string().min(1).optional(),

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { FleetpassError } from '../../../shared/errors';
 import { SHA256_FINGERPRINT } from '../../../shared/pki/fingerprint';
-import { accountNameProblem } from '../../../shared/validation/account-name';
+import { accountNameSchema } from '../../../shared/validation/account-name';
 
 /** Where 128T keeps the key its conductor uses to sign in locally (third-party scripts; confirm on a router). */
 export const DEFAULT_SSR_LOCAL_KEY_FILE = '/home/admin/.ssh/pdc_ssh_key';
@@ -44,13 +44,7 @@ export const ssrBackendConfigSchema = z.strictObject({
     .strictObject({
       /** false: the user store is not read; inspect reports ssr.store "unknown" and reset skips its checks. */
       enabled: z.boolean().default(true),
-      username: z
-        .string()
-        .default('admin')
-        .superRefine((v, ctx) => {
-          const problem = accountNameProblem(v);
-          if (problem) ctx.addIssue({ code: 'custom', message: problem });
-        }),
+      username: accountNameSchema.default('admin'),
       /** Key-based local login (`{"username","local":<key>}`); the default when no passwordFile is set. */
       keyFile: z.string().min(1).optional(),
       /** Password login instead; a file readable only by the agent, read at each sign-in. */
