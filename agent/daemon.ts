@@ -3,6 +3,8 @@
  *
  * States (every transition is logged as "agent state changed"):
  *   created    → built, nothing opened yet
+ *   starting   → start() is opening the journal and reporting interrupted operations; a shutdown now
+ *                lets that finish (it is journal work, not to be cut short), then stops without connecting
  *   connecting → opening a stream to the controller (hello sent)
  *   connected  → the controller answered on the stream
  *   backoff    → the stream ended; waiting a jittered delay before reconnecting (operations already
@@ -30,7 +32,7 @@ import { createReporter, type Reporter } from './reporter';
 import { readTlsMaterial } from './tls-material';
 import { AGENT_VERSION } from './version';
 
-export type AgentState = 'created' | 'connecting' | 'connected' | 'backoff' | 'draining' | 'stopped';
+export type AgentState = 'created' | 'starting' | 'connecting' | 'connected' | 'backoff' | 'draining' | 'stopped';
 
 export interface AgentDeps {
   readonly log: Logger;
@@ -48,7 +50,10 @@ export interface Agent {
   readonly nodeId: string | undefined;
   /** Opens the journal, reports interrupted operations, and starts connecting. Throws on bad TLS files or journal. */
   start(): Promise<void>;
-  /** Drains (waits for the operation in flight, sends its result), then closes everything. Idempotent. */
+  /**
+   * Drains (waits for the operation in flight, sends its result), then closes everything. Idempotent; safe
+   * while start() runs (waits for it, then stops without connecting).
+   */
   shutdown(): Promise<void>;
 }
 
@@ -71,6 +76,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   const timers = new Map<string, NodeJS.Timeout>();
   const inFlight = new Set<Promise<void>>();
   let shutdownPromise: Promise<void> | undefined;
+  let startPromise: Promise<void> | undefined;
+  let stopRequested = false;
 
   function setState(next: AgentState, fields: Record<string, unknown> = {}): void {
     if (next === state) return;
@@ -171,8 +178,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     if (link !== 'stopped') setState(link, fields);
   }
 
-  async function start(): Promise<void> {
-    if (state !== 'created') throw new FleetpassError('FP_INVALID_ARGUMENT', `the agent cannot start from state ${state}`);
+  function start(): Promise<void> {
+    if (state !== 'created') return Promise.reject(new FleetpassError('FP_INVALID_ARGUMENT', `the agent cannot start from state ${state}`));
+    setState('starting');
+    startPromise = open();
+    return startPromise;
+  }
+
+  async function open(): Promise<void> {
     // A renewal cut short by a crash is finished (or undone) before the files are read.
     const recovered = recoverPendingCredentials(config.controller);
     if (recovered !== 'none') log.warn({ recovered }, 'finished an interrupted certificate swap');
@@ -182,6 +195,11 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     executor = createExecutor({ backends, policy, journal, busy, clock, log: deps.log });
     const interrupted = await executor.recoverInterrupted();
     if (interrupted.length > 0) log.warn({ operations: interrupted.map((r) => r.operationId) }, 'reported interrupted operations as failed');
+    if (stopRequested) {
+      // Their results stay unsent in the journal and go to the controller after the next start.
+      log.info('stop requested while starting; not connecting');
+      return;
+    }
     connection = createConnection({
       config,
       log: deps.log,
@@ -236,6 +254,11 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       if (state === 'created') {
         setState('stopped');
         return Promise.resolve();
+      }
+      if (!shutdownPromise && startPromise && state === 'starting') {
+        stopRequested = true;
+        // A failed start is start()'s caller's to report; drain then closes whatever it opened.
+        shutdownPromise = startPromise.catch(() => undefined).then(() => drain());
       }
       shutdownPromise ??= drain();
       return shutdownPromise;

@@ -21,32 +21,55 @@ export async function runCommand(opts: RunOptions, io: CommandIo): Promise<numbe
   const { config, warnings, file } = loaded;
   const log: Logger = createLogger({ level: io.env.FLEETPASS_LOG_LEVEL ?? config.log.level, name: 'fleetpass-agent' });
   installCrashLogging(log);
+  // Before start: a stop signal while interrupted operations are being recovered must drain, not kill.
+  const stopSignal = onStopSignal(log);
   for (const warning of warnings) log.warn({ warning }, 'insecure setting');
   log.info({ file }, 'config loaded');
 
   const agent = createAgent(config, { log });
-  try {
-    await agent.start();
-  } catch (e) {
-    const fe = asFleetpassError(e);
+  let startError: unknown;
+  const started = agent.start().then(
+    () => true,
+    (e: unknown) => {
+      startError = e;
+      return false;
+    },
+  );
+  const first = await Promise.race([started, stopSignal.then(() => 'signal' as const)]);
+  if (first !== false) {
+    log.info({ signal: await stopSignal }, 'stop requested; draining');
+    // While starting, this waits for start to finish and then stops without connecting.
+    await agent.shutdown();
+  }
+  if (!(await started)) {
+    const fe = asFleetpassError(startError);
     log.error({ err: fe }, 'agent could not start');
     io.err(errorLine(fe));
     await agent.shutdown();
     return 1;
   }
-
-  const signal = await new Promise<NodeJS.Signals>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
-  log.info({ signal }, 'stop requested; draining');
-  // A second signal while draining is noted, not obeyed: an operation must not be left half done.
-  const again = (s: NodeJS.Signals) => log.warn({ signal: s }, 'already draining; waiting for the operation in flight');
-  process.on('SIGTERM', again);
-  process.on('SIGINT', again);
-  await agent.shutdown();
   log.info('agent stopped');
   return 0;
+}
+
+/**
+ * Resolves with the first SIGTERM/SIGINT. A second signal while draining is noted, not obeyed: an operation
+ * must not be left half done.
+ */
+function onStopSignal(log: Logger): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received: NodeJS.Signals | undefined;
+    const handler = (signal: NodeJS.Signals) => {
+      if (received) {
+        log.warn({ signal }, 'already draining; waiting for the operation in flight');
+        return;
+      }
+      received = signal;
+      resolve(signal);
+    };
+    process.on('SIGTERM', handler);
+    process.on('SIGINT', handler);
+  });
 }
 
 /** Crashes are logged through the redacting logger (errors never carry secrets), then the process exits 1. */

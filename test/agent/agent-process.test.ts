@@ -6,6 +6,9 @@
  */
 import { Action, Backend, OperationOutcome, type OperationResult } from '../../shared/gen/fleetpass/v1/common';
 import { StateReportTrigger, type ConnectRequest } from '../../shared/gen/fleetpass/v1/agent';
+import { openJournal } from '../../agent/journal';
+import { systemClock } from '../../shared/clock';
+import { silentLogger } from '../../shared/logger';
 import { createAgentHarness, type AgentHarness, type SpawnedAgent } from '../helpers/agent-harness';
 import { startSim, SERVICE_PASSWORD, SERVICE_USER, tempFile, writes } from '../lrm/fixtures';
 import { failLogins } from '../lrm/lrm-user-client';
@@ -159,6 +162,33 @@ describe('fleetpass-agent run (real process)', () => {
     (await service.latest()).send({ message: { $case: 'operation', operation: op } });
     expect(await service.waitFor(resultFor(op.id), { nth: 2 })).toMatchObject({ errorCode: 'FP_OPERATION_INTERRUPTED', replayed: true });
     expect(sim.requests.filter((x) => x.route === 'unlockUser').length).toBe(unlockRequests);
+  });
+});
+
+describe('fleetpass-agent run: a stop signal during start (real process)', () => {
+  it('drains and exits 0 when SIGTERM comes while interrupted operations are being recovered; the journal stays consistent', async () => {
+    service = await startTestAgentService({ pki: harness.pki });
+    sim = await startSim();
+    const stateDir = `${harness.dir}/state-stop-during-start`;
+    const cut = lrmOp({ action: Action.ACTION_UNLOCK });
+    const journal = openJournal({ dir: stateDir, clock: systemClock, log: silentLogger(), retentionDays: 30 });
+    journal.recordStarted({ id: cut.id, backend: cut.backend, account: cut.account, action: cut.action });
+    journal.close();
+    // Recovery inspects the account; the LRM answers only after the backend's own timeout (1.5 s).
+    for (const route of ['login', 'listUsers', 'getUser'] as const) sim.hang(route);
+    const agent = start(harness.writeConfig(lrmConfig(sim, { stateDir })));
+    await agent.waitForLog((l) => l.msg === 'journal opened');
+    agent.sigterm();
+    expect(await agent.waitForExit()).toEqual({ code: 0, signal: null });
+    const messages = agent.logs().map((l) => l.msg);
+    expect(messages).toEqual(expect.arrayContaining(['stop requested; draining', 'stop requested while starting; not connecting', 'agent stopped']));
+    expect(messages).not.toContain('agent starting');
+    expect(agent.stderr()).toBe('');
+    expect(service.streams).toHaveLength(0);
+    const after = openJournal({ dir: stateDir, clock: systemClock, log: silentLogger(), retentionDays: 30 });
+    expect(after.interrupted()).toEqual([]);
+    expect(after.unsent().map((r) => [r.operationId, r.errorCode])).toEqual([[cut.id, 'FP_OPERATION_INTERRUPTED']]);
+    after.close();
   });
 });
 

@@ -8,7 +8,8 @@ import { writeTestPki, type TestPkiFiles } from '../../shared/pki';
 import { Action, Backend, OperationOutcome, type OperationResult } from '../../shared/gen/fleetpass/v1/common';
 import { StateReportTrigger, type ConnectRequest, type Hello, type StateReport } from '../../shared/gen/fleetpass/v1/agent';
 import { createAgent, type Agent } from '../../agent/daemon';
-import { JOURNAL_FILE } from '../../agent/journal';
+import { JOURNAL_FILE, openJournal } from '../../agent/journal';
+import { systemClock } from '../../shared/clock';
 import { AGENT_VERSION } from '../../agent/version';
 import type { AgentConfig } from '../../agent/config';
 import { createTestMemoryBackend, type TestMemoryBackend } from '../helpers/test-memory-backend';
@@ -238,7 +239,41 @@ describe('agent daemon over real mTLS gRPC', () => {
     expect(backend.calls.resetPassword).toBe(1);
     expect(backend.calls.unlock).toBe(0);
     const transitions = logs.lines().filter((l) => l.msg === 'agent state changed').map((l) => l.to);
-    expect(transitions).toEqual(['connecting', 'connected', 'draining', 'stopped']);
+    expect(transitions).toEqual(['starting', 'connecting', 'connected', 'draining', 'stopped']);
+  });
+
+  it('stops cleanly when shut down while start is still reporting interrupted operations, and sends that report later', async () => {
+    service = await startTestAgentService({ pki });
+    const config = testAgentConfig(pki, NODE, service.address);
+    const crashed = testOperation({ action: Action.ACTION_RESET_PASSWORD, newSecret: 'Cut-Off-Pa55' });
+    const before = openJournal({ dir: config.stateDir, clock: systemClock, log: captureLog().log, retentionDays: 30 });
+    before.recordStarted({ id: crashed.id, backend: crashed.backend, account: crashed.account, action: crashed.action });
+    // no close(): the last process died mid-operation
+    const backend = createTestMemoryBackend({ accounts: { ilmnuser: {}, ilmnadmin: {} } });
+    const logs = captureLog();
+    const agent = createAgent(config, { log: logs.log, backends: new Map([[Backend.BACKEND_LINUX, backend]]), busy: async () => false });
+    agents.push(agent);
+    const inspecting = backend.hold('inspect'); // start() is inside recoverInterrupted, inspecting the account
+    const starting = agent.start();
+    await inspecting.reached;
+    expect(agent.state).toBe('starting');
+    const stopping = agent.shutdown();
+    inspecting.release();
+    await Promise.all([starting, stopping]);
+    expect(agent.state).toBe('stopped');
+    expect(logs.lines().filter((l) => l.msg === 'agent state changed').map((l) => l.to)).toEqual(['starting', 'draining', 'stopped']);
+    expect(service.streams).toHaveLength(0);
+    // The journal is closed and consistent: the interrupted operation has its result, waiting to be sent.
+    const after = openJournal({ dir: config.stateDir, clock: systemClock, log: captureLog().log, retentionDays: 30 });
+    expect(after.interrupted()).toEqual([]);
+    expect(after.unsent().map((r) => [r.operationId, r.errorCode])).toEqual([[crashed.id, 'FP_OPERATION_INTERRUPTED']]);
+    after.close();
+
+    const next = createAgent(config, { log: captureLog().log, backends: new Map([[Backend.BACKEND_LINUX, backend]]), busy: async () => false });
+    agents.push(next);
+    await next.start();
+    expect(await service.waitFor(resultFor(crashed.id))).toMatchObject({ errorCode: 'FP_OPERATION_INTERRUPTED', replayed: false });
+    expect(backend.calls.resetPassword).toBe(0);
   });
 
   it('remembers applied operations across a restart (a new agent reads the journal)', async () => {
