@@ -11,6 +11,7 @@ import { FleetpassError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
 import type { AuditEntry } from '../audit';
+import { peerAddress } from '../server/peer-address';
 import type { OperatorRole, OperatorsRepo } from '../store/operators-repo';
 import { checkApiToken } from './api-tokens';
 import { checkOperatorCertificate } from './operator-certs';
@@ -66,13 +67,6 @@ interface Window {
 
 export type Authenticator = ReturnType<typeof createAuthenticator>;
 
-/** The source without its port ("ipv4:127.0.0.1:5123" → "127.0.0.1"), so reconnects share a window. */
-function sourceKey(source: string): string {
-  const s = source.replace(/^ipv[46]:/, '');
-  const m = /^\[?([^\]]*?)\]?:\d+$/.exec(s);
-  return m ? m[1] : s;
-}
-
 export function createAuthenticator(deps: AuthenticatorDeps) {
   const limits = { ...DEFAULT_LIMITS, ...deps.limits };
   const windows = new Map<string, Window>();
@@ -113,7 +107,8 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   }
 
   function refuse(creds: Credentials, why: string, facts: Record<string, unknown> = {}): never {
-    const key = sourceKey(creds.source);
+    // The source without its port, so reconnects share a window.
+    const key = peerAddress(creds.source);
     const w = windowFor(key, deps.clock.now().getTime());
     w.failures++;
     if (w.failures <= limits.auditedPerWindow) {
@@ -136,7 +131,7 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     /** The principal behind a call's credentials; throws FP_UNAUTHENTICATED (audited) or FP_RATE_LIMITED. */
     authenticate(creds: Credentials): Principal {
       const now = deps.clock.now();
-      const w = windows.get(sourceKey(creds.source));
+      const w = windows.get(peerAddress(creds.source));
       if (w && now.getTime() - w.start < limits.windowMs && w.failures >= limits.blockAfter) {
         w.failures++;
         throw new FleetpassError('FP_RATE_LIMITED', 'too many failed sign-ins from this address; wait a minute and try again');

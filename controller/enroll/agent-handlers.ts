@@ -8,10 +8,10 @@ import type { handleUnaryCall } from '@grpc/grpc-js';
 import { asFleetpassError, toGrpcError } from '../../shared/errors';
 import type { EnrollRequest, EnrollResponse, RenewRequest, RenewResponse } from '../../shared/gen/fleetpass/v1/agent';
 import type { CallerIdentity } from '../server/node-identity';
+import { peerAddress } from '../server/peer-address';
 import type { EnrollDeps } from './deps';
 import { enroll } from './enroll';
 import { retireOlderCertificates, verifyPeerCertificate, type VerifiedPeer } from './peer-certificate';
-import { peerAddress } from './rate-limit';
 import { auditRenewRefusal, renew } from './renew';
 
 type AuthCall = { getAuthContext(): { sslPeerCertificate?: PeerCertificate }; getPeer(): string };

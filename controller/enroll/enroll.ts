@@ -9,9 +9,9 @@ import { FleetpassError, asFleetpassError } from '../../shared/errors';
 import { readCertificateInfo, signCsr } from '../../shared/pki';
 import { recordAudited } from '../audit';
 import { nodeActor } from '../dispatch';
+import { peerAddress } from '../server/peer-address';
 import type { EnrollDeps } from './deps';
 import { nodeIdFromHostname } from './node-id';
-import { peerAddress } from './rate-limit';
 import { checkEnrollmentToken, enrollmentTokenId, tokenRefusal } from './tokens';
 
 export interface EnrollInput {

@@ -7,9 +7,9 @@ import { FleetpassError, asFleetpassError } from '../../shared/errors';
 import { readCertificateInfo, signCsr } from '../../shared/pki';
 import { recordAudited } from '../audit';
 import { nodeActor } from '../dispatch';
+import { peerAddress } from '../server/peer-address';
 import type { EnrollDeps } from './deps';
 import type { VerifiedPeer } from './peer-certificate';
-import { peerAddress } from './rate-limit';
 
 export interface RenewResult {
   certificatePem: string;
