@@ -1,5 +1,6 @@
 /** `fleetpass-agent`: the node daemon (`run`) and the on-site commands (`enroll`, `accounts`, `check-config`, `lrm probe`). */
 import { Command, Option } from 'commander';
+import { exitQuietlyOnEpipe } from '../shared/quiet-epipe';
 import { accountsCommand } from './commands/accounts';
 import { checkConfigCommand } from './commands/check-config';
 import { processIo } from './commands/command-io';
@@ -72,6 +73,8 @@ export function buildProgram(): Command {
 }
 
 if (require.main === module) {
+  // `run` logs through pino's own stream, so this only ends the one-shot commands (check-config | head).
+  exitQuietlyOnEpipe();
   buildProgram()
     .parseAsync(process.argv)
     .catch(() => {

@@ -1,5 +1,6 @@
 /** `fleetpass`: the IT command line for the fleet: status, unlock, reset, approvals, audit. */
 import { Command } from 'commander';
+import { exitQuietlyOnEpipe } from '../../shared/quiet-epipe';
 import type { GlobalOptions } from './command-context';
 import { registerAccounts } from './commands/accounts';
 import { registerApprove } from './commands/approve';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
 }
 
 if (require.main === module) {
+  exitQuietlyOnEpipe();
   buildProgram()
     .parseAsync(process.argv)
     .catch((e: unknown) => {
