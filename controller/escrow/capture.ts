@@ -39,7 +39,7 @@ export function stage(d: EscrowDeps, op: OperationRecord, request: ChangeRequest
       sealed: sealSecret(d.master.key, password, { ...a, version }),
     });
     d.repo.ensureAccount(a, now);
-  }).immediate();
+  })();
   d.log.debug({ operationId: op.id, nodeId: op.nodeId, account: op.account }, 'password staged for escrow');
 }
 

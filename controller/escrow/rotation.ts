@@ -63,7 +63,7 @@ function trackInventory(d: EscrowDeps, nodeIds: readonly string[] | undefined, n
   if (fresh.length === 0) return;
   d.store.db.transaction(() => {
     for (const a of fresh) d.repo.ensureAccount({ nodeId: a.nodeId, backend: a.state.backend, account: a.state.account }, now);
-  }).immediate();
+  })();
 }
 
 /** One rotation pass over every tracked account (or those of `only`). */
