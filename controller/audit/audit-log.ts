@@ -10,22 +10,10 @@ import { FleetpassError, isFleetpassError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import { redactSecrets } from '../../shared/logger';
 import type { Db } from '../store/database';
-import { GENESIS_HASH, canonicalJson, hashAuditFields } from './canonical';
+import { GENESIS_HASH, canonicalJson, hashAuditFields, type AuditFields } from './canonical';
 
-/** One stored audit record. */
-export interface AuditRecord {
-  seq: number;
-  time: string;
-  actor: string;
-  action: string;
-  nodeId: string;
-  account: string;
-  operationId: string;
-  requestId: string;
-  outcome: string;
-  reason: string;
-  detailsJson: string;
-  prevHash: string;
+/** One stored audit record: the hashed fields and the hash over them. */
+export interface AuditRecord extends AuditFields {
   hash: string;
 }
 
@@ -71,11 +59,13 @@ export interface AuditPage {
   nextCursor: number;
 }
 
-const COLUMNS = 'seq, time, actor, action, node_id, account, operation_id, request_id, outcome, reason, details_json, prev_hash, hash';
+/** The audit_log columns in the order rowToRecord reads a raw row. */
+export const AUDIT_COLUMNS = 'seq, time, actor, action, node_id, account, operation_id, request_id, outcome, reason, details_json, prev_hash, hash';
 
-type Row = [number, string, string, string, string, string, string, string, string, string, string, string, string];
+export type AuditRow = [number, string, string, string, string, string, string, string, string, string, string, string, string];
 
-export function rowToRecord(r: Row): AuditRecord {
+/** A raw row selected as AUDIT_COLUMNS, as a record. */
+export function rowToRecord(r: AuditRow): AuditRecord {
   return {
     seq: r[0], time: r[1], actor: r[2], action: r[3], nodeId: r[4], account: r[5], operationId: r[6],
     requestId: r[7], outcome: r[8], reason: r[9], detailsJson: r[10], prevHash: r[11], hash: r[12],
@@ -102,7 +92,7 @@ export interface AuditLog {
 /** The audit log over the store's data file. */
 export function createAuditLog(db: Db, clock: Clock): AuditLog {
   const headStmt = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').raw(true);
-  const insertStmt = db.prepare(`INSERT INTO audit_log (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertStmt = db.prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
   const countStmt = db.prepare('SELECT count(*) FROM audit_log').pluck();
   const queryCache = new Map<string, Statement>();
 
@@ -172,7 +162,7 @@ export function createAuditLog(db: Db, clock: Clock): AuditLog {
   function query(q: AuditQuery = {}): AuditPage {
     const limit = Math.min(Math.max(q.limit || 100, 1), 1000);
     const w = where(q.filter);
-    let sql = `SELECT ${COLUMNS} FROM audit_log WHERE ${w.sql}`;
+    let sql = `SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE ${w.sql}`;
     const params = [...w.params];
     if (q.descending) {
       if (q.beforeSeq) {
@@ -188,7 +178,7 @@ export function createAuditLog(db: Db, clock: Clock): AuditLog {
       sql += ' ORDER BY seq ASC LIMIT ?';
     }
     params.push(limit + 1);
-    const rows = prepared(sql).all(...params) as Row[];
+    const rows = prepared(sql).all(...params) as AuditRow[];
     const more = rows.length > limit;
     const records = rows.slice(0, limit).map(rowToRecord);
     return { records, nextCursor: more ? records[records.length - 1].seq : 0 };
@@ -196,8 +186,8 @@ export function createAuditLog(db: Db, clock: Clock): AuditLog {
 
   function* iterate(filter?: AuditFilter): IterableIterator<AuditRecord> {
     const w = where(filter);
-    for (const row of db.prepare(`SELECT ${COLUMNS} FROM audit_log WHERE ${w.sql} ORDER BY seq`).raw(true).iterate(...w.params)) {
-      yield rowToRecord(row as Row);
+    for (const row of db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE ${w.sql} ORDER BY seq`).raw(true).iterate(...w.params)) {
+      yield rowToRecord(row as AuditRow);
     }
   }
 

@@ -7,7 +7,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import type { Db } from '../store/database';
-import { GENESIS_HASH, hashAuditFields, type AuditFields } from './canonical';
+import { AUDIT_COLUMNS, rowToRecord, type AuditRecord, type AuditRow } from './audit-log';
+import { GENESIS_HASH, hashAuditFields } from './canonical';
 
 export interface VerifyResult {
   ok: boolean;
@@ -55,19 +56,12 @@ function readCheckpointFile(file: string): { claims: Array<[number, Claim]>; pro
   return { claims };
 }
 
-type AuditRow = [number, string, string, string, string, string, string, string, string, string, string, string, string];
-
 function* mapRows(rows: Iterable<AuditRow>): IterableIterator<ChainRecord> {
-  for (const r of rows) {
-    yield {
-      seq: r[0], time: r[1], actor: r[2], action: r[3], nodeId: r[4], account: r[5], operationId: r[6], requestId: r[7],
-      outcome: r[8], reason: r[9], detailsJson: r[10], prevHash: r[11], hash: r[12],
-    };
-  }
+  for (const r of rows) yield rowToRecord(r);
 }
 
 /** One record as stored or exported: the hashed fields plus the hash. */
-export type ChainRecord = AuditFields & { hash: string };
+export type ChainRecord = AuditRecord;
 
 export interface ChainWalk {
   ok: boolean;
@@ -141,7 +135,7 @@ export function verifyAudit(db: Db, options: VerifyOptions = {}): VerifyResult {
   }
 
   const rows = db
-    .prepare('SELECT seq, time, actor, action, node_id, account, operation_id, request_id, outcome, reason, details_json, prev_hash, hash FROM audit_log ORDER BY seq')
+    .prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_log ORDER BY seq`)
     .raw(true)
     .iterate() as IterableIterator<AuditRow>;
   const walk = walkChain(mapRows(rows), { claims });
