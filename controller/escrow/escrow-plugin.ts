@@ -55,7 +55,12 @@ export function escrowPlugin(options: EscrowPluginOptions = {}): EscrowPlugin {
       e.start();
       engine = e;
       if (options.scheduleJobs !== false) {
-        scheduler = scheduleJobs([{ name: 'escrow-rotate', cron: config.checkSchedule, run: () => e.runRotations() }], ctx.log.child({ component: 'jobs' }));
+        // The job log gets counts, not the requests.
+        const run = async () => {
+          const r = await e.runRotations();
+          return { requested: r.requests.length, waiting: r.waiting.length };
+        };
+        scheduler = scheduleJobs([{ name: 'escrow-rotate', cron: config.checkSchedule, run }], ctx.log.child({ component: 'jobs' }));
       }
     },
     async shutdown() {
