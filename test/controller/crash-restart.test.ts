@@ -17,7 +17,7 @@ import { hostAccountFingerprint } from '../../shared/pam-sandbox';
 import { verifyAudit } from '../../controller/audit';
 import type { CreateChangeRequestInput } from '../../controller/dispatch';
 import { freePort, issueNodeCredentials, removeRoot, writeControllerConfig } from '../helpers/controller-harness';
-import { USER_PASSWORD, applications, createSandboxedNode, type SandboxedNode } from './support/sandboxed-node';
+import { USER_PASSWORD, applications, createSandboxedNode, type SandboxedNode } from '../helpers/sandboxed-node';
 
 const CHILD_SOURCE = resolve(__dirname, 'support/controller-child.ts');
 let childBundle: string;

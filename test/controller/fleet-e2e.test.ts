@@ -7,7 +7,7 @@
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { hostAccountFingerprint } from '../../shared/pam-sandbox';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
-import { USER_PASSWORD, applications, createSandboxedNode, type SandboxedNode } from './support/sandboxed-node';
+import { USER_PASSWORD, applications, createSandboxedNode, type SandboxedNode } from '../helpers/sandboxed-node';
 
 const NEW_PASSWORD = 'Fleet-e2e-New-pw-77';
 let tc: TestController;

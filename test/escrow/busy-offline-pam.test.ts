@@ -13,7 +13,7 @@ import { Backend } from '../../shared/gen/fleetpass/v1/common';
 import { hostAccountFingerprint } from '../../shared/pam-sandbox';
 import { nextCronTime } from '../../controller/jobs/schedule';
 import { captureLogs, removeRoot, type LogCapture } from '../helpers/controller-harness';
-import { USER_PASSWORD, createSandboxedNode, type SandboxedNode } from '../controller/support/sandboxed-node';
+import { USER_PASSWORD, createSandboxedNode, type SandboxedNode } from '../helpers/sandboxed-node';
 import { waitUntil } from '../operator/support/operator-harness';
 import { containsSecret, databaseBytes, startEscrowEnv, type EscrowEnv } from './support/escrow-env';
 

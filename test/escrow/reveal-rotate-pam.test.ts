@@ -9,7 +9,7 @@
 import { hostAccountFingerprint } from '../../shared/pam-sandbox';
 import { fakeClock } from '../../shared/clock';
 import { captureLogs, removeRoot, type LogCapture } from '../helpers/controller-harness';
-import { USER_PASSWORD, createSandboxedNode, type SandboxedNode } from '../controller/support/sandboxed-node';
+import { USER_PASSWORD, createSandboxedNode, type SandboxedNode } from '../helpers/sandboxed-node';
 import { waitUntil } from '../operator/support/operator-harness';
 import { containsSecret, databaseBytes, startEscrowEnv, type EscrowEnv } from './support/escrow-env';
 

@@ -9,7 +9,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostAccountFingerprint } from '../../shared/pam-sandbox';
 import { captureLogs, removeRoot, type LogCapture } from '../helpers/controller-harness';
-import { USER_PASSWORD, createSandboxedNode, type SandboxedNode } from '../controller/support/sandboxed-node';
+import { USER_PASSWORD, createSandboxedNode, type SandboxedNode } from '../helpers/sandboxed-node';
 import { startOperatorEnv, waitUntil, type OperatorEnv } from './support/operator-harness';
 
 let env: OperatorEnv;

@@ -3,9 +3,7 @@
  * answering one JSON request per stdin line with one JSON response per stdout line. Production code runs
  * its commands directly on the node; this worker is how tests put it on a sandboxed "node".
  */
-import { createInterface } from 'node:readline';
 import type { Clock } from '../../../shared/clock';
-import { isFleetpassError } from '../../../shared/errors';
 import { createLogger } from '../../../shared/logger';
 import {
   createLinuxBackend,
@@ -15,6 +13,7 @@ import {
   setLinuxPassword,
   type LinuxBackendConfigInput,
 } from '../../../agent/backends/linux';
+import { serveRequests } from '../../helpers/sandbox-worker';
 
 export interface WorkerRequest {
   readonly id: number;
@@ -50,15 +49,4 @@ async function handle(req: WorkerRequest): Promise<unknown> {
   }
 }
 
-const rl = createInterface({ input: process.stdin });
-rl.on('line', (line) => {
-  const req = JSON.parse(line) as WorkerRequest;
-  handle(req).then(
-    (result) => process.stdout.write(`${JSON.stringify({ id: req.id, ok: true, result: result ?? null })}\n`),
-    (e: unknown) => {
-      const error = isFleetpassError(e) ? { code: e.code, message: e.message, details: e.details } : { code: 'UNEXPECTED', message: String((e as Error)?.stack ?? e) };
-      process.stdout.write(`${JSON.stringify({ id: req.id, ok: false, error })}\n`);
-    },
-  );
-});
-rl.on('close', () => process.exit(0));
+serveRequests(handle);

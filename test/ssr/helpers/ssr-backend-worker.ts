@@ -3,10 +3,9 @@
  * Linux side (chpasswd, /etc/shadow, /run/faillock) is the sandbox's while its REST calls reach the simulator
  * on the shared loopback. One JSON request per stdin line, one JSON response per stdout line; logs on stderr.
  */
-import { createInterface } from 'node:readline';
-import { isFleetpassError } from '../../../shared/errors';
 import { createLogger } from '../../../shared/logger';
 import { createSsrBackend, type SsrBackendConfigInput } from '../../../agent/backends/ssr';
+import { serveRequests } from '../../helpers/sandbox-worker';
 
 export interface SsrWorkerRequest {
   readonly id: number;
@@ -35,15 +34,4 @@ async function handle(req: SsrWorkerRequest): Promise<unknown> {
   }
 }
 
-const rl = createInterface({ input: process.stdin });
-rl.on('line', (line) => {
-  const req = JSON.parse(line) as SsrWorkerRequest;
-  handle(req).then(
-    (result) => process.stdout.write(`${JSON.stringify({ id: req.id, ok: true, result: result ?? null })}\n`),
-    (e: unknown) => {
-      const error = isFleetpassError(e) ? { code: e.code, message: e.message, details: e.details } : { code: 'UNEXPECTED', message: String((e as Error)?.stack ?? e) };
-      process.stdout.write(`${JSON.stringify({ id: req.id, ok: false, error })}\n`);
-    },
-  );
-});
-rl.on('close', () => process.exit(0));
+serveRequests(handle);

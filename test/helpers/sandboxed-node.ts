@@ -1,14 +1,15 @@
 /**
- * TEST ONLY: one simulated-free lab node for controller end-to-end tests: a PAM sandbox (real users, real
- * pam_faillock, private mount namespace) with the REAL agent bundle running inside it, the Linux backend
- * on, and a client certificate issued by the controller's own CA.
+ * TEST ONLY: one simulated-free lab node for end-to-end tests (controller, operator CLI, escrow, web
+ * console): a PAM sandbox (real users, real pam_faillock, private mount namespace) with the REAL agent
+ * bundle running inside it, the Linux backend on, and a client certificate issued by the controller's own CA.
  */
 import { join } from 'node:path';
-import { createPamSandbox, type PamSandbox } from '../../../shared/pam-sandbox';
-import { createAgentHarness, type AgentHarness, type SpawnedAgent } from '../../helpers/agent-harness';
-import type { NodeCredentials } from '../../helpers/controller-harness';
+import { createPamSandbox, type PamSandbox } from '../../shared/pam-sandbox';
+import { createAgentHarness, type AgentHarness, type SpawnedAgent } from './agent-harness';
+import type { NodeCredentials } from './controller-harness';
 
 export const USER_PASSWORD = 'Ilmn-user-pw-1';
+export const ADMIN_PASSWORD = 'Ilmn-admin-pw-1';
 
 export interface SandboxedNode {
   nodeId: string;
@@ -26,7 +27,7 @@ export interface SandboxedNode {
  * replace top-level agent config keys (e.g. `busyCheck`, `policy`).
  */
 export async function createSandboxedNode(nodeId: string, controllerAddress: string, creds: NodeCredentials, labels: Record<string, string> = {}, overrides: Record<string, unknown> = {}): Promise<SandboxedNode> {
-  const sandbox = await createPamSandbox({ users: [{ name: 'ilmnuser', password: USER_PASSWORD }, { name: 'ilmnadmin', password: 'Ilmn-admin-pw-1' }], deny: 3, unlockTime: 600 });
+  const sandbox = await createPamSandbox({ users: [{ name: 'ilmnuser', password: USER_PASSWORD }, { name: 'ilmnadmin', password: ADMIN_PASSWORD }], deny: 3, unlockTime: 600 });
   const harness = await createAgentHarness({ nodeId, controllerAddress });
   const configFile = harness.writeConfig({
     platform: 'nextseq-2000',
