@@ -191,11 +191,12 @@ export function adminServiceRegistration(deps: AdminGrpcDeps): ServiceRegistrati
         .map((a) => ({ nodeId: a.node.id, hostname: a.node.hostname, nodeOnline: a.node.online, state: a.account.state, privileged: a.privileged })),
     })),
     revokeNode: unary('RevokeNode', (p, req) => ({ node: nodeToProto(admin.revokeNode(p, { nodeId: req.nodeId, reason: req.reason })) })),
+    setNodeLabels: unary('SetNodeLabels', (p, req) => ({ node: nodeToProto(admin.setNodeLabels(p, { nodeId: req.nodeId, labels: req.labels, reason: req.reason })) })),
     requestOperations: unary('RequestOperations', async (p, req) => {
       const result = await admin.requestOperations(p, {
         selection: selection(req.selector), backend: req.backend, account: req.account, action: req.action,
         password: passwordChoice(req.passwordSource, req.password), reason: req.reason, dryRun: req.dryRun, ttlSeconds: req.ttlSeconds,
-        temporary: req.temporary,
+        temporary: req.temporary, samePasswordOnAllNodes: req.samePasswordOnAllNodes,
       });
       return { ...planToProto(result, req), generatedPasswords: result.generatedPasswords, dryRun: result.dryRun, warnings: result.warnings };
     }),

@@ -103,10 +103,29 @@ export function createAdminService(deps: AdminServiceDeps) {
     }
   }
 
-  /** The second-person rule: only an approver who did not ask may decide. Audits refusals. */
+  /** Who could hold the credential behind `p`: the token's holders, or only `p` (certificate, local). */
+  function holdersOf(p: Principal): string[] {
+    const token = p.tokenId ? repo.getToken(p.tokenId) : undefined;
+    return token ? token.knownTo : [p.name];
+  }
+
+  /**
+   * The second-person rule: only an approver who did not ask may decide, and not one the requester set up
+   * (created their operator record) or whose token the requester could hold (handed it over, or it was made
+   * with a credential the requester could hold): those would be the requester deciding under another name.
+   * Audits refusals.
+   */
   function assertMayDecide(p: Principal, requestedBy: string, what: string, facts: Parameters<typeof refusal>[3] = {}): void {
     authorize(p, 'requests.decide', what, facts);
     if (p.name === requestedBy) throw refusal(p, what, new FleetpassError('FP_SELF_APPROVAL'), facts);
+    const createdBy = repo.get(p.name)?.createdBy;
+    const token = p.tokenId ? repo.getToken(p.tokenId) : undefined;
+    const why = createdBy === requestedBy ? `${requestedBy} created the operator ${p.name}` : token?.knownTo.includes(requestedBy) ? `${requestedBy} could hold the token ${token.id} that ${p.name} signed in with` : undefined;
+    if (why) {
+      throw refusal(p, what, new FleetpassError('FP_APPROVER_NOT_INDEPENDENT', `${why}, so this would not be a second person deciding; ask an approver ${requestedBy} did not set up or hand a token to`), {
+        ...facts, reason: why, details: { ...facts.details, requestedBy, operatorCreatedBy: createdBy ?? '', tokenId: token?.id ?? '', tokenKnownTo: token?.knownTo ?? [] },
+      });
+    }
   }
 
   function requestOf(id: string): ChangeRequestRecord {
@@ -122,7 +141,7 @@ export function createAdminService(deps: AdminServiceDeps) {
     /** Authenticates a call's credentials (token or operator certificate); audits failures. */
     authenticate: (creds: Credentials): Principal => authenticator.authenticate(creds),
     /** The current principal for an operator a session already proved (web console); fails when disabled. */
-    principalFor: (name: string, via: Principal['via'], source?: string): Principal => authenticator.principalFor(name, via, source),
+    principalFor: (name: string, via: Principal['via'], source?: string, tokenId?: string): Principal => authenticator.principalFor(name, via, source, tokenId),
     flushAuthAudit: (): void => authenticator.flush(),
     whoAmI(p: Principal): OperatorRecord {
       const op = repo.get(p.name);
@@ -148,7 +167,14 @@ export function createAdminService(deps: AdminServiceDeps) {
       const empty = !sel || (!sel.all && !sel.nodeIds?.length && !Object.keys(sel.labels ?? {}).length && !sel.lockedOnly);
       return service
         .listAccounts({ ...filter, selection: empty ? undefined : sel })
-        .map((a) => ({ ...a, privileged: policy.isPrivileged(a.account.state.backend, a.account.state.account) }));
+        .map((a) => ({ ...a, privileged: policy.isPrivileged(a.account.state.backend, a.account.state.account, a.account.state) }));
+    },
+    /** Replaces a node's admin labels (the ones selectors match); a reason is required and audited. */
+    setNodeLabels(p: Principal, input: { nodeId: string; labels: Record<string, string>; reason: string }): NodeRecord {
+      authorize(p, 'nodes.label', 'labelling nodes', { nodeId: input.nodeId });
+      if (!input.reason?.trim()) throw new FleetpassError('FP_REASON_REQUIRED');
+      assertText('the reason', input.reason.trim(), { max: MAX_REASON_LENGTH });
+      return service.setNodeLabels(input.nodeId, input.labels ?? {}, { actor: p.name, reason: input.reason.trim() });
     },
     revokeNode(p: Principal, input: { nodeId: string; reason: string }): NodeRecord {
       authorize(p, 'nodes.revoke', 'revoking a node', { nodeId: input.nodeId });
@@ -278,17 +304,33 @@ export function createAdminService(deps: AdminServiceDeps) {
       authorize(p, 'operators.manage', 'disabling operators', { details: { operator: name } });
       return disableOperator(operatorDeps, { name, by: p.name });
     },
-    /** A new API token for an enabled operator, shown once; `ttlSeconds` 0 means the default (90 days). */
+    /**
+     * A new API token, shown once; `ttlSeconds` 0 means the default (90 days). Anyone may make tokens for
+     * themselves; an admin may hand another operator only their first one (none active yet), out of band,
+     * so an admin can never sign in as an operator who already works with fleetpass. The new token records
+     * who could hold it: its owner, its maker, and whoever could hold the credential it was made with.
+     */
     createApiToken(p: Principal, input: { operator: string; ttlSeconds?: number }): { id: string; token: string; expires: Date | null } {
-      authorize(p, 'tokens.manage', 'creating API tokens', { details: { operator: input.operator } });
+      const self = input.operator === p?.name;
+      if (self) authorize(p, 'tokens.own', 'creating API tokens for yourself');
+      else authorize(p, 'tokens.manage', 'creating API tokens for other operators', { details: { operator: input.operator } });
       const ttl = input.ttlSeconds || DEFAULT_TOKEN_TTL_SECONDS;
       if (!Number.isInteger(ttl) || ttl < 60 || ttl > MAX_TOKEN_TTL_SECONDS) throw new FleetpassError('FP_INVALID_ARGUMENT', `a token lives 60 seconds to ${MAX_TOKEN_TTL_SECONDS / 86_400} days`);
+      const op = repo.get(input.operator);
+      if (!op) throw new FleetpassError('FP_NOT_FOUND', `no operator named ${JSON.stringify(String(input.operator).slice(0, 64))}`);
+      if (op.disabled) throw new FleetpassError('FP_INVALID_ARGUMENT', `the operator "${op.name}" is disabled`);
+      const now = clock.now();
+      if (!self) {
+        const active = repo.tokensOf(op.name).filter((t) => !t.revoked && (!t.expires || new Date(t.expires).getTime() > now.getTime()));
+        if (active.length > 0) {
+          throw refusal(p, 'creating an API token for another operator', new FleetpassError('FP_TOKEN_HANDED_OVER', `${op.name} already has ${active.length} active API token(s); only ${op.name} can make more (\`fleetpass tokens create --operator ${op.name}\`)`), {
+            details: { operator: op.name, activeTokens: active.map((t) => t.id) },
+          });
+        }
+      }
       return service.audited((audit) => {
-        const op = repo.get(input.operator);
-        if (!op) throw new FleetpassError('FP_NOT_FOUND', `no operator named ${JSON.stringify(String(input.operator).slice(0, 64))}`);
-        if (op.disabled) throw new FleetpassError('FP_INVALID_ARGUMENT', `the operator "${op.name}" is disabled`);
-        const issued = issueApiToken(repo, op.name, { createdBy: p.name, ttlSeconds: ttl, now: clock.now() });
-        audit.append({ actor: p.name, action: 'token.created', outcome: 'ok', details: { operator: op.name, tokenId: issued.id, expires: issued.expires?.toISOString() ?? '' } });
+        const issued = issueApiToken(repo, op.name, { createdBy: p.name, ttlSeconds: ttl, now, knownTo: holdersOf(p) });
+        audit.append({ actor: p.name, action: 'token.created', outcome: 'ok', details: { operator: op.name, tokenId: issued.id, expires: issued.expires?.toISOString() ?? '', handedOver: !self } });
         return issued;
       });
     },

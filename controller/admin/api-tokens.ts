@@ -25,13 +25,19 @@ function digest(salt: Buffer, secret: string): Buffer {
   return createHmac('sha256', salt).update(secret, 'utf8').digest();
 }
 
-/** Creates and stores a token for `operator`; `ttlSeconds` 0 means it never expires. */
-export function issueApiToken(repo: OperatorsRepo, operator: string, opts: { createdBy: string; ttlSeconds: number; now: Date }): IssuedToken {
+/**
+ * Creates and stores a token for `operator`; `ttlSeconds` 0 means it never expires. `knownTo` adds the
+ * operators who could hold the credential it was made with (owner and maker are always in it).
+ */
+export function issueApiToken(repo: OperatorsRepo, operator: string, opts: { createdBy: string; ttlSeconds: number; now: Date; knownTo?: readonly string[] }): IssuedToken {
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   const salt = randomBytes(16);
   const expires = opts.ttlSeconds > 0 ? new Date(opts.now.getTime() + opts.ttlSeconds * 1000) : null;
-  repo.insertToken({ id, operator, salt, hash: digest(salt, secret), created: opts.now.toISOString(), createdBy: opts.createdBy, expires: expires?.toISOString() ?? null });
+  repo.insertToken({
+    id, operator, salt, hash: digest(salt, secret), created: opts.now.toISOString(), createdBy: opts.createdBy, expires: expires?.toISOString() ?? null,
+    knownTo: [operator, opts.createdBy, ...(opts.knownTo ?? [])],
+  });
   return { id, token: `fpt_${id}_${secret}`, expires };
 }
 

@@ -23,7 +23,7 @@ export interface Principal {
   readonly role: OperatorRole;
   /** How the caller proved who they are ("session" is the web console's, "local" the controller host's). */
   readonly via: 'token' | 'certificate' | 'session' | 'local';
-  /** The API token id, when signed in with a token. */
+  /** The API token id, when signed in with a token (directly, or to open the web console session). */
   readonly tokenId?: string;
 }
 
@@ -156,8 +156,8 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
      * The principal for an operator the caller already authenticated (a web console session): re-read at
      * every request so a disabled operator or a changed role takes effect at once.
      */
-    principalFor(name: string, via: Principal['via'], source = 'local'): Principal {
-      return operatorPrincipal({ source, what: 'session' }, name, via, { method: via });
+    principalFor(name: string, via: Principal['via'], source = 'local', tokenId?: string): Principal {
+      return operatorPrincipal({ source, what: 'session' }, name, via, { method: via, tokenId });
     },
 
     /** Writes the summaries of open flood windows (call at shutdown). */

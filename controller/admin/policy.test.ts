@@ -10,6 +10,10 @@ describe('controller policy', () => {
     expect(p.isPrivileged(Backend.BACKEND_SSR, 'admin')).toBe(true);
     expect(p.isPrivileged(Backend.BACKEND_LINUX, 'admin')).toBe(false);
     expect(p.isPrivileged(Backend.BACKEND_LINUX, 'ilmnuser')).toBe(false);
+    // uid 0 under any name is a root account.
+    expect(p.isPrivileged(Backend.BACKEND_LINUX, 'toor', { details: { 'linux.uid': '0' } })).toBe(true);
+    expect(p.isPrivileged(Backend.BACKEND_LINUX, 'ilmnuser', { details: { 'linux.uid': '1001' } })).toBe(false);
+    expect(p.isPrivileged(Backend.BACKEND_LINUX, 'ilmnuser', { details: {} })).toBe(false);
     for (const role of ['operator', 'approver', 'admin'] as const) expect(p.allows(role, Backend.BACKEND_LRM, 'labuser', Action.ACTION_RESET_PASSWORD)).toBe(true);
     expect(p.allows('viewer', Backend.BACKEND_LINUX, 'ilmnuser', Action.ACTION_UNLOCK)).toBe(false);
   });
@@ -34,11 +38,11 @@ describe('controller policy', () => {
 
 describe('role table', () => {
   it('viewer reads only; approver decides; only admin manages; unknown roles get nothing', () => {
-    expect([...ROLE_PERMISSIONS.viewer].sort()).toEqual(['audit.read', 'escrow.read', 'fleet.read']);
+    expect([...ROLE_PERMISSIONS.viewer].sort()).toEqual(['audit.read', 'escrow.read', 'fleet.read', 'tokens.own']);
     expect(roleAllows('approver', 'requests.decide')).toBe(true);
     expect(roleAllows('admin', 'requests.decide')).toBe(false);
     expect(roleAllows('operator', 'requests.decide')).toBe(false);
-    for (const p of ['operators.manage', 'tokens.manage', 'enrollment.manage', 'nodes.revoke', 'requests.cancel-any'] as const) {
+    for (const p of ['operators.manage', 'tokens.manage', 'enrollment.manage', 'nodes.revoke', 'nodes.label', 'requests.cancel-any'] as const) {
       expect((['viewer', 'operator', 'approver', 'admin'] as const).filter((r) => roleAllows(r, p))).toEqual(['admin']);
     }
     expect(roleAllows('root', 'fleet.read')).toBe(false);

@@ -76,9 +76,17 @@ export interface PasswordRules {
   classes: readonly CharacterClass[];
 }
 
+/** What a node last reported about an account; enough to see a uid-0 account under another name. */
+export interface ReportedAccount {
+  details?: Record<string, string>;
+}
+
 export interface Policy {
-  /** Privileged accounts need a second person's approval. */
-  isPrivileged(backend: Backend, account: string): boolean;
+  /**
+   * Privileged accounts need a second person's approval: those the policy names, and any account the
+   * node reports with uid 0 (a second root by another name), whatever it is called.
+   */
+  isPrivileged(backend: Backend, account: string, reported?: ReportedAccount): boolean;
   /** Whether any rule lets `role` do `action` on `account` of `backend`. */
   allows(role: OperatorRole, backend: Backend, account: string, action: Action): boolean;
   /** The password rules for a node's backend (the backend's own limits applied). */
@@ -88,6 +96,11 @@ export interface Policy {
 
 /** SSR local users: 8-15 characters with all four classes, whatever the controller policy says. */
 const SSR_LIMITS = { minLength: 8, maxLength: 15 };
+
+/** True when the node reported the account as uid 0 (the Linux backend's `linux.uid` detail). */
+export function hasUidZero(reported: ReportedAccount | undefined): boolean {
+  return reported?.details?.['linux.uid'] === '0';
+}
 
 /** Compiles the policy section into lookups. */
 export function compilePolicy(config: PolicyConfig): Policy {
@@ -101,7 +114,7 @@ export function compilePolicy(config: PolicyConfig): Policy {
   }));
   return {
     config,
-    isPrivileged: (backend, account) => privileged.has(`${backend}/${account}`),
+    isPrivileged: (backend, account, reported) => privileged.has(`${backend}/${account}`) || hasUidZero(reported),
     allows: (role, backend, account, action) =>
       rules.some((r) => r.roles.has(role) && r.backends.has(backend) && (r.anyAccount || r.accounts.has(account)) && r.actions.has(action)),
     passwordRules(backend) {

@@ -7,12 +7,12 @@
  */
 import { FleetpassError } from '../../shared/errors';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
-import { assertAccountName } from '../../shared/validation/account-name';
 import type { ChangeTarget } from '../dispatch';
+import { assertRequestShape, MAX_REASON_LENGTH } from '../dispatch/request-rules';
 import type { ControllerService, NodeSelection } from '../service';
 import type { NodeRecord } from '../store';
 import { assertPasswordAcceptable, generatePassword } from './passwords';
-import type { Policy } from './policy';
+import { hasUidZero, type Policy } from './policy';
 
 export type PasswordChoice = { source: 'generate' } | { source: 'provided'; password: string };
 
@@ -31,6 +31,8 @@ export interface RequestOperationsInput {
   ttlSeconds?: number;
   /** LRM: the new password must be changed at the next login. */
   temporary?: boolean;
+  /** Confirms that one provided password goes to every node (refused otherwise when there is more than one). */
+  samePasswordOnAllNodes?: boolean;
 }
 
 export interface OperationsPlan {
@@ -43,26 +45,21 @@ export interface OperationsPlan {
   generatedPasswords: Array<{ nodeId: string; password: string }>;
 }
 
-const ACTIONS = new Set([Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD]);
-const BACKENDS = new Set([Backend.BACKEND_LINUX, Backend.BACKEND_SSR, Backend.BACKEND_LRM]);
-export const MAX_REASON_LENGTH = 500;
-const MAX_TTL_SECONDS = 7 * 86_400;
+/** What operators may ask for (a refresh is the controller's own). */
+const OPERATOR_ACTIONS: ReadonlySet<Action> = new Set([Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD]);
 
-/** Checks the shape of the ask (no policy yet); throws a FleetpassError naming the problem. */
+export { MAX_REASON_LENGTH };
+
+/**
+ * Checks the ask early (no policy yet) with dispatch's own rules, so the words match whichever layer
+ * refuses; then what only an operator's ask has: where the password comes from. Throws a FleetpassError.
+ */
 export function validateRequest(input: RequestOperationsInput): void {
-  const reason = input.reason?.trim() ?? '';
-  if (!reason) throw new FleetpassError('FP_REASON_REQUIRED');
-  if (reason.length > MAX_REASON_LENGTH) throw new FleetpassError('FP_INVALID_ARGUMENT', `the reason is longer than ${MAX_REASON_LENGTH} characters`);
-  if (!BACKENDS.has(input.backend)) throw new FleetpassError('FP_INVALID_ARGUMENT', 'choose the backend: linux, ssr or lrm');
-  if (!ACTIONS.has(input.action)) throw new FleetpassError('FP_INVALID_ARGUMENT', 'the action must be unlock or reset-password');
-  assertAccountName(input.account);
-  const ttl = input.ttlSeconds ?? 0;
-  if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) throw new FleetpassError('FP_INVALID_ARGUMENT', `the wait for offline nodes must be 0 to ${MAX_TTL_SECONDS} seconds`);
+  assertRequestShape(input, OPERATOR_ACTIONS);
   if (input.action === Action.ACTION_RESET_PASSWORD && !input.password) {
     throw new FleetpassError('FP_SECRET_MISSING', 'a password reset needs --generate or --password-stdin');
   }
   if (input.action !== Action.ACTION_RESET_PASSWORD && input.password) throw new FleetpassError('FP_INVALID_ARGUMENT', 'only a password reset takes a password');
-  if (input.temporary && input.backend !== Backend.BACKEND_LRM) throw new FleetpassError('FP_INVALID_ARGUMENT', 'only Local Run Manager accounts take a temporary password');
 }
 
 function backendWord(b: Backend): string {
@@ -91,7 +88,12 @@ export function planOperations(service: ControllerService, policy: Policy, input
     if (n.policy.length > 0 && !local?.actions.includes(input.action)) warnings.push(`${n.id}: the node's own policy does not allow this; its agent will refuse it`);
     if (!n.online) warnings.push(`${n.id}: offline; the operation waits for it until it expires`);
   }
-  const privileged = policy.isPrivileged(input.backend, input.account);
+  // Privileged by name, or because some chosen node reports this account as uid 0 (a root by another name).
+  const reported = service.listAccounts({ selection: { nodeIds: nodes.map((n) => n.id) }, account: input.account, backend: input.backend });
+  const rootOn = reported.filter((a) => hasUidZero(a.account.state)).map((a) => a.node.id);
+  const byName = policy.isPrivileged(input.backend, input.account);
+  if (!byName) for (const id of rootOn) warnings.push(`${id}: ${input.account} has uid 0 there, so the request needs a second person's approval`);
+  const privileged = byName || rootOn.length > 0;
   const generatedPasswords: OperationsPlan['generatedPasswords'] = [];
   let targets: ChangeTarget[];
   if (input.action !== Action.ACTION_RESET_PASSWORD) {
@@ -99,6 +101,10 @@ export function planOperations(service: ControllerService, policy: Policy, input
   } else if (input.password!.source === 'provided') {
     const password = input.password!.password;
     assertPasswordAcceptable(password, input.backend, policy.passwordRules(input.backend));
+    // One shared password on many nodes: whoever learns it on one knows them all. Generated ones differ per node.
+    if (nodes.length > 1 && !input.samePasswordOnAllNodes) {
+      throw new FleetpassError('FP_SAME_PASSWORD_UNCONFIRMED', `the password would be the same on ${nodes.length} nodes; use --generate for one per node, or confirm with --same-password`);
+    }
     targets = nodes.map((n) => ({ nodeId: n.id, secret: password }));
   } else if (input.dryRun) {
     targets = nodes.map((n) => ({ nodeId: n.id }));

@@ -2,8 +2,9 @@
  * The one role → permission table. Every authorized function in admin-service names the permission it
  * needs; a role not in the table, or a permission not granted, is refused (fail closed). Roles follow the
  * proto: each includes the ones before it, except that admin does not include approver. So an approver can
- * do what an operator does and also decide on other people's requests (never their own: the
- * second-person rule in admin-service), and an admin manages operators, tokens and nodes but approves nothing.
+ * do what an operator does and also decide on other people's requests (never their own, nor those of
+ * whoever set up their account or could hold their token: the second-person rule in admin-service), and an
+ * admin manages operators, first tokens and nodes but approves nothing. Everyone may make tokens for themselves.
  */
 import { Role } from '../../shared/gen/fleetpass/v1/admin';
 import type { OperatorRole } from '../store/operators-repo';
@@ -22,8 +23,13 @@ export type Permission =
   /** Cancel anyone's request. */
   | 'requests.cancel-any'
   | 'nodes.revoke'
+  /** Give nodes the labels selectors match. */
+  | 'nodes.label'
   | 'operators.manage'
+  /** Hand an operator their first API token (further ones they make themselves). */
   | 'tokens.manage'
+  /** Make more API tokens for oneself. */
+  | 'tokens.own'
   | 'enrollment.manage'
   /** See escrow status (when passwords were set, next rotation); never a password. */
   | 'escrow.read'
@@ -32,14 +38,14 @@ export type Permission =
   /** Rotate escrowed passwords now. */
   | 'escrow.rotate';
 
-const READ: readonly Permission[] = ['fleet.read', 'audit.read', 'escrow.read'];
+const READ: readonly Permission[] = ['fleet.read', 'audit.read', 'escrow.read', 'tokens.own'];
 const OPERATE: readonly Permission[] = [...READ, 'operations.request', 'escrow.reveal', 'escrow.rotate'];
 
 export const ROLE_PERMISSIONS: Readonly<Record<OperatorRole, ReadonlySet<Permission>>> = {
   viewer: new Set(READ),
   operator: new Set(OPERATE),
   approver: new Set([...OPERATE, 'requests.decide']),
-  admin: new Set([...OPERATE, 'requests.cancel-any', 'nodes.revoke', 'operators.manage', 'tokens.manage', 'enrollment.manage']),
+  admin: new Set([...OPERATE, 'requests.cancel-any', 'nodes.revoke', 'nodes.label', 'operators.manage', 'tokens.manage', 'enrollment.manage']),
 };
 
 /** True when `role` grants `permission`; false for anything unknown. */

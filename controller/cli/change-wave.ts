@@ -27,6 +27,7 @@ export interface WaveOptions extends SelectionOptions {
   ttl?: string;
   generate?: boolean;
   passwordStdin?: boolean;
+  samePassword?: boolean;
   temporary?: boolean;
 }
 
@@ -59,6 +60,7 @@ export async function runWave(ctx: CommandContext, action: Action, o: WaveOption
   let password = '';
   if (action === Action.ACTION_RESET_PASSWORD) {
     if (Boolean(o.generate) === Boolean(o.passwordStdin)) throw new UsageError('choose exactly one of --generate and --password-stdin');
+    if (o.samePassword && !o.passwordStdin) throw new UsageError('--same-password goes with --password-stdin (generated passwords differ per node)');
     if (o.generate) passwordSource = PasswordSource.PASSWORD_SOURCE_GENERATE;
     else {
       passwordSource = PasswordSource.PASSWORD_SOURCE_PROVIDED;
@@ -67,7 +69,7 @@ export async function runWave(ctx: CommandContext, action: Action, o: WaveOption
   }
   const base: RequestOperationsRequest = {
     selector, backend, account: o.account, action, passwordSource, password, reason: o.reason, dryRun: true,
-    ttlSeconds: o.ttl ? parseDuration(o.ttl, '--ttl') : 0, temporary: Boolean(o.temporary),
+    ttlSeconds: o.ttl ? parseDuration(o.ttl, '--ttl') : 0, temporary: Boolean(o.temporary), samePasswordOnAllNodes: Boolean(o.samePassword),
   };
   const api = ctx.api();
   // The dry run also checks a supplied password against the policy, before anyone is asked to confirm.

@@ -45,6 +45,11 @@ export interface DemoFleetOptions {
   log: Logger;
 }
 
+/** The labels of a demo node: set by the demo as an admin (what --label selects), and reported by its agent too. */
+export function demoLabels(spec: DemoNodeSpec): Record<string, string> {
+  return { site: spec.site, model: 'nextseq-2000', demo: 'true' };
+}
+
 /** The initial password of a demo account; printed by the demo so people can try the lockout themselves. */
 export function demoPassword(account: string): string {
   return `Demo-${account}-2026`;
@@ -62,7 +67,7 @@ async function writeNodeFiles(opts: DemoFleetOptions, spec: DemoNodeSpec, dir: s
     stateDir: join(dir, 'state'),
     hostname: spec.id,
     platform: 'nextseq-2000',
-    labels: { site: spec.site, model: 'nextseq-2000', demo: 'true' },
+    labels: demoLabels(spec),
     reportIntervalSeconds: 60,
     changeCheckSeconds: 5,
     policy: { allowRoot: false, accounts: DEMO_ACCOUNTS.map((account) => ({ backend: 'linux', account, actions: ['unlock', 'reset_password', 'refresh_state'] })) },

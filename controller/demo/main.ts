@@ -13,7 +13,7 @@ import { sandboxSupported } from '../../shared/pam-sandbox';
 import { loadControllerConfig } from '../config';
 import { createController } from '../controller';
 import { createStandardPlugins } from '../standard-plugins';
-import { DEFAULT_DEMO_NODES, DEMO_ACCOUNTS, DEMO_DENY, demoPassword, startDemoFleet, stopDemoFleet, type DemoNode } from './demo-fleet';
+import { DEFAULT_DEMO_NODES, DEMO_ACCOUNTS, DEMO_DENY, demoLabels, demoPassword, startDemoFleet, stopDemoFleet, type DemoNode } from './demo-fleet';
 import { ensureDemoOperators, type DemoOperator } from './demo-operators';
 
 function sleep(ms: number): Promise<void> {
@@ -88,6 +88,11 @@ async function run(opts: { config?: string; controllerOnly?: boolean }): Promise
   if (!support.ok) {
     process.stdout.write(`\nNo demo fleet: ${support.why}. The controller runs alone; enroll real nodes (see README).\n`);
   } else {
+    // Demo nodes are not enrolled with tokens, so the labels selectors match are given here, as an admin would.
+    for (const spec of DEFAULT_DEMO_NODES) {
+      ctx.store.nodes.ensure(spec.id, ctx.clock.now());
+      ctx.service.setNodeLabels(spec.id, demoLabels(spec), { actor: 'local:demo', reason: 'demo fleet' });
+    }
     fleet = await startDemoFleet({
       dir: demoDir, ca: ctx.pki.ca, controllerAddress: started.agentAddress, agentBundle: join(__dirname, 'fleetpass-agent.js'), nodes: DEFAULT_DEMO_NODES, log: log.child({ component: 'demo-fleet' }),
     });

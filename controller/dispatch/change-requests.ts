@@ -7,12 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { FleetpassError } from '../../shared/errors';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
-import { assertAccountName } from '../../shared/validation/account-name';
 import { recordAudited } from '../audit';
 import type { ChangeRequestRecord, OperationRecord } from '../store';
 import type { DispatchDeps } from './context';
 import { dispatchOperations } from './delivery';
 import { publish } from './progress';
+import { assertRequestShape } from './request-rules';
 import { assertTransition } from './state-machine';
 
 export interface ChangeTarget {
@@ -50,19 +50,11 @@ export interface DecisionInput {
   note?: string;
 }
 
-const ACTIONS = new Set([Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD, Action.ACTION_REFRESH_STATE]);
-const BACKENDS = new Set([Backend.BACKEND_LINUX, Backend.BACKEND_SSR, Backend.BACKEND_LRM]);
-
+/** The last line of defence: the same shape rules as the admin layer, then who asked and the targets. */
 function validate(deps: DispatchDeps, input: CreateChangeRequestInput): void {
-  if (!input.reason?.trim()) throw new FleetpassError('FP_REASON_REQUIRED');
+  assertRequestShape(input);
   if (!input.requestedBy?.trim()) throw new FleetpassError('FP_INVALID_ARGUMENT', 'a change request needs the name of who asked for it');
-  assertAccountName(input.account);
-  if (!ACTIONS.has(input.action)) throw new FleetpassError('FP_INVALID_ARGUMENT', 'the action must be unlock, reset-password or refresh-state');
-  if (!BACKENDS.has(input.backend)) throw new FleetpassError('FP_INVALID_ARGUMENT', 'the backend must be linux, ssr or lrm');
   if (input.targets.length === 0) throw new FleetpassError('FP_NO_NODES_MATCHED');
-  if (input.ttlSeconds !== undefined && (!Number.isInteger(input.ttlSeconds) || input.ttlSeconds < 0)) {
-    throw new FleetpassError('FP_INVALID_ARGUMENT', 'ttlSeconds must be a whole number of seconds');
-  }
   const seen = new Set<string>();
   for (const t of input.targets) {
     if (seen.has(t.nodeId)) throw new FleetpassError('FP_INVALID_ARGUMENT', `node ${t.nodeId} is listed twice`);

@@ -10,7 +10,7 @@ import type { AccountChange, ChangeRequestRecord, NodeRecord, OperationRecord } 
 export type ControllerEvent =
   | { type: 'operation'; operation: OperationRecord; request: ChangeRequestRecord }
   | { type: 'request'; request: ChangeRequestRecord }
-  | { type: 'node'; change: 'online' | 'offline' | 'stale' | 'revoked'; node: NodeRecord }
+  | { type: 'node'; change: 'online' | 'offline' | 'stale' | 'revoked' | 'labels'; node: NodeRecord }
   | { type: 'accounts'; nodeId: string; changes: AccountChange[] };
 
 export type ControllerEventListener = (event: ControllerEvent) => void;

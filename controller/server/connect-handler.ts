@@ -14,6 +14,7 @@ import type { Logger } from '../../shared/logger';
 import { recordAudited, type AuditLog } from '../audit';
 import { nodeActor, type Dispatcher, type EventBus } from '../dispatch';
 import type { Store } from '../store';
+import { createSkewWatch } from './clock-skew';
 import type { LivenessTracker } from './liveness';
 import { applyStateReport, helloFacts } from './node-messages';
 import { createNodeSession, type ConnectCall, type NodeSession, type SessionRegistry } from './node-session';
@@ -29,7 +30,8 @@ export interface ConnectDeps {
   liveness: LivenessTracker;
   clock: Clock;
   log: Logger;
-  settings: { heartbeatSeconds: number; reportIntervalSeconds: number; helloTimeoutMs?: number };
+  /** clockSkewWarnSeconds: heartbeats further off the controller's clock are logged (default 60). */
+  settings: { heartbeatSeconds: number; reportIntervalSeconds: number; helloTimeoutMs?: number; clockSkewWarnSeconds?: number };
   /** Replaceable for enrollment/revocation (issue 7); defaults to the certificate's CN. May throw a FleetpassError to refuse. */
   identify?: (call: ConnectCall) => CallerIdentity | undefined;
   /** False while the controller drains for shutdown: new streams are refused. */
@@ -101,6 +103,7 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
 
   let session: NodeSession | undefined;
   let ended = false;
+  const skew = createSkewWatch(log, deps.settings.clockSkewWarnSeconds);
   const helloTimer = setTimeout(() => {
     if (!session && !ended) {
       ended = true;
@@ -126,7 +129,8 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
       ended = true;
       return refuse(call, err, log);
     }
-    if (identity!.labels) facts.labels = { ...facts.labels, ...identity!.labels };
+    // The hello's labels are only reported ones; the labels selectors match come from the enrollment (an admin).
+    facts.adminLabels = identity!.labels;
     recordAudited(deps.store.db, () => {
       deps.store.nodes.recordHello(nodeId, facts, now);
       deps.audit.append({
@@ -162,6 +166,7 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
         return;
       case 'heartbeat':
         deps.liveness.touch(nodeId, now, m.heartbeat.busy);
+        skew.observe(m.heartbeat.sent, now);
         return;
       case 'stateReport': {
         const changes = applyStateReport(deps.store, nodeId, m.stateReport, deps.clock, log);

@@ -8,6 +8,7 @@ import { FleetpassError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import type { Backend } from '../../shared/gen/fleetpass/v1/common';
 import type { Logger } from '../../shared/logger';
+import { assertLabels } from '../../shared/validation/labels';
 import {
   recordAudited, verifyAudit, writeCheckpoint, type AuditEntry, type AuditFilter, type AuditLog, type AuditPage, type AuditQuery,
   type AuditRecord, type Checkpoint, type VerifyResult,
@@ -121,6 +122,23 @@ export function createControllerService(deps: ControllerServiceDeps) {
     },
     accountHistory: (nodeId: string, backend: Backend, account: string, limit?: number) => store.accounts.history(nodeId, backend, account, limit),
     onlineNodeIds: (): string[] => sessions.nodeIds(),
+    /**
+     * Replaces the labels an admin gives a node (the only ones selectors match; its enrollment carries them
+     * from now on), audited with the old and new sets. FP_NODE_UNKNOWN for a node never seen or enrolled.
+     */
+    setNodeLabels(nodeId: string, labels: Record<string, string>, by: { actor: string; reason: string }): NodeRecord {
+      const clean = assertLabels(labels);
+      const node = store.nodes.get(nodeId);
+      if (!node) throw new FleetpassError('FP_NODE_UNKNOWN', `no node with id ${JSON.stringify(String(nodeId).slice(0, 80))} is known`);
+      recordAudited(store.db, () => {
+        store.nodes.setLabels(nodeId, clean);
+        audit.append({ actor: by.actor, action: 'node.labels_set', nodeId, outcome: 'ok', reason: by.reason, details: { before: node.labels, after: clean } });
+      });
+      const updated = store.nodes.get(nodeId)!;
+      dispatcher.events.emit({ type: 'node', change: 'labels', node: updated });
+      log.info({ nodeId, actor: by.actor, labels: Object.keys(clean).length }, 'node labels set');
+      return updated;
+    },
     /** Marks a node revoked, audits it and cuts its stream at once; it cannot connect again. */
     revokeNode(nodeId: string, by: { actor: string; reason: string }): NodeRecord {
       const node = store.nodes.get(nodeId);

@@ -42,7 +42,7 @@ const date = (s: string | null | undefined): Date | undefined => (s ? new Date(s
 
 export function nodeToProto(n: NodeRecord, lockedAccounts = 0): Node {
   return {
-    id: n.id, hostname: n.hostname, platform: n.platform, agentVersion: n.agentVersion, labels: { ...n.labels }, backends: [...n.backends],
+    id: n.id, hostname: n.hostname, platform: n.platform, agentVersion: n.agentVersion, labels: { ...n.labels }, reportedLabels: { ...n.reportedLabels }, backends: [...n.backends],
     online: n.online, stale: n.stale, revoked: n.revoked, busy: n.busy, firstSeen: date(n.firstSeen), lastSeen: date(n.lastSeen),
     certificateExpires: date(n.certificateExpires), lockedAccounts,
   };

@@ -319,6 +319,24 @@ CREATE TABLE escrow_reveals (
 CREATE INDEX escrow_reveals_state ON escrow_reveals(state, created);
 `,
   },
+  {
+    version: 6,
+    name: 'admin labels apart from reported labels; who could hold each api token',
+    sql: `
+-- labels_json now holds only the labels an admin gave a node (its enrollment token, or set later); selectors
+-- match these alone. What the node says about itself in its hello is kept apart and never selects it. Labels
+-- stored before this version mixed both and cannot be told apart: they become reported labels, and a node
+-- keeps only the labels of its enrollment until an admin sets more.
+ALTER TABLE nodes ADD COLUMN reported_labels_json TEXT NOT NULL DEFAULT '{}';
+UPDATE nodes SET reported_labels_json = labels_json;
+UPDATE nodes SET labels_json = coalesce((SELECT e.labels_json FROM node_enrollments e WHERE e.node_id = nodes.id), '{}');
+
+-- The operators who could have seen each API token when it was made: its owner, whoever made it, and
+-- whoever could hold the credential that was used to make it. A decision made with a token its requester
+-- could have held is not a second person's. '[]' (tokens from before this version): owner and maker.
+ALTER TABLE api_tokens ADD COLUMN known_to_json TEXT NOT NULL DEFAULT '[]';
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -7,7 +7,10 @@ export interface NodeRecord {
   id: string;
   hostname: string;
   platform: string;
+  /** The labels an admin gave the node (enrollment token or set later): the only labels selectors match. */
   labels: Record<string, string>;
+  /** What the node says about itself in its hello: shown, never used to pick nodes. */
+  reportedLabels: Record<string, string>;
   agentVersion: string;
   backends: Backend[];
   /** The agent's local policy from its last hello. */
@@ -24,7 +27,10 @@ export interface NodeRecord {
 export interface NodeHelloFacts {
   hostname: string;
   platform: string;
+  /** The hello's own labels: stored as reported labels, never as the labels selectors match. */
   labels: Record<string, string>;
+  /** The labels of the node's enrollment, when it has one: they replace its admin labels. */
+  adminLabels?: Record<string, string>;
   agentVersion: string;
   backends: Backend[];
   policy: AccountPolicy[];
@@ -41,14 +47,14 @@ export interface NodeFilter {
 }
 
 interface Row {
-  id: string; hostname: string; platform: string; labels_json: string; agent_version: string; backends_json: string;
+  id: string; hostname: string; platform: string; labels_json: string; reported_labels_json: string; agent_version: string; backends_json: string;
   policy_json: string; first_seen: string; last_seen: string | null; online: number; stale: number; revoked: number;
   busy: number; certificate_expires: string | null;
 }
 
 function toRecord(r: Row): NodeRecord {
   return {
-    id: r.id, hostname: r.hostname, platform: r.platform, labels: JSON.parse(r.labels_json), agentVersion: r.agent_version,
+    id: r.id, hostname: r.hostname, platform: r.platform, labels: JSON.parse(r.labels_json), reportedLabels: JSON.parse(r.reported_labels_json), agentVersion: r.agent_version,
     backends: JSON.parse(r.backends_json), policy: JSON.parse(r.policy_json), firstSeen: r.first_seen, lastSeen: r.last_seen,
     online: r.online === 1, stale: r.stale === 1, revoked: r.revoked === 1, busy: r.busy === 1, certificateExpires: r.certificate_expires,
   };
@@ -60,9 +66,10 @@ export type NodesRepo = ReturnType<typeof createNodesRepo>;
 export function createNodesRepo(db: Db) {
   const get = db.prepare<[string], Row>('SELECT * FROM nodes WHERE id = ?');
   const upsert = db.prepare(`
-    INSERT INTO nodes (id, hostname, platform, labels_json, agent_version, backends_json, policy_json, first_seen, last_seen, online, stale, busy, certificate_expires)
-    VALUES (@id, @hostname, @platform, @labels, @agentVersion, @backends, @policy, @now, @now, 1, 0, @busy, @certificateExpires)
-    ON CONFLICT(id) DO UPDATE SET hostname = excluded.hostname, platform = excluded.platform, labels_json = excluded.labels_json,
+    INSERT INTO nodes (id, hostname, platform, labels_json, reported_labels_json, agent_version, backends_json, policy_json, first_seen, last_seen, online, stale, busy, certificate_expires)
+    VALUES (@id, @hostname, @platform, coalesce(@adminLabels, '{}'), @labels, @agentVersion, @backends, @policy, @now, @now, 1, 0, @busy, @certificateExpires)
+    ON CONFLICT(id) DO UPDATE SET hostname = excluded.hostname, platform = excluded.platform,
+      labels_json = coalesce(@adminLabels, nodes.labels_json), reported_labels_json = excluded.reported_labels_json,
       agent_version = excluded.agent_version, backends_json = excluded.backends_json, policy_json = excluded.policy_json,
       last_seen = excluded.last_seen, online = 1, stale = 0, busy = excluded.busy,
       certificate_expires = coalesce(excluded.certificate_expires, nodes.certificate_expires)`);
@@ -72,6 +79,9 @@ export function createNodesRepo(db: Db) {
   const touch = db.prepare('UPDATE nodes SET last_seen = ?, busy = coalesce(?, busy), stale = 0 WHERE id = ?');
   const staleCandidates = db.prepare<[string, string], Row>('SELECT * FROM nodes WHERE stale = 0 AND revoked = 0 AND (last_seen IS NULL OR last_seen < ?) AND first_seen < ?');
   const markStale = db.prepare('UPDATE nodes SET stale = 1 WHERE id = ?');
+  const setLabels = db.prepare('UPDATE nodes SET labels_json = ? WHERE id = ?');
+  // The enrollment's labels are applied at every hello, so they must follow an admin's change.
+  const setEnrollmentLabels = db.prepare('UPDATE node_enrollments SET labels_json = ? WHERE node_id = ?');
   const setRevoked = db.prepare('UPDATE nodes SET revoked = ?, online = CASE WHEN ? THEN 0 ELSE online END WHERE id = ?');
 
   function list(filter: NodeFilter = {}): NodeRecord[] {
@@ -101,15 +111,16 @@ export function createNodesRepo(db: Db) {
       return r ? toRecord(r) : undefined;
     },
     list,
-    /** Records a hello: creates the node on first contact, refreshes its facts, marks it online. */
+    /** Records a hello: creates the node on first contact, refreshes its facts (its labels as reported ones), marks it online. */
     recordHello(id: string, facts: NodeHelloFacts, now: Date): void {
       upsert.run({
         id, hostname: facts.hostname, platform: facts.platform, labels: JSON.stringify(facts.labels), agentVersion: facts.agentVersion,
+        adminLabels: facts.adminLabels ? JSON.stringify(facts.adminLabels) : null,
         backends: JSON.stringify(facts.backends), policy: JSON.stringify(facts.policy), now: now.toISOString(), busy: facts.busy ? 1 : 0,
         certificateExpires: facts.certificateExpires ?? null,
       });
     },
-    /** Makes sure a node row exists (enrollment, tests) without touching an existing one. */
+    /** Makes sure a node row exists (enrollment, tests) without touching an existing one; `labels` are admin labels. */
     ensure(id: string, now: Date, labels: Record<string, string> = {}): void {
       ensure.run(id, now.toISOString(), JSON.stringify(labels));
     },
@@ -130,6 +141,13 @@ export function createNodesRepo(db: Db) {
     },
     markStale(id: string): void {
       markStale.run(id);
+    },
+    /** Replaces the node's admin labels (and its enrollment's); false when there is no such node. Call in a transaction. */
+    setLabels(id: string, labels: Record<string, string>): boolean {
+      const json = JSON.stringify(labels);
+      if (setLabels.run(json, id).changes === 0) return false;
+      setEnrollmentLabels.run(json, id);
+      return true;
     },
     setRevoked(id: string, revoked: boolean): boolean {
       return setRevoked.run(revoked ? 1 : 0, revoked ? 1 : 0, id).changes > 0;

@@ -22,6 +22,8 @@ export interface ApiTokenRecord {
   expires: string | null;
   lastUsed: string | null;
   revoked: boolean;
+  /** Operators who could have seen the token when it was made (owner, maker, holders of the maker's credential). */
+  knownTo: string[];
 }
 
 interface OperatorRow {
@@ -30,7 +32,7 @@ interface OperatorRow {
 
 interface TokenRow {
   id: string; operator: string; salt: Buffer; hash: Buffer; created: string; created_by: string; expires: string | null;
-  last_used: string | null; revoked: number;
+  last_used: string | null; revoked: number; known_to_json: string;
 }
 
 const toOperator = (r: OperatorRow): OperatorRecord => ({
@@ -39,8 +41,14 @@ const toOperator = (r: OperatorRow): OperatorRecord => ({
 
 const toToken = (r: TokenRow): ApiTokenRecord => ({
   id: r.id, operator: r.operator, salt: r.salt, hash: r.hash, created: r.created, createdBy: r.created_by, expires: r.expires,
-  lastUsed: r.last_used, revoked: r.revoked === 1,
+  lastUsed: r.last_used, revoked: r.revoked === 1, knownTo: knownTo(r),
 });
+
+/** Tokens from before schema 6 recorded no holders: their owner and maker are the ones known. */
+function knownTo(r: TokenRow): string[] {
+  const list = JSON.parse(r.known_to_json || '[]') as string[];
+  return list.length ? list : [...new Set([r.operator, r.created_by])];
+}
 
 export type OperatorsRepo = ReturnType<typeof createOperatorsRepo>;
 
@@ -54,7 +62,7 @@ export function createOperatorsRepo(db: Db) {
   const countAdmins = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM operators WHERE role = 'admin' AND disabled = 0");
   const getToken = db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE id = ?');
   const tokensOf = db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE operator = ? ORDER BY created');
-  const insertToken = db.prepare('INSERT INTO api_tokens (id, operator, salt, hash, created, created_by, expires) VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const insertToken = db.prepare('INSERT INTO api_tokens (id, operator, salt, hash, created, created_by, expires, known_to_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
   const touchToken = db.prepare('UPDATE api_tokens SET last_used = ? WHERE id = ?');
   const revokeTokensOf = db.prepare('UPDATE api_tokens SET revoked = 1 WHERE operator = ? AND revoked = 0');
 
@@ -82,7 +90,7 @@ export function createOperatorsRepo(db: Db) {
     },
     tokensOf: (operator: string): ApiTokenRecord[] => tokensOf.all(operator).map(toToken),
     insertToken(t: Omit<ApiTokenRecord, 'lastUsed' | 'revoked'>): void {
-      insertToken.run(t.id, t.operator, t.salt, t.hash, t.created, t.createdBy, t.expires);
+      insertToken.run(t.id, t.operator, t.salt, t.hash, t.created, t.createdBy, t.expires, JSON.stringify([...new Set(t.knownTo)]));
     },
     touchToken(id: string, now: string): void {
       touchToken.run(now, id);

@@ -35,7 +35,10 @@ export interface NodeJson {
   id: string;
   hostname: string;
   platform: string;
+  /** Given by an admin: what selectors match. */
   labels: Record<string, string>;
+  /** What the node says about itself; shown only. */
+  reportedLabels: Record<string, string>;
   agentVersion: string;
   backends: BackendWord[];
   online: boolean;

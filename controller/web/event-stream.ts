@@ -63,7 +63,7 @@ export function createEventHub(deps: EventHubDeps) {
           type: 'accounts', nodeId: e.nodeId,
           accounts: e.changes.map((c) => ({
             nodeId: e.nodeId, hostname: node?.hostname ?? '', site: siteOf(node?.labels ?? {}), online: node?.online ?? false,
-            privileged: admin.policy.isPrivileged(c.current.backend, c.current.account), changed, state: accountStateJson(c.current),
+            privileged: admin.policy.isPrivileged(c.current.backend, c.current.account, c.current), changed, state: accountStateJson(c.current),
           })),
         };
       }

@@ -38,7 +38,7 @@ export function siteOf(labels: Record<string, string>): string {
 
 export function nodeJson(n: NodeRecord, lockedAccounts = 0): NodeJson {
   return {
-    id: n.id, hostname: n.hostname, platform: n.platform, labels: { ...n.labels }, agentVersion: n.agentVersion, backends: n.backends.map(backendWord),
+    id: n.id, hostname: n.hostname, platform: n.platform, labels: { ...n.labels }, reportedLabels: { ...n.reportedLabels }, agentVersion: n.agentVersion, backends: n.backends.map(backendWord),
     online: n.online, stale: n.stale, revoked: n.revoked, busy: n.busy, firstSeen: n.firstSeen, lastSeen: n.lastSeen, lockedAccounts,
   };
 }

@@ -104,7 +104,8 @@ export function createWebContext(deps: WebContextDeps): WebContext {
       }
       let principal: Principal;
       try {
-        principal = admin.principalFor(session.operator, 'session', req.ip);
+        // The session's token goes with it: the second-person rule looks at who could hold it.
+        principal = admin.principalFor(session.operator, 'session', req.ip, session.tokenId);
       } catch (e) {
         if (isFleetpassError(e) && e.code === 'FP_UNAUTHENTICATED') {
           sessions.end(session, 'revoked');

@@ -102,6 +102,9 @@ export const ERROR_CODES = {
   FP_POLICY_FORBIDDEN: spec('The controller policy does not let your role do this to this account.', status.PERMISSION_DENIED),
   FP_AUDIT_EXPORT_INVALID: spec('The file is not a fleetpass audit export (CSV or JSON Lines) or is damaged; the line is named.', status.INVALID_ARGUMENT),
   FP_OPERATIONS_FAILED: spec('Some operations of the request did not succeed; the per-node table shows which and why.', status.ABORTED),
+  FP_TOKEN_HANDED_OVER: spec('This operator already has an active API token, so only they can make more (`fleetpass tokens create --operator <their own name>`); an admin hands over only the first one.', status.FAILED_PRECONDITION),
+  FP_APPROVER_NOT_INDEPENDENT: spec('The requester created your operator account or could have held the token you signed in with, so this would not be a second person deciding; ask an approver the requester did not set up or hand a token to.', status.PERMISSION_DENIED),
+  FP_SAME_PASSWORD_UNCONFIRMED: spec('A supplied password would be set on more than one node; generate one per node (--generate), or confirm the same password on every node with --same-password.', status.INVALID_ARGUMENT),
 
   // --- PKI and enrollment ---
   FP_TOKEN_INVALID: spec('The enrollment token is unknown, used, revoked or expired; ask an admin for a new one.', status.PERMISSION_DENIED),

@@ -131,12 +131,15 @@ describe('agent port authentication', () => {
     expect(details(audit(tc, 'node.connect_refused')[0])).toMatchObject({ why: 'not-issued-to-node', nodeId: 'lab-9' });
   });
 
-  it('gives a node the labels of its token, over the labels in its hello', async () => {
+  it('gives a node the labels of its token; the labels in its hello are kept apart as reported ones and select nothing', async () => {
     const creds = await enrollHere(tc, makeToken(tc, { labels: { site: 'lab2', room: 'b12' } }).secret, 'lab-l');
     expect(tc.ctx.service.getNode('lab-l')?.labels).toEqual({ site: 'lab2', room: 'b12' });
     const a = connectScriptedAgent({ address: tc.address, creds, hello: { labels: { site: 'elsewhere', rack: '3' } } });
     agents.push(a);
     await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
-    expect(tc.ctx.service.getNode('lab-l')?.labels).toEqual({ site: 'lab2', room: 'b12', rack: '3' });
+    expect(tc.ctx.service.getNode('lab-l')).toMatchObject({ labels: { site: 'lab2', room: 'b12' }, reportedLabels: { site: 'elsewhere', rack: '3' } });
+    expect(tc.ctx.service.selectNodes({ labels: { site: 'elsewhere' } })).toEqual([]);
+    expect(tc.ctx.service.selectNodes({ labels: { rack: '3' } })).toEqual([]);
+    expect(tc.ctx.service.selectNodes({ labels: { site: 'lab2' } }).map((n) => n.id)).toEqual(['lab-l']);
   });
 });

@@ -9,7 +9,7 @@
 import type { ClientReadableStream, Metadata, ServiceError } from '@grpc/grpc-js';
 import { fromGrpcError, type FleetpassError } from '../../shared/errors';
 import {
-  ExportFormat, PasswordSource, Role, type AdminServiceClient, type RequestOperationsRequest,
+  ExportFormat, PasswordSource, Role, type AdminServiceClient, type RequestOperationsRequest, type WhoAmIResponse,
 } from '../../shared/gen/fleetpass/v1/admin';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import type { Principal } from '../../controller/admin/authenticate';
@@ -49,7 +49,7 @@ function resetRequest(over: Partial<RequestOperationsRequest> = {}): RequestOper
   return {
     selector: { nodeIds: ['n1'], labels: {}, all: false, lockedOnly: false }, backend: Backend.BACKEND_LINUX, account: 'ilmnuser',
     action: Action.ACTION_UNLOCK, passwordSource: PasswordSource.PASSWORD_SOURCE_UNSPECIFIED, password: '', reason: 'AUTH-TEST', dryRun: false,
-    ttlSeconds: 0, temporary: false, ...over,
+    ttlSeconds: 0, temporary: false, samePasswordOnAllNodes: false, ...over,
   };
 }
 
@@ -104,7 +104,21 @@ const CASES: Case[] = [
       return unary(client.disableOperator, { name }, t);
     },
   },
-  { rpc: 'CreateApiToken', allowed: ['admin'], call: (t) => unary(client.createApiToken, { operator: 'olga', ttlSeconds: 3600 }, t) },
+  {
+    rpc: "CreateApiToken (another operator's first)", allowed: ['admin'],
+    call: (t) => {
+      const name = `fresh-${++seq}`;
+      env.admin.service().createOperator(env.principal('root-admin'), { name, role: 'viewer' });
+      return unary(client.createApiToken, { operator: name, ttlSeconds: 3600 }, t);
+    },
+  },
+  {
+    rpc: 'CreateApiToken (for oneself)', allowed: ROLES,
+    call: async (t) => {
+      const me = (await unary(client.whoAmI, {}, t)) as WhoAmIResponse;
+      return unary(client.createApiToken, { operator: me.operator!.name, ttlSeconds: 3600 }, t);
+    },
+  },
   { rpc: 'RevealPassword', allowed: ['operator', 'approver', 'admin'], call: (t) => unary(client.revealPassword, { nodeId: 'n1', backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'look', revealId: '' }, t) },
   { rpc: 'RotatePasswords', allowed: ['operator', 'approver', 'admin'], call: (t) => unary(client.rotatePasswords, { selector: undefined, backend: Backend.BACKEND_LINUX, account: 'root', reason: 'rotate' }, t) },
   { rpc: 'EscrowStatus', allowed: ROLES, call: (t) => unary(client.escrowStatus, { selector: undefined }, t) },

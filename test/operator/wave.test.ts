@@ -33,6 +33,9 @@ beforeAll(async () => {
   env = await startOperatorEnv({ clock });
   env.addOperator('otto', 'operator');
   for (const id of NODES) {
+    // --label selects by the labels an admin gave; the hello's own (same here) would select nothing.
+    env.tc.ctx.store.nodes.ensure(id, clock.now());
+    env.tc.ctx.service.setNodeLabels(id, { site: 'bldg4' }, { actor: 'local:test', reason: 'test fleet' });
     const creds = await env.tc.nodeCredentials(id);
     agents.set(id, connectScriptedAgent({ address: env.tc.address, creds, hello: { labels: { site: 'bldg4' } }, answer: id === FAILING ? fail : succeed }));
   }

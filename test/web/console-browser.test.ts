@@ -78,6 +78,11 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   hostBefore = await hostAccountFingerprint();
   w = await startWebController();
+  // The sites the console groups by are labels an admin gives; the agents report theirs too (shown only).
+  for (const [id, labels] of [['nextseq-a', { site: 'bldg4', room: 'seq-1' }], ['nextseq-b', { site: 'bldg7', room: 'core' }]] as const) {
+    w.tc.ctx.store.nodes.ensure(id, new Date());
+    w.tc.ctx.service.setNodeLabels(id, labels, { actor: 'local:test', reason: 'test fleet' });
+  }
   nodeA = await createWebNode('nextseq-a', w.tc.address, await w.tc.nodeCredentials('nextseq-a'), { site: 'bldg4', room: 'seq-1' });
   nodeB = await createWebNode('nextseq-b', w.tc.address, await w.tc.nodeCredentials('nextseq-b'), { site: 'bldg7', room: 'core' });
   nodeA.start();

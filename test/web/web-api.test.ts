@@ -30,6 +30,8 @@ function audit(action: string) {
 
 beforeAll(async () => {
   w = await startWebController({ clock, web: { heartbeatMs: 200 } });
+  w.tc.ctx.store.nodes.ensure('sim-1', clock.now());
+  w.tc.ctx.service.setNodeLabels('sim-1', { site: 'bldg4' }, { actor: 'local:test', reason: 'test fleet' });
   agent = connectScriptedAgent({ address: w.tc.address, creds: await w.tc.nodeCredentials('sim-1'), hello: { labels: { site: 'bldg4' } } });
   await agent.waitFor((m) => (m.message?.$case === 'welcome' ? true : undefined));
   agent.send({ message: { $case: 'stateReport', stateReport: { accounts: [accountState('ilmnuser', true, { lockEnds: new Date(Date.now() + 600_000) }), accountState('ilmnadmin', false)], trigger: 0, requestId: '', complete: true } } });

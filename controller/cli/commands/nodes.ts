@@ -1,4 +1,8 @@
-/** `fleetpass nodes`: the fleet at a glance: online state, labels, last seen, locked accounts; `nodes revoke <id>` (admin). */
+/**
+ * `fleetpass nodes`: the fleet at a glance: online state, labels (an admin's: what --label selects),
+ * reported labels (the node's own: shown only), last seen, locked accounts; `nodes label <id> k=v...` and
+ * `nodes revoke <id>` (admin).
+ */
 import type { Command } from 'commander';
 import { Node } from '../../../shared/gen/fleetpass/v1/admin';
 import { runCommand, type GlobalOptions } from '../command-context';
@@ -8,7 +12,7 @@ export function registerNodes(program: Command, globals: () => GlobalOptions): v
   const nodes = program
     .command('nodes')
     .description('list nodes: online, labels, last seen, locked accounts')
-    .option('--label <key=value...>', 'only nodes with these labels')
+    .option('--label <key=value...>', 'only nodes with these labels (given by an admin; never the ones a node reports)')
     .action(async (opts: { label?: string[] }) => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
         const api = ctx.api();
@@ -22,7 +26,20 @@ export function registerNodes(program: Command, globals: () => GlobalOptions): v
           return 0;
         }
         const now = ctx.now().getTime();
-        ctx.out.line(table(['node', 'hostname', 'state', 'labels', 'last seen', 'locked'], nodes.map((n) => nodeRow(n, now))));
+        ctx.out.line(table(['node', 'hostname', 'state', 'labels', 'reported', 'last seen', 'locked'], nodes.map((n) => nodeRow(n, now))));
+        return 0;
+      });
+    });
+  nodes
+    .command('label <id> [labels...]')
+    .description('set the labels selectors match (admin): the complete new set as key=value; none removes them all')
+    .requiredOption('--reason <text>', 'why (stored and audited)')
+    .action(async (id: string, labels: string[], opts: { reason: string }) => {
+      process.exitCode = await runCommand(globals(), async (ctx) => {
+        const api = ctx.api();
+        const { node } = await api.call(api.client.setNodeLabels, { nodeId: id, labels: parseLabels(labels), reason: opts.reason });
+        if (ctx.json) ctx.out.json(Node.toJSON(node!));
+        else ctx.out.line(`node ${node!.id} labels: ${formatLabels(node!.labels) || '(none)'}`);
         return 0;
       });
     });
@@ -44,5 +61,5 @@ export function registerNodes(program: Command, globals: () => GlobalOptions): v
 function nodeRow(n: Node, now: number): (string | number)[] {
   const state = n.revoked ? 'revoked' : n.online ? (n.busy ? 'online (busy)' : 'online') : n.stale ? 'stale' : 'offline';
   const seen = n.lastSeen ? `${shortDuration(now - n.lastSeen.getTime())} ago` : 'never';
-  return [n.id, n.hostname, state, formatLabels(n.labels), seen, n.lockedAccounts];
+  return [n.id, n.hostname, state, formatLabels(n.labels), formatLabels(n.reportedLabels), seen, n.lockedAccounts];
 }

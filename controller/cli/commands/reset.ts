@@ -11,6 +11,7 @@ export function registerReset(program: Command, globals: () => GlobalOptions): v
   waveOptions(program.command('reset').description('set a new password and clear the lock of an account on the chosen nodes'))
     .option('--generate', 'generate a strong random password per node (shown once)')
     .option('--password-stdin', 'read the new password from stdin (one line)')
+    .option('--same-password', 'with --password-stdin on more than one node: yes, set this one password on every node')
     .option('--temporary', 'LRM only: the user must choose a new password at the next login')
     .action(async (opts: WaveOptions) => {
       process.exitCode = await runCommand(globals(), (ctx) => runWave(ctx, Action.ACTION_RESET_PASSWORD, opts));

@@ -10,7 +10,10 @@ import { systemClock } from '../../../shared/clock';
 import { adminApiPlugin, type AdminApiOptions, type AdminApiPlugin } from '../../../controller/admin/admin-plugin';
 import type { AdminService } from '../../../controller/admin/admin-service';
 import type { Principal } from '../../../controller/admin/authenticate';
+import { issueApiToken } from '../../../controller/admin/api-tokens';
 import { bootstrapAdmin } from '../../../controller/admin/bootstrap';
+import { createOperator } from '../../../controller/admin/operators';
+import { createOperatorsRepo } from '../../../controller/store/operators-repo';
 import type { ControllerConfigInput } from '../../../controller/config';
 import type { ControllerPlugin } from '../../../controller/controller';
 import type { Logger } from '../../../shared/logger';
@@ -75,12 +78,13 @@ export async function startWebController(options: StartWebOptions = {}): Promise
   const tc = await startTestController({ clock: options.clock, log: options.log, config: options.config, deps: { plugins: [...(options.plugins ?? []), admin, web] } });
   const clock = options.clock ?? systemClock;
   const alice = bootstrapAdmin(tc.ctx.store.db, clock, { name: 'alice' });
-  const svc = admin.service();
-  const root = svc.principalFor('alice', 'local');
   const tokens: Record<OperatorName, string> = { alice: alice.token, olga: '', bob: '', victor: '' };
+  // Set up on the controller host, not by alice: had alice created bob or handed him his token, bob could
+  // not approve alice's privileged requests (the second-person rule).
+  const repo = createOperatorsRepo(tc.ctx.store.db);
   for (const [name, role] of [['olga', 'operator'], ['bob', 'approver'], ['victor', 'viewer']] as const) {
-    svc.createOperator(root, { name, role });
-    tokens[name] = svc.createApiToken(root, { operator: name }).token;
+    createOperator({ repo, audited: tc.ctx.service.audited, now: () => clock.now() }, { name, role, by: 'local:test' });
+    tokens[name] = issueApiToken(repo, name, { createdBy: 'local:test', ttlSeconds: 86_400, now: clock.now() }).token;
   }
   const url = web.url();
   const caPem = tc.ctx.pki.ca.certPem;

@@ -31,7 +31,8 @@ export const renderNode: Page = (app: App, main: HTMLElement, params: string[]) 
     const dl = (pairs: Array<[string, string | Node]>) => h('dl', { class: 'facts' }, pairs.map(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
     replace(facts, h('h2', { id: 'facts-title' }, 'Node'), dl([
       ['Id', n.id], ['Platform', n.platform || '—'], ['Agent', n.agentVersion || '—'], ['Backends', n.backends.map(backendLabel).join(', ') || '—'],
-      ['Labels', Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '—'], ['First seen', dateTime(n.firstSeen)],
+      ['Labels', Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(', ') || '—'],
+      ['Reported labels', Object.entries(n.reportedLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '—'], ['First seen', dateTime(n.firstSeen)],
       ['Last seen', `${ago(n.lastSeen, Date.now())}`],
     ]));
     replace(accountsCard, h('h2', { id: 'accounts-title' }, 'Accounts'),

@@ -388,6 +388,8 @@ export interface Node {
   lastSeen: Date | undefined;
   certificateExpires: Date | undefined;
   lockedAccounts: number;
+  /** What the node says about itself in its hello; shown, never matched by a selector (labels are). */
+  reportedLabels: { [key: string]: string };
 }
 
 export interface Node_LabelsEntry {
@@ -395,7 +397,15 @@ export interface Node_LabelsEntry {
   value: string;
 }
 
-/** NodeSelector picks nodes: every listed id, and/or every node matching all labels. */
+export interface Node_ReportedLabelsEntry {
+  key: string;
+  value: string;
+}
+
+/**
+ * NodeSelector picks nodes: every listed id, and/or every node matching all labels (the labels an admin
+ * gave it, never the ones it reports about itself).
+ */
 export interface NodeSelector {
   nodeIds: string[];
   labels: { [key: string]: string };
@@ -447,6 +457,22 @@ export interface RevokeNodeResponse {
   node: Node | undefined;
 }
 
+export interface SetNodeLabelsRequest {
+  nodeId: string;
+  /** The complete new set (an empty map removes every admin label). */
+  labels: { [key: string]: string };
+  reason: string;
+}
+
+export interface SetNodeLabelsRequest_LabelsEntry {
+  key: string;
+  value: string;
+}
+
+export interface SetNodeLabelsResponse {
+  node: Node | undefined;
+}
+
 export interface RequestOperationsRequest {
   selector: NodeSelector | undefined;
   backend: Backend;
@@ -463,6 +489,8 @@ export interface RequestOperationsRequest {
   ttlSeconds: number;
   /** LRM: the new password is temporary and must be changed at the next login. */
   temporary: boolean;
+  /** A provided password on more than one node is refused unless this confirms it (generate per node instead). */
+  samePasswordOnAllNodes: boolean;
 }
 
 export interface OperationSummary {
@@ -1094,6 +1122,7 @@ function createBaseNode(): Node {
     lastSeen: undefined,
     certificateExpires: undefined,
     lockedAccounts: 0,
+    reportedLabels: {},
   };
 }
 
@@ -1145,6 +1174,9 @@ export const Node: MessageFns<Node> = {
     if (message.lockedAccounts !== 0) {
       writer.uint32(112).uint32(message.lockedAccounts);
     }
+    globalThis.Object.entries(message.reportedLabels).forEach(([key, value]: [string, string]) => {
+      Node_ReportedLabelsEntry.encode({ key: key as any, value }, writer.uint32(122).fork()).join();
+    });
     return writer;
   },
 
@@ -1286,6 +1318,17 @@ export const Node: MessageFns<Node> = {
             message.lockedAccounts = reader.uint32();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            const entry15 = Node_ReportedLabelsEntry.decode(reader, reader.uint32());
+            if (entry15.value !== undefined) {
+              message.reportedLabels[entry15.key] = entry15.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1347,6 +1390,33 @@ export const Node: MessageFns<Node> = {
         : isSet(object.locked_accounts)
         ? globalThis.Number(object.locked_accounts)
         : 0,
+      reportedLabels: isObject(object.reportedLabels)
+        ? (globalThis.Object.entries(object.reportedLabels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.reported_labels)
+        ? (globalThis.Object.entries(object.reported_labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -1400,6 +1470,15 @@ export const Node: MessageFns<Node> = {
     if (message.lockedAccounts !== 0) {
       obj.lockedAccounts = Math.round(message.lockedAccounts);
     }
+    if (message.reportedLabels) {
+      const entries = globalThis.Object.entries(message.reportedLabels) as [string, string][];
+      if (entries.length > 0) {
+        obj.reportedLabels = {};
+        entries.forEach(([k, v]) => {
+          obj.reportedLabels[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -1430,6 +1509,15 @@ export const Node: MessageFns<Node> = {
     message.lastSeen = object.lastSeen ?? undefined;
     message.certificateExpires = object.certificateExpires ?? undefined;
     message.lockedAccounts = object.lockedAccounts ?? 0;
+    message.reportedLabels = (globalThis.Object.entries(object.reportedLabels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
     return message;
   },
 };
@@ -1513,6 +1601,91 @@ export const Node_LabelsEntry: MessageFns<Node_LabelsEntry> = {
   },
   fromPartial(object: DeepPartial<Node_LabelsEntry>): Node_LabelsEntry {
     const message = createBaseNode_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseNode_ReportedLabelsEntry(): Node_ReportedLabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const Node_ReportedLabelsEntry: MessageFns<Node_ReportedLabelsEntry> = {
+  encode(message: Node_ReportedLabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Node_ReportedLabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNode_ReportedLabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Node_ReportedLabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: Node_ReportedLabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Node_ReportedLabelsEntry>): Node_ReportedLabelsEntry {
+    return Node_ReportedLabelsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Node_ReportedLabelsEntry>): Node_ReportedLabelsEntry {
+    const message = createBaseNode_ReportedLabelsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
     return message;
@@ -2388,6 +2561,293 @@ export const RevokeNodeResponse: MessageFns<RevokeNodeResponse> = {
   },
 };
 
+function createBaseSetNodeLabelsRequest(): SetNodeLabelsRequest {
+  return { nodeId: "", labels: {}, reason: "" };
+}
+
+export const SetNodeLabelsRequest: MessageFns<SetNodeLabelsRequest> = {
+  encode(message: SetNodeLabelsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeId !== "") {
+      writer.uint32(10).string(message.nodeId);
+    }
+    globalThis.Object.entries(message.labels).forEach(([key, value]: [string, string]) => {
+      SetNodeLabelsRequest_LabelsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetNodeLabelsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetNodeLabelsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = SetNodeLabelsRequest_LabelsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.labels[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetNodeLabelsRequest {
+    return {
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      labels: isObject(object.labels)
+        ? (globalThis.Object.entries(object.labels) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: SetNodeLabelsRequest): unknown {
+    const obj: any = {};
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.labels) {
+      const entries = globalThis.Object.entries(message.labels) as [string, string][];
+      if (entries.length > 0) {
+        obj.labels = {};
+        entries.forEach(([k, v]) => {
+          obj.labels[k] = v;
+        });
+      }
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetNodeLabelsRequest>): SetNodeLabelsRequest {
+    return SetNodeLabelsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetNodeLabelsRequest>): SetNodeLabelsRequest {
+    const message = createBaseSetNodeLabelsRequest();
+    message.nodeId = object.nodeId ?? "";
+    message.labels = (globalThis.Object.entries(object.labels ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseSetNodeLabelsRequest_LabelsEntry(): SetNodeLabelsRequest_LabelsEntry {
+  return { key: "", value: "" };
+}
+
+export const SetNodeLabelsRequest_LabelsEntry: MessageFns<SetNodeLabelsRequest_LabelsEntry> = {
+  encode(message: SetNodeLabelsRequest_LabelsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetNodeLabelsRequest_LabelsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetNodeLabelsRequest_LabelsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetNodeLabelsRequest_LabelsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: SetNodeLabelsRequest_LabelsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetNodeLabelsRequest_LabelsEntry>): SetNodeLabelsRequest_LabelsEntry {
+    return SetNodeLabelsRequest_LabelsEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetNodeLabelsRequest_LabelsEntry>): SetNodeLabelsRequest_LabelsEntry {
+    const message = createBaseSetNodeLabelsRequest_LabelsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseSetNodeLabelsResponse(): SetNodeLabelsResponse {
+  return { node: undefined };
+}
+
+export const SetNodeLabelsResponse: MessageFns<SetNodeLabelsResponse> = {
+  encode(message: SetNodeLabelsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== undefined) {
+      Node.encode(message.node, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetNodeLabelsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetNodeLabelsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = Node.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetNodeLabelsResponse {
+    return { node: isSet(object.node) ? Node.fromJSON(object.node) : undefined };
+  },
+
+  toJSON(message: SetNodeLabelsResponse): unknown {
+    const obj: any = {};
+    if (message.node !== undefined) {
+      obj.node = Node.toJSON(message.node);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetNodeLabelsResponse>): SetNodeLabelsResponse {
+    return SetNodeLabelsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetNodeLabelsResponse>): SetNodeLabelsResponse {
+    const message = createBaseSetNodeLabelsResponse();
+    message.node = (object.node !== undefined && object.node !== null) ? Node.fromPartial(object.node) : undefined;
+    return message;
+  },
+};
+
 function createBaseRequestOperationsRequest(): RequestOperationsRequest {
   return {
     selector: undefined,
@@ -2400,6 +2860,7 @@ function createBaseRequestOperationsRequest(): RequestOperationsRequest {
     dryRun: false,
     ttlSeconds: 0,
     temporary: false,
+    samePasswordOnAllNodes: false,
   };
 }
 
@@ -2434,6 +2895,9 @@ export const RequestOperationsRequest: MessageFns<RequestOperationsRequest> = {
     }
     if (message.temporary !== false) {
       writer.uint32(80).bool(message.temporary);
+    }
+    if (message.samePasswordOnAllNodes !== false) {
+      writer.uint32(88).bool(message.samePasswordOnAllNodes);
     }
     return writer;
   },
@@ -2531,6 +2995,14 @@ export const RequestOperationsRequest: MessageFns<RequestOperationsRequest> = {
             message.temporary = reader.bool();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.samePasswordOnAllNodes = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2567,6 +3039,11 @@ export const RequestOperationsRequest: MessageFns<RequestOperationsRequest> = {
         ? globalThis.Number(object.ttl_seconds)
         : 0,
       temporary: isSet(object.temporary) ? globalThis.Boolean(object.temporary) : false,
+      samePasswordOnAllNodes: isSet(object.samePasswordOnAllNodes)
+        ? globalThis.Boolean(object.samePasswordOnAllNodes)
+        : isSet(object.same_password_on_all_nodes)
+        ? globalThis.Boolean(object.same_password_on_all_nodes)
+        : false,
     };
   },
 
@@ -2602,6 +3079,9 @@ export const RequestOperationsRequest: MessageFns<RequestOperationsRequest> = {
     if (message.temporary !== false) {
       obj.temporary = message.temporary;
     }
+    if (message.samePasswordOnAllNodes !== false) {
+      obj.samePasswordOnAllNodes = message.samePasswordOnAllNodes;
+    }
     return obj;
   },
 
@@ -2622,6 +3102,7 @@ export const RequestOperationsRequest: MessageFns<RequestOperationsRequest> = {
     message.dryRun = object.dryRun ?? false;
     message.ttlSeconds = object.ttlSeconds ?? 0;
     message.temporary = object.temporary ?? false;
+    message.samePasswordOnAllNodes = object.samePasswordOnAllNodes ?? false;
     return message;
   },
 };
@@ -8840,6 +9321,17 @@ export const AdminServiceService = {
     responseSerialize: (value: RevokeNodeResponse): Buffer => Buffer.from(RevokeNodeResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevokeNodeResponse => RevokeNodeResponse.decode(value),
   },
+  /** SetNodeLabels replaces the labels an admin gives a node: the only labels selectors match. */
+  setNodeLabels: {
+    path: "/fleetpass.v1.AdminService/SetNodeLabels" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetNodeLabelsRequest): Buffer => Buffer.from(SetNodeLabelsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetNodeLabelsRequest => SetNodeLabelsRequest.decode(value),
+    responseSerialize: (value: SetNodeLabelsResponse): Buffer =>
+      Buffer.from(SetNodeLabelsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetNodeLabelsResponse => SetNodeLabelsResponse.decode(value),
+  },
   /** RequestOperations asks for one action on one account across a set of nodes. */
   requestOperations: {
     path: "/fleetpass.v1.AdminService/RequestOperations" as const,
@@ -9084,6 +9576,8 @@ export interface AdminServiceServer extends UntypedServiceImplementation {
   listNodes: handleUnaryCall<ListNodesRequest, ListNodesResponse>;
   listAccounts: handleUnaryCall<ListAccountsRequest, ListAccountsResponse>;
   revokeNode: handleUnaryCall<RevokeNodeRequest, RevokeNodeResponse>;
+  /** SetNodeLabels replaces the labels an admin gives a node: the only labels selectors match. */
+  setNodeLabels: handleUnaryCall<SetNodeLabelsRequest, SetNodeLabelsResponse>;
   /** RequestOperations asks for one action on one account across a set of nodes. */
   requestOperations: handleUnaryCall<RequestOperationsRequest, RequestOperationsResponse>;
   listChangeRequests: handleUnaryCall<ListChangeRequestsRequest, ListChangeRequestsResponse>;
@@ -9174,6 +9668,22 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeNodeResponse) => void,
+  ): ClientUnaryCall;
+  /** SetNodeLabels replaces the labels an admin gives a node: the only labels selectors match. */
+  setNodeLabels(
+    request: SetNodeLabelsRequest,
+    callback: (error: ServiceError | null, response: SetNodeLabelsResponse) => void,
+  ): ClientUnaryCall;
+  setNodeLabels(
+    request: SetNodeLabelsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetNodeLabelsResponse) => void,
+  ): ClientUnaryCall;
+  setNodeLabels(
+    request: SetNodeLabelsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetNodeLabelsResponse) => void,
   ): ClientUnaryCall;
   /** RequestOperations asks for one action on one account across a set of nodes. */
   requestOperations(
