@@ -11,7 +11,7 @@ import { createServer } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { certificateFingerprint, issueClientCertificate } from '../../shared/pki';
-import { bootSystemdSandbox, type SystemdSandbox } from './systemd-sandbox';
+import { bootSystemdSandbox, copyControllerDepsScript, type SystemdSandbox } from './systemd-sandbox';
 
 const REPO = resolve(__dirname, '../..');
 const NODE_ID = 'nextseq-installed-1';
@@ -101,7 +101,7 @@ describe('installed with the scripts, under systemd', () => {
   it('install-controller.sh: the controller starts as fleetpass, creates its CA and prints the fingerprint to pin', async () => {
     sandbox.exec(['bash', `${REPO}/deploy/install-controller.sh`, '--skip-deps', '--no-start']);
     // --skip-deps: the production dependencies come from this checkout instead of the network.
-    sandbox.exec(['ln', '-s', `${REPO}/node_modules`, '/opt/fleetpass/node_modules']);
+    sandbox.exec(['bash', '-c', copyControllerDepsScript(REPO)]);
     const config = sandbox.path('/etc/fleetpass/controller.yaml');
     const [adminPort, webPort] = [await freePort(), await freePort()];
     writeFileSync(

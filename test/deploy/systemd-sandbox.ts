@@ -10,6 +10,23 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const BOOT_SCRIPT = resolve(__dirname, 'fixtures/boot-systemd.sh');
+/** The checkout under test; the sandbox keeps it visible wherever it lies (CI may clone into /tmp). */
+const REPO_ROOT = resolve(__dirname, '../..');
+
+/**
+ * Shell lines that copy the controller's one native dependency (better-sqlite3 and what loads it) from this
+ * checkout into /opt/fleetpass/node_modules. A copy, not a link: a unit with PrivateTmp/ProtectHome cannot
+ * see a checkout that lies under /tmp or /home.
+ */
+export function copyControllerDepsScript(repo: string = REPO_ROOT): string {
+  const nm = `${repo}/node_modules`;
+  return [
+    'mkdir -p /opt/fleetpass/node_modules/better-sqlite3/build/Release',
+    `cp -a ${nm}/bindings ${nm}/file-uri-to-path /opt/fleetpass/node_modules/`,
+    `cp -a ${nm}/better-sqlite3/package.json ${nm}/better-sqlite3/lib /opt/fleetpass/node_modules/better-sqlite3/`,
+    `cp ${nm}/better-sqlite3/build/Release/better_sqlite3.node /opt/fleetpass/node_modules/better-sqlite3/build/Release/`,
+  ].join('\n');
+}
 const SYSTEMD = '/lib/systemd/systemd';
 
 /** Empty stand-ins for the targets the units order against; nothing from the host is pulled in. */
@@ -83,7 +100,7 @@ export async function bootSystemdSandbox(units: Record<string, string>, setup: s
   writeFileSync(join(work, 'setup.sh'), setup);
   const cgroup = `fleetpass-test-${process.pid}-${Date.now()}`;
   const bootLog: string[] = [];
-  const child: ChildProcess = spawn('unshare', ['--pid', '--fork', '--mount', '--propagation', 'private', BOOT_SCRIPT, work, cgroup], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn('unshare', ['--pid', '--fork', '--mount', '--propagation', 'private', BOOT_SCRIPT, work, cgroup, REPO_ROOT], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d: Buffer) => bootLog.push(d.toString()));
   child.stderr!.on('data', (d: Buffer) => bootLog.push(d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -8,7 +8,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { writeTestPki } from '../../shared/pki';
-import { bootSystemdSandbox, type SystemdSandbox } from './systemd-sandbox';
+import { bootSystemdSandbox, copyControllerDepsScript, type SystemdSandbox } from './systemd-sandbox';
 
 const REPO = resolve(__dirname, '../..');
 const AGENT_UNIT = readFileSync(resolve(REPO, 'deploy/systemd/fleetpass-agent.service'), 'utf8');
@@ -42,7 +42,7 @@ install -d -m 0750 -g fleetpass /etc/fleetpass
 install -d -m 0755 /opt/fleetpass/dist
 install -m 0644 ${REPO}/test/deploy/fixtures/agent-probe.cjs /opt/fleetpass/fleetpass-agent.js
 install -m 0644 ${REPO}/test/deploy/fixtures/controller-probe.cjs /opt/fleetpass/dist/fleetpass-controller.js
-ln -s ${REPO}/node_modules /opt/fleetpass/node_modules
+${copyControllerDepsScript(REPO)}
 echo 'controller: {address: "127.0.0.1:7443"}' > /etc/fleetpass/agent.yaml
 chmod 0600 /etc/fleetpass/agent.yaml
 echo 'stateDir: /var/lib/fleetpass' > /etc/fleetpass/controller.yaml
