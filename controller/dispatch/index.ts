@@ -11,6 +11,8 @@ import {
 } from './change-requests';
 import { deliverPending, dispatchOperations, retryApproved } from './delivery';
 import { expireDue } from './expiry';
+import { closeNodeOperations } from './node-revocation';
+import { publish } from './progress';
 import { handleResult } from './results';
 
 export type { DispatchDeps, DispatchSettings, NodeChannel, NodeChannels } from './context';
@@ -37,5 +39,9 @@ export function createDispatcher(deps: DispatchDeps) {
     retryApproved: () => retryApproved(deps),
     handleResult: (nodeId: string, result: Parameters<typeof handleResult>[2]) => handleResult(deps, nodeId, result),
     expireDue: () => expireDue(deps),
+    /** Inside the revocation's transaction: ends the node's open operations; publish the ids after commit. */
+    closeNodeOperations: (nodeId: string, by: { actor: string; reason: string }, now: Date) => closeNodeOperations(deps, nodeId, by, now),
+    /** After a commit: one event per changed operation and its request. */
+    publish: (operationIds: Iterable<string>) => publish(deps, operationIds),
   };
 }

@@ -139,18 +139,26 @@ export function createControllerService(deps: ControllerServiceDeps) {
       log.info({ nodeId, actor: by.actor, labels: Object.keys(clean).length }, 'node labels set');
       return updated;
     },
-    /** Marks a node revoked, audits it and cuts its stream at once; it cannot connect again. */
+    /**
+     * Marks a node revoked, audits it and cuts its stream at once; it cannot connect again. In the same
+     * transaction its open operations end (waiting ones cancelled, sent ones expired, sealed passwords
+     * erased), so the node id enrolled again never receives them.
+     */
     revokeNode(nodeId: string, by: { actor: string; reason: string }): NodeRecord {
       const node = store.nodes.get(nodeId);
       if (!node) throw new FleetpassError('FP_NODE_UNKNOWN', `no node with id ${JSON.stringify(nodeId.slice(0, 80))} is enrolled`);
-      recordAudited(store.db, () => {
+      const now = clock.now();
+      const closed = recordAudited(store.db, () => {
         store.nodes.setRevoked(nodeId, true);
-        audit.append({ actor: by.actor, action: 'node.revoked', nodeId, outcome: 'revoked', reason: by.reason });
+        const ids = dispatcher.closeNodeOperations(nodeId, by, now);
+        audit.append({ actor: by.actor, action: 'node.revoked', nodeId, outcome: 'revoked', reason: by.reason, details: { operationsClosed: ids.length } });
+        return ids;
       });
       sessions.get(nodeId)?.close('node revoked', new FleetpassError('FP_NODE_REVOKED'));
+      dispatcher.publish(closed);
       const revoked = store.nodes.get(nodeId)!;
       dispatcher.events.emit({ type: 'node', change: 'revoked', node: revoked });
-      log.warn({ nodeId, actor: by.actor }, 'node revoked');
+      log.warn({ nodeId, actor: by.actor, operationsClosed: closed.length }, 'node revoked');
       return revoked;
     },
 

@@ -140,6 +140,7 @@ export function createOperationsRepo(db: Db) {
     decision_note = coalesce(@decisionNote, decision_note) WHERE id = @id`);
   const deliverable = db.prepare<[string, string], OpRow>(
     "SELECT * FROM operations WHERE node_id = ? AND state IN ('approved', 'dispatched') AND expires > ? ORDER BY created, id");
+  const openOfNode = db.prepare<[string], OpRow>("SELECT * FROM operations WHERE node_id = ? AND state IN ('requested', 'approved', 'dispatched') ORDER BY created, id");
   const approvedLive = db.prepare<[string], OpRow>("SELECT * FROM operations WHERE state = 'approved' AND expires > ? ORDER BY created, id");
   const expirable = db.prepare<[string, string], OpRow>(
     "SELECT * FROM operations WHERE (state IN ('requested', 'approved') AND expires <= ?) OR (state = 'dispatched' AND expires <= ?)");
@@ -207,6 +208,10 @@ export function createOperationsRepo(db: Db) {
     /** What a (re)connecting node should receive: approved, and dispatched without a result, not expired. */
     deliverableFor(nodeId: string, now: Date): OperationRecord[] {
       return deliverable.all(nodeId, now.toISOString()).map(opFromRow);
+    },
+    /** Every operation of the node that is not final yet (requested, approved or dispatched), expired or not. */
+    openOfNode(nodeId: string): OperationRecord[] {
+      return openOfNode.all(nodeId).map(opFromRow);
     },
     /** Every approved, unexpired operation (for retrying dispatch to online nodes). */
     approvedLive(now: Date): OperationRecord[] {
