@@ -13,7 +13,7 @@ import { Action } from '../../shared/gen/fleetpass/v1/common';
 import { recordAudited } from '../audit';
 import type { ChangeRequestRecord, OperationRecord } from '../store';
 import { CONTROLLER_ACTOR, type DispatchDeps, type NodeChannel } from './context';
-import { publish } from './progress';
+import { publish, settleRequests } from './progress';
 
 interface Outgoing {
   op: OperationRecord;
@@ -29,15 +29,30 @@ function toMessage(op: OperationRecord, cr: ChangeRequestRecord, secret: string 
   };
 }
 
+/** Inside the batch's transaction: an approved operation found past its expiry is expired, never sent. */
+function expireInstead(deps: DispatchDeps, op: OperationRecord, now: Date): boolean {
+  const why = 'expired before it could be sent';
+  if (!deps.store.operations.transition(op.id, 'approved', 'expired', CONTROLLER_ACTOR, why, now)) return false;
+  deps.vault.erase(op.id);
+  deps.store.operations.clearSecretFlag(op.id);
+  deps.audit.append({
+    actor: CONTROLLER_ACTOR, action: 'operation.expired', nodeId: op.nodeId, operationId: op.id, requestId: op.requestId,
+    account: op.account, outcome: 'expired', reason: why, details: { from: op.state, expires: op.expires },
+  });
+  return true;
+}
+
 /**
  * Records and sends one batch. Operations whose node is offline, or that another path already moved,
- * are skipped (they wait for the node's next connection). Throws FP_AUDIT_WRITE_FAILED with nothing sent.
+ * are skipped (they wait for the node's next connection); approved ones past their expiry (say, approved
+ * after it but before the expiry job ran) are expired instead. Throws FP_AUDIT_WRITE_FAILED with nothing sent.
  */
-function sendBatch(deps: DispatchDeps, batch: readonly OperationRecord[], redeliver: boolean): string[] {
+function sendBatch(deps: DispatchDeps, batch: readonly OperationRecord[], redeliver: boolean): { sent: string[]; expired: string[] } {
   const { store, audit, vault, channels, clock } = deps;
   const ops = store.operations;
   const now = clock.now();
   const requests = new Map<string, ChangeRequestRecord>();
+  const expired: string[] = [];
   const outgoing = recordAudited(store.db, () => {
     const out: Outgoing[] = [];
     for (const candidate of batch) {
@@ -46,6 +61,10 @@ function sendBatch(deps: DispatchDeps, batch: readonly OperationRecord[], redeli
       const op = ops.getOperation(candidate.id);
       if (!op) continue;
       if (op.state === 'approved') {
+        if (op.expires <= now.toISOString()) {
+          if (expireInstead(deps, op, now)) expired.push(op.id);
+          continue;
+        }
         if (!ops.transition(op.id, 'approved', 'dispatched', CONTROLLER_ACTOR, 'sent to node', now)) continue;
       } else if (!redeliver || op.state !== 'dispatched' || op.expires <= now.toISOString()) {
         continue;
@@ -66,15 +85,17 @@ function sendBatch(deps: DispatchDeps, batch: readonly OperationRecord[], redeli
       });
       out.push({ op, channel, message: toMessage(op, cr, secret) });
     }
+    if (expired.length) settleRequests(deps, expired.map((id) => ops.getOperation(id)!.requestId), now);
     return out;
   });
+  if (expired.length) deps.log.warn({ operations: expired.length }, 'approved operations past their expiry were expired instead of sent');
   for (const o of outgoing) {
     // The message may wait in the node's queue (backpressure), so it keeps its secret until written.
     if (!o.channel.send({ message: { $case: 'operation', operation: o.message } })) {
       deps.log.warn({ operationId: o.op.id, nodeId: o.op.nodeId }, 'node stream closed before send; will redeliver on reconnect');
     }
   }
-  return outgoing.map((o) => o.op.id);
+  return { sent: outgoing.map((o) => o.op.id), expired };
 }
 
 /**
@@ -91,7 +112,9 @@ export async function dispatchOperations(deps: DispatchDeps, operationIds: reado
     if (batch.length > 0) {
       let ids: string[];
       try {
-        ids = sendBatch(deps, batch, redeliver);
+        const done = sendBatch(deps, batch, redeliver);
+        ids = done.sent;
+        publish(deps, done.expired);
       } catch (e) {
         const err = asFleetpassError(e);
         deps.log.error({ err, code: err.code, operations: batch.length }, 'dispatch failed; nothing sent');
