@@ -6,6 +6,7 @@
 import { credentials, status } from '@grpc/grpc-js';
 import { AgentServiceClient } from '../../shared/gen/fleetpass/v1/agent';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
+import { validateRequest } from '../../controller/admin/request-operations';
 import { LEGAL_TRANSITIONS, canTransition } from '../../controller/dispatch';
 import { OPERATION_STATES } from '../../controller/store';
 import type { WatchUpdate } from '../../controller/service';
@@ -57,10 +58,29 @@ describe('change requests', () => {
     ['a reset without a password', { nodeIds: ['cr-1'], action: Action.ACTION_RESET_PASSWORD }, 'FP_SECRET_MISSING'],
     ['an unlock with a password', { targets: [{ nodeId: 'cr-1', secret: 'Pw-123456789' }] }, 'FP_INVALID_ARGUMENT'],
     ['no backend', { nodeIds: ['cr-1'], backend: Backend.BACKEND_UNSPECIFIED }, 'FP_INVALID_ARGUMENT'],
+    // The admin layer's rules hold here too (one function): a caller that skips it is refused the same way.
+    ['a reason with a terminal escape', { reason: 'INC-1 \u001b[2J' }, 'FP_INVALID_ARGUMENT'],
+    ['a wait longer than 7 days', { ttlSeconds: 8 * 86_400 }, 'FP_INVALID_ARGUMENT'],
+    ['a temporary password on Linux', { temporary: true }, 'FP_INVALID_ARGUMENT'],
   ])('refuses %s and changes nothing', async (_what, overrides, code) => {
     const before = counts();
     await expect(tc.request({ nodeIds: ['cr-1'], ...overrides })).rejects.toMatchObject({ code });
     expect(counts()).toEqual(before);
+  });
+
+  it('refuses with the same words as the admin layer', async () => {
+    const ask = { backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_UNLOCK, selection: { nodeIds: ['cr-1'] } };
+    for (const bad of [{ reason: 'x'.repeat(501) }, { reason: 'ok', ttlSeconds: -1 }, { reason: 'ok', account: 'a b' }]) {
+      const early = (() => {
+        try {
+          validateRequest({ ...ask, ...bad });
+        } catch (e) {
+          return e as Error;
+        }
+      })();
+      expect(early).toBeDefined();
+      await expect(tc.request({ nodeIds: ['cr-1'], ...bad })).rejects.toMatchObject({ code: (early as { code?: string }).code, message: early!.message });
+    }
   });
 
   it('refuses a revoked node', async () => {
