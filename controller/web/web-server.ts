@@ -13,6 +13,7 @@ import type { Logger } from '../../shared/logger';
 import type { AdminService } from '../admin/admin-service';
 import type { ControllerService } from '../service';
 import type { Db } from '../store';
+import { createActivityReader } from './activity';
 import { createEventHub, type EventHub } from './event-stream';
 import { errorResponse } from './http-errors';
 import { registerAuditRoutes } from './routes/audit-routes';
@@ -118,7 +119,7 @@ export async function createWebServer(deps: WebServerDeps): Promise<WebServer> {
   registerStaticAssets(app, deps.assetsDir);
 
   registerSessionRoutes(app, web);
-  registerFleetRoutes(app, web);
+  registerFleetRoutes(app, web, createActivityReader({ db: deps.db, nodes: () => service.listNodes({ includeRevoked: true }), clock }));
   registerRequestRoutes(app, web);
   registerAuditRoutes(app, web);
   registerEscrowRoutes(app, web);

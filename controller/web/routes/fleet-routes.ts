@@ -10,7 +10,7 @@ import { FleetpassError } from '../../../shared/errors';
 import { assertAccountName } from '../../../shared/validation/account-name';
 import { isFinal } from '../../dispatch';
 import type { AccountHistoryJson, AccountJson, ActivityJson, NodeDetailJson, NodeJson } from '../api-types';
-import { computeActivity } from '../activity';
+import type { ActivityReader } from '../activity';
 import { errorResponse } from '../http-errors';
 import { NO_STORE_HEADERS, SECURITY_HEADERS } from '../security-headers';
 import { accountJson, accountStateJson, auditRecordJson, backendFromWord, nodeJson, nodeViewJson, operationJson } from '../views';
@@ -23,7 +23,7 @@ function nodeIdParam(id: unknown): string {
   return id;
 }
 
-export function registerFleetRoutes(app: FastifyInstance, web: WebContext): void {
+export function registerFleetRoutes(app: FastifyInstance, web: WebContext, activity: ActivityReader): void {
   const { admin, service } = web;
 
   app.get('/api/nodes', async (req): Promise<{ nodes: NodeJson[] }> => {
@@ -72,7 +72,7 @@ export function registerFleetRoutes(app: FastifyInstance, web: WebContext): void
     if (!Number.isInteger(days) || days < 1 || days > 90) throw new FleetpassError('FP_INVALID_ARGUMENT', 'days must be a whole number from 1 to 90');
     admin.authorize(principal, 'fleet.read', 'reading fleet activity');
     admin.authorize(principal, 'audit.read', 'reading fleet activity');
-    return computeActivity(service, web.clock.now(), days);
+    return activity.read(days);
   });
 
   app.get('/api/events', async (req, reply) => {
