@@ -38,7 +38,9 @@ describe('the sandbox', () => {
     const other = await createPamSandbox({ users: [{ name: 'bob', password: 'Bob-pw-2' }] });
     const took = Date.now() - started;
     await other.destroy();
-    expect(took).toBeLessThan(1000);
+    // About 0.1 s on an idle machine; the bound leaves room for a loaded 2-core CI and still catches a
+    // sandbox that copies the host's files or waits on something (suites create dozens of them).
+    expect(took).toBeLessThan(5000);
   });
 
   it('runs commands in its own mount namespace with private /etc, /run/faillock and /var/log', async () => {
