@@ -84,8 +84,8 @@ describe('label selection', () => {
 });
 
 describe('a supplied password on many nodes', () => {
-  const reset = (extra: string[], selector = ['--label', 'site=bldg7']) =>
-    env.cli('otto', ['reset', ...selector, '--account', 'ilmnuser', '--password-stdin', '--reason', 'P-1', '--yes', ...extra], { stdin: `${PASSWORD}\n` });
+  const reset = (extra: string[], selector = ['--label', 'site=bldg7'], reason = 'P-1') =>
+    env.cli('otto', ['reset', ...selector, '--account', 'ilmnuser', '--password-stdin', '--reason', reason, '--yes', ...extra], { stdin: `${PASSWORD}\n` });
 
   it('is refused without --same-password, and nothing is recorded', async () => {
     const before = requests().length;
@@ -99,11 +99,11 @@ describe('a supplied password on many nodes', () => {
     const one = await reset([], ['--node', 'lab-2']);
     expect(one.stderr).toBe('');
     expect(one.code).toBe(0);
-    const both = await reset(['--same-password']);
+    const both = await reset(['--same-password'], undefined, 'P-3');
     expect(both.stderr).toBe('');
     expect(both.code).toBe(0);
-    const [latest] = requests();
-    expect(env.tc.ctx.service.getChangeRequest(latest.id).operations.map((o) => o.nodeId)).toEqual(['lab-1', 'lab-2']);
+    const request = requests().find((r) => r.reason === 'P-3')!;
+    expect(env.tc.ctx.service.getChangeRequest(request.id).operations.map((o) => o.nodeId)).toEqual(['lab-1', 'lab-2']);
   });
 
   it('--same-password makes no sense with generated passwords', async () => {
