@@ -1,8 +1,9 @@
 /**
  * The plugins a full controller runs (password escrow, admin API, web console), built once for main and
- * the demo alike. Given the config, the escrow master key is loaded and checked against the data file
- * (read-only) here, before the controller opens it: a missing or wrong key stops the start with nothing
- * changed (FP_ESCROW_KEY_MISSING / FP_ESCROW_KEY_WRONG).
+ * the demo alike. Given the config, the escrow master key is checked against the data file (read-only)
+ * here, before the controller opens it: when the file holds escrow, a missing or wrong key stops the start
+ * with nothing changed (FP_ESCROW_KEY_MISSING / FP_ESCROW_KEY_WRONG). A first start creates the key later,
+ * in the plugin, once the data file has opened.
  */
 import { adminApiPlugin, type AdminApiPlugin } from './admin/admin-plugin';
 import type { ControllerConfig } from './config';

@@ -143,26 +143,28 @@ export function readKeyMeta(databaseFile: string): KeyMeta | undefined {
 }
 
 /**
- * Loads the master key and checks it against the data file without writing to it: FP_ESCROW_KEY_MISSING
- * or FP_ESCROW_KEY_WRONG stop the controller before it touches anything.
+ * Checks the master key against the data file without writing anything: FP_ESCROW_KEY_MISSING or
+ * FP_ESCROW_KEY_WRONG stop the controller before it touches the file. Undefined when the file records no
+ * escrow yet: the plugin then loads (or creates) the key at start, once the data file has opened.
  */
-export function checkDatabaseKey(o: { keyFile: string; env: NodeJS.ProcessEnv; databaseFile: string }): MasterKey {
+export function checkDatabaseKey(o: { keyFile: string; env: NodeJS.ProcessEnv; databaseFile: string }): MasterKey | undefined {
   let meta: KeyMeta | undefined;
   try {
     meta = readKeyMeta(o.databaseFile);
   } catch (e) {
     throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot read the escrow key check from ${o.databaseFile}: ${(e as Error).message}`, { cause: e });
   }
+  if (!meta) return undefined;
   let loaded: MasterKey;
   try {
-    loaded = loadMasterKey({ keyFile: o.keyFile, env: o.env, mayCreate: meta === undefined });
+    loaded = loadMasterKey({ keyFile: o.keyFile, env: o.env, mayCreate: false });
   } catch (e) {
-    if (e instanceof FleetpassError && e.code === 'FP_ESCROW_KEY_MISSING' && meta) {
+    if (e instanceof FleetpassError && e.code === 'FP_ESCROW_KEY_MISSING') {
       throw new FleetpassError('FP_ESCROW_KEY_MISSING', `the escrow key ${o.keyFile} does not exist and ${ESCROW_KEY_ENV} is not set, but ${o.databaseFile} holds passwords escrowed under key ${meta.keyId}; restore that key`);
     }
     throw e;
   }
-  if (meta && !keyMatches(meta, loaded.key)) {
+  if (!keyMatches(meta, loaded.key)) {
     throw new FleetpassError('FP_ESCROW_KEY_WRONG', `the escrow key from ${loaded.source} (id ${loaded.keyId}) is not the key ${o.databaseFile} was sealed under (id ${meta.keyId}); nothing was changed`);
   }
   return loaded;

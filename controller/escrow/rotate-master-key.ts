@@ -13,7 +13,7 @@ import type { ControllerConfig } from '../config';
 import { openDatabase } from '../store';
 import { createEscrowRepo } from './escrow-repo';
 import { rewrapKey } from './envelope';
-import { checkDatabaseKey, createKeyFile, keyCheckOf, keyIdOf, keyMatches, readKeyFile, readKeyMeta } from './master-key';
+import { checkDatabaseKey, createKeyFile, keyCheckOf, keyIdOf, keyMatches, readKeyFile } from './master-key';
 
 export interface RotateMasterKeyInput {
   config: ControllerConfig;
@@ -35,10 +35,8 @@ export interface RotateMasterKeyResult {
 /** Re-wraps every escrowed data key under the key in `newKeyFile`; FP_ESCROW_KEY_* when the current key is wrong or missing. */
 export function rotateMasterKey(i: RotateMasterKeyInput): RotateMasterKeyResult {
   const database = i.config.database;
-  if (!readKeyMeta(database)) {
-    throw new FleetpassError('FP_INVALID_ARGUMENT', `${database} holds no escrow yet, so there is nothing to re-wrap; point escrow.keyFile at the new key instead`);
-  }
   const old = checkDatabaseKey({ keyFile: i.config.escrow.keyFile, env: i.env, databaseFile: database });
+  if (!old) throw new FleetpassError('FP_INVALID_ARGUMENT', `${database} holds no escrow yet, so there is nothing to re-wrap; point escrow.keyFile at the new key instead`);
   const exists = existsSync(i.newKeyFile);
   const newKey = exists ? readKeyFile(i.newKeyFile) : createKeyFile(i.newKeyFile);
   const newKeyId = keyIdOf(newKey);
