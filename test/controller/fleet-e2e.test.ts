@@ -44,7 +44,8 @@ describe('controller and real agents on real PAM', () => {
     for (const n of nodes) n.start();
     const { service } = tc.ctx;
     await waitUntil(() => service.listNodes().filter((n) => n.online).length === 3 && service.listAccounts().length === 6, 20_000, 'three nodes with their accounts');
-    expect(service.listNodes().map((n) => [n.id, n.hostname, n.platform, n.labels.site, n.backends])).toEqual([
+    // The site comes from each agent's hello: a reported label (no admin gave these nodes labels).
+    expect(service.listNodes().map((n) => [n.id, n.hostname, n.platform, n.reportedLabels.site, n.backends])).toEqual([
       ['nextseq-a', 'nextseq-a.lab', 'nextseq-2000', 'bldg4', [Backend.BACKEND_LINUX]],
       ['nextseq-b', 'nextseq-b.lab', 'nextseq-2000', 'bldg4', [Backend.BACKEND_LINUX]],
       ['nextseq-c', 'nextseq-c.lab', 'nextseq-2000', 'bldg7', [Backend.BACKEND_LINUX]],
