@@ -28,13 +28,4 @@ export function errorLine(e: unknown): string {
   return 'error FP_INTERNAL: an internal error occurred; run with FLEETPASS_LOG_LEVEL=debug and see the log';
 }
 
-/** "9m 12s", "2h 5m", "3d 4h". */
-export function shortDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
+export { shortDuration } from '../../shared/short-duration';

@@ -29,16 +29,7 @@ export function table(head: string[], rows: (string | number)[][]): string {
   return t.toString();
 }
 
-/** "9m 12s", "2h 5m", "3d 4h": a short duration for lock time left and last-seen ages. */
-export function shortDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h ${m % 60}m`;
-  return `${Math.floor(h / 24)}d ${h % 24}h`;
-}
+export { shortDuration } from '../../shared/short-duration';
 
 /** "FP_CODE: sentence" for a FleetpassError; a generic sentence otherwise. */
 export function errorLine(e: unknown): string {

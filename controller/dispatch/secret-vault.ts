@@ -6,7 +6,8 @@
  * or cancelled. Plaintext exists only in memory, just long enough to write it to the node's stream.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, statSync, writeSync, fsyncSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { createKeyFile, readKeyFile } from '../../shared/key-file';
 import { FleetpassError } from '../../shared/errors';
 import type { Db } from '../store/database';
 
@@ -16,11 +17,12 @@ export interface SecretKey {
   keyId: string;
 }
 
-const KEY_BYTES = 32;
 
 function keyIdOf(key: Buffer): string {
   return createHash('sha256').update('fleetpass-secrets-key').update(key).digest('hex').slice(0, 16);
 }
+
+const KIND = { code: 'FP_KEY_INVALID', name: 'the secrets key' } as const;
 
 /**
  * Reads the key file, or creates it (0600, exclusive) when absent and `mayCreate`. A key readable by
@@ -30,36 +32,7 @@ export function loadOrCreateSecretKey(file: string, mayCreate: boolean): SecretK
   if (!mayCreate && !existsSync(file)) {
     throw new FleetpassError('FP_KEY_INVALID', `the secrets key ${file} is missing but the database holds sealed secrets; restore the key file from backup`);
   }
-  let fd: number | undefined;
-  try {
-    if (mayCreate) fd = openSync(file, 'wx', 0o600);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new FleetpassError('FP_KEY_INVALID', `cannot create the secrets key ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  if (fd !== undefined) {
-    const key = randomBytes(KEY_BYTES);
-    try {
-      writeSync(fd, key.toString('base64') + '\n');
-      fsyncSync(fd);
-      if ((fstatSync(fd).mode & 0o077) !== 0) throw new Error('the new key file is readable by others');
-    } finally {
-      closeSync(fd);
-    }
-    return { key, keyId: keyIdOf(key) };
-  }
-  let text: string;
-  try {
-    const st = statSync(file);
-    if ((st.mode & 0o077) !== 0) {
-      throw new FleetpassError('FP_KEY_INVALID', `the secrets key ${file} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 on it`);
-    }
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof FleetpassError) throw e;
-    throw new FleetpassError('FP_KEY_INVALID', `cannot read the secrets key ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  const key = Buffer.from(text.trim(), 'base64');
-  if (key.length !== KEY_BYTES) throw new FleetpassError('FP_KEY_INVALID', `the secrets key ${file} is not a ${KEY_BYTES}-byte base64 key`);
+  const key = (mayCreate ? createKeyFile(file, KIND, true) : undefined) ?? readKeyFile(file, KIND);
   return { key, keyId: keyIdOf(key) };
 }
 

@@ -4,14 +4,13 @@
  * (HMAC-SHA256 of a fixed text under the key), so a wrong key is recognised before any escrowed row is
  * read or written; `checkDatabaseKey` does it on the data file read-only, before the controller starts.
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { FleetpassError } from '../../shared/errors';
+import { createKeyFile as createSharedKeyFile, parseKey, readKeyFile as readSharedKeyFile } from '../../shared/key-file';
 
 export const ESCROW_KEY_ENV = 'FLEETPASS_ESCROW_KEY';
-const KEY_BYTES = 32;
 const CHECK_TEXT = 'fleetpass escrow master key check v1';
 
 export interface MasterKey {
@@ -43,47 +42,16 @@ export function keyMatches(meta: KeyMeta, key: Buffer): boolean {
   return meta.keyCheck.length === check.length && timingSafeEqual(meta.keyCheck, check);
 }
 
-function parseKey(text: string, where: string): Buffer {
-  const t = text.trim();
-  const key = /^[A-Za-z0-9+/]+={0,2}$/.test(t) ? Buffer.from(t, 'base64') : Buffer.alloc(0);
-  if (key.length !== KEY_BYTES) throw new FleetpassError('FP_ESCROW_KEY_INVALID', `${where} is not a ${KEY_BYTES}-byte base64 key`);
-  return key;
-}
+const KIND = { code: 'FP_ESCROW_KEY_INVALID', name: 'the escrow key' } as const;
 
 /** Reads a key file; it must be readable by its owner only. */
 export function readKeyFile(file: string): Buffer {
-  let text: string;
-  try {
-    const st = statSync(file);
-    if ((st.mode & 0o077) !== 0) {
-      throw new FleetpassError('FP_ESCROW_KEY_INVALID', `the escrow key ${file} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 on it`);
-    }
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    if (e instanceof FleetpassError) throw e;
-    throw new FleetpassError('FP_ESCROW_KEY_INVALID', `cannot read the escrow key ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  return parseKey(text, `the escrow key ${file}`);
+  return readSharedKeyFile(file, KIND);
 }
 
 /** Creates a key file with a new random key (0600, never over an existing file). */
 export function createKeyFile(file: string): Buffer {
-  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx', 0o600);
-  } catch (e) {
-    throw new FleetpassError('FP_ESCROW_KEY_INVALID', `cannot create the escrow key ${file}: ${(e as Error).message}`, { cause: e });
-  }
-  const key = randomBytes(KEY_BYTES);
-  try {
-    writeSync(fd, `${key.toString('base64')}\n`);
-    fsyncSync(fd);
-    if ((fstatSync(fd).mode & 0o077) !== 0) throw new FleetpassError('FP_ESCROW_KEY_INVALID', `the new escrow key ${file} is readable by others (umask)`);
-  } finally {
-    closeSync(fd);
-  }
-  return key;
+  return createSharedKeyFile(file, KIND)!;
 }
 
 export interface LoadMasterKeyOptions {
@@ -97,7 +65,7 @@ export interface LoadMasterKeyOptions {
 export function loadMasterKey(o: LoadMasterKeyOptions): MasterKey & { created: boolean } {
   const fromEnv = o.env[ESCROW_KEY_ENV];
   if (fromEnv !== undefined && fromEnv !== '') {
-    const key = parseKey(fromEnv, ESCROW_KEY_ENV);
+    const key = parseKey(fromEnv, KIND, ESCROW_KEY_ENV);
     return { key, keyId: keyIdOf(key), source: ESCROW_KEY_ENV, created: false };
   }
   if (existsSync(o.keyFile)) {
