@@ -337,6 +337,16 @@ UPDATE nodes SET labels_json = coalesce((SELECT e.labels_json FROM node_enrollme
 ALTER TABLE api_tokens ADD COLUMN known_to_json TEXT NOT NULL DEFAULT '[]';
 `,
   },
+  {
+    version: 7,
+    name: 'operations by request and state',
+    sql: `
+-- Each result settles its request only when nothing of it is left open, and a watched request reports its
+-- counts per state: both read this index alone instead of every operation of the wave (a 1,000-node wave
+-- read a million rows to record its results).
+CREATE INDEX operations_request_state ON operations(request_id, state);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -113,7 +113,9 @@ function opFromRow(r: OpRow): OperationRecord {
   };
 }
 
-const FINAL_SQL = "('succeeded','failed','refused','expired','cancelled')";
+// Open (not final) states: counted through the (request_id, state) index, so checking a wave's progress after
+// each result reads only the operations still open, not the whole wave.
+const OPEN_SQL = "('requested','approved','dispatched')";
 
 export type OperationsRepo = ReturnType<typeof createOperationsRepo>;
 
@@ -144,7 +146,7 @@ export function createOperationsRepo(db: Db) {
   const approvedLive = db.prepare<[string], OpRow>("SELECT * FROM operations WHERE state = 'approved' AND expires > ? ORDER BY created, id");
   const expirable = db.prepare<[string, string], OpRow>(
     "SELECT * FROM operations WHERE (state IN ('requested', 'approved') AND expires <= ?) OR (state = 'dispatched' AND expires <= ?)");
-  const unfinishedOfCr = db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM operations WHERE request_id = ? AND state NOT IN ${FINAL_SQL}`);
+  const unfinishedOfCr = db.prepare<[string], { n: number }>(`SELECT count(*) AS n FROM operations WHERE request_id = ? AND state IN ${OPEN_SQL}`);
   const transitionsOf = db.prepare<[string], { operation_id: string; from_state: string; to_state: string; time: string; actor: string; note: string }>(
     'SELECT * FROM operation_transitions WHERE operation_id = ? ORDER BY id');
 
