@@ -24,6 +24,8 @@ export interface BenchOptions {
   auditBatchSize: number;
   verifyRecords: number;
   agentWindowSeconds: number;
+  /** "disk" (the figure) or "tmpfs" (diagnostic: no fsync cost). */
+  waveData: string;
   outDir: string;
 }
 
@@ -46,6 +48,7 @@ function parse(argv: string[]): BenchOptions {
   };
   const only = (flags.get('only') ?? ALL.join(',')).split(',').filter(Boolean);
   for (const b of only) if (!ALL.includes(b)) throw new Error(`unknown benchmark ${b}; choose from ${ALL.join(', ')}`);
+  if (!['disk', 'tmpfs'].includes(flags.get('wave-data') ?? 'disk')) throw new Error('--wave-data must be disk or tmpfs');
   return {
     only, full,
     workers: n('workers', 4),
@@ -57,6 +60,7 @@ function parse(argv: string[]): BenchOptions {
     auditBatchSize: n('audit-batch-size', 100),
     verifyRecords: n('verify-records', 1_000_000),
     agentWindowSeconds: n('agent-window', full ? 600 : 60),
+    waveData: flags.get('wave-data') ?? 'disk',
     outDir: flags.get('out') ?? join(REPO_ROOT, 'bench', 'results'),
   };
 }
@@ -85,7 +89,7 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   for (const name of o.only) {
     let r: BenchResult;
-    if (name === 'wave') r = await waveBenchmark({ nodes: o.waveNodes, workers: o.workers, waves: o.waves, logDir });
+    if (name === 'wave') r = await waveBenchmark({ nodes: o.waveNodes, workers: o.workers, waves: o.waves, logDir, dataOnTmpfs: o.waveData === 'tmpfs' });
     else if (name === 'audit') r = await auditBenchmark({ single: o.auditSingle, batched: o.auditBatched, batchSize: o.auditBatchSize, verifyRecords: o.verifyRecords });
     else if (name === 'idle') r = await idleFleetBenchmark({ nodes: o.idleNodes, workers: o.workers, full: o.full, logDir });
     else r = await agentAtRestBenchmark({ windowSeconds: o.agentWindowSeconds, full: o.full, logDir });

@@ -21,6 +21,8 @@ export interface BareFleet {
   memoryBefore: NodeJS.MemoryUsage;
   connect(): Promise<{ ms: number }>;
   streams(): Promise<number>;
+  /** The client worker processes' pids. */
+  clientPids(): number[];
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startBareFleet(o: BareFleetOptions): Promise<BareFleet> {
       }, 900_000)));
       return { ms: Date.now() - t0 };
     },
+    clientPids: () => workers.map((w) => w.proc.pid!),
     async streams() {
       return (await server.call<{ streams: number }>('status')).streams;
     },

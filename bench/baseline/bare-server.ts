@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import { writeHeapSnapshot } from 'node:v8';
 import { serveIpc } from '../lib/ipc';
 import { BARE_SERVICE, KIND, SERVER_KEEPALIVE, payload } from './bare-service';
 
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
 
   serveIpc({
     status: () => ({ streams: streams.size, memory: process.memoryUsage() }),
+    /** Diagnostic: writes a V8 heap snapshot to `file` (to see what a node costs). */
+    heapSnapshot: (b) => ({ file: writeHeapSnapshot(String(b.file)) }),
     gc: async () => {
       if (!gc) throw new Error('start with --expose-gc');
       for (let i = 0; i < 3; i++) {

@@ -80,8 +80,12 @@ export async function idleFleetBenchmark(o: IdleOptions): Promise<BenchResult> {
     const refused = (await controller.call<{ count: number }>('countAudit', { action: 'node.connect_refused', afterSeq: auditBefore })).count;
     const stats = await fleet.stats();
     const status = await controller.call<ControllerStatus>('status');
-    checks.storm = { nodeConnectedRecords: connected, refused, sessions: status.sessions, agentsConnected: stats.connected, controllerAlive: controller.proc.exitCode === null };
-    if (connected !== o.nodes || refused !== 0 || stats.connected !== o.nodes) throw new Error(`storm checks failed: ${JSON.stringify(checks.storm)}`);
+    // A node that connected more than once after the restart lost a stream during the storm (a keepalive
+    // went unanswered, or the stream was refused): counted, and the goal is not met, but the run goes on.
+    checks.storm = {
+      nodeConnectedRecords: connected, reconnectedMoreThanOnce: connected - o.nodes, refused, sessions: status.sessions, agentsConnected: stats.connected,
+      controllerAlive: controller.proc.exitCode === null,
+    };
     checks.auditChain = await controller.call('verify');
   } finally {
     await fleet.stop();
@@ -105,6 +109,10 @@ export async function idleFleetBenchmark(o: IdleOptions): Promise<BenchResult> {
     await bare.stop();
   }
 
+  const st = checks.storm as { reconnectedMoreThanOnce: number; refused: number; controllerAlive: boolean; agentsConnected: number };
+  const flaps = st.reconnectedMoreThanOnce;
+  const refusedCount = st.refused;
+  const stormClean = flaps === 0 && refusedCount === 0 && st.controllerAlive && st.agentsConnected === o.nodes;
   const rssRatio = fleetMem.rss / bareMem.rss;
   const heapRatio = fleetMem.heap / bareMem.heap;
   const sizeNote = o.full ? '' : ' (default size; --full runs 10,000)';
@@ -124,8 +132,10 @@ export async function idleFleetBenchmark(o: IdleOptions): Promise<BenchResult> {
         ratio: heapRatio, goal: '≤ 1.2x of bare', met: heapRatio <= 1.2,
       },
       {
-        metric: 'reconnect storm: all back after restart', value: storm.fromListeningMs / 1000, unit: 's', goal: '< 60 s, no crash, no refusal',
-        met: storm.fromListeningMs < 60_000, note: `${(storm.fromStopMs / 1000).toFixed(1)} s from SIGTERM; event-loop delay max ${storm.lag.maxMs.toFixed(0)} ms, p99 ${storm.lag.p99Ms.toFixed(0)} ms`,
+        metric: 'reconnect storm: all back after restart', value: storm.fromListeningMs / 1000, unit: 's', goal: '< 60 s, no crash, no overload',
+        met: storm.fromListeningMs < 60_000 && stormClean,
+        note: `${(storm.fromStopMs / 1000).toFixed(1)} s from SIGTERM; ${flaps} streams lost and re-opened during the storm; ${refusedCount} refused; `
+          + `controller event-loop delay max ${storm.lag.maxMs.toFixed(0)} ms, p99 ${storm.lag.p99Ms.toFixed(0)} ms`,
       },
     ],
     checks: { ...checks, storm: { ...(checks.storm as object), ...storm } },

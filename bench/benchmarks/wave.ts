@@ -15,9 +15,10 @@ import { startBareFleet } from '../baseline/bare-fleet';
 import { createFleet } from '../fleet/fleet';
 import { startBenchController } from '../lib/bench-controller';
 import { messageSizes } from '../lib/message-sizes';
-import { diskScratch } from '../lib/paths';
+import { diskScratch, shmScratch } from '../lib/paths';
 import { benchPki } from '../lib/pki-cache';
 import type { BenchResult } from '../lib/report';
+import { cpuSeconds } from '../lib/proc-stats';
 import { median } from '../lib/stats';
 
 export interface WaveOptions {
@@ -25,6 +26,8 @@ export interface WaveOptions {
   workers: number;
   waves: number;
   logDir: string;
+  /** Diagnostic only: the controller's data file on tmpfs, where fsync costs nothing, to show how much of the wave is disk. */
+  dataOnTmpfs?: boolean;
 }
 
 interface WaveRun {
@@ -38,12 +41,15 @@ export async function waveBenchmark(o: WaveOptions): Promise<BenchResult> {
   const started = Date.now();
   const pki = await benchPki();
   const sizes = await messageSizes();
-  const stateDir = diskScratch('wave');
+  const stateDir = o.dataOnTmpfs ? shmScratch('wave-data') : diskScratch('wave');
   const log = (name: string) => join(o.logDir, `wave-${name}.log`);
   const controller = await startBenchController({ stateDir, pkiDir: pki.dir, agentListen: '127.0.0.1:0', adminListen: '127.0.0.1:0', logLevel: 'info' }, log('controller'));
   const fleet = await createFleet({ controllerAddress: controller.agentAddress, nodes: o.nodes, workers: o.workers, logFile: log('fleet') });
   const runs: WaveRun[] = [];
   const checks: Record<string, unknown> = {};
+  // CPU seconds used during the counted waves, by side: all of it runs on this machine's cores together.
+  const cpu = { controller: 0, agents: 0, bareServer: 0, bareClients: 0 };
+  const cpuOf = (pids: number[]) => pids.reduce((t, pid) => t + cpuSeconds(pid), 0);
   try {
     const connect = await fleet.start();
     await fleet.waitFor((s) => s.connected === o.nodes, 120_000, 'every simulated node connected');
@@ -56,6 +62,7 @@ export async function waveBenchmark(o: WaveOptions): Promise<BenchResult> {
         await fleet.relock();
         await new Promise((r) => setTimeout(r, 500));
         const auditBefore = (await controller.call<{ audit: number }>('status')).audit;
+        const cpu0 = { controller: cpuSeconds(controller.pid), agents: cpuOf(fleet.pids()) };
         const t0 = process.hrtime.bigint();
         const res = await api.call(api.client.requestOperations, RequestOperationsRequest.fromPartial({
           selector: { all: true }, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_UNLOCK,
@@ -70,7 +77,11 @@ export async function waveBenchmark(o: WaveOptions): Promise<BenchResult> {
         const ms = Number(process.hrtime.bigint() - t0) / 1e6;
         const succeeded = (await controller.call<{ count: number }>('countAudit', { action: 'operation.succeeded', afterSeq: auditBefore })).count;
         if (!last?.done || succeeded !== o.nodes) throw new Error(`wave ${w}: ${succeeded} of ${o.nodes} results audited as succeeded`);
-        if (w > 0) runs.push({ ms, requestMs, succeeded });
+        if (w > 0) {
+          runs.push({ ms, requestMs, succeeded });
+          cpu.controller += cpuSeconds(controller.pid) - cpu0.controller;
+          cpu.agents += cpuOf(fleet.pids()) - cpu0.agents;
+        }
       }
     } finally {
       api.close();
@@ -96,8 +107,13 @@ export async function waveBenchmark(o: WaveOptions): Promise<BenchResult> {
     await bare.connect();
     if ((await bare.streams()) !== o.nodes) throw new Error(`bare baseline: ${await bare.streams()} of ${o.nodes} streams open`);
     for (let r = 0; r <= o.waves; r++) {
+      const c0 = { server: cpuSeconds(Number(bare.server.info.pid)), clients: cpuOf(bare.clientPids()) };
       const { ms } = await bare.server.call<{ ms: number }>('broadcast', { bytes: sizes.operation });
-      if (r > 0) bareRounds.push(ms);
+      if (r > 0) {
+        bareRounds.push(ms);
+        cpu.bareServer += cpuSeconds(Number(bare.server.info.pid)) - c0.server;
+        cpu.bareClients += cpuOf(bare.clientPids()) - c0.clients;
+      }
     }
     rtt = (await bare.server.call<{ samples: number[] }>('pingPong', { bytes: sizes.operation, count: 200 })).samples.slice(20);
   } finally {
@@ -108,9 +124,11 @@ export async function waveBenchmark(o: WaveOptions): Promise<BenchResult> {
   const perNode = waveMs / o.nodes;
   const barePerNode = median(bareRounds) / o.nodes;
   const ratio = perNode / barePerNode;
+  const perNodeUs = (seconds: number) => (seconds / (o.waves * o.nodes)) * 1e6;
+  const cpuPerNode = { controller: perNodeUs(cpu.controller), agents: perNodeUs(cpu.agents), bareServer: perNodeUs(cpu.bareServer), bareClients: perNodeUs(cpu.bareClients) };
   return {
     name: 'wave',
-    title: 'Unlock wave via admin API',
+    title: o.dataOnTmpfs ? 'Unlock wave via admin API (DIAGNOSTIC: data file on tmpfs, no fsync cost)' : 'Unlock wave via admin API',
     size: `${o.nodes.toLocaleString('en-US')} nodes, ${o.workers} simulator processes, median of ${o.waves} waves`,
     seconds: (Date.now() - started) / 1000,
     figures: [
@@ -118,10 +136,11 @@ export async function waveBenchmark(o: WaveOptions): Promise<BenchResult> {
       {
         metric: 'dispatch cost per node', value: perNode * 1000, unit: 'µs', baseline: { label: 'bare grpc-js fan-out round trip per stream', value: barePerNode * 1000 },
         ratio, goal: '≤ 3x', met: ratio <= 3,
+        note: `CPU per node: controller ${cpuPerNode.controller.toFixed(0)} µs, simulated agents ${cpuPerNode.agents.toFixed(0)} µs; bare server ${cpuPerNode.bareServer.toFixed(0)} µs, bare clients ${cpuPerNode.bareClients.toFixed(0)} µs`,
       },
     ],
     checks: {
-      ...checks, waves: runs, bareRoundsMs: bareRounds, bareSingleStreamRttMedianMs: median(rtt ?? []), messageBytes: sizes,
+      ...checks, waves: runs, cpuMicrosecondsPerNode: cpuPerNode, bareRoundsMs: bareRounds, bareSingleStreamRttMedianMs: median(rtt ?? []), messageBytes: sizes,
     },
   };
 }

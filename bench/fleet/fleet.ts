@@ -29,6 +29,8 @@ export interface Fleet {
   relock(): Promise<void>;
   /** Waits until `pred(stats)` holds, polling. */
   waitFor(pred: (s: FleetWorkerStats) => boolean, timeoutMs: number, what: string): Promise<FleetWorkerStats>;
+  /** The worker processes' pids (to read their CPU time). */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
@@ -81,6 +83,7 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
         await new Promise((r) => setTimeout(r, 100));
       }
     },
+    pids: () => workers.map((w) => w.proc.pid!),
     async stop() {
       await Promise.all(workers.map((w) => w.call('stop', {}, 120_000).catch(() => undefined)));
       for (const w of workers) w.kill('SIGKILL');

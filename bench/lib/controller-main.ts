@@ -12,6 +12,7 @@ import { loadControllerConfig } from '../../controller/config';
 import { createController } from '../../controller/controller';
 import { systemClock } from '../../shared/clock';
 import { createLogger } from '../../shared/logger';
+import { writeHeapSnapshot } from 'node:v8';
 import { serveIpc } from './ipc';
 
 export interface BenchControllerSettings {
@@ -52,6 +53,8 @@ async function main(): Promise<void> {
 
   serveIpc({
     status: (): ControllerStatus => ({ sessions: ctx.sessions.size(), memory: process.memoryUsage(), audit: ctx.audit.head().seq }),
+    /** Diagnostic: writes a V8 heap snapshot to `file` (to see what a node costs). */
+    heapSnapshot: (b) => ({ file: writeHeapSnapshot(String(b.file)) }),
     gc: async () => {
       if (!gc) throw new Error('start the controller with --expose-gc');
       for (let i = 0; i < 3; i++) {

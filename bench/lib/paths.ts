@@ -27,9 +27,9 @@ export function cacheDir(): string {
   return dir;
 }
 
-/** The bundled entry `name` (built by bench/run.mjs next to this bundle). */
+/** The bundled entry `name` (built by bench/run.mjs next to this bundle, or in FLEETPASS_BENCH_BUILD). */
 export function bundle(name: string): string {
-  return join(__dirname, `${name}.js`);
+  return join(process.env.FLEETPASS_BENCH_BUILD ?? __dirname, `${name}.js`);
 }
 
 /** A fresh folder on the real disk for a controller's state. */
