@@ -22,7 +22,7 @@ async function main(): Promise<void> {
   const agent = createAgent(config, { log: createLogger({ level: 'info', name: 'fleetpass-agent' }), backends: new Map([[Backend.BACKEND_LINUX, backend]]) });
   await agent.start();
   process.on('SIGTERM', () => void agent.shutdown().then(() => process.exit(0)));
-  serveIpc({ state: () => ({ state: agent.state, calls: backend.calls }) }, { pid: process.pid });
+  serveIpc({ state: () => ({ state: agent.state, calls: backend.calls }), cpu: () => process.cpuUsage() }, { pid: process.pid });
 }
 
 main().catch((e) => {

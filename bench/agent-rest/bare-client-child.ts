@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   call.on('error', () => (ended = true));
   call.on('end', () => (ended = true));
   call.write(payload(KIND.hello, o.helloBytes));
-  serveIpc({ state: () => ({ welcomed, ended }) }, { pid: process.pid });
+  serveIpc({ state: () => ({ welcomed, ended }), cpu: () => process.cpuUsage() }, { pid: process.pid });
 }
 
 main().catch((e) => {

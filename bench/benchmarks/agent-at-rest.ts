@@ -1,8 +1,8 @@
 /**
  * Benchmark 4: the agent at rest. One agent process connected to a controller and one bare grpc-js
  * client process holding one mTLS stream to a bare server run side by side; after they settle, both
- * are watched from /proc over the same window: resident memory (sampled every few seconds, the
- * largest sample counts) and CPU time (user + system) over the window.
+ * are watched over the same window: resident memory from /proc (sampled every few seconds, the largest
+ * sample counts) and CPU time (user + system, from each process's process.cpuUsage()) over the window.
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +11,7 @@ import { bundle, diskScratch, shmScratch } from '../lib/paths';
 import { startBenchController } from '../lib/bench-controller';
 import { messageSizes } from '../lib/message-sizes';
 import { benchPki, nodeCertificates } from '../lib/pki-cache';
-import { cpuSeconds, rssBytes } from '../lib/proc-stats';
+import { rssBytes } from '../lib/proc-stats';
 import type { BenchResult } from '../lib/report';
 
 export interface AgentAtRestOptions {
@@ -56,7 +56,12 @@ export async function agentAtRestBenchmark(o: AgentAtRestOptions): Promise<Bench
     // Settle: the agent's connect report and first timers run before the window opens.
     await new Promise((r) => setTimeout(r, 10_000));
     const pids = { agent: Number(agent.info.pid), bare: Number(bare.info.pid) };
-    const cpu0 = { agent: cpuSeconds(pids.agent), bare: cpuSeconds(pids.bare) };
+    // CPU from each process's own process.cpuUsage() (microseconds; /proc's 10 ms ticks cannot resolve 0.1 % of a minute).
+    const cpuOf = async (c: Child) => {
+      const u = await c.call<NodeJS.CpuUsage>('cpu');
+      return (u.user + u.system) / 1e6;
+    };
+    const cpu0 = { agent: await cpuOf(agent), bare: await cpuOf(bare) };
     const t0 = Date.now();
     const rss = { agent: [] as number[], bare: [] as number[] };
     while (Date.now() - t0 < o.windowSeconds * 1000) {
@@ -65,7 +70,7 @@ export async function agentAtRestBenchmark(o: AgentAtRestOptions): Promise<Bench
       await new Promise((r) => setTimeout(r, Math.min(5000, Math.max(0, o.windowSeconds * 1000 - (Date.now() - t0)))));
     }
     const seconds = (Date.now() - t0) / 1000;
-    const cpu = { agent: (cpuSeconds(pids.agent) - cpu0.agent) / seconds, bare: (cpuSeconds(pids.bare) - cpu0.bare) / seconds };
+    const cpu = { agent: ((await cpuOf(agent)) - cpu0.agent) / seconds, bare: ((await cpuOf(bare)) - cpu0.bare) / seconds };
     const state = await agent.call<{ state: string }>('state');
     if (state.state !== 'connected') throw new Error(`the agent left the connected state during the window (${state.state})`);
     const agentRss = Math.max(...rss.agent);

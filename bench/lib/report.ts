@@ -44,8 +44,10 @@ export function machineInfo(): MachineInfo {
 }
 
 function num(v: number, unit: string): string {
-  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : Math.abs(v) >= 1 ? 2 : 3;
-  return `${v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 })} ${unit}`.trim();
+  const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
+  // Small values keep three significant digits, so 0.0999 % is not shown as 0.1 % next to a "< 0.1 %" goal.
+  const text = Math.abs(v) > 0 && Math.abs(v) < 1 ? String(Number(v.toPrecision(3))) : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  return `${text} ${unit}`.trim();
 }
 
 /** The markdown table of a run. */
@@ -57,12 +59,13 @@ export function markdown(results: readonly BenchResult[], machine: MachineInfo, 
     '|---|---|---|---|---|---|---|',
   ];
   for (const r of results) {
-    for (const f of r.figures) {
+    r.figures.forEach((f, i) => {
       const baseline = f.baseline ? `${f.baseline.label}: ${num(f.baseline.value, f.unit)}` : '';
       const ratio = f.ratio === undefined ? '' : `${f.ratio.toFixed(2)}x`;
       const met = f.met === undefined ? '' : f.met ? 'yes' : '**no**';
-      lines.push(`| ${r.title} | ${r.size} | ${f.metric}: ${num(f.value, f.unit)}${f.note ? ` (${f.note})` : ''} | ${baseline} | ${ratio} | ${f.goal ?? ''} | ${met} |`);
-    }
+      const [title, size] = i === 0 ? [r.title, r.size] : ['', ''];
+      lines.push(`| ${title} | ${size} | ${f.metric}: ${num(f.value, f.unit)}${f.note ? ` (${f.note})` : ''} | ${baseline} | ${ratio} | ${f.goal ?? ''} | ${met} |`);
+    });
   }
   return `${lines.join('\n')}\n`;
 }

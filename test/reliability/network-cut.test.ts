@@ -159,9 +159,9 @@ describe('a stuck node does not hold up the others', () => {
     const t0 = Date.now();
     const { request, operations } = await tc.request({ nodeIds: [...ids, 'wave-stuck', 'wave-silent'] });
     const opOf = (id: string) => operations.find((o) => o.nodeId === id)!.id;
-    await waitFor(() => ids.every((id) => opState(opOf(id)) === 'succeeded'), 5000, 'the healthy nodes');
+    await waitFor(() => ids.every((id) => opState(opOf(id)) === 'succeeded'), 8000, 'the healthy nodes');
     const healthyMs = Date.now() - t0;
-    expect(healthyMs).toBeLessThan(3000);
+    expect(healthyMs).toBeLessThan(5000); // generous for a loaded CI machine; the point is the stuck ones are still open
     expect(opState(opOf('wave-stuck'))).toBe('dispatched');
     expect(opState(opOf('wave-silent'))).toBe('dispatched');
     // The silent node is dropped by keepalive; its operation waits for it, neither failed nor sent elsewhere.
