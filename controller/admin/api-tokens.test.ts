@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openDatabase, type Db } from '../store';
 import { createOperatorsRepo, type OperatorsRepo } from '../store/operators-repo';
 import { checkApiToken, issueApiToken, tokenId } from './api-tokens';
+import { tokenSecret } from '../../test/helpers/token-secret';
 
 let dir: string;
 let db: Db;
@@ -32,7 +33,7 @@ describe('API tokens', () => {
     expect(row.hash).toHaveLength(32);
     expect(row.salt).toHaveLength(16);
     expect(row.salt.equals(repo.getToken(b.id)!.salt)).toBe(false);
-    expect(JSON.stringify(db.prepare('SELECT * FROM api_tokens').all())).not.toContain(a.token.split('_')[2]);
+    expect(JSON.stringify(db.prepare('SELECT * FROM api_tokens').all())).not.toContain(tokenSecret(a.token));
     expect(row.expires).toBe('2026-03-01T01:00:00.000Z');
   });
 

@@ -11,6 +11,7 @@ import { createKeyAndCsr } from '../../shared/pki';
 import { enroll, listEnrollmentTokens, revokeEnrollmentToken } from '../../controller/enroll';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { audit, details, enrollError, enrollHere, fpCode, makeToken } from './support/enroll-fixtures';
+import { tokenSecret } from '../helpers/token-secret';
 
 let tc: TestController | undefined;
 afterEach(async () => {
@@ -34,7 +35,7 @@ describe('enrollment tokens', () => {
     expect(created.secret).toMatch(/^fpe_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
     expect(created.secret).toContain(created.token.id);
     expect(created.caFingerprint).toBe(tc.caFingerprint);
-    const secretPart = created.secret.split('_')[2];
+    const secretPart = tokenSecret(created.secret);
     const row = tc.ctx.store.db.prepare('SELECT * FROM enrollment_tokens').get() as Record<string, unknown>;
     expect(JSON.stringify(row)).not.toContain(secretPart);
     expect((row.hash as Buffer).length).toBe(32);

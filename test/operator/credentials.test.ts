@@ -16,6 +16,7 @@ import { issueOperatorCertificate } from '../../controller/admin/operator-certs'
 import { createOperatorsRepo } from '../../controller/store/operators-repo';
 import { removeRoot } from '../helpers/controller-harness';
 import { adminClient, bearer, startOperatorEnv, tokenOf, type OperatorEnv } from './support/operator-harness';
+import { tokenSecret } from '../helpers/token-secret';
 
 let env: OperatorEnv;
 
@@ -78,7 +79,7 @@ describe('operator client certificates', () => {
 describe('tokens', () => {
   it('are stored only as a salted hash', () => {
     const token = tokenOf(env, 'otto');
-    const secret = token.split('_')[2];
+    const secret = tokenSecret(token);
     const rows = env.tc.ctx.store.db.prepare('SELECT * FROM api_tokens').all() as Array<Record<string, unknown>>;
     expect(rows.length).toBeGreaterThanOrEqual(2);
     expect(JSON.stringify(rows)).not.toContain(secret);
