@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // Command-line entry points and scripts talk to a terminal.
-    files: ['**/cli/**', 'scripts/**', 'bench/**', '**/main.ts', 'agent/commands/**', 'controller/admin/**'],
+    files: ['**/cli/**', 'scripts/**', 'bench/**', '**/main.ts', 'agent/commands/**', 'controller/commands/**'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -6,7 +6,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { cronExpression, loadConfig, type LoadedConfig } from '../shared/config';
-import { defaultPolicy, policySchema } from './admin/policy';
+import { defaultPolicy, policySchema } from './access/policy';
 import { defaultEscrowConfig, escrowSchema } from './escrow/escrow-config';
 
 /** host:port with a numeric port (0 picks a free port, for tests). */
@@ -26,6 +26,8 @@ const rawSchema = z
     agentListen: listenAddress.default('127.0.0.1:7443'),
     adminListen: listenAddress.default('127.0.0.1:7444'),
     webListen: listenAddress.default('127.0.0.1:8443'),
+    /** The web console (on webListen); false serves only the admin API. */
+    web: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
     tls: z
       .object({
         /** Extra DNS names / IPs for the server certificate (the listen host, localhost, 127.0.0.1 and the machine's hostname are always in). */
@@ -79,7 +81,7 @@ const rawSchema = z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
       .default({ level: 'info' }),
-    /** Who may act on which accounts, privileged accounts, password rules (controller/admin/policy.ts). */
+    /** Who may act on which accounts, privileged accounts, password rules (controller/access/policy.ts). */
     policy: policySchema.default(defaultPolicy),
     /** Password escrow: master key, history, account classes with rotation windows and reveal rules (controller/escrow). */
     escrow: escrowSchema.default(defaultEscrowConfig),

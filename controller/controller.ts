@@ -1,9 +1,11 @@
 /**
- * The controller's lifecycle: create() wires nothing yet; start() opens the data file (migrations),
- * the secrets key, the PKI (created on first start), the agent gRPC server, plugins (admin API, web,
- * enrollment) and the jobs; shutdown() stops taking work, waits for jobs and deliveries in flight,
- * flushes liveness, records the stop (with an audit checkpoint) and closes the file. State union:
- * created → starting → running → stopping → stopped, or failed; every transition is logged.
+ * The composition root and the controller's lifecycle: create() wires nothing yet; start() wires
+ * store → audit → dispatch → (escrow) → service → transports: it opens the data file (migrations), the
+ * secrets key, the PKI (created on first start), enrollment, password escrow (escrow.enabled), the ONE
+ * service layer, the agent gRPC server, the admin API, the web console (web.enabled) and the jobs;
+ * shutdown() stops taking work, waits for jobs and deliveries in flight, flushes liveness, records the
+ * stop (with an audit checkpoint) and closes the file. State union: created → starting → running →
+ * stopping → stopped, or failed; every transition is logged.
  */
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -11,14 +13,16 @@ import { join } from 'node:path';
 import type { Server } from '@grpc/grpc-js';
 import { systemClock, type Clock } from '../shared/clock';
 import { FleetpassError } from '../shared/errors';
-import type { EnrollRequest, EnrollResponse, RenewRequest, RenewResponse } from '../shared/gen/fleetpass/v1/agent';
 import { createLogger, type Logger } from '../shared/logger';
 import { ensureControllerPki, type ControllerPki } from '../shared/pki';
-import type { handleUnaryCall } from '@grpc/grpc-js';
+import type { FloodLimits } from './access/authenticate';
+import { compilePolicy } from './access/policy';
+import { startAdminApi, type AdminApiServer } from './admin-api/admin-api-server';
 import { createAuditLog, recordAudited, writeCheckpoint, type AuditLog } from './audit';
 import type { ControllerConfig } from './config';
 import { createEnrollment, type EnrollSettings, type Enrollment } from './enroll';
 import { CONTROLLER_ACTOR, createDispatcher, createEventBus, createSecretVault, loadOrCreateSecretKey, type Dispatcher, type EventBus } from './dispatch';
+import { checkDatabaseKey, startEscrow, type Escrow, type EscrowRuntime } from './escrow';
 import { checkpointAudit } from './jobs/audit-checkpoint';
 import { backupDatabase } from './jobs/backup';
 import { expireOperations } from './jobs/expire-operations';
@@ -26,20 +30,20 @@ import { refreshOnlineNodes } from './jobs/refresh';
 import { scheduleJobs, type Scheduler } from './jobs/schedule';
 import { markStaleNodes } from './jobs/stale-nodes';
 import { agentServiceRegistration } from './server/agent-service';
-import { bindServer, createGrpcServer, serverCredentials, stopServer, type ServiceRegistration } from './server/grpc-server';
+import { bindServer, createGrpcServer, serverCredentials, stopServer } from './server/grpc-server';
 import { createLivenessTracker, type LivenessTracker } from './server/liveness';
 import { createNodeLimiter, type NodeLimits } from './server/node-limits';
-import type { CallerIdentity } from './server/node-identity';
-import { createSessionRegistry, type ConnectCall, type SessionRegistry } from './server/node-session';
-import { createControllerService, type ControllerService } from './service';
+import { createSessionRegistry, type SessionRegistry } from './server/node-session';
+import { createService, type Service } from './service';
 import { createStore, openDatabase, schemaVersion, type Store } from './store';
+import { startWebConsole, type WebConsole, type WebConsoleOptions } from './web/web-console';
 
 export type ControllerState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
 
 export const JOB_NAMES = ['refresh', 'stale', 'expire', 'backup', 'checkpoint'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 
-/** Everything a plugin (admin API, web console, enrollment) gets to build on. */
+/** The running controller's parts (tests and the demo reach them; transports get only the service). */
 export interface ControllerContext {
   config: ControllerConfig;
   clock: Clock;
@@ -49,32 +53,32 @@ export interface ControllerContext {
   dispatcher: Dispatcher;
   events: EventBus;
   sessions: SessionRegistry;
-  service: ControllerService;
+  /** The ONE service layer every transport calls. */
+  service: Service;
   pki: ControllerPki;
   /** Enrollment tokens, node certificates and their checks (controller/enroll). */
   enrollment: Enrollment;
+  /** The escrow engine; FP_ACTION_UNSUPPORTED when escrow.enabled is false. */
+  escrow(): Escrow;
+  /** host:port of the admin API. */
+  adminAddress: string;
+  /** The web console, when web.enabled. */
+  web?: WebConsole;
   /** Files under the state folder. */
   paths: { stateDir: string; database: string; secretsKey: string; checkpointFile: string; pkiDir: string; backupDir: string };
-}
-
-export interface ControllerPlugin {
-  name: string;
-  start(ctx: ControllerContext): Promise<void> | void;
-  shutdown?(): Promise<void> | void;
 }
 
 export interface ControllerDeps {
   clock?: Clock;
   log?: Logger;
-  plugins?: readonly ControllerPlugin[];
-  /** Replaces the certificate-CN identity check (issue 7: revocation by fingerprint, etc.). */
-  identify?: (call: ConnectCall) => CallerIdentity | undefined;
-  enroll?: handleUnaryCall<EnrollRequest, EnrollResponse>;
-  renew?: handleUnaryCall<RenewRequest, RenewResponse>;
-  /** More services on the agent port. */
-  agentServices?: readonly ServiceRegistration[];
-  /** Set false in tests that drive jobs by hand with runJob(). */
+  /** Where FLEETPASS_ESCROW_KEY is read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Set false in tests that drive jobs by hand with runJob() (and escrow rotations by hand). */
   scheduleJobs?: boolean;
+  /** Authentication flood limits of the admin API (tests lower them). */
+  adminFloodLimits?: Partial<FloodLimits>;
+  /** Web console settings beyond the config (tests shorten sessions and heartbeats). */
+  web?: WebConsoleOptions;
   /** Wait for a Hello this long before dropping a new stream (default 30 s). */
   helloTimeoutMs?: number;
   /** Per-node flood limits (server/node-limits.ts); tests lower them. */
@@ -87,6 +91,9 @@ export interface StartedController {
   agentPort: number;
   agentAddress: string;
   caFingerprint: string;
+  adminAddress: string;
+  /** https://host:port of the web console (undefined when web.enabled is false). */
+  webUrl?: string;
 }
 
 export interface Controller {
@@ -119,7 +126,9 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
   let liveness: LivenessTracker | undefined;
   let accepting = false;
   const inflight = new Set<Promise<unknown>>();
-  const startedPlugins: ControllerPlugin[] = [];
+  let escrow: EscrowRuntime | undefined;
+  let adminApi: AdminApiServer | undefined;
+  let web: WebConsole | undefined;
   let jobs: Record<JobName, () => unknown> | undefined;
 
   function setState(next: ControllerState, fields: Record<string, unknown> = {}): void {
@@ -142,6 +151,11 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
     let store: Store | undefined;
     try {
       mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
+      // When the data file holds escrow, a missing or wrong master key stops the start before the file is
+      // opened for writing, with nothing changed (FP_ESCROW_KEY_MISSING / FP_ESCROW_KEY_WRONG). A first
+      // start creates the key later, once the data file has opened.
+      const env = deps.env ?? process.env;
+      const masterKey = config.escrow.enabled ? checkDatabaseKey({ keyFile: config.escrow.keyFile, env, databaseFile: config.database }) : undefined;
       const db = openDatabase(config.database, { log: rootLog.child({ component: 'store' }) });
       store = createStore(db);
       const sealed = db.prepare('SELECT count(*) FROM pending_secrets').pluck().get() as number;
@@ -159,7 +173,6 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
         store, audit, vault, channels: sessions, events, clock, log: rootLog.child({ component: 'dispatch' }),
         settings: { operationTtlSeconds: config.operationTtlSeconds, resultGraceSeconds: config.resultGraceSeconds },
       });
-      const service = createControllerService({ store, audit, dispatcher, sessions, clock, log: rootLog.child({ component: 'service' }), checkpointFile: paths.checkpointFile });
       const s = store;
       recordAudited(db, () => {
         const offline = s.nodes.markAllOffline();
@@ -169,7 +182,28 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
         store, audit, pki, sessions, events, clock, log: rootLog.child({ component: 'enroll' }),
         settings: { nodeCertificateDays: config.tls.nodeCertificateDays, ...deps.enrollSettings },
       });
-      ctx = { config, clock, log: rootLog, store, audit, dispatcher, events, sessions, service, pki, enrollment, paths };
+      const policy = compilePolicy(config.policy);
+      const jlog = rootLog.child({ component: 'jobs' });
+      if (config.escrow.enabled) {
+        escrow = startEscrow({
+          config: config.escrow, policy, store, audit, dispatcher, clock, log: rootLog.child({ component: 'escrow' }), masterKey, env,
+          scheduleJobs: deps.scheduleJobs !== false, jobLog: jlog,
+        });
+      } else {
+        log.info('password escrow is turned off');
+      }
+      const service = createService({
+        store, audit, dispatcher, sessions, clock, log: rootLog.child({ component: 'service' }), policy, caPem: pki.ca.certPem,
+        checkpointFile: paths.checkpointFile, enrollment: enrollment.deps, escrow: escrow?.engine, floodLimits: deps.adminFloodLimits,
+      });
+      const escrowEngine = escrow?.engine;
+      ctx = {
+        config, clock, log: rootLog, store, audit, dispatcher, events, sessions, service, pki, enrollment, paths, adminAddress: '',
+        escrow() {
+          if (!escrowEngine) throw new FleetpassError('FP_ACTION_UNSUPPORTED', 'password escrow is turned off on this controller (escrow.enabled: false)');
+          return escrowEngine;
+        },
+      };
 
       accepting = true;
       server = createGrpcServer(
@@ -181,10 +215,9 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
           agentServiceRegistration({
             store, audit, dispatcher, sessions, events, liveness, clock, log: rootLog.child({ component: 'agent-server' }),
             settings: { heartbeatSeconds: config.heartbeatSeconds, reportIntervalSeconds: config.reportIntervalSeconds, helloTimeoutMs: deps.helloTimeoutMs },
-            identify: deps.identify ?? enrollment.identify, enroll: deps.enroll ?? enrollment.handlers.enroll, renew: deps.renew ?? enrollment.handlers.renew,
+            identify: enrollment.identify, enroll: enrollment.handlers.enroll, renew: enrollment.handlers.renew,
             accepting: () => accepting, track, limits: createNodeLimiter(deps.nodeLimits),
           }),
-          ...(deps.agentServices ?? []),
         ],
       );
       // The client certificate is asked for, not required: Enroll comes before a node has one, and every
@@ -195,13 +228,13 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
       }));
       liveness.start();
 
-      for (const p of deps.plugins ?? []) {
-        await p.start(ctx);
-        startedPlugins.push(p);
-        log.info({ plugin: p.name }, 'plugin started');
+      adminApi = await startAdminApi({ config, pki, service, log: rootLog.child({ component: 'admin-api' }) });
+      ctx.adminAddress = adminApi.address;
+      if (config.web.enabled) {
+        web = await startWebConsole({ listen: config.webListen, pki, service, clock, log: rootLog.child({ component: 'web' }), options: deps.web });
+        ctx.web = web;
       }
 
-      const jlog = rootLog.child({ component: 'jobs' });
       const live = liveness;
       jobs = {
         refresh: () => refreshOnlineNodes({ sessions, log: jlog }),
@@ -214,13 +247,13 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
         scheduler = scheduleJobs(JOB_NAMES.map((name) => ({ name, cron: config.jobs[name], run: jobs![name] })), jlog);
       }
       const agentAddress = `${config.agentListen.slice(0, config.agentListen.lastIndexOf(':'))}:${agentPort}`;
-      setState('running', { agentAddress, database: config.database, caFingerprint: pki.caFingerprint });
-      return { agentPort, agentAddress, caFingerprint: pki.caFingerprint };
+      setState('running', { agentAddress, adminAddress: adminApi.address, webUrl: web?.url, database: config.database, caFingerprint: pki.caFingerprint });
+      return { agentPort, agentAddress, caFingerprint: pki.caFingerprint, adminAddress: adminApi.address, webUrl: web?.url };
     } catch (e) {
       setState('failed', { err: e });
       accepting = false;
       await scheduler?.stop().catch(() => undefined);
-      for (const p of startedPlugins.reverse()) await Promise.resolve(p.shutdown?.()).catch(() => undefined);
+      await stopTransports().catch(() => undefined);
       if (server) server.forceShutdown();
       liveness?.stop();
       try {
@@ -229,6 +262,21 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
         // already closed
       }
       throw e;
+    }
+  }
+
+  /** Web console, admin API, then escrow (its pass in progress finishes); each failure is logged. */
+  async function stopTransports(): Promise<void> {
+    const steps: Array<[string, (() => Promise<void>) | undefined]> = [['web console', web?.stop], ['admin api', adminApi?.stop], ['escrow', escrow?.stop]];
+    web = undefined;
+    adminApi = undefined;
+    escrow = undefined;
+    for (const [what, stop] of steps) {
+      try {
+        await stop?.();
+      } catch (err) {
+        log.error({ err, what }, 'stop failed');
+      }
     }
   }
 
@@ -241,13 +289,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
     accepting = false;
     const c = ctx!;
     await scheduler?.stop();
-    for (const p of startedPlugins.reverse()) {
-      try {
-        await p.shutdown?.();
-      } catch (err) {
-        log.error({ err, plugin: p.name }, 'plugin shutdown failed');
-      }
-    }
+    await stopTransports();
     c.enrollment.shutdown();
     c.sessions.closeAll('controller shutting down');
     if (server) await stopServer(server, 5000);

@@ -1,13 +1,13 @@
 /**
- * BENCHMARK ONLY: the controller under test, in its own process: the same createController and admin
- * API plugin as dist/fleetpass-controller.js, logging JSON lines to stdout (a file) at the configured
+ * BENCHMARK ONLY: the controller under test, in its own process: the same createController (admin API
+ * on; escrow and the web console off) as dist/fleetpass-controller.js, logging JSON lines to stdout (a file) at the configured
  * level, plus an IPC channel for the benchmark to read memory, sessions, event-loop delay and audit
  * counts. Operator tokens come from the product's own bootstrap (bootstrapAdmin) and admin service.
  * Run: node controller-main.js '<json settings>' (with --expose-gc for memory figures).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { adminApiPlugin } from '../../controller/admin/admin-plugin';
-import { bootstrapAdmin } from '../../controller/admin/bootstrap';
+import { bootstrapAdmin } from '../../controller/commands/bootstrap-admin';
+import { verifyAudit } from '../../controller/audit';
 import { loadControllerConfig } from '../../controller/config';
 import { createController } from '../../controller/controller';
 import { systemClock } from '../../shared/clock';
@@ -35,13 +35,12 @@ async function main(): Promise<void> {
   const { config } = loadControllerConfig({
     env: {},
     flags: {
-      stateDir: s.stateDir, agentListen: s.agentListen, adminListen: s.adminListen, webListen: '127.0.0.1:0', tls: { dir: s.pkiDir },
+      stateDir: s.stateDir, agentListen: s.agentListen, adminListen: s.adminListen, webListen: '127.0.0.1:0', web: { enabled: false }, escrow: { enabled: false }, tls: { dir: s.pkiDir },
       log: { level: s.logLevel }, ...(s.heartbeatSeconds ? { heartbeatSeconds: s.heartbeatSeconds } : {}),
     },
   });
   const log = createLogger({ level: config.log.level, name: 'fleetpass-controller' });
-  const admin = adminApiPlugin();
-  const controller = createController(config, { log, plugins: [admin] });
+  const controller = createController(config, { log });
   const started = await controller.start();
   const ctx = controller.context();
   const lag = monitorEventLoopDelay({ resolution: 10 });
@@ -66,11 +65,11 @@ async function main(): Promise<void> {
     /** The bootstrapped admin makes an operator (role operator) and an API token for it. */
     operatorToken: (b) => {
       const boot = bootstrapAdmin(ctx.store.db, systemClock, { name: 'bench-admin', force: true });
-      const service = admin.service();
+      const service = ctx.service;
       const p = service.principalFor(boot.operator, 'local');
       const name = String(b.name ?? 'bench-operator');
       if (!service.listOperators(p).some((o) => o.name === name)) service.createOperator(p, { name, role: 'operator' });
-      return { token: service.createApiToken(p, { operator: name }).token, adminAddress: admin.address() };
+      return { token: service.createApiToken(p, { operator: name }).token, adminAddress: ctx.adminAddress };
     },
     lagReset: () => {
       lag.reset();
@@ -78,13 +77,13 @@ async function main(): Promise<void> {
     },
     lag: () => ({ maxMs: lag.max / 1e6, p99Ms: lag.percentile(99) / 1e6, meanMs: lag.mean / 1e6 }),
     countAudit: (b) => ({ count: ctx.store.db.prepare('SELECT count(*) FROM audit_log WHERE action = ? AND seq > ?').pluck().get(String(b.action), Number(b.afterSeq ?? 0)) as number }),
-    verify: () => ctx.service.verifyAudit(),
+    verify: () => verifyAudit(ctx.store.db, { checkpointFile: ctx.paths.checkpointFile }),
     shutdown: async () => {
       await stop('benchmark done');
       setImmediate(() => process.exit(0));
       return {};
     },
-  }, { agentAddress: started.agentAddress, adminAddress: admin.address(), caFingerprint: started.caFingerprint, pid: process.pid });
+  }, { agentAddress: started.agentAddress, adminAddress: started.adminAddress, caFingerprint: started.caFingerprint, pid: process.pid });
 }
 
 main().catch((e) => {

@@ -11,6 +11,10 @@
  * prev_hash is the hash of the record with seq - 1.
  */
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../../shared/canonical-json';
+
+// Part of the v1 encoding; it lives in shared/ because the account history stores state the same way.
+export { canonicalJson };
 
 export const AUDIT_FORMAT = 'fleetpass-audit-v1';
 export const GENESIS_HASH = '0'.repeat(64);
@@ -29,25 +33,6 @@ export interface AuditFields {
   reason: string;
   detailsJson: string;
   prevHash: string;
-}
-
-/** JSON with object keys sorted at every depth, no whitespace, undefined dropped, Dates as ISO strings. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : sortKeys(v)));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const k of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
 }
 
 /** The hash of one record over its canonical encoding (positional arguments keep verify fast). */

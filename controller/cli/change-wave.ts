@@ -14,7 +14,7 @@ import { followRequest } from './follow-request';
 import { backendWord, operationsTable, outcomeSummary, requestJson, requestLine } from './operation-view';
 import { UsageError } from './output';
 import { parseBackend } from './parse-enums';
-import { parseDuration } from './parse-duration';
+import { parseDuration } from '../../shared/parse-duration';
 import { changeSelector, selectionOptions, type SelectionOptions } from './selection';
 
 export interface WaveOptions extends SelectionOptions {

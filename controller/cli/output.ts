@@ -1,6 +1,7 @@
 /** How the CLI talks to people and scripts: tables for humans, JSON with --json, one-sentence errors. */
 import Table from 'cli-table3';
 import { isFleetpassError } from '../../shared/errors';
+import { UsageError } from '../../shared/usage-error';
 
 export interface Output {
   /** A line for a person (stdout). */
@@ -57,4 +58,4 @@ export function parseLabels(values: string[] | undefined): Record<string, string
 }
 
 /** Bad command-line usage: exit code 2. */
-export class UsageError extends Error {}
+export { UsageError };

@@ -7,10 +7,10 @@ import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { Clock } from '../../shared/clock';
 import { writeSecureFile } from '../../shared/pki';
-import { bootstrapAdmin } from '../admin/bootstrap';
-import { issueApiToken, checkApiToken } from '../admin/api-tokens';
-import { createOperator } from '../admin/operators';
-import type { ControllerService } from '../service';
+import { issueApiToken, checkApiToken } from '../access/api-tokens';
+import { createOperator } from '../access/operators';
+import { recordAudited, type AuditLog } from '../audit';
+import { bootstrapAdmin } from '../commands/bootstrap-admin';
 import type { Db } from '../store';
 import { createOperatorsRepo, type OperatorRole } from '../store/operators-repo';
 
@@ -26,9 +26,10 @@ export interface DemoOperator {
 const TOKEN_TTL_SECONDS = 30 * 86_400;
 
 /** A valid token for `name` (reused from its file when still valid), creating the operator when missing. */
-function ensureOperator(db: Db, service: ControllerService, clock: Clock, dir: string, name: string, role: OperatorRole): string {
+function ensureOperator(db: Db, auditLog: AuditLog, clock: Clock, dir: string, name: string, role: OperatorRole): string {
   const tokenFile = join(dir, `${name}.token`);
   const repo = createOperatorsRepo(db);
+  const audited = <T>(fn: (audit: AuditLog) => T): T => recordAudited(db, () => fn(auditLog));
   if (existsSync(tokenFile)) {
     const check = checkApiToken(repo, readFileSync(tokenFile, 'utf8').trim(), clock.now());
     if (check.ok) return tokenFile;
@@ -37,8 +38,8 @@ function ensureOperator(db: Db, service: ControllerService, clock: Clock, dir: s
   if (role === 'admin' && repo.adminCount() === 0) {
     token = bootstrapAdmin(db, clock, { name, ttlSeconds: TOKEN_TTL_SECONDS }).token;
   } else {
-    if (!repo.get(name)) createOperator({ repo, audited: service.audited, now: () => clock.now() }, { name, role, by: ACTOR });
-    token = service.audited((audit) => {
+    if (!repo.get(name)) createOperator({ repo, audited, now: () => clock.now() }, { name, role, by: ACTOR });
+    token = audited((audit) => {
       const issued = issueApiToken(repo, name, { createdBy: ACTOR, ttlSeconds: TOKEN_TTL_SECONDS, now: clock.now() });
       audit.append({ actor: ACTOR, action: 'token.created', outcome: 'ok', details: { operator: name, tokenId: issued.id, expires: issued.expires?.toISOString() ?? '' } });
       return issued.token;
@@ -49,13 +50,13 @@ function ensureOperator(db: Db, service: ControllerService, clock: Clock, dir: s
 }
 
 /** Creates the demo admin and approver with their tokens and CLI configs under `dir`. */
-export function ensureDemoOperators(db: Db, service: ControllerService, clock: Clock, dir: string, adminAddress: string, caFile: string): DemoOperator[] {
+export function ensureDemoOperators(db: Db, audit: AuditLog, clock: Clock, dir: string, adminAddress: string, caFile: string): DemoOperator[] {
   const ops: Array<[string, OperatorRole]> = [
     ['demo-admin', 'admin'],
     ['demo-approver', 'approver'],
   ];
   return ops.map(([name, role]) => {
-    const tokenFile = resolve(ensureOperator(db, service, clock, dir, name, role));
+    const tokenFile = resolve(ensureOperator(db, audit, clock, dir, name, role));
     const cliConfig = resolve(join(dir, `${name}.cli.yaml`));
     writeSecureFile(cliConfig, stringify({ controller: adminAddress, caFile: resolve(caFile), serverName: 'localhost', tokenFile }));
     return { name, role, tokenFile, cliConfig };

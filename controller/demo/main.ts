@@ -12,7 +12,8 @@ import { createLogger } from '../../shared/logger';
 import { sandboxSupported } from '../../shared/pam-sandbox';
 import { loadControllerConfig } from '../config';
 import { createController } from '../controller';
-import { createStandardPlugins } from '../standard-plugins';
+import type { Principal } from '../service';
+import { listAccountViews, listNodeViews } from '../store';
 import { DEFAULT_DEMO_NODES, DEMO_ACCOUNTS, DEMO_DENY, demoLabels, demoPassword, startDemoFleet, stopDemoFleet, type DemoNode } from './demo-fleet';
 import { ensureDemoOperators, type DemoOperator } from './demo-operators';
 
@@ -57,8 +58,7 @@ async function run(opts: { config?: string; controllerOnly?: boolean }): Promise
   mkdirSync(demoDir, { recursive: true, mode: 0o700 });
   // The terminal shows the summary; the structured logs go to a file.
   const log = createLogger({ level: config.log.level, name: 'fleetpass-demo', destination: (await import('pino')).default.destination({ dest: join(demoDir, 'controller.log'), mkdir: true, sync: false }) });
-  const { admin, web, list } = createStandardPlugins(config);
-  const controller = createController(config, { log, plugins: list });
+  const controller = createController(config, { log });
   let fleet: DemoNode[] = [];
   let stopping: Promise<void> | undefined;
   const stop = (signal: string) =>
@@ -74,13 +74,14 @@ async function run(opts: { config?: string; controllerOnly?: boolean }): Promise
 
   const started = await controller.start();
   const ctx = controller.context();
-  const [adminOp, approverOp] = ensureDemoOperators(ctx.store.db, ctx.service, ctx.clock, demoDir, admin.address(), ctx.paths.pkiDir + '/ca.crt');
+  const webUrl = started.webUrl ?? '(off: web.enabled is false)';
+  const [adminOp, approverOp] = ensureDemoOperators(ctx.store.db, ctx.audit, ctx.clock, demoDir, started.adminAddress, ctx.paths.pkiDir + '/ca.crt');
   const cliPath = relative(process.cwd(), join(__dirname, 'fleetpass.js'));
   const cli = `node ${cliPath.startsWith('..') ? join(__dirname, 'fleetpass.js') : cliPath}`;
   process.stdout.write(`fleetpass controller running (state in ${config.stateDir})
   agents connect:  ${started.agentAddress}
-  admin API:       ${admin.address()}
-  web console:     ${web.url()}
+  admin API:       ${started.adminAddress}
+  web console:     ${webUrl}
   CA fingerprint:  ${started.caFingerprint}
 `);
 
@@ -89,15 +90,16 @@ async function run(opts: { config?: string; controllerOnly?: boolean }): Promise
     process.stdout.write(`\nNo demo fleet: ${support.why}. The controller runs alone; enroll real nodes (see README).\n`);
   } else {
     // Demo nodes are not enrolled with tokens, so the labels selectors match are given here, as an admin would.
+    const demoAdmin: Principal = { name: 'local:demo', role: 'admin', via: 'local' };
     for (const spec of DEFAULT_DEMO_NODES) {
       ctx.store.nodes.ensure(spec.id, ctx.clock.now());
-      ctx.service.setNodeLabels(spec.id, demoLabels(spec), { actor: 'local:demo', reason: 'demo fleet' });
+      ctx.service.setNodeLabels(demoAdmin, { nodeId: spec.id, labels: demoLabels(spec), reason: 'demo fleet' });
     }
     fleet = await startDemoFleet({
       dir: demoDir, ca: ctx.pki.ca, controllerAddress: started.agentAddress, agentBundle: join(__dirname, 'fleetpass-agent.js'), nodes: DEFAULT_DEMO_NODES, log: log.child({ component: 'demo-fleet' }),
     });
     const ids = fleet.map((n) => n.spec.id);
-    const ready = await waitForReports(() => ctx.service.listNodes(), () => ctx.service.listAccounts({ selection: { nodeIds: ids } }).length, ids, 30_000);
+    const ready = await waitForReports(() => listNodeViews(ctx.store), () => listAccountViews(ctx.store, { selection: { nodeIds: ids } }).length, ids, 30_000);
     process.stdout.write(`\nDemo fleet: ${fleet.length} NextSeq-like nodes, each a real agent in its own PAM sandbox (pam_faillock deny=${DEMO_DENY}, 10 min lock)${ready ? '' : ' (still connecting; see ' + join(demoDir, '<node>/agent.log') + ')'}\n`);
     for (const n of fleet) {
       const locked = n.spec.lockedAccounts.length ? `${n.spec.lockedAccounts.join(', ')} LOCKED by ${DEMO_DENY} real failed logins` : 'no lockouts';
@@ -109,12 +111,12 @@ async function run(opts: { config?: string; controllerOnly?: boolean }): Promise
   writeFileSync(
     join(demoDir, 'status.json'),
     JSON.stringify({
-      cliConfig: adminOp.cliConfig, approverCliConfig: approverOp.cliConfig, adminAddress: admin.address(), webUrl: web.url(), agentAddress: started.agentAddress,
+      cliConfig: adminOp.cliConfig, approverCliConfig: approverOp.cliConfig, adminAddress: started.adminAddress, webUrl, agentAddress: started.agentAddress,
       nodes: fleet.map((n) => ({ id: n.spec.id, site: n.spec.site, sandboxPid: n.sandbox.pid, pamService: n.sandbox.service, locked: n.spec.lockedAccounts })),
     }, null, 2),
     { mode: 0o600 },
   );
-  process.stdout.write(`${nextSteps(cli, adminOp, approverOp, web.url(), fleet)}\n`);
+  process.stdout.write(`${nextSteps(cli, adminOp, approverOp, webUrl, fleet)}\n`);
   return new Promise<number>(() => undefined); // runs until Ctrl-C
 }
 

@@ -5,7 +5,7 @@
  * operations to delivery. Nothing is sent unless its record committed.
  */
 import { randomUUID } from 'node:crypto';
-import { FleetpassError } from '../../shared/errors';
+import { FleetpassError, changeRequestNotFound, nodeUnknown } from '../../shared/errors';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { recordAudited } from '../audit';
 import type { ChangeRequestRecord, OperationRecord } from '../store';
@@ -63,7 +63,7 @@ function validate(deps: DispatchDeps, input: CreateChangeRequestInput): void {
     if (isReset && !t.secret) throw new FleetpassError('FP_SECRET_MISSING', `a password reset needs a new password for node ${t.nodeId}`);
     if (!isReset && t.secret) throw new FleetpassError('FP_INVALID_ARGUMENT', 'only a password reset carries a password');
     const node = deps.store.nodes.get(t.nodeId);
-    if (!node) throw new FleetpassError('FP_NODE_UNKNOWN', `no node with id ${JSON.stringify(t.nodeId.slice(0, 80))} is enrolled`);
+    if (!node) throw nodeUnknown(t.nodeId);
     if (node.revoked) throw new FleetpassError('FP_NODE_REVOKED', `node ${t.nodeId} has been revoked`);
   }
 }
@@ -116,7 +116,7 @@ export async function createChangeRequest(deps: DispatchDeps, input: CreateChang
 
 function pendingRequest(deps: DispatchDeps, id: string, allowed: ReadonlyArray<ChangeRequestRecord['state']>): ChangeRequestRecord {
   const cr = deps.store.operations.getRequest(id);
-  if (!cr) throw new FleetpassError('FP_NOT_FOUND', `no change request with id ${JSON.stringify(id.slice(0, 80))}`);
+  if (!cr) throw changeRequestNotFound(id);
   if (!allowed.includes(cr.state)) throw new FleetpassError('FP_REQUEST_NOT_PENDING', `the change request is ${cr.state.replace('_', ' ')}`);
   return cr;
 }

@@ -25,7 +25,6 @@ export {
 } from './tokens';
 export { verifyPeerCertificate, type VerifiedPeer } from './peer-certificate';
 export { assertNodeId, nodeIdFromHostname, nodeIdProblem } from './node-id';
-export { enrollmentAdminExtension } from './admin-extension';
 
 export interface Enrollment {
   deps: EnrollDeps;
@@ -46,7 +45,7 @@ export interface CreateEnrollmentOptions {
   settings?: Partial<EnrollSettings>;
 }
 
-/** Builds enrollment over the controller's parts; revoking a node (controller-service) also revokes its certificates. */
+/** Builds enrollment over the controller's parts; revoking a node (service/nodes.ts) also revokes its certificates. */
 export function createEnrollment(o: CreateEnrollmentOptions): Enrollment {
   const settings = { ...DEFAULT_ENROLL_SETTINGS, ...o.settings };
   const deps: EnrollDeps = {

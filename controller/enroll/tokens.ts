@@ -1,7 +1,7 @@
 /**
  * One-time enrollment tokens: `fpe_<id>_<secret>` with a 32-byte random secret, shown once and stored only
  * as HMAC-SHA256(salt, secret) with a per-token salt; the id finds the row (one read, one hash, compared in
- * constant time). Created, listed and revoked by admins (admin-service checks the role; these functions
+ * constant time). Created, listed and revoked by admins (the service layer checks the role; these functions
  * audit what they change). Spending a token happens in enroll.ts.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';

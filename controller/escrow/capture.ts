@@ -11,7 +11,7 @@ import { asFleetpassError } from '../../shared/errors';
 import { Action } from '../../shared/gen/fleetpass/v1/common';
 import { isFinal } from '../dispatch';
 import type { ChangeRequestRecord, OperationRecord } from '../store';
-import { assertKeyCurrent, ESCROW_ACTOR, ROTATION_ACTOR, type EscrowDeps } from './escrow-deps';
+import { assertKeyCurrent, audited, ESCROW_ACTOR, ROTATION_ACTOR, type EscrowDeps } from './escrow-deps';
 import type { AccountKey } from './escrow-repo';
 import { sealSecret } from './envelope';
 import { retryDelayMs } from './rotation-schedule';
@@ -57,7 +57,7 @@ export function settle(d: EscrowDeps, op: OperationRecord, request: ChangeReques
   const now = d.clock.now();
   const rotation = request.requestedBy === ROTATION_ACTOR;
   const facts = { actor: ESCROW_ACTOR, nodeId: op.nodeId, account: op.account, operationId: op.id, requestId: op.requestId };
-  d.service.audited((audit) => {
+  audited(d, (audit) => {
     if (op.state === 'succeeded') {
       d.repo.promote(staged, now, d.config.history);
       d.repo.passwordSet(a);

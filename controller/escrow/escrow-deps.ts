@@ -1,10 +1,10 @@
-/** What the escrow functions share: config, storage, the controller service, the master key and a clock. */
+/** What the escrow functions share: config, storage, the audit log, dispatch, the master key and a clock. */
 import type { Clock } from '../../shared/clock';
 import { FleetpassError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import type { Policy } from '../admin/policy';
-import type { SecretVault } from '../dispatch';
-import type { ControllerService } from '../service';
+import type { Policy } from '../access/policy';
+import { recordAudited, type AuditLog } from '../audit';
+import type { Dispatcher, SecretVault } from '../dispatch';
 import type { Store } from '../store';
 import type { EscrowConfig } from './escrow-config';
 import type { EscrowRepo } from './escrow-repo';
@@ -19,7 +19,9 @@ export interface EscrowDeps {
   config: EscrowConfig;
   store: Store;
   repo: EscrowRepo;
-  service: ControllerService;
+  audit: AuditLog;
+  /** Rotations are change requests; escrow captures passwords from its events. */
+  dispatcher: Dispatcher;
   /** The dispatcher's vault: where a new password waits, sealed, until its operation is delivered. */
   vault: SecretVault;
   /** Password rules for generated passwords, and who may reset what (manual rotation). */
@@ -38,4 +40,14 @@ export function assertKeyCurrent(d: EscrowDeps): void {
   if (!meta || meta.keyId !== d.master.keyId) {
     throw new FleetpassError('FP_ESCROW_KEY_WRONG', `the escrow master key on record (${meta?.keyId ?? 'none'}) is not the one this controller holds (${d.master.keyId}); it was changed while the controller ran: restart it with the new key`);
   }
+}
+
+/** Runs `fn` and its audit records in one transaction (FP_AUDIT_WRITE_FAILED if it cannot commit). */
+export function audited<T>(d: Pick<EscrowDeps, 'store' | 'audit'>, fn: (audit: AuditLog) => T): T {
+  return recordAudited(d.store.db, () => fn(d.audit));
+}
+
+/** The refusal-audit dependencies (access/refusal) of escrow's own policy checks. */
+export function refusalDeps(d: EscrowDeps): { db: EscrowDeps['store']['db']; audit: AuditLog; log: EscrowDeps['log'] } {
+  return { db: d.store.db, audit: d.audit, log: d.log };
 }

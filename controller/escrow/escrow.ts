@@ -1,14 +1,15 @@
 /**
  * The escrow engine over a running controller: records (or checks) the master key's check value,
  * captures every password change from the controller's events, reveals, rotates and reports. Built by the
- * escrow plugin at start; the admin extension, the jobs and the tests call it.
+ * composition root when escrow.enabled; the service layer (controller/service/escrow.ts), the rotation
+ * job and the tests call it.
  */
 import { FleetpassError } from '../../shared/errors';
-import type { Principal } from '../admin/authenticate';
+import type { Principal } from '../access/authenticate';
 import type { ControllerEvent } from '../dispatch';
-import type { NodeSelection } from '../service';
+import type { NodeSelection } from '../store';
 import { onOperation, reconcile } from './capture';
-import { ESCROW_ACTOR, type EscrowDeps } from './escrow-deps';
+import { audited, ESCROW_ACTOR, type EscrowDeps } from './escrow-deps';
 import { keyCheckOf, keyMatches } from './master-key';
 import { collectReveal, decideReveal, getReveal, listReveals, requestReveal, type RevealInput } from './reveal';
 import { createRotator } from './rotation';
@@ -23,7 +24,7 @@ export function recordMasterKey(d: EscrowDeps): 'created' | 'verified' {
     }
     return 'verified';
   }
-  d.service.audited((audit) => {
+  audited(d, (audit) => {
     d.repo.insertMeta({ keyId: d.master.keyId, keyCheck: keyCheckOf(d.master.key) }, d.clock.now());
     audit.append({ actor: ESCROW_ACTOR, action: 'escrow.key.created', outcome: 'ok', details: { keyId: d.master.keyId, source: d.master.source } });
   });
@@ -53,7 +54,7 @@ export function createEscrow(d: EscrowDeps) {
     /** Checks (or records) the master key, subscribes to events, and stages/settles what was missed. */
     start(): void {
       const key = recordMasterKey(d);
-      unsubscribe = d.service.subscribe(onEvent);
+      unsubscribe = d.dispatcher.events.subscribe(onEvent);
       const caught = reconcile(d);
       d.log.info({ key, keyId: d.master.keyId, keySource: d.master.source, ...caught }, 'escrow started');
     },

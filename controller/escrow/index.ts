@@ -1,7 +1,6 @@
 /** Password escrow: envelope-encrypted passwords, audited reveals, scheduled and post-use rotation (README.md). */
-export { escrowPlugin, type EscrowPlugin, type EscrowPluginOptions } from './escrow-plugin';
+export { startEscrow, type EscrowRuntime, type EscrowRuntimeOptions } from './escrow-runtime';
 export { createEscrow, recordMasterKey, type Escrow } from './escrow';
-export { escrowAdminExtension, entryToProto, revealToProto } from './escrow-extension';
 export { checkDatabaseKey, loadMasterKey, readKeyMeta, ESCROW_KEY_ENV, type MasterKey } from './master-key';
 export { escrowSchema, defaultEscrowConfig, classify, type EscrowConfig, type AccountClass } from './escrow-config';
 export { ESCROW_ACTOR, ROTATION_ACTOR, type EscrowDeps } from './escrow-deps';

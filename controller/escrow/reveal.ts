@@ -1,5 +1,5 @@
 /**
- * Break-glass reveal of an escrowed password. admin-service has checked the role ('escrow.reveal');
+ * Break-glass reveal of an escrowed password. the service layer has checked the role ('escrow.reveal');
  * here the account's class decides who may reveal, whether a second person must approve first (the
  * reveal then waits; an approver who is not the requester decides; the requester collects it once with
  * its id), and whether the account is rotated when the grace period after the reveal ends. Every reveal,
@@ -7,12 +7,13 @@
  * before the password is handed out.
  */
 import { randomUUID } from 'node:crypto';
-import { FleetpassError } from '../../shared/errors';
+import { FleetpassError, nodeUnknown } from '../../shared/errors';
 import { Backend } from '../../shared/gen/fleetpass/v1/common';
 import { assertAccountName } from '../../shared/validation/account-name';
-import type { Principal } from '../admin/authenticate';
+import type { Principal } from '../access/authenticate';
+import { recordRefusal } from '../access/refusal';
 import { classify, type AccountClass } from './escrow-config';
-import type { EscrowDeps } from './escrow-deps';
+import { audited, refusalDeps, type EscrowDeps } from './escrow-deps';
 import type { AccountKey, RevealRecord } from './escrow-repo';
 import { openSecret } from './envelope';
 
@@ -28,21 +29,13 @@ const MAX_REASON = 500;
 const BACKENDS = new Set([Backend.BACKEND_LINUX, Backend.BACKEND_SSR, Backend.BACKEND_LRM]);
 
 function refuse(d: EscrowDeps, p: Principal, what: string, error: FleetpassError, facts: { nodeId?: string; account?: string; reason?: string; revealId?: string }): FleetpassError {
-  try {
-    d.service.audit({
-      actor: p.name, action: 'access.denied', outcome: 'refused', nodeId: facts.nodeId, account: facts.account, reason: facts.reason,
-      details: { what, code: error.code, role: p.role, via: p.via, revealId: facts.revealId },
-    });
-  } catch (err) {
-    d.log.error({ err, what, operator: p.name }, 'cannot audit a refusal');
-  }
-  d.log.warn({ operator: p.name, what, code: error.code }, 'escrow call refused');
-  return error;
+  const { revealId, ...rest } = facts;
+  return recordRefusal(refusalDeps(d), p, what, error, { ...rest, details: { revealId } });
 }
 
 function classOf(d: EscrowDeps, a: AccountKey): AccountClass {
   const node = d.store.nodes.get(a.nodeId);
-  if (!node) throw new FleetpassError('FP_NODE_UNKNOWN', `no node with id ${JSON.stringify(a.nodeId.slice(0, 80))} is enrolled`);
+  if (!node) throw nodeUnknown(a.nodeId);
   return classify(d.config, node, a.backend, a.account);
 }
 
@@ -85,7 +78,7 @@ export function requestReveal(d: EscrowDeps, p: Principal, input: RevealInput): 
   if (cls.revealNeedsApproval) {
     if (!d.repo.current(a)) throw new FleetpassError('FP_ESCROW_NOT_FOUND', `no escrowed password for ${a.account} on ${a.nodeId}`);
     const expires = new Date(now.getTime() + d.config.revealTtlSeconds * 1000).toISOString();
-    d.service.audited((audit) => {
+    audited(d, (audit) => {
       d.repo.insertReveal({ ...base, state: 'pending', needsApproval: true, expires });
       audit.append({ ...facts, action: 'escrow.reveal.requested', outcome: 'pending_approval', details: { revealId: id, backend: Backend[a.backend], class: cls.name, expires } });
     });
@@ -93,7 +86,7 @@ export function requestReveal(d: EscrowDeps, p: Principal, input: RevealInput): 
     return { state: 'pending', reveal: d.repo.reveal(id)! };
   }
   const { password, version } = currentPassword(d, a);
-  const rotateAfter = d.service.audited((audit) => {
+  const rotateAfter = audited(d, (audit) => {
     d.repo.insertReveal({ ...base, state: 'approved', needsApproval: false, expires: now.toISOString() });
     d.repo.collect(id, 'approved', now, version);
     const at = afterUse(d, cls, a, id, now);
@@ -112,7 +105,7 @@ export function getReveal(d: EscrowDeps, id: string): RevealRecord {
   return r;
 }
 
-/** An approver decides on a pending reveal (admin-service has applied the second-person rule; checked again). */
+/** An approver decides on a pending reveal (the service layer has applied the second-person rule; checked again). */
 export function decideReveal(d: EscrowDeps, p: Principal, input: { revealId: string; approve: boolean; note: string }): RevealRecord {
   const r = getReveal(d, input.revealId);
   if (r.requestedBy === p.name) throw new FleetpassError('FP_SELF_APPROVAL');
@@ -121,7 +114,7 @@ export function decideReveal(d: EscrowDeps, p: Principal, input: { revealId: str
   const now = d.clock.now();
   const to = input.approve ? 'approved' : 'rejected';
   const expires = input.approve ? new Date(now.getTime() + d.config.revealTtlSeconds * 1000).toISOString() : r.expires;
-  d.service.audited((audit) => {
+  audited(d, (audit) => {
     if (!d.repo.decide(r.id, to, p.name, note, now, expires)) throw new FleetpassError('FP_REVEAL_NOT_PENDING', 'the reveal was decided meanwhile');
     audit.append({
       actor: p.name, action: `escrow.reveal.${to}`, outcome: to, nodeId: r.nodeId, account: r.account, reason: note,
@@ -145,7 +138,7 @@ export function collectReveal(d: EscrowDeps, p: Principal, revealId: string): Re
   assertMayReveal(d, p, cls, r, r.reason, r.id);
   const { password, version } = currentPassword(d, r);
   const now = d.clock.now();
-  const rotateAfter = d.service.audited((audit) => {
+  const rotateAfter = audited(d, (audit) => {
     if (!d.repo.collect(r.id, 'approved', now, version)) throw new FleetpassError('FP_REVEAL_NOT_COLLECTABLE', 'the reveal was collected meanwhile');
     const at = afterUse(d, cls, r, r.id, now);
     audit.append({

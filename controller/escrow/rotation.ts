@@ -9,13 +9,13 @@
 import { FleetpassError, asFleetpassError } from '../../shared/errors';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { assertAccountName } from '../../shared/validation/account-name';
-import type { Principal } from '../admin/authenticate';
-import { generatePassword } from '../admin/passwords';
+import type { Principal } from '../access/authenticate';
+import { recordRefusal } from '../access/refusal';
+import { generatePassword } from '../access/passwords';
 import type { ChangeRequestResult } from '../dispatch';
-import type { NodeSelection } from '../service';
-import type { NodeRecord } from '../store';
+import { selectNodes, type NodeRecord, type NodeSelection } from '../store';
 import { classify } from './escrow-config';
-import { ROTATION_ACTOR, type EscrowDeps } from './escrow-deps';
+import { audited, refusalDeps, ROTATION_ACTOR, type EscrowDeps } from './escrow-deps';
 import type { AccountKey, EscrowAccountRecord } from './escrow-repo';
 import { nextRotation, scheduledRotation } from './rotation-schedule';
 
@@ -93,7 +93,7 @@ async function pass(d: EscrowDeps, only?: { nodeId?: string; accounts?: readonly
   for (const g of groups.values()) {
     const rules = d.policy.passwordRules(g.backend);
     try {
-      const created = await d.service.createChangeRequest({
+      const created = await d.dispatcher.createChangeRequest({
         requestedBy: ROTATION_ACTOR, reason: g.reason, backend: g.backend, account: g.account, action: Action.ACTION_RESET_PASSWORD,
         targets: g.nodes.map((nodeId) => ({ nodeId, secret: generatePassword(g.backend, rules) })),
         needsApproval: false, privileged: d.policy.isPrivileged(g.backend, g.account), requireIdle: true, ttlSeconds: d.config.rotationTtlSeconds,
@@ -129,7 +129,7 @@ export function createRotator(d: EscrowDeps) {
     onNodeOnline: (nodeId: string): Promise<RotationPassResult> => serial({ nodeId }),
     /**
      * An operator asks to rotate one account on some nodes now. Audited by the operator with the reason;
-     * offline and busy nodes get theirs when they are back and idle. admin-service checked 'escrow.rotate';
+     * offline and busy nodes get theirs when they are back and idle. the service layer checked 'escrow.rotate';
      * the account policy must allow the operator's role to reset the account.
      */
     async rotateNow(p: Principal, input: { selection: NodeSelection; backend: Backend; account: string; reason: string }): Promise<RotationPassResult> {
@@ -140,14 +140,13 @@ export function createRotator(d: EscrowDeps) {
       assertAccountName(input.account);
       if (!d.policy.allows(p.role, input.backend, input.account, Action.ACTION_RESET_PASSWORD)) {
         const error = new FleetpassError('FP_POLICY_FORBIDDEN', `the controller policy does not let the ${p.role} role reset ${input.account}`);
-        d.service.audit({ actor: p.name, action: 'access.denied', outcome: 'refused', account: input.account, reason, details: { what: 'rotating passwords', code: error.code, role: p.role, via: p.via } });
-        throw error;
+        throw recordRefusal(refusalDeps(d), p, 'rotating passwords', error, { account: input.account, reason });
       }
-      const nodes = d.service.selectNodes({ ...input.selection, account: input.account, backend: input.backend }).filter((n) => !n.revoked);
+      const nodes = selectNodes(d.store, { ...input.selection, account: input.account, backend: input.backend }).filter((n) => !n.revoked);
       if (nodes.length === 0) throw new FleetpassError('FP_NO_NODES_MATCHED');
       const now = d.clock.now();
       const accounts = nodes.map((n) => ({ nodeId: n.id, backend: input.backend, account: input.account }));
-      d.service.audited((audit) => {
+      audited(d, (audit) => {
         for (const a of accounts) {
           d.repo.ensureAccount(a, now);
           d.repo.demandRotation(a, now, `asked by ${p.name}: ${reason}`);

@@ -1,5 +1,5 @@
 /** Escrow status per account: when and by whom the password was set, versions kept, last reveal, next and last rotation. */
-import type { NodeSelection } from '../service';
+import { selectNodes, type NodeSelection } from '../store';
 import { classify } from './escrow-config';
 import type { EscrowDeps } from './escrow-deps';
 import type { AccountKey } from './escrow-repo';
@@ -25,7 +25,7 @@ export interface EscrowStatusEntry extends AccountKey {
 /** Every tracked account, or those on the selected nodes; never a password. */
 export function escrowStatus(d: EscrowDeps, selection?: NodeSelection): EscrowStatusEntry[] {
   const picked = selection && (selection.all || selection.nodeIds?.length || Object.keys(selection.labels ?? {}).length)
-    ? new Set(d.service.selectNodes(selection).map((n) => n.id))
+    ? new Set(selectNodes(d.store, selection).map((n) => n.id))
     : undefined;
   return d.repo
     .accounts()

@@ -3,7 +3,7 @@
  * whenever an observation differs from the previous one in anything but its observation time.
  */
 import { AccountState, Backend } from '../../shared/gen/fleetpass/v1/common';
-import { canonicalJson } from '../audit/canonical';
+import { canonicalJson } from '../../shared/canonical-json';
 import type { Db } from './database';
 
 export interface AccountStateRecord {

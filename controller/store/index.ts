@@ -25,3 +25,6 @@ export interface Store {
 export function createStore(db: Db): Store {
   return { db, nodes: createNodesRepo(db), accounts: createAccountsRepo(db), operations: createOperationsRepo(db) };
 }
+
+export { selectNodes, listNodeViews, listAccountViews, isEmptySelection, type NodeSelection, type NodeView, type AccountView, type AccountQuery } from './node-queries';
+export { changeRequestView, type ChangeRequestView } from './change-request-view';

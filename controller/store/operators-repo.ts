@@ -1,4 +1,4 @@
-/** Operators and their API tokens (schema version 3): rows only; the rules live in controller/admin. */
+/** Operators and their API tokens (schema version 3): rows only; the rules live in controller/service. */
 import type { Db } from './database';
 
 export type OperatorRole = 'viewer' | 'operator' | 'approver' | 'admin';

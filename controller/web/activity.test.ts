@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { fakeClock } from '../../shared/clock';
 import { Action, AccountState, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { createAuditLog } from '../audit';
-import type { ControllerService } from '../service';
 import { createStore, openDatabase, type Store } from '../store';
 import type { ActivityJson } from './api-types';
-import { ACTIVITY_CACHE_MS, HISTORY_PER_ACCOUNT, createActivityReader } from './activity';
+import { ACTIVITY_CACHE_MS, HISTORY_PER_ACCOUNT, createActivityReader } from '../store/activity-repo';
+import { activityJson } from './activity';
 import { siteOf } from './views';
 
 const DAY = 86_400_000;
@@ -46,7 +46,10 @@ function fixture() {
       audit.append({ actor: `node:${nodeId}`, action: auditAction, nodeId, account: 'ilmnuser', operationId: id, outcome: 'ok' });
       clock.set(now);
     },
-    reader: () => createActivityReader({ db: store.db, nodes: () => store.nodes.list({ includeRevoked: true }), clock }),
+    reader() {
+      const counts = createActivityReader({ db: store.db, nodes: () => store.nodes.list({ includeRevoked: true }), clock });
+      return { read: (days: number): ActivityJson => activityJson(counts.read(days)) };
+    },
   };
 }
 
@@ -54,7 +57,7 @@ function fixture() {
  * The computation /api/activity made before the grouped queries, row by row through the service (kept
  * here as the reference the queries must match).
  */
-function perRowActivity(service: Pick<ControllerService, 'listNodes' | 'listAccounts' | 'accountHistory' | 'queryAudit' | 'getOperation'>, now: Date, days: number): ActivityJson {
+function perRowActivity(service: ReturnType<typeof serviceOver>, now: Date, days: number): ActivityJson {
   const start = Math.floor(now.getTime() / DAY) * DAY - (days - 1) * DAY;
   const dayLabels = Array.from({ length: days }, (_, i) => new Date(start + i * DAY).toISOString().slice(0, 10));
   const dayOf = (iso: string | Date | undefined): number => {
@@ -108,7 +111,7 @@ function perRowActivity(service: Pick<ControllerService, 'listNodes' | 'listAcco
   return { days: dayLabels, sites, topNodes };
 }
 
-/** The service calls perRowActivity made, answered by the same store (accounts of revoked nodes left out, as listAccounts does). */
+/** The reads perRowActivity made through the service, answered by the same store (accounts of revoked nodes left out, as listAccounts does). */
 function serviceOver(store: Store, audit: ReturnType<typeof createAuditLog>) {
   return {
     listNodes: (f: { includeRevoked?: boolean } = {}) => store.nodes.list(f),
@@ -119,7 +122,7 @@ function serviceOver(store: Store, audit: ReturnType<typeof createAuditLog>) {
     accountHistory: store.accounts.history,
     queryAudit: audit.query,
     getOperation: store.operations.getOperation,
-  } as unknown as Pick<ControllerService, 'listNodes' | 'listAccounts' | 'accountHistory' | 'queryAudit' | 'getOperation'>;
+  };
 }
 
 /** A small deterministic generator, so the fixture is the same on every run. */

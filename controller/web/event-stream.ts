@@ -7,17 +7,15 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { Logger } from '../../shared/logger';
-import type { AdminService } from '../admin/admin-service';
 import type { ControllerEvent } from '../dispatch';
-import type { ControllerService } from '../service';
+import type { Service } from '../service';
 import { FleetpassError } from '../../shared/errors';
 import type { LiveEvent } from './api-types';
 import type { Session } from './sessions';
 import { accountStateJson, nodeJson, operationJson, requestJson, siteOf } from './views';
 
 export interface EventHubDeps {
-  service: ControllerService;
-  admin: AdminService;
+  service: Service;
   log: Logger;
   /** Re-checks a stream's session (alive, operator still enabled); false closes the stream. */
   stillValid: (s: Session) => boolean;
@@ -41,7 +39,8 @@ export function sseFrame(event: LiveEvent): string {
 }
 
 export function createEventHub(deps: EventHubDeps) {
-  const { service, admin, log } = deps;
+  const { service, log } = deps;
+  const facts = service.feedFacts;
   const maxStreams = deps.maxStreams ?? 500;
   const maxPerSession = deps.maxPerSession ?? 6;
   const maxBuffered = deps.maxBufferedBytes ?? 1024 * 1024;
@@ -53,24 +52,24 @@ export function createEventHub(deps: EventHubDeps) {
   function toLive(e: ControllerEvent): LiveEvent | undefined {
     switch (e.type) {
       case 'node': {
-        const locked = service.listAccounts({ selection: { nodeIds: [e.node.id] }, lockedOnly: true }).length;
+        const locked = facts.lockedAccounts(e.node.id);
         return { type: 'node', node: nodeJson(e.node, locked) };
       }
       case 'accounts': {
-        const node = service.getNode(e.nodeId);
+        const node = facts.node(e.nodeId);
         const changed = new Date().toISOString();
         return {
           type: 'accounts', nodeId: e.nodeId,
           accounts: e.changes.map((c) => ({
             nodeId: e.nodeId, hostname: node?.hostname ?? '', site: siteOf(node?.labels ?? {}), online: node?.online ?? false,
-            privileged: admin.policy.isPrivileged(c.current.backend, c.current.account, c.current), changed, state: accountStateJson(c.current),
+            privileged: facts.isPrivileged(c.current.backend, c.current.account, c.current), changed, state: accountStateJson(c.current),
           })),
         };
       }
       case 'operation':
         return { type: 'operation', operation: operationJson(e.operation) };
       case 'request':
-        return { type: 'request', request: requestJson(e.request, service.getChangeRequest(e.request.id).counts) };
+        return { type: 'request', request: requestJson(e.request, facts.requestCounts(e.request.id)) };
       default:
         return undefined;
     }
@@ -113,7 +112,7 @@ export function createEventHub(deps: EventHubDeps) {
 
   function start(): void {
     if (unsubscribe) return;
-    unsubscribe = service.subscribe(broadcast);
+    unsubscribe = service.fleetFeed(broadcast);
     heartbeat = setInterval(beat, deps.heartbeatMs ?? 20_000);
     heartbeat.unref();
   }

@@ -4,8 +4,8 @@
  */
 import { Action, Backend, LockReason, type AccountState } from '../../shared/gen/fleetpass/v1/common';
 import type { AuditRecord } from '../audit';
-import type { AccountListing } from '../admin/admin-service';
-import type { NodeView } from '../service';
+import type { AccountListing } from '../service';
+import type { NodeView } from '../store';
 import type { ChangeRequestRecord, NodeRecord, OperationRecord, OperationState } from '../store';
 import type {
   AccountJson, AccountStateJson, ActionWord, AuditRecordJson, BackendWord, NodeJson, OperationJson, RequestJson,

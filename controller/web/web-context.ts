@@ -1,7 +1,6 @@
 /**
- * What every console route gets: the ONE admin service (roles, policy, approvals and refusal audit live
- * there), the controller service for reads admin-service does not offer yet (each behind an
- * admin-service role check), the session store, the sign-in limiter and the live event hub; plus
+ * What every console route gets: the ONE service layer (roles, policy, approvals and refusal audit live
+ * there), the session store, the sign-in limiter and the live event hub; plus
  * `auth`, the guard at the top of every API handler: a live session, a token that still works, an
  * operator still enabled, and for changes the CSRF token bound to the session and a same-site origin.
  */
@@ -9,11 +8,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Clock } from '../../shared/clock';
 import { FleetpassError, isFleetpassError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
-import type { AdminService } from '../admin/admin-service';
-import type { Principal } from '../admin/authenticate';
-import type { ControllerService } from '../service';
-import type { Db } from '../store';
-import { createOperatorsRepo } from '../store/operators-repo';
+import type { Principal, Service } from '../service';
 import type { Abilities, SessionInfo } from './api-types';
 import type { EventHub } from './event-stream';
 import { readSessionCookie } from './session-cookie';
@@ -24,8 +19,7 @@ export { SESSION_COOKIE } from './session-cookie';
 export const CSRF_HEADER = 'x-csrf-token';
 
 export interface WebContext {
-  admin: AdminService;
-  service: ControllerService;
+  service: Service;
   clock: Clock;
   log: Logger;
   sessions: SessionStore;
@@ -39,9 +33,7 @@ export interface WebContext {
 }
 
 export interface WebContextDeps {
-  admin: AdminService;
-  service: ControllerService;
-  db: Db;
+  service: Service;
   clock: Clock;
   log: Logger;
   sessions: SessionStore;
@@ -50,8 +42,7 @@ export interface WebContextDeps {
 }
 
 export function createWebContext(deps: WebContextDeps): WebContext {
-  const { admin, service, sessions, clock, log } = deps;
-  const tokens = createOperatorsRepo(deps.db);
+  const { service, sessions, log } = deps;
 
   function ended(): FleetpassError {
     return new FleetpassError('FP_WEB_SESSION_REQUIRED');
@@ -61,7 +52,7 @@ export function createWebContext(deps: WebContextDeps): WebContext {
   function refuseForgery(session: Session | undefined, req: FastifyRequest, why: string): FleetpassError {
     const err = new FleetpassError('FP_WEB_CSRF', why === 'origin' ? 'the request came from another site; the console only accepts changes from its own pages' : undefined);
     try {
-      service.audit({
+      service.recordAccessEvent({
         actor: session?.operator ?? 'unauthenticated', action: 'access.denied', outcome: 'refused',
         details: { what: `${req.method} ${req.routeOptions.url ?? ''}`, code: err.code, why, via: 'session', source: req.ip, session: session?.ref ?? '' },
       });
@@ -81,20 +72,18 @@ export function createWebContext(deps: WebContextDeps): WebContext {
   }
 
   function tokenStillValid(s: Session): boolean {
-    if (!s.tokenId) return true;
-    const t = tokens.getToken(s.tokenId);
-    return !!t && !t.revoked && (!t.expires || new Date(t.expires).getTime() > clock.now().getTime());
+    return service.tokenStillValid(s.tokenId);
   }
 
   function abilities(p: Principal): Abilities {
     return {
-      request: admin.allows(p, 'operations.request'), decide: admin.allows(p, 'requests.decide'), cancelAny: admin.allows(p, 'requests.cancel-any'),
-      auditRead: admin.allows(p, 'audit.read'), escrowRead: admin.allows(p, 'escrow.read'), escrowReveal: admin.allows(p, 'escrow.reveal'),
+      request: service.allows(p, 'operations.request'), decide: service.allows(p, 'requests.decide'), cancelAny: service.allows(p, 'requests.cancel-any'),
+      auditRead: service.allows(p, 'audit.read'), escrowRead: service.allows(p, 'escrow.read'), escrowReveal: service.allows(p, 'escrow.reveal'),
     };
   }
 
   return {
-    admin, service, clock, log, sessions, limiter: deps.limiter, hub: deps.hub, checkOrigin,
+    service, clock: deps.clock, log, sessions, limiter: deps.limiter, hub: deps.hub, checkOrigin,
     auth(req, kind) {
       const session = sessions.find(readSessionCookie(req), kind !== 'stream');
       if (!session) throw ended();
@@ -105,7 +94,7 @@ export function createWebContext(deps: WebContextDeps): WebContext {
       let principal: Principal;
       try {
         // The session's token goes with it: the second-person rule looks at who could hold it.
-        principal = admin.principalFor(session.operator, 'session', req.ip, session.tokenId);
+        principal = service.principalFor(session.operator, 'session', req.ip, session.tokenId);
       } catch (e) {
         if (isFleetpassError(e) && e.code === 'FP_UNAUTHENTICATED') {
           sessions.end(session, 'revoked');

@@ -1,7 +1,7 @@
 /**
  * The console's HTTPS server (fastify 5): security headers on every answer, JSON errors with stable
  * codes, a coarse per-address request limit, the built UI files from dist/web, and the /api routes. No
- * rule lives here; the routes call admin-service. Only JSON bodies are accepted (a cross-site form cannot
+ * rule lives here; the routes call the service layer. Only JSON bodies are accepted (a cross-site form cannot
  * send one without a CORS preflight, which is never granted).
  */
 import { existsSync } from 'node:fs';
@@ -10,10 +10,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
-import type { AdminService } from '../admin/admin-service';
-import type { ControllerService } from '../service';
-import type { Db } from '../store';
-import { createActivityReader } from './activity';
+import type { Service } from '../service';
 import { createEventHub, type EventHub } from './event-stream';
 import { errorResponse } from './http-errors';
 import { registerAuditRoutes } from './routes/audit-routes';
@@ -28,9 +25,7 @@ import { createSignInLimiter, DEFAULT_SIGNIN_LIMITS, type SignInLimits } from '.
 import { createWebContext } from './web-context';
 
 export interface WebServerDeps {
-  admin: AdminService;
-  service: ControllerService;
-  db: Db;
+  service: Service;
   clock: Clock;
   log: Logger;
   /** The built UI (index.html, app.js, app.css). */
@@ -59,13 +54,13 @@ export function defaultAssetsDir(): string {
 
 /** Builds the server (not listening yet). */
 export async function createWebServer(deps: WebServerDeps): Promise<WebServer> {
-  const { admin, service, clock } = deps;
+  const { service, clock } = deps;
   const log = deps.log;
   // onEnd runs only after sign-ins, long after `hub` below exists.
   const onEnd = (s: Session, why: EndReason) => {
     hub.closeSession(s, why);
     try {
-      service.audit({ actor: s.operator, action: why === 'signed-out' ? 'web.signed_out' : 'web.session_ended', outcome: 'ok', details: { session: s.ref, why, source: s.source } });
+      service.recordAccessEvent({ actor: s.operator, action: why === 'signed-out' ? 'web.signed_out' : 'web.session_ended', outcome: 'ok', details: { session: s.ref, why, source: s.source } });
     } catch (err) {
       log.error({ err, session: s.ref }, 'cannot audit the end of a web session');
     }
@@ -73,11 +68,11 @@ export async function createWebServer(deps: WebServerDeps): Promise<WebServer> {
   };
   const sessions = createSessionStore(clock, { ...DEFAULT_SESSION_SETTINGS, ...deps.sessions }, onEnd);
   const hub: EventHub = createEventHub({
-    service, admin, log: log.child({ component: 'web-events' }), heartbeatMs: deps.heartbeatMs,
+    service, log: log.child({ component: 'web-events' }), heartbeatMs: deps.heartbeatMs,
     stillValid: (s) => {
       if (!sessions.alive(s)) return false;
       try {
-        admin.principalFor(s.operator, 'session', s.source);
+        service.principalFor(s.operator, 'session', s.source);
         return true;
       } catch {
         sessions.end(s, 'revoked');
@@ -86,7 +81,7 @@ export async function createWebServer(deps: WebServerDeps): Promise<WebServer> {
     },
   });
   const limiter = createSignInLimiter(clock, { ...DEFAULT_SIGNIN_LIMITS, ...deps.signInLimits });
-  const web = createWebContext({ admin, service, db: deps.db, clock, log, sessions, limiter, hub });
+  const web = createWebContext({ service, clock, log, sessions, limiter, hub });
 
   const app = Fastify({
     https: { key: deps.tls.keyPem, cert: deps.tls.certPem, minVersion: 'TLSv1.2' },
@@ -119,7 +114,7 @@ export async function createWebServer(deps: WebServerDeps): Promise<WebServer> {
   registerStaticAssets(app, deps.assetsDir);
 
   registerSessionRoutes(app, web);
-  registerFleetRoutes(app, web, createActivityReader({ db: deps.db, nodes: () => service.listNodes({ includeRevoked: true }), clock }));
+  registerFleetRoutes(app, web);
   registerRequestRoutes(app, web);
   registerAuditRoutes(app, web);
   registerEscrowRoutes(app, web);

@@ -2,3 +2,4 @@
 export { ERROR_CODES, type ErrorCode, type ErrorSpec } from './codes';
 export { FleetpassError, isFleetpassError, asFleetpassError } from './fleetpass-error';
 export { toGrpcError, fromGrpcError } from './grpc-status';
+export { nodeUnknown, changeRequestNotFound } from './known-errors';

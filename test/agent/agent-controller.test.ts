@@ -12,6 +12,7 @@ import { captureLog } from './helpers/log-capture';
 import { tempDir } from './helpers/agent-fixtures';
 import { agentConfigSchema, type AgentConfig } from '../../agent/config';
 import { waitUntil } from './helpers/wait';
+import { storeReads } from '../helpers/store-reads';
 
 const NODE = 'nextseq-ctl-1';
 let tc: TestController;
@@ -45,7 +46,7 @@ function startAgent(config: AgentConfig, backend: TestMemoryBackend): Agent {
 describe('agent and controller together', () => {
   it('joins the inventory, and an unlock request is applied once and settles', async () => {
     tc = await startTestController();
-    const { service } = tc.ctx;
+    const service = storeReads(tc.ctx);
     const backend = createTestMemoryBackend({ accounts: { ilmnuser: {} } });
     backend.failLogins('ilmnuser', 5, 'rhost=10.9.9.9');
     const agent = startAgent(await agentConfig(), backend);
@@ -66,7 +67,7 @@ describe('agent and controller together', () => {
 
   it('receives an operation ordered while it was away once it reconnects, and applies it once', async () => {
     tc = await startTestController();
-    const { service } = tc.ctx;
+    const service = storeReads(tc.ctx);
     const config = await agentConfig();
     const backend = createTestMemoryBackend({ accounts: { ilmnuser: {} } });
     const first = startAgent(config, backend);

@@ -9,6 +9,9 @@ import { StateReportTrigger, type ConnectResponse, type Operation } from '../../
 import { Action, OperationOutcome } from '../../shared/gen/fleetpass/v1/common';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { accountState, connectScriptedAgent, succeed, type ScriptedAgent } from './support/scripted-agent';
+import { changeRequestView, listNodeViews } from '../../controller/store';
+import { storeReads } from '../helpers/store-reads';
+import { principal } from '../helpers/factories';
 
 let tc: TestController;
 const agents: ScriptedAgent[] = [];
@@ -37,7 +40,8 @@ const opOf = (m: ConnectResponse): Operation | undefined => (m.message?.$case ==
 describe('agent stream', () => {
   it('welcomes nodes by their certificate, stores their reports, dispatches an unlock and records the result', async () => {
     tc = await startTestController();
-    const { service, store } = tc.ctx;
+    const { store } = tc.ctx;
+    const service = storeReads(tc.ctx);
     const nodes = ['nx-1', 'nx-2', 'nx-3'];
     for (const id of nodes) {
       const a = agent(connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials(id) }));
@@ -81,8 +85,8 @@ describe('agent stream', () => {
     const err = await a.ended();
     expect(err?.code).toBe(status.PERMISSION_DENIED);
     expect(err?.details).toContain('nx-a');
-    expect(tc.ctx.service.listNodes()).toEqual([]);
-    const rec = tc.ctx.service.queryAudit({ filter: { action: 'node.identity_mismatch' } }).records;
+    expect(listNodeViews(tc.ctx.store)).toEqual([]);
+    const rec = tc.ctx.audit.query({ filter: { action: 'node.identity_mismatch' } }).records;
     expect(rec).toHaveLength(1);
     expect(rec[0]).toMatchObject({ nodeId: 'nx-a', outcome: 'refused', actor: 'node:nx-a' });
     expect(JSON.parse(rec[0].detailsJson)).toMatchObject({ claimed: 'nx-b' });
@@ -98,7 +102,7 @@ describe('agent stream', () => {
     const err = await first.ended();
     expect(err?.code).toBe(status.ABORTED);
     expect(tc.ctx.sessions.size()).toBe(1);
-    expect(tc.ctx.service.getNode('nx-r')?.online).toBe(true); // the old stream's end did not mark it offline
+    expect(tc.ctx.store.nodes.get('nx-r')?.online).toBe(true); // the old stream's end did not mark it offline
     const { operations } = await tc.request({ nodeIds: ['nx-r'] });
     const op = await second.waitFor(opOf);
     expect(op.id).toBe(operations[0].id);
@@ -115,7 +119,7 @@ describe('agent stream', () => {
     const op = await a.waitFor(opOf);
     b.send({ message: { $case: 'result', result: succeed(op) } });
     b.send({ message: { $case: 'result', result: succeed({ ...op, id: 'no-such-operation' }) } });
-    const { service } = tc.ctx;
+    const service = storeReads(tc.ctx);
     await until(() => service.queryAudit({ filter: { action: 'operation.result_rejected' } }).records.length === 2);
     const [other, unknown] = service.queryAudit({ filter: { action: 'operation.result_rejected' } }).records;
     expect(other).toMatchObject({ nodeId: 'nx-2', operationId: operations[0].id, reason: 'the operation was sent to another node' });
@@ -135,7 +139,7 @@ describe('agent stream', () => {
     const a = agent(connectScriptedAgent({ address: tc.address, creds }));
     const op = await a.waitFor(opOf);
     expect(op).toMatchObject({ id: operations[0].id, account: 'ilmnuser', action: Action.ACTION_UNLOCK, requestedBy: 'alice', reason: 'test' });
-    await until(() => tc.ctx.service.getOperation(op.id)?.state === 'succeeded');
+    await until(() => tc.ctx.store.operations.getOperation(op.id)?.state === 'succeeded');
   });
 
   it('expires an operation that is not delivered in time and never sends it afterwards', async () => {
@@ -146,18 +150,18 @@ describe('agent stream', () => {
     const { operations, request } = await tc.request({ nodeIds: ['nx-late'], action: Action.ACTION_RESET_PASSWORD, targets: [{ nodeId: 'nx-late', secret: 'Expiring-Secret-42' }] });
     expect(operations[0].hasSecret).toBe(true);
     await tc.controller.runJob('expire');
-    expect(tc.ctx.service.getOperation(operations[0].id)?.state).toBe('approved');
+    expect(tc.ctx.store.operations.getOperation(operations[0].id)?.state).toBe('approved');
     clock.advance(61_000);
     expect(await tc.controller.runJob('expire')).toMatchObject({ expired: 1 });
-    const expired = tc.ctx.service.getOperation(operations[0].id)!;
+    const expired = tc.ctx.store.operations.getOperation(operations[0].id)!;
     expect(expired).toMatchObject({ state: 'expired', hasSecret: false });
     expect(tc.ctx.store.db.prepare('SELECT count(*) FROM pending_secrets').pluck().get()).toBe(0);
-    expect(tc.ctx.service.getChangeRequest(request.id).request.state).toBe('done');
+    expect(changeRequestView(tc.ctx.store, request.id).request.state).toBe('done');
     const a = agent(connectScriptedAgent({ address: tc.address, creds }));
     await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
     await new Promise((r) => setTimeout(r, 200));
     expect(a.operations()).toEqual([]);
-    expect(tc.ctx.service.queryAudit({ filter: { action: 'operation.expired' } }).records[0]).toMatchObject({ operationId: operations[0].id, reason: 'not delivered to the node in time' });
+    expect(tc.ctx.audit.query({ filter: { action: 'operation.expired' } }).records[0]).toMatchObject({ operationId: operations[0].id, reason: 'not delivered to the node in time' });
   });
 
   it('refuses a revoked node and cuts its open stream', async () => {
@@ -165,12 +169,12 @@ describe('agent stream', () => {
     const creds = await tc.nodeCredentials('nx-rev');
     const a = agent(connectScriptedAgent({ address: tc.address, creds }));
     await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
-    tc.ctx.service.revokeNode('nx-rev', { actor: 'admin', reason: 'stolen' });
+    tc.ctx.service.revokeNode(principal({ name: 'admin' }), { nodeId: 'nx-rev', reason: 'stolen' });
     expect((await a.ended())?.code).toBe(status.PERMISSION_DENIED);
     const again = agent(connectScriptedAgent({ address: tc.address, creds }));
     const err = await again.ended();
     expect(err?.details).toContain('revoked');
-    expect(tc.ctx.service.queryAudit({ filter: { action: 'node.connect_refused' } }).records[0]).toMatchObject({ nodeId: 'nx-rev', reason: 'the node is revoked' });
+    expect(tc.ctx.audit.query({ filter: { action: 'node.connect_refused' } }).records[0]).toMatchObject({ nodeId: 'nx-rev', reason: 'the node is revoked' });
   });
 
   it('moves a failed outcome to failed with its error code and step', async () => {
@@ -181,9 +185,9 @@ describe('agent stream', () => {
     }));
     await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
     const { operations } = await tc.request({ nodeIds: ['nx-f'] });
-    await until(() => tc.ctx.service.getOperation(operations[0].id)?.state === 'failed');
-    expect(tc.ctx.service.getOperation(operations[0].id)).toMatchObject({ errorCode: 'FP_COMMAND_FAILED', failedStep: 'faillock-reset' });
-    expect(tc.ctx.service.queryAudit({ filter: { action: 'operation.failed' } }).records[0]).toMatchObject({ nodeId: 'nx-f', outcome: 'failed', reason: 'FP_COMMAND_FAILED' });
+    await until(() => tc.ctx.store.operations.getOperation(operations[0].id)?.state === 'failed');
+    expect(tc.ctx.store.operations.getOperation(operations[0].id)).toMatchObject({ errorCode: 'FP_COMMAND_FAILED', failedStep: 'faillock-reset' });
+    expect(tc.ctx.audit.query({ filter: { action: 'operation.failed' } }).records[0]).toMatchObject({ nodeId: 'nx-f', outcome: 'failed', reason: 'FP_COMMAND_FAILED' });
   });
 
   it('refuses a message larger than maxMessageBytes and keeps nothing of it', async () => {
@@ -193,6 +197,6 @@ describe('agent stream', () => {
     a.send({ message: { $case: 'stateReport', stateReport: { accounts: [accountState('ilmnuser', true, { details: { junk: 'x'.repeat(20_000) } })], trigger: StateReportTrigger.STATE_REPORT_TRIGGER_CHANGE, requestId: '', complete: false } } });
     expect((await a.ended())?.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(tc.ctx.store.accounts.list()).toEqual([]);
-    await until(() => tc.ctx.service.getNode('nx-big')?.online === false);
+    await until(() => tc.ctx.store.nodes.get('nx-big')?.online === false);
   });
 });

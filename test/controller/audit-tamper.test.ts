@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { removeRoot, spawnControllerProcess, startTestController, type TestController } from '../helpers/controller-harness';
 import { connectScriptedAgent } from './support/scripted-agent';
+import { changeRequestView } from '../../controller/store';
+import { verifyChain } from '../helpers/controller-harness';
 
 const run = promisify(execFile);
 let tc: TestController;
@@ -34,7 +36,7 @@ afterAll(() => removeRoot(tc.root));
 
 async function waitDone(id: string): Promise<void> {
   const end = Date.now() + 5000;
-  while (tc.ctx.service.getChangeRequest(id).request.state !== 'done') {
+  while (changeRequestView(tc.ctx.store, id).request.state !== 'done') {
     if (Date.now() > end) throw new Error('request did not finish');
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -112,7 +114,7 @@ describe('audit tampering', () => {
     // A controller started on the cut log appends after the cut; the checkpointed record is still missing.
     const again = await startTestController({ root: dir, config: { stateDir: join(dir, '.fleetpass') } });
     try {
-      expect(again.ctx.service.verifyAudit()).toMatchObject({ ok: false, brokenAt: checkpointSeq });
+      expect(verifyChain(again.ctx)).toMatchObject({ ok: false, brokenAt: checkpointSeq });
     } finally {
       await again.stop();
       removeRoot(dir);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from './support/scripted-agent';
+import { storeReads } from '../helpers/store-reads';
 
 let mountPoint: string;
 let tc: TestController | undefined;
@@ -53,7 +54,8 @@ async function pause(ms: number): Promise<void> {
 describe('audit store refuses writes', () => {
   it('sends nothing and tells the caller FP_AUDIT_WRITE_FAILED', async () => {
     tc = await startTestController({ root: mountPoint });
-    const { service, store } = tc.ctx;
+    const { store } = tc.ctx;
+    const service = storeReads(tc.ctx);
     const online = connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('full-1') });
     agents.push(online);
     await online.waitFor((m) => m.message?.$case === 'welcome' || undefined);

@@ -6,12 +6,14 @@
 import { credentials, status } from '@grpc/grpc-js';
 import { AgentServiceClient } from '../../shared/gen/fleetpass/v1/agent';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
-import { validateRequest } from '../../controller/admin/request-operations';
+import { validateRequest } from '../../controller/service/request-plan';
 import { LEGAL_TRANSITIONS, canTransition } from '../../controller/dispatch';
 import { OPERATION_STATES } from '../../controller/store';
 import type { WatchUpdate } from '../../controller/service';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { connectScriptedAgent, succeed, type ScriptedAgent } from './support/scripted-agent';
+import { changeRequestView } from '../../controller/store';
+import { principal } from '../helpers/factories';
 
 let tc: TestController;
 const agents: ScriptedAgent[] = [];
@@ -27,7 +29,7 @@ afterEach(async () => {
 
 const counts = () => ({
   requests: tc.ctx.store.db.prepare('SELECT count(*) FROM change_requests').pluck().get(),
-  audit: tc.ctx.service.queryAudit({ limit: 1000 }).records.length,
+  audit: tc.ctx.audit.query({ limit: 1000 }).records.length,
   secrets: tc.ctx.store.db.prepare('SELECT count(*) FROM pending_secrets').pluck().get(),
 });
 
@@ -84,7 +86,7 @@ describe('change requests', () => {
   });
 
   it('refuses a revoked node', async () => {
-    tc.ctx.service.revokeNode('cr-2', { actor: 'admin', reason: 'lost' });
+    tc.ctx.service.revokeNode(principal({ name: 'admin' }), { nodeId: 'cr-2', reason: 'lost' });
     await expect(tc.request({ nodeIds: ['cr-2'] })).rejects.toMatchObject({ code: 'FP_NODE_REVOKED' });
   });
 
@@ -95,16 +97,16 @@ describe('change requests', () => {
     });
     expect(counts().secrets).toBe(2);
     const updates: WatchUpdate[] = [];
-    tc.ctx.service.watchChangeRequest(request.id, (u) => updates.push(u));
-    expect(() => tc.ctx.service.rejectChangeRequest(request.id, { actor: 'alice' })).toThrow(expect.objectContaining({ code: 'FP_SELF_APPROVAL' }));
-    const r = tc.ctx.service.rejectChangeRequest(request.id, { actor: 'carol', note: 'no ticket' });
+    tc.ctx.service.watchChangeRequest(principal(), request.id, (u) => updates.push(u));
+    expect(() => tc.ctx.dispatcher.rejectChangeRequest(request.id, { actor: 'alice' })).toThrow(expect.objectContaining({ code: 'FP_SELF_APPROVAL' }));
+    const r = tc.ctx.dispatcher.rejectChangeRequest(request.id, { actor: 'carol', note: 'no ticket' });
     expect(r.request).toMatchObject({ state: 'rejected', rejectedBy: 'carol', decisionNote: 'no ticket' });
     expect(r.operations.map((o) => o.state)).toEqual(['cancelled', 'cancelled']);
     expect(counts().secrets).toBe(0);
     expect(updates[0].done).toBe(false);
     expect(updates[updates.length - 1]).toMatchObject({ done: true, request: { state: 'rejected' } });
-    await expect(tc.ctx.service.approveChangeRequest(request.id, { actor: 'bob' })).rejects.toMatchObject({ code: 'FP_REQUEST_NOT_PENDING' });
-    expect(tc.ctx.service.queryAudit({ filter: { action: 'request.rejected' } }).records[0]).toMatchObject({ actor: 'carol', requestId: request.id, reason: 'no ticket' });
+    await expect(tc.ctx.dispatcher.approveChangeRequest(request.id, { actor: 'bob' })).rejects.toMatchObject({ code: 'FP_REQUEST_NOT_PENDING' });
+    expect(tc.ctx.audit.query({ filter: { action: 'request.rejected' } }).records[0]).toMatchObject({ actor: 'carol', requestId: request.id, reason: 'no ticket' });
   });
 
   it('cancelling stops what was not sent and lets what was sent finish', async () => {
@@ -116,16 +118,16 @@ describe('change requests', () => {
     expect(byNode['cr-1'].state).toBe('dispatched');
     expect(byNode['cr-3'].state).toBe('approved');
     const updates: WatchUpdate[] = [];
-    tc.ctx.service.watchChangeRequest(request.id, (u) => updates.push(u));
-    const r = tc.ctx.service.cancelChangeRequest(request.id, { actor: 'alice', note: 'wrong site' });
+    tc.ctx.service.watchChangeRequest(principal(), request.id, (u) => updates.push(u));
+    const r = tc.ctx.dispatcher.cancelChangeRequest(request.id, { actor: 'alice', note: 'wrong site' });
     expect(r.request.state).toBe('cancelled');
     expect(Object.fromEntries(r.operations.map((o) => [o.nodeId, o.state]))).toEqual({ 'cr-1': 'dispatched', 'cr-3': 'cancelled' });
     expect(updates.some((u) => u.done)).toBe(false);
     const op = await online.waitFor((m) => (m.message?.$case === 'operation' ? m.message.operation : undefined));
     online.send({ message: { $case: 'result', result: succeed(op) } });
     await waitUntil(() => updates.some((u) => u.done), 'the watch to end');
-    expect(tc.ctx.service.getChangeRequest(request.id)).toMatchObject({ request: { state: 'cancelled' }, counts: { succeeded: 1, cancelled: 1 } });
-    expect(tc.ctx.service.operationTransitions(byNode['cr-3'].id).map((t) => t.to)).toEqual(['requested', 'approved', 'cancelled']);
+    expect(changeRequestView(tc.ctx.store, request.id)).toMatchObject({ request: { state: 'cancelled' }, counts: { succeeded: 1, cancelled: 1 } });
+    expect(tc.ctx.store.operations.transitionsOf(byNode['cr-3'].id).map((t) => t.to)).toEqual(['requested', 'approved', 'cancelled']);
   });
 
   it('refuses an unknown enrollment token and a CSR that is not one, with their codes', async () => {

@@ -7,6 +7,7 @@ import { fakeClock } from '../../shared/clock';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from './support/scripted-agent';
+import { storeReads } from '../helpers/store-reads';
 
 const clock = fakeClock('2026-03-02T08:00:00Z');
 let tc: TestController;
@@ -26,7 +27,8 @@ afterAll(async () => {
 
 describe('dispatch after expiry', () => {
   it('expires an approved operation found past its expiry instead of sending it', async () => {
-    const { service, store } = tc.ctx;
+    const { store } = tc.ctx;
+    const service = storeReads(tc.ctx);
     const { request, operations } = await service.createChangeRequest({
       requestedBy: 'olga', reason: 'CHG-8', backend: Backend.BACKEND_LINUX, account: 'root', action: Action.ACTION_RESET_PASSWORD,
       needsApproval: true, privileged: true, ttlSeconds: 60, targets: [{ nodeId: 'ex-1', secret: 'Late-Pass-2026!' }],

@@ -8,6 +8,8 @@ import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { hostAccountFingerprint } from '../../shared/pam-sandbox';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { USER_PASSWORD, applications, createSandboxedNode, type SandboxedNode } from '../helpers/sandboxed-node';
+import { verifyChain } from '../helpers/controller-harness';
+import { storeReads } from '../helpers/store-reads';
 
 const NEW_PASSWORD = 'Fleet-e2e-New-pw-77';
 let tc: TestController;
@@ -42,7 +44,7 @@ describe('controller and real agents on real PAM', () => {
     await nodes[0].sandbox.failLogins('ilmnuser', 3, { rhost: '10.4.0.9' });
     await nodes[2].sandbox.failLogins('ilmnuser', 3);
     for (const n of nodes) n.start();
-    const { service } = tc.ctx;
+    const service = storeReads(tc.ctx);
     await waitUntil(() => service.listNodes().filter((n) => n.online).length === 3 && service.listAccounts().length === 6, 20_000, 'three nodes with their accounts');
     // The site comes from each agent's hello: a reported label (no admin gave these nodes labels).
     expect(service.listNodes().map((n) => [n.id, n.hostname, n.platform, n.reportedLabels.site, n.backends])).toEqual([
@@ -56,7 +58,7 @@ describe('controller and real agents on real PAM', () => {
   });
 
   it('unlocks the locked nodes only, and PAM accepts the user again', async () => {
-    const { service } = tc.ctx;
+    const service = storeReads(tc.ctx);
     expect(await nodes[0].sandbox.authenticate('ilmnuser', USER_PASSWORD)).toBe(false);
     const targets = service.selectNodes({ all: true, lockedOnly: true, account: 'ilmnuser', backend: Backend.BACKEND_LINUX });
     expect(targets.map((n) => n.id)).toEqual(['nextseq-a', 'nextseq-c']);
@@ -78,7 +80,7 @@ describe('controller and real agents on real PAM', () => {
   });
 
   it('holds a privileged reset for approval, then sets the new password on the node', async () => {
-    const { service } = tc.ctx;
+    const service = storeReads(tc.ctx);
     const { request, operations } = await tc.request({
       nodeIds: ['nextseq-b'], account: 'ilmnuser', action: Action.ACTION_RESET_PASSWORD, needsApproval: true, privileged: true,
       targets: [{ nodeId: 'nextseq-b', secret: NEW_PASSWORD }], reason: 'CHG-77',
@@ -96,6 +98,6 @@ describe('controller and real agents on real PAM', () => {
   });
 
   it('keeps a chain that verifies', () => {
-    expect(tc.ctx.service.verifyAudit()).toMatchObject({ ok: true, brokenAt: 0 });
+    expect(verifyChain(tc.ctx)).toMatchObject({ ok: true, brokenAt: 0 });
   });
 });

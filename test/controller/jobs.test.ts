@@ -11,6 +11,7 @@ import { verifyAudit } from '../../controller/audit';
 import { scheduleJobs } from '../../controller/jobs/schedule';
 import { captureLogs, removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from './support/scripted-agent';
+import { storeReads } from '../helpers/store-reads';
 
 let tc: TestController | undefined;
 const agents: ScriptedAgent[] = [];
@@ -54,7 +55,7 @@ describe('jobs', () => {
     clock.advance(30_000);
     expect(await tc.controller.runJob('stale')).toEqual(['j-quiet']);
     await quiet.ended();
-    const { service } = tc.ctx;
+    const service = storeReads(tc.ctx);
     const end = Date.now() + 3000;
     while (service.getNode('j-quiet')?.online && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     expect(service.getNode('j-quiet')).toMatchObject({ stale: true, online: false });
@@ -90,7 +91,7 @@ describe('jobs', () => {
     const cp = (await tc.controller.runJob('checkpoint')) as { seq: number; hash: string };
     const lines = readFileSync(join(tc.stateDir, 'audit-checkpoints.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     expect(lines).toEqual([expect.objectContaining({ seq: cp.seq, hash: cp.hash })]);
-    expect(tc.ctx.service.queryAudit({ filter: { action: 'audit.checkpoint' } }).records[0]).toMatchObject({ seq: cp.seq, hash: cp.hash });
+    expect(tc.ctx.audit.query({ filter: { action: 'audit.checkpoint' } }).records[0]).toMatchObject({ seq: cp.seq, hash: cp.hash });
   });
 
   it('cron wiring runs a job on its schedule, logs the run, and waits for a run in progress on stop', async () => {

@@ -7,6 +7,7 @@ import { Action } from '../../shared/gen/fleetpass/v1/common';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { startBlackholeProxy, type BlackholeProxy } from './support/blackhole-proxy';
 import { connectScriptedAgent, type ScriptedAgent } from './support/scripted-agent';
+import { storeReads } from '../helpers/store-reads';
 
 let tc: TestController | undefined;
 let proxy: BlackholeProxy | undefined;
@@ -38,14 +39,14 @@ describe('liveness', () => {
     const a = connectScriptedAgent({ address: proxy.address, creds: await tc.nodeCredentials('ka-1') });
     agents.push(a);
     await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
-    expect(tc.ctx.service.getNode('ka-1')?.online).toBe(true);
+    expect(tc.ctx.store.nodes.get('ka-1')?.online).toBe(true);
     const silentAt = Date.now();
     proxy.blackhole();
-    await waitUntil(() => tc!.ctx.service.getNode('ka-1')?.online === false, 8000, 'the node to be dropped');
+    await waitUntil(() => tc!.ctx.store.nodes.get('ka-1')?.online === false, 8000, 'the node to be dropped');
     const took = Date.now() - silentAt;
     expect(took).toBeLessThan(4500); // ping within ~1 s, no answer within 1 s more, plus scheduling slack
     expect(tc.ctx.sessions.size()).toBe(0);
-    expect(tc.ctx.service.queryAudit({ filter: { action: 'node.disconnected', nodeId: 'ka-1' } }).records).toHaveLength(1);
+    expect(tc.ctx.audit.query({ filter: { action: 'node.disconnected', nodeId: 'ka-1' } }).records).toHaveLength(1);
   });
 
   it('lets a wave finish on every other node while one slow node pushes back', async () => {
@@ -75,7 +76,7 @@ describe('liveness', () => {
     }, 5);
     // A reset, so the test also shows a queued operation keeps its password until it is written.
     const { request } = await tc.request({ action: Action.ACTION_RESET_PASSWORD, targets: ids.map((nodeId) => ({ nodeId, secret: `Wave-pw-${nodeId}` })) });
-    const { service } = tc.ctx;
+    const service = storeReads(tc.ctx);
     await waitUntil(() => (service.getChangeRequest(request.id).counts.succeeded ?? 0) === 29, 10_000, '29 results');
     clearInterval(probe);
     const slowOp = service.getChangeRequest(request.id).operations.find((o) => o.nodeId === 'wave-07')!;

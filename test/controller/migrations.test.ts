@@ -12,6 +12,7 @@ import { createAuditLog, recordAudited } from '../../controller/audit';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, openDatabase, schemaVersion } from '../../controller/store';
 import { removeRoot, startTestController } from '../helpers/controller-harness';
 import { connectScriptedAgent } from './support/scripted-agent';
+import { storeReads } from '../helpers/store-reads';
 
 describe('migrations', () => {
   it('has more than one migration, numbered from 1 without gaps', () => {
@@ -48,7 +49,8 @@ describe('migrations', () => {
 
     const tc = await startTestController({ root });
     try {
-      const { service, store: s } = tc.ctx;
+      const { store: s } = tc.ctx;
+    const service = storeReads(tc.ctx);
       expect(schemaVersion(s.db)).toBe(LATEST_SCHEMA_VERSION);
       // Labels from before schema 6 cannot be told apart from a node's own: they are kept as reported, and select nothing.
       expect(service.getNode('old-node')).toMatchObject({ labels: {}, reportedLabels: { site: 'bldg4' }, online: false });

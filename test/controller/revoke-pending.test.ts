@@ -7,6 +7,8 @@ import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { enrollHere, makeToken } from '../enroll/support/enroll-fixtures';
 import { connectScriptedAgent, type ScriptedAgent } from './support/scripted-agent';
+import { principal } from '../helpers/factories';
+import { storeReads } from '../helpers/store-reads';
 
 let tc: TestController;
 const agents: ScriptedAgent[] = [];
@@ -31,7 +33,8 @@ afterAll(async () => {
 
 describe('revoking a node with work pending', () => {
   it('cancels what waits, expires what was sent, erases the passwords, and a re-enrolled node gets none of it', async () => {
-    const { service, store } = tc.ctx;
+    const { store } = tc.ctx;
+    const service = storeReads(tc.ctx);
     const vault = tc.ctx.dispatcher.deps.vault;
     const first = await enrollHere(tc, makeToken(tc).secret, 'lab-r1');
     expect(first.nodeId).toBe('lab-r1');
@@ -54,7 +57,7 @@ describe('revoking a node with work pending', () => {
     expect(store.operations.getOperation(ids.pending)).toMatchObject({ state: 'requested', hasSecret: true });
     expect(vault.open(ids.approved)).toBe('Waiting-Pass-1!');
 
-    service.revokeNode('lab-r1', { actor: 'root-admin', reason: 'stolen laptop' });
+    tc.ctx.service.revokeNode(principal({ name: 'root-admin' }), { nodeId: 'lab-r1', reason: 'stolen laptop' });
 
     expect(store.operations.getOperation(ids.sent)).toMatchObject({ state: 'expired', hasSecret: false });
     expect(store.operations.getOperation(ids.approved)).toMatchObject({ state: 'cancelled', hasSecret: false });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Action } from '../../shared/gen/fleetpass/v1/common';
 import { captureLogs, removeRoot, startTestController } from '../helpers/controller-harness';
 import { connectScriptedAgent } from './support/scripted-agent';
+import { storeReads } from '../helpers/store-reads';
 
 const PASSWORD = 'Tq7!unique-Reset-Pass-93841';
 
@@ -28,7 +29,8 @@ describe('secrets in flight', () => {
     const logs = captureLogs('trace');
     const tc = await startTestController({ log: logs.logger });
     try {
-      const { service, store } = tc.ctx;
+      const { store } = tc.ctx;
+    const service = storeReads(tc.ctx);
       store.nodes.ensure('nx-s', new Date());
       const { operations } = await tc.request({ nodeIds: ['nx-s'], action: Action.ACTION_RESET_PASSWORD, account: 'root', targets: [{ nodeId: 'nx-s', secret: PASSWORD }], needsApproval: true });
       const opId = operations[0].id;

@@ -10,6 +10,9 @@ import { createCa, createKeyAndCsr, issueClientCertificate, issueServerCertifica
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { audit, connectOutcome, details, enrollError, enrollHere, fpCode, makeToken, renewWith } from './support/enroll-fixtures';
+import { listNodeViews, selectNodes } from '../../controller/store';
+import { verifyChain } from '../helpers/controller-harness';
+import { principal } from '../helpers/factories';
 
 let tc: TestController;
 const agents: ScriptedAgent[] = [];
@@ -38,7 +41,7 @@ describe('agent port authentication', () => {
     const renewal = await renewWith(tc, undefined, csrPem);
     expect(fpCode(renewal.err)).toBe('FP_CLIENT_CERT_REQUIRED');
     expect(details(audit(tc, 'node.renew_refused')[0])).toMatchObject({ code: 'FP_CLIENT_CERT_REQUIRED', why: 'no-certificate' });
-    expect(tc.ctx.service.listNodes()).toEqual([]);
+    expect(listNodeViews(tc.ctx.store)).toEqual([]);
   });
 
   it('refuses a certificate from another CA naming an enrolled node, on Connect and Renew', async () => {
@@ -70,7 +73,7 @@ describe('agent port authentication', () => {
     const server = await issueServerCertificate(tc.ctx.pki.ca, { hosts: ['lab-srv'] });
     const { err } = await connectOutcome(tc, server, 'lab-srv');
     expect(fpCode(err)).toBe('FP_CLIENT_CERT_REQUIRED');
-    expect(tc.ctx.service.listNodes()).toEqual([]);
+    expect(listNodeViews(tc.ctx.store)).toEqual([]);
   });
 
   it('refuses an enrolled node that claims to be another node in its hello', async () => {
@@ -80,7 +83,7 @@ describe('agent port authentication', () => {
     expect(err?.code).toBe(status.PERMISSION_DENIED);
     expect(fpCode(err)).toBe('FP_NODE_IDENTITY_MISMATCH');
     expect(audit(tc, 'node.identity_mismatch')[0]).toMatchObject({ nodeId: 'lab-a', actor: 'node:lab-a' });
-    expect(tc.ctx.service.getNode('lab-b')?.lastSeen).toBeNull();
+    expect(tc.ctx.store.nodes.get('lab-b')?.lastSeen).toBeNull();
   });
 
   it('cuts a revoked node at once, refuses its certificate on Connect and Renew, and lets it back only with a token naming it', async () => {
@@ -90,7 +93,7 @@ describe('agent port authentication', () => {
     await online.waitFor((m) => m.message?.$case === 'welcome' || undefined);
 
     const t0 = Date.now();
-    tc.ctx.service.revokeNode('lab-7', { actor: 'admin', reason: 'instrument stolen' });
+    tc.ctx.service.revokeNode(principal({ name: 'admin' }), { nodeId: 'lab-7', reason: 'instrument stolen' });
     const cut = await online.ended();
     // At once, not at the next heartbeat (30 s) or keepalive ping (20 s): well under either, with room for a loaded CI.
     const atOnceMs = Math.min(tc.config.heartbeatSeconds, tc.config.keepalive.timeSeconds) * 1000 / 2;
@@ -115,12 +118,12 @@ describe('agent port authentication', () => {
     // An admin's token for exactly this node re-admits it with a new certificate; the old one stays refused.
     const renewed = await enrollHere(tc, makeToken(tc, { nodeId: 'lab-7' }).secret, 'whatever-the-host-says');
     expect(renewed.nodeId).toBe('lab-7');
-    expect(tc.ctx.service.getNode('lab-7')?.revoked).toBe(false);
+    expect(tc.ctx.store.nodes.get('lab-7')?.revoked).toBe(false);
     expect(details(audit(tc, 'node.enrolled')[1])).toMatchObject({ reenrolled: true, wasRevoked: true });
     expect((await connectOutcome(tc, renewed, 'lab-7')).welcomed).toBe(true);
     const old = await connectOutcome(tc, creds, 'lab-7');
     expect(fpCode(old.err)).toBe('FP_CERTIFICATE_REVOKED');
-    expect(tc.ctx.service.verifyAudit().ok).toBe(true);
+    expect(verifyChain(tc.ctx).ok).toBe(true);
   });
 
   it('holds an enrolled node to the certificates it was issued; a hand-made one for it is refused', async () => {
@@ -135,13 +138,13 @@ describe('agent port authentication', () => {
 
   it('gives a node the labels of its token; the labels in its hello are kept apart as reported ones and select nothing', async () => {
     const creds = await enrollHere(tc, makeToken(tc, { labels: { site: 'lab2', room: 'b12' } }).secret, 'lab-l');
-    expect(tc.ctx.service.getNode('lab-l')?.labels).toEqual({ site: 'lab2', room: 'b12' });
+    expect(tc.ctx.store.nodes.get('lab-l')?.labels).toEqual({ site: 'lab2', room: 'b12' });
     const a = connectScriptedAgent({ address: tc.address, creds, hello: { labels: { site: 'elsewhere', rack: '3' } } });
     agents.push(a);
     await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
-    expect(tc.ctx.service.getNode('lab-l')).toMatchObject({ labels: { site: 'lab2', room: 'b12' }, reportedLabels: { site: 'elsewhere', rack: '3' } });
-    expect(tc.ctx.service.selectNodes({ labels: { site: 'elsewhere' } })).toEqual([]);
-    expect(tc.ctx.service.selectNodes({ labels: { rack: '3' } })).toEqual([]);
-    expect(tc.ctx.service.selectNodes({ labels: { site: 'lab2' } }).map((n) => n.id)).toEqual(['lab-l']);
+    expect(tc.ctx.store.nodes.get('lab-l')).toMatchObject({ labels: { site: 'lab2', room: 'b12' }, reportedLabels: { site: 'elsewhere', rack: '3' } });
+    expect(selectNodes(tc.ctx.store, { labels: { site: 'elsewhere' } })).toEqual([]);
+    expect(selectNodes(tc.ctx.store, { labels: { rack: '3' } })).toEqual([]);
+    expect(selectNodes(tc.ctx.store, { labels: { site: 'lab2' } }).map((n) => n.id)).toEqual(['lab-l']);
   });
 });

@@ -48,8 +48,8 @@ describe('fleetpass enroll-token', () => {
     const enrolled = await runAgentCommand(['enroll', '--config', node.configFile, '--controller', env.tc.address, '--ca-fingerprint', env.tc.caFingerprint], { stdin: created.stdout });
     expect({ code: enrolled.code, stderr: enrolled.stderr }).toEqual({ code: 0, stderr: '' });
     agent = harness.spawnRun(node.configFile);
-    await waitUntil(() => env.tc.ctx.service.getNode('nx-cli-1')?.online, 15_000, 'the enrolled node online');
-    expect(env.tc.ctx.service.getNode('nx-cli-1')?.labels).toEqual({ site: 'lab3', room: 'b12' });
+    await waitUntil(() => env.tc.ctx.store.nodes.get('nx-cli-1')?.online, 15_000, 'the enrolled node online');
+    expect(env.tc.ctx.store.nodes.get('nx-cli-1')?.labels).toEqual({ site: 'lab3', room: 'b12' });
 
     const nodes = await env.cli('root-admin', ['nodes']);
     expect(nodes.stdout).toMatch(/nx-cli-1\s.*online/);
@@ -67,7 +67,7 @@ describe('fleetpass enroll-token', () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('error FP_FORBIDDEN');
     expect(refused.stdout).toBe('');
-    expect(details(env.tc.ctx.service.queryAudit({ filter: { action: 'access.denied', actor: 'olga' } }).records[0])).toMatchObject({ code: 'FP_FORBIDDEN', role: 'operator' });
+    expect(details(env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor: 'olga' } }).records[0])).toMatchObject({ code: 'FP_FORBIDDEN', role: 'operator' });
 
     const created = await env.cli('root-admin', ['enroll-token', 'create', '--node-id', 'nx-cli-2', '--json']);
     const json = JSON.parse(created.stdout) as { id: string; secret: string; nodeId: string; caFingerprint: string };
@@ -80,7 +80,7 @@ describe('fleetpass enroll-token', () => {
     const r = await runAgentCommand(['enroll', '--config', node.configFile, '--ca-fingerprint', env.tc.caFingerprint], { stdin: json.secret });
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('error FP_TOKEN_INVALID: the enrollment token was revoked; ask an admin for a new one');
-    expect(env.tc.ctx.service.getNode('nx-cli-2')).toBeUndefined();
+    expect(env.tc.ctx.store.nodes.get('nx-cli-2')).toBeUndefined();
   });
 
   it('fleetpass nodes revoke cuts the running agent at once; its certificate is refused from then on', async () => {
@@ -88,7 +88,7 @@ describe('fleetpass enroll-token', () => {
     const node = agentNode(root, 'c3', { address: env.tc.address, hostname: 'nx-cli-3' });
     expect((await runAgentCommand(['enroll', '--config', node.configFile, '--ca-fingerprint', env.tc.caFingerprint], { stdin: created.stdout })).code).toBe(0);
     agent = harness.spawnRun(node.configFile);
-    await waitUntil(() => env.tc.ctx.service.getNode('nx-cli-3')?.online, 15_000, 'the node online');
+    await waitUntil(() => env.tc.ctx.store.nodes.get('nx-cli-3')?.online, 15_000, 'the node online');
 
     const revoked = await env.cli('root-admin', ['nodes', 'revoke', 'nx-cli-3', '--reason', 'instrument sold']);
     expect({ code: revoked.code, out: revoked.stdout.trim() }).toEqual({ code: 0, out: 'node nx-cli-3 revoked' });
@@ -96,7 +96,7 @@ describe('fleetpass enroll-token', () => {
     expect(cut).toMatchObject({ code: 'FP_NODE_REVOKED' });
     // The agent keeps trying; every attempt is refused and audited, and it never comes back online.
     await waitUntil(() => audit(env.tc, 'node.connect_refused').filter((r) => r.nodeId === 'nx-cli-3').length >= 2, 10_000, 'refused reconnects');
-    expect(env.tc.ctx.service.getNode('nx-cli-3')).toMatchObject({ online: false, revoked: true });
+    expect(env.tc.ctx.store.nodes.get('nx-cli-3')).toMatchObject({ online: false, revoked: true });
     expect(audit(env.tc, 'node.revoked')[0]).toMatchObject({ actor: 'root-admin', nodeId: 'nx-cli-3', reason: 'instrument sold' });
     expect(env.tc.ctx.enrollment.deps.repo.certificatesOf('nx-cli-3').map((c) => c.revokedReason)).toEqual(['node revoked']);
     agent.sigterm();

@@ -67,8 +67,8 @@ describe('fleetpass-agent enroll', () => {
 
     const agent = harness.spawnRun(node.configFile);
     running.push(agent);
-    await waitUntil(() => tc.ctx.service.getNode('nextseq-01.lab')?.online, 15_000, 'the enrolled agent to come online');
-    expect(tc.ctx.service.getNode('nextseq-01.lab')?.labels).toEqual({ site: 'lab2' });
+    await waitUntil(() => tc.ctx.store.nodes.get('nextseq-01.lab')?.online, 15_000, 'the enrolled agent to come online');
+    expect(tc.ctx.store.nodes.get('nextseq-01.lab')?.labels).toEqual({ site: 'lab2' });
     const connected = audit(tc, 'node.connected').filter((x) => x.nodeId === 'nextseq-01.lab');
     expect(details(connected[0]).fingerprint).toBe(certificateFingerprint(readFileSync(node.certFile, 'utf8')));
     agent.sigterm();
@@ -81,18 +81,18 @@ describe('fleetpass-agent enroll', () => {
     const colons = `sha256:${tc.caFingerprint.slice(7).toUpperCase().match(/../g)!.join(':')}`;
     const r = await runAgentCommand(enrollArgs(node.configFile, [], colons), { stdin: `${t.secret}\n` });
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    expect(tc.ctx.service.getNode('nx-stdin')).toBeDefined();
+    expect(tc.ctx.store.nodes.get('nx-stdin')).toBeDefined();
   });
 
   it('refuses a wrong CA fingerprint before sending anything: the token stays unused and nothing is written', async () => {
     const t = makeToken(tc);
     const node = agentNode(root, 'n3', { address: tc.address, hostname: 'nx-pin' });
-    const before = tc.ctx.service.queryAudit({ limit: 1000 }).records.length;
+    const before = tc.ctx.audit.query({ limit: 1000 }).records.length;
     const r = await runAgentCommand(enrollArgs(node.configFile, ['--token-file', tokenFile('n3', t.secret)], `sha256:${'ab'.repeat(32)}`));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error FP_CA_FINGERPRINT_MISMATCH: the controller at ${tc.address} presented CA ${tc.caFingerprint}, not the pinned sha256:${'ab'.repeat(32)}; nothing was sent to it`);
     // The controller never heard of it: no audit record, the token unused, no files.
-    expect(tc.ctx.service.queryAudit({ limit: 1000 }).records.length).toBe(before);
+    expect(tc.ctx.audit.query({ limit: 1000 }).records.length).toBe(before);
     expect(tokenState(t.token.id)).toBe('active');
     expect([node.keyFile, node.certFile, node.caFile].filter((f) => existsSync(f))).toEqual([]);
     // The same token still works with the right pin.

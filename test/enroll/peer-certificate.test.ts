@@ -12,9 +12,10 @@ import { createCa, issueClientCertificate, issueServerCertificate, type CertAndK
 import { AgentServiceClient, AgentServiceService } from '../../shared/gen/fleetpass/v1/agent';
 import { bindServer, createGrpcServer, serverCredentials } from '../../controller/server/grpc-server';
 import { verifyPeerCertificate } from '../../controller/enroll';
-import { issueOperatorCertificate } from '../../controller/admin/operator-certs';
+import { issueOperatorCertificate } from '../../controller/access/operator-certs';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { enrollHere, makeToken } from './support/enroll-fixtures';
+import { principal } from '../helpers/factories';
 
 const peer = (pem: string): PeerCertificate => ({ raw: new X509Certificate(pem).raw }) as PeerCertificate;
 
@@ -97,7 +98,7 @@ describe('verifyPeerCertificate (without the TLS layer)', () => {
     const enrolled = await enrollHere(tc, makeToken(tc).secret, 'nx-e');
     expect(check(peer(enrolled.certPem))).toBe('nx-e');
     expect(check(peer((await issueClientCertificate(tc.ctx.pki.ca, { commonName: 'nx-e' })).certPem))).toBe('FP_CERTIFICATE_REVOKED not-issued-to-node');
-    tc.ctx.service.revokeNode('nx-e', { actor: 'admin', reason: 'test' });
+    tc.ctx.service.revokeNode(principal({ name: 'admin' }), { nodeId: 'nx-e', reason: 'test' });
     expect(check(peer(enrolled.certPem))).toBe('FP_NODE_REVOKED node-revoked');
     tc.ctx.store.nodes.setRevoked('nx-e', false); // the node flag alone lifted: the certificate itself stays revoked
     expect(check(peer(enrolled.certPem))).toBe('FP_CERTIFICATE_REVOKED node revoked');

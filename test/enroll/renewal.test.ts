@@ -46,7 +46,7 @@ describe('certificate renewal', () => {
     const firstFp = certificateFingerprint(first.cert);
 
     agent = harness.spawnRun(node.configFile);
-    await waitUntil(() => tc.ctx.service.getNode('nx-renew')?.online, 15_000, 'the agent to come online');
+    await waitUntil(() => tc.ctx.store.nodes.get('nx-renew')?.online, 15_000, 'the agent to come online');
     const renewedLog = await agent.waitForLog((l) => l.msg === 'node certificate renewed', 30_000);
     expect(renewedLog).toMatchObject({ nodeId: 'nx-renew', previous: firstFp });
 

@@ -12,6 +12,7 @@ import { enroll, listEnrollmentTokens, revokeEnrollmentToken } from '../../contr
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { audit, details, enrollError, enrollHere, fpCode, makeToken } from './support/enroll-fixtures';
 import { tokenSecret } from '../helpers/token-secret';
+import { listNodeViews } from '../../controller/store';
 
 let tc: TestController | undefined;
 afterEach(async () => {
@@ -71,7 +72,7 @@ describe('enrollment tokens', () => {
     expect(cert.checkIssued(new X509Certificate(tc.ctx.pki.ca.certPem))).toBe(true);
     expect(keyPem).toContain('PRIVATE KEY');
     expect(res.caCertificatePem).toBe(tc.ctx.pki.ca.certPem);
-    expect(tc.ctx.service.getNode('nx-07.lab.example.org')).toMatchObject({ online: false, revoked: false });
+    expect(tc.ctx.store.nodes.get('nx-07.lab.example.org')).toMatchObject({ online: false, revoked: false });
     const enrolled = audit(tc, 'node.enrolled');
     expect(enrolled).toHaveLength(1);
     expect(details(enrolled[0])).toMatchObject({ tokenId: t.token.id, tokenCreatedBy: 'admin', hostname: 'NX-07.Lab.Example.ORG', reenrolled: false });
@@ -82,7 +83,7 @@ describe('enrollment tokens', () => {
     expect(fpCode(again)).toBe('FP_TOKEN_INVALID');
     expect(again?.details).toBe('the enrollment token was already used; ask an admin for a new one');
     expect(refusals(tc)).toEqual([{ why: 'used', code: 'FP_TOKEN_INVALID', reason: again?.details }]);
-    expect(tc.ctx.service.getNode('other-host')).toBeUndefined();
+    expect(tc.ctx.store.nodes.get('other-host')).toBeUndefined();
   });
 
   it('refuses expired, revoked, unknown, malformed and wrong-secret tokens with a clear sentence', async () => {
@@ -109,7 +110,7 @@ describe('enrollment tokens', () => {
       'the enrollment token is not known to this controller; check it was copied whole, or ask an admin for a new one',
     ]);
     expect(refusals(tc).map((r) => r.why)).toEqual(['expired', 'revoked', 'unknown', 'malformed', 'mismatch']);
-    expect(tc.ctx.service.listNodes()).toEqual([]);
+    expect(listNodeViews(tc.ctx.store)).toEqual([]);
     // The good token was not harmed by the wrong secret for its id.
     expect((await enrollHere(tc, good.secret, 'h-good')).nodeId).toBe('h-good');
     expect(() => revokeEnrollmentToken(tc!.ctx.enrollment.deps, good.token.id, 'bob')).toThrow(/already used by node h-good/);
@@ -137,9 +138,9 @@ describe('enrollment tokens', () => {
     expect(results.sort()).toEqual(['FP_TOKEN_INVALID', 'ok']);
     // The transaction that spends the token let only one through.
     expect(refusals(tc).map((r) => r.why)).toEqual(['used-meanwhile']);
-    expect(tc.ctx.service.listNodes({})).toHaveLength(1);
+    expect(listNodeViews(tc.ctx.store, {})).toHaveLength(1);
     expect(audit(tc, 'node.enrolled')).toHaveLength(1);
-    expect(tc.ctx.enrollment.deps.repo.certificatesOf(tc.ctx.service.listNodes()[0].id)).toHaveLength(1);
+    expect(tc.ctx.enrollment.deps.repo.certificatesOf(listNodeViews(tc.ctx.store)[0].id)).toHaveLength(1);
     expect(await attempt('race-c')).toBe('FP_TOKEN_INVALID');
   });
 

@@ -16,6 +16,8 @@ import { captureLogs, removeRoot, type LogCapture } from '../helpers/controller-
 import { USER_PASSWORD, createSandboxedNode, type SandboxedNode } from '../helpers/sandboxed-node';
 import { waitUntil } from '../operator/support/operator-harness';
 import { containsSecret, databaseBytes, startEscrowEnv, type EscrowEnv } from './support/escrow-env';
+import { listAccountViews } from '../../controller/store';
+import { storeReads } from '../helpers/store-reads';
 
 const NODE = 'nextseq-esc2';
 const SPREAD_SECONDS = 600;
@@ -42,7 +44,7 @@ function current(): string {
 }
 
 async function settled(requestId: string): Promise<Array<[string, string]>> {
-  const { service } = env.tc.ctx;
+  const service = storeReads(env.tc.ctx);
   await waitUntil(() => service.getChangeRequest(requestId).request.state === 'done', 20_000, 'the rotation to finish');
   return service.getChangeRequest(requestId).operations.map((o) => [o.state, o.errorCode]);
 }
@@ -69,7 +71,7 @@ beforeAll(async () => {
   env.addOperator('olivia', 'operator');
   node = await createSandboxedNode(NODE, env.tc.address, await env.tc.nodeCredentials(NODE), {}, { busyCheck: { file: busyFile } });
   node.start();
-  await waitUntil(() => env.tc.ctx.service.listAccounts().some((a) => a.account.state.account === 'ilmnuser'), 20_000, 'the node to report its accounts');
+  await waitUntil(() => listAccountViews(env.tc.ctx.store).some((a) => a.account.state.account === 'ilmnuser'), 20_000, 'the node to report its accounts');
 });
 
 afterAll(async () => {
@@ -126,7 +128,7 @@ describe('scheduled rotation waits for idle instruments and returning nodes', ()
     expect(entry()).toMatchObject({ lastRotationOutcome: 'refused: FP_NODE_BUSY', inFlight: false, versions: 1 });
     expect(current()).toBe(before);
     expect(await node.sandbox.authenticate('ilmnuser', before)).toBe(true);
-    const discarded = env.tc.ctx.service.queryAudit({ filter: { action: 'escrow.discarded' } }).records;
+    const discarded = env.tc.ctx.audit.query({ filter: { action: 'escrow.discarded' } }).records;
     expect(discarded.map((r) => [r.outcome, r.reason])).toEqual([['refused', 'FP_NODE_BUSY']]);
 
     await waitUntil(() => nodeRecord().busy, 10_000, 'the heartbeat to say busy');
@@ -157,7 +159,7 @@ describe('scheduled rotation waits for idle instruments and returning nodes', ()
     expect(after).not.toBe(before);
     expect(await node.sandbox.authenticate('ilmnuser', after)).toBe(true);
     expect(await node.sandbox.authenticate('ilmnuser', before)).toBe(false);
-    const rotations = env.tc.ctx.service.listChangeRequests().filter((r) => r.requestedBy === 'escrow:rotation');
+    const rotations = env.tc.ctx.store.operations.listRequests().filter((r) => r.requestedBy === 'escrow:rotation');
     // The fake clock stands still, so compare the set: refused and retried CHG-20, then CHG-21 on return.
     expect(rotations.map((r) => r.reason).sort()).toEqual(['asked by olivia: CHG-20', 'asked by olivia: CHG-20', 'asked by olivia: CHG-21', 'scheduled rotation (class instrument)']);
   });

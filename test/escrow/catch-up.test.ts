@@ -8,23 +8,21 @@
 import { Action, Backend, OperationOutcome } from '../../shared/gen/fleetpass/v1/common';
 import type { Operation } from '../../shared/gen/fleetpass/v1/agent';
 import { fakeClock } from '../../shared/clock';
-import type { Principal } from '../../controller/admin/authenticate';
-import { escrowPlugin, type EscrowPlugin } from '../../controller/escrow';
+import type { Principal } from '../../controller/access/authenticate';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { connectScriptedAgent, succeed, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { waitUntil } from '../operator/support/operator-harness';
+import { changeRequestView } from '../../controller/store';
 
 const OLGA: Principal = { name: 'olga', role: 'operator', via: 'local' };
 const CONFIG = { escrow: { retry: { baseSeconds: 600, maxSeconds: 3600 }, classes: [{ name: 'all', accounts: [{ account: '*' }], rotateAfterReveal: false }] } };
 const clock = fakeClock(new Date());
 let root: string | undefined;
 let tc: TestController | undefined;
-let escrow: EscrowPlugin | undefined;
 const agents: ScriptedAgent[] = [];
 
 async function start(withEscrow: boolean): Promise<TestController> {
-  escrow = withEscrow ? escrowPlugin({ env: {}, scheduleJobs: false }) : undefined;
-  tc = await startTestController({ root, clock, config: CONFIG, deps: { plugins: escrow ? [escrow] : [] } });
+  tc = await startTestController({ root, clock, config: CONFIG, escrow: withEscrow });
   root = tc.root;
   return tc;
 }
@@ -42,9 +40,9 @@ async function node(id: string, answer?: (op: Operation) => ReturnType<typeof su
   return a;
 }
 
-const reveal = (nodeId: string) => escrow!.engine().reveal(OLGA, { nodeId, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'check' });
-const entry = (nodeId: string) => escrow!.engine().status().find((e) => e.nodeId === nodeId)!;
-const done = (id: string) => waitUntil(() => tc!.ctx.service.getChangeRequest(id).request.state === 'done', 10_000, 'the request');
+const reveal = (nodeId: string) => tc!.ctx.escrow().reveal(OLGA, { nodeId, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'check' });
+const entry = (nodeId: string) => tc!.ctx.escrow().status().find((e) => e.nodeId === nodeId)!;
+const done = (id: string) => waitUntil(() => changeRequestView(tc!.ctx.store, id).request.state === 'done', 10_000, 'the request');
 
 function reset(nodeId: string, password: string) {
   return tc!.request({ nodeIds: [nodeId], action: Action.ACTION_RESET_PASSWORD, targets: [{ nodeId, secret: password }] });
@@ -85,7 +83,7 @@ describe('escrow catches up after a restart', () => {
     await start(true);
     expect(entry('cu-1')).toMatchObject({ inFlight: false, versions: 2 });
     expect(reveal('cu-1')).toMatchObject({ password: 'Missed-settle-pw-2' });
-    expect(tc!.ctx.service.queryAudit({ filter: { action: 'escrow.stored', operationId: r.operations[0].id } }).records).toHaveLength(1);
+    expect(tc!.ctx.audit.query({ filter: { action: 'escrow.stored', operationId: r.operations[0].id } }).records).toHaveLength(1);
   });
 });
 
@@ -98,17 +96,17 @@ describe('a failed rotation', () => {
     await done(first.request.id);
     fail = true;
 
-    const asked = await escrow!.engine().rotateNow(OLGA, { selection: { nodeIds: ['cu-2'] }, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'CHG-3' });
+    const asked = await tc!.ctx.escrow().rotateNow(OLGA, { selection: { nodeIds: ['cu-2'] }, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'CHG-3' });
     await done(asked.requests[0].request.id);
     const failed = entry('cu-2');
     expect(failed).toMatchObject({ lastRotationOutcome: 'failed: FP_COMMAND_FAILED', inFlight: false, versions: 1 });
     expect(new Date(failed.nextRotation!).getTime()).toBe(clock.now().getTime() + 600_000);
     expect(reveal('cu-2')).toMatchObject({ password: 'Before-rotation-pw-3' });
 
-    expect((await escrow!.engine().runRotations()).requests).toEqual([]);
+    expect((await tc!.ctx.escrow().runRotations()).requests).toEqual([]);
     clock.advance(600_000);
     fail = false;
-    const retry = await escrow!.engine().runRotations();
+    const retry = await tc!.ctx.escrow().runRotations();
     expect(retry.requests.map((r) => r.request.reason)).toEqual(['asked by olga: CHG-3']);
     await done(retry.requests[0].request.id);
     expect(entry('cu-2')).toMatchObject({ lastRotationOutcome: 'succeeded', versions: 2, nextRotation: null });

@@ -13,6 +13,8 @@ import { connectScriptedAgent, succeed, type ScriptedAgent } from '../controller
 import { adminClient, bearer, tokenOf, waitUntil } from '../operator/support/operator-harness';
 import type { AdminServiceClient } from '../../shared/gen/fleetpass/v1/admin';
 import { containsSecret, databaseBytes, startEscrowEnv, type EscrowEnv } from './support/escrow-env';
+import { changeRequestView, listNodeViews } from '../../controller/store';
+import { storeReads } from '../helpers/store-reads';
 
 let env: EscrowEnv;
 let logs: LogCapture;
@@ -28,7 +30,7 @@ function answer(op: Operation): OperationResult {
 }
 
 async function reset(nodeId: string, account: string, password: string, who = 'olga') {
-  const admin = env.admin.service();
+  const admin = env.service;
   const r = await admin.requestOperations(env.principal(who), {
     selection: { nodeIds: [nodeId] }, backend: Backend.BACKEND_LINUX, account, action: Action.ACTION_RESET_PASSWORD,
     password: { source: 'provided', password }, reason: 'CHG-1',
@@ -37,7 +39,7 @@ async function reset(nodeId: string, account: string, password: string, who = 'o
 }
 
 async function finished(requestId: string) {
-  const { service } = env.tc.ctx;
+  const service = storeReads(env.tc.ctx);
   await waitUntil(() => service.getChangeRequest(requestId).operations.every((o) => ['succeeded', 'failed', 'refused', 'cancelled', 'expired'].includes(o.state)), 10_000, 'the operation to finish');
   return service.getChangeRequest(requestId).operations[0];
 }
@@ -53,7 +55,7 @@ beforeAll(async () => {
   env.addOperator('abe', 'approver');
   env.addOperator('vic', 'viewer');
   for (const id of ['n1', 'n2']) agents.push(connectScriptedAgent({ address: env.tc.address, creds: await env.tc.nodeCredentials(id), answer }));
-  await waitUntil(() => env.tc.ctx.service.listNodes().filter((n) => n.online).length === 2, 10_000, 'two scripted nodes');
+  await waitUntil(() => listNodeViews(env.tc.ctx.store).filter((n) => n.online).length === 2, 10_000, 'two scripted nodes');
   client = adminClient(env);
 });
 
@@ -71,7 +73,7 @@ describe('escrow follows the operation', () => {
     expect(statusOf('n1', 'ilmnuser')).toMatchObject({ setBy: 'olga', versions: 1, inFlight: false, lastRevealed: null });
     const r = reveal('n1', 'ilmnuser');
     expect(r).toMatchObject({ state: 'revealed', password: 'Escrow-first-pw-1' });
-    const stored = env.tc.ctx.service.queryAudit({ filter: { action: 'escrow.stored' } }).records;
+    const stored = env.tc.ctx.audit.query({ filter: { action: 'escrow.stored' } }).records;
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ actor: 'escrow', nodeId: 'n1', account: 'ilmnuser', operationId: op.id, outcome: 'current' });
   });
@@ -87,15 +89,15 @@ describe('escrow follows the operation', () => {
     expect(delivered).toContain('Escrow-failed-pw-2');
     expect(statusOf('n1', 'ilmnuser')).toMatchObject({ versions: 1, inFlight: false });
     expect(reveal('n1', 'ilmnuser')).toMatchObject({ password: 'Escrow-first-pw-1' });
-    const discarded = env.tc.ctx.service.queryAudit({ filter: { action: 'escrow.discarded' } }).records;
+    const discarded = env.tc.ctx.audit.query({ filter: { action: 'escrow.discarded' } }).records;
     expect(discarded.map((r) => [r.nodeId, r.outcome, r.reason])).toEqual([['n1', 'failed', 'FP_COMMAND_FAILED']]);
   });
 
   it('stages a reset that waits for approval and discards it when rejected', async () => {
     const id = await reset('n2', 'ilmnadmin', 'Escrow-admin-pw-3');
-    expect(env.tc.ctx.service.getChangeRequest(id).request.state).toBe('pending_approval');
+    expect(changeRequestView(env.tc.ctx.store, id).request.state).toBe('pending_approval');
     expect(statusOf('n2', 'ilmnadmin')).toMatchObject({ inFlight: true, versions: 0, setAt: null });
-    env.admin.service().rejectChangeRequest(env.principal('abe'), id, 'not today');
+    env.service.rejectChangeRequest(env.principal('abe'), id, 'not today');
     expect(statusOf('n2', 'ilmnadmin')).toMatchObject({ inFlight: false, versions: 0 });
     await expect(async () => reveal('n2', 'ilmnadmin')).rejects.toMatchObject({ code: 'FP_ESCROW_NOT_FOUND' });
   });
@@ -126,7 +128,7 @@ describe('escrow follows the operation', () => {
 
   it('no password is in the database files, the log or the audit', () => {
     const files = databaseBytes(env);
-    const audit = JSON.stringify([...env.tc.ctx.service.iterateAudit()]);
+    const audit = JSON.stringify([...env.tc.ctx.audit.iterate()]);
     expect(delivered.length).toBeGreaterThanOrEqual(6);
     for (const pw of delivered) {
       expect(containsSecret(files, pw)).toBe(false);

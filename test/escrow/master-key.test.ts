@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { Backend } from '../../shared/gen/fleetpass/v1/common';
 import { Action } from '../../shared/gen/fleetpass/v1/common';
-import type { Principal } from '../../controller/admin/authenticate';
-import { escrowPlugin } from '../../controller/escrow';
+import type { Principal } from '../../controller/access/authenticate';
 import { CONTROLLER_BUNDLE, removeRoot, spawnControllerProcess, startTestController, writeControllerConfig } from '../helpers/controller-harness';
 import { connectScriptedAgent } from '../controller/support/scripted-agent';
 import { waitUntil } from '../operator/support/operator-harness';
 import { startEscrowEnv } from './support/escrow-env';
+import { changeRequestView, listNodeViews } from '../../controller/store';
+import { verifyChain } from '../helpers/controller-harness';
 
 const KNOWN = [
   { nodeId: 'km-1', account: 'ilmnuser', password: 'Known-pass-A-11' },
@@ -69,17 +70,17 @@ beforeAll(async () => {
   root = env.tc.root;
   stateDir = env.tc.stateDir;
   const agents = await Promise.all(['km-1', 'km-2'].map(async (id) => connectScriptedAgent({ address: env.tc.address, creds: await env.tc.nodeCredentials(id) })));
-  await waitUntil(() => env.tc.ctx.service.listNodes().filter((n) => n.online).length === 2, 10_000, 'two nodes');
+  await waitUntil(() => listNodeViews(env.tc.ctx.store).filter((n) => n.online).length === 2, 10_000, 'two nodes');
   env.addOperator('olga', 'operator');
   env.addOperator('abe', 'approver');
   for (const k of KNOWN) {
-    const r = await env.admin.service().requestOperations(env.principal('olga'), {
+    const r = await env.service.requestOperations(env.principal('olga'), {
       selection: { nodeIds: [k.nodeId] }, backend: Backend.BACKEND_LINUX, account: k.account, action: Action.ACTION_RESET_PASSWORD,
       password: { source: 'provided', password: k.password }, reason: 'escrow test',
     });
     const id = r.request!.request.id;
-    if (r.needsApproval) await env.admin.service().approveChangeRequest(env.principal('abe'), id, 'ok');
-    await waitUntil(() => env.tc.ctx.service.getChangeRequest(id).request.state === 'done', 10_000, 'the reset');
+    if (r.needsApproval) await env.service.approveChangeRequest(env.principal('abe'), id, 'ok');
+    await waitUntil(() => changeRequestView(env.tc.ctx.store, id).request.state === 'done', 10_000, 'the reset');
   }
   expect(env.escrow.engine().status().filter((e) => e.versions === 1)).toHaveLength(3);
   for (const a of agents) a.close();
@@ -145,19 +146,19 @@ describe('master key rotation', () => {
   });
 
   it('every escrowed password reads back under the new key, and the audit chain verifies', async () => {
-    const escrow = escrowPlugin({ env: {}, scheduleJobs: false });
     // One class without approval, so every account reveals at once.
-    const tc = await startTestController({ root, config: { escrow: { keyFile: newKey(), classes: [{ name: 'all', accounts: [{ account: '*' }] }] } }, deps: { plugins: [escrow] } });
+    const tc = await startTestController({ root, escrow: true, config: { escrow: { keyFile: newKey(), classes: [{ name: 'all', accounts: [{ account: '*' }] }] } } });
+    const escrow = { engine: () => tc.ctx.escrow() };
     try {
       for (const k of KNOWN) {
         const r = escrow.engine().reveal(OPERATOR, { nodeId: k.nodeId, backend: Backend.BACKEND_LINUX, account: k.account, reason: 'after key rotation' });
         expect(r).toMatchObject({ state: 'revealed', password: k.password });
       }
-      const rotated = tc.ctx.service.queryAudit({ filter: { action: 'escrow.master_key.rotated' } }).records;
+      const rotated = tc.ctx.audit.query({ filter: { action: 'escrow.master_key.rotated' } }).records;
       expect(rotated).toHaveLength(1);
       expect(rotated[0].actor).toMatch(/^local:/);
       expect(JSON.parse(rotated[0].detailsJson)).toMatchObject({ rewrapped: 3, createdKeyFile: true });
-      expect(tc.ctx.service.verifyAudit()).toMatchObject({ ok: true });
+      expect(verifyChain(tc.ctx)).toMatchObject({ ok: true });
     } finally {
       await tc.stop();
     }

@@ -12,6 +12,8 @@ import { captureLogs, removeRoot, type LogCapture } from '../helpers/controller-
 import { USER_PASSWORD, createSandboxedNode, type SandboxedNode } from '../helpers/sandboxed-node';
 import { waitUntil } from '../operator/support/operator-harness';
 import { containsSecret, databaseBytes, startEscrowEnv, type EscrowEnv } from './support/escrow-env';
+import { listAccountViews } from '../../controller/store';
+import { storeReads } from '../helpers/store-reads';
 
 const NODE = 'nextseq-esc1';
 const ADMIN_PASSWORD = 'Ilmn-admin-pw-1';
@@ -39,7 +41,7 @@ async function revealJson(who: string, args: string[]): Promise<RevealJson> {
 const reveal = (who: string, account: string, reason: string) => revealJson(who, ['--node', NODE, '--account', account, '--reason', reason]);
 
 async function settled(requestId: string): Promise<string[]> {
-  const { service } = env.tc.ctx;
+  const service = storeReads(env.tc.ctx);
   await waitUntil(() => service.getChangeRequest(requestId).request.state === 'done', 20_000, 'the rotation to finish');
   return service.getChangeRequest(requestId).operations.map((o) => o.state);
 }
@@ -72,7 +74,7 @@ beforeAll(async () => {
     },
   });
   node.start();
-  await waitUntil(() => env.tc.ctx.service.listAccounts().length === 2, 20_000, 'the node to report its accounts');
+  await waitUntil(() => listAccountViews(env.tc.ctx.store).length === 2, 20_000, 'the node to report its accounts');
 });
 
 afterAll(async () => {
@@ -108,7 +110,7 @@ describe('reveal and post-use rotation on real PAM', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim()).toBe('error FP_FORBIDDEN: your role (viewer) does not allow revealing passwords');
-    const denied = env.tc.ctx.service.queryAudit({ filter: { action: 'access.denied', actor: 'vera' } }).records;
+    const denied = env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor: 'vera' } }).records;
     expect(denied.map((d) => [d.nodeId, d.account, d.reason])).toEqual([[NODE, 'ilmnuser', 'curious']]);
   });
 
@@ -178,7 +180,7 @@ describe('reveal and post-use rotation on real PAM', () => {
   });
 
   it('audits every reveal, decision and rotation (never a password); the chain verifies', async () => {
-    const { service } = env.tc.ctx;
+    const service = storeReads(env.tc.ctx);
     const records = [...service.iterateAudit()];
     const rows = (action: string) => records.filter((r) => r.action === action);
     expect(rows('escrow.revealed').map((r) => [r.actor, r.account, r.reason])).toEqual([

@@ -9,9 +9,9 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { chromium, type Browser } from 'playwright-core';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import type { Operation } from '../../shared/gen/fleetpass/v1/agent';
-import { escrowPlugin } from '../../controller/escrow';
 import { connectScriptedAgent, succeed, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { startWebController, type WebTestController } from '../web/support/web-harness';
+import { changeRequestView, listNodeViews } from '../../controller/store';
 
 jest.setTimeout(60_000);
 
@@ -34,13 +34,12 @@ async function waitUntil(cond: () => unknown | Promise<unknown>, what: string, t
   }
 }
 
-const audit = (action: string) => w.tc.ctx.service.queryAudit({ filter: { action }, limit: 1000 }).records;
-const done = (id: string) => waitUntil(() => w.tc.ctx.service.getChangeRequest(id).request.state === 'done', 'the request to finish');
+const audit = (action: string) => w.tc.ctx.audit.query({ filter: { action }, limit: 1000 }).records;
+const done = (id: string) => waitUntil(() => changeRequestView(w.tc.ctx.store, id).request.state === 'done', 'the request to finish');
 
 beforeAll(async () => {
-  const escrow = escrowPlugin({ env: {}, scheduleJobs: false });
   w = await startWebController({
-    plugins: [escrow], admin: { extensions: () => ({ escrow: escrow.extension() }) },
+    escrow: true,
     config: {
       escrow: {
         classes: [
@@ -57,7 +56,7 @@ beforeAll(async () => {
       return succeed(op);
     },
   });
-  await waitUntil(() => w.tc.ctx.service.listNodes().some((n) => n.online), 'the node');
+  await waitUntil(() => listNodeViews(w.tc.ctx.store).some((n) => n.online), 'the node');
   const r = await w.service().requestOperations(w.principal('olga'), {
     selection: { nodeIds: [NODE] }, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_RESET_PASSWORD,
     password: { source: 'provided', password: USER_PW }, reason: 'T-1',

@@ -18,6 +18,7 @@ import { issueClientCertificate, writeSecureFile, type CertAndKey } from '../../
 import { loadControllerConfig, type ControllerConfig, type ControllerConfigInput } from '../../controller/config';
 import { createController, type Controller, type ControllerContext, type ControllerDeps } from '../../controller/controller';
 import type { ChangeRequestResult, CreateChangeRequestInput } from '../../controller/dispatch';
+import { verifyAudit, type VerifyResult } from '../../controller/audit';
 
 export const CONTROLLER_BUNDLE = resolve(__dirname, '../../dist/fleetpass-controller.js');
 
@@ -78,6 +79,8 @@ export interface TestController {
   stateDir: string;
   /** 127.0.0.1:<port> of the agent service. */
   address: string;
+  /** 127.0.0.1:<port> of the admin API. */
+  adminAddress: string;
   caFingerprint: string;
   nodeCredentials(nodeId: string): Promise<NodeCredentials>;
   /** createChangeRequest with defaults: linux, unlock, no approval, requested by "alice", reason "test". */
@@ -90,6 +93,10 @@ export interface StartTestControllerOptions {
   clock?: Clock;
   log?: Logger;
   deps?: Omit<ControllerDeps, 'clock' | 'log'>;
+  /** Run password escrow (default off here; the key comes from the state folder, never the host's FLEETPASS_ESCROW_KEY). */
+  escrow?: boolean;
+  /** Serve the web console (default off here). */
+  web?: boolean;
   /** Reuse a folder (restart tests); default a new temporary one. */
   root?: string;
 }
@@ -100,9 +107,12 @@ export async function startTestController(options: StartTestControllerOptions = 
   const stateDir = join(root, 'state');
   const { config } = loadControllerConfig({
     env: {},
-    flags: { stateDir, agentListen: '127.0.0.1:0', adminListen: '127.0.0.1:0', webListen: '127.0.0.1:0', ...options.config },
+    flags: {
+      stateDir, agentListen: '127.0.0.1:0', adminListen: '127.0.0.1:0', webListen: '127.0.0.1:0', ...options.config,
+      escrow: { ...options.config?.escrow, enabled: options.escrow ?? false }, web: { enabled: options.web ?? false },
+    },
   });
-  const controller = createController(config, { scheduleJobs: false, ...options.deps, clock: options.clock, log: options.log ?? silentLogger() });
+  const controller = createController(config, { scheduleJobs: false, env: {}, ...options.deps, clock: options.clock, log: options.log ?? silentLogger() });
   const started = await controller.start();
   const ctx = controller.context();
   return {
@@ -112,11 +122,12 @@ export async function startTestController(options: StartTestControllerOptions = 
     root,
     stateDir,
     address: `127.0.0.1:${started.agentPort}`,
+    adminAddress: started.adminAddress,
     caFingerprint: started.caFingerprint,
     nodeCredentials: (nodeId) => issueNodeCredentials(stateDir, nodeId, ctx.pki.ca),
     request(o) {
       const { nodeIds, ...rest } = o;
-      return ctx.service.createChangeRequest({
+      return ctx.dispatcher.createChangeRequest({
         requestedBy: 'alice', reason: 'test', backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_UNLOCK,
         needsApproval: false, targets: (nodeIds ?? []).map((nodeId) => ({ nodeId })), ...rest,
       });
@@ -199,4 +210,9 @@ export function spawnControllerProcess(root: string, args: string[] = [], env: N
     exited: (timeoutMs = 15_000) => within(exit, timeoutMs, 'the controller to exit'),
     kill: (signal = 'SIGTERM') => void child.kill(signal),
   };
+}
+
+/** Walks the controller's audit chain and checkpoints (the same check as `fleetpass-controller verify-audit`). */
+export function verifyChain(ctx: ControllerContext): VerifyResult {
+  return verifyAudit(ctx.store.db, { checkpointFile: ctx.paths.checkpointFile });
 }

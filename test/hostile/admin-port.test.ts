@@ -10,33 +10,31 @@
  */
 import { randomBytes } from 'node:crypto';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { adminApiPlugin, type AdminApiPlugin } from '../../controller/admin/admin-plugin';
-import { bootstrapAdmin } from '../../controller/admin/bootstrap';
+import { bootstrapAdmin } from '../../controller/commands/bootstrap-admin';
 import { systemClock } from '../../shared/clock';
 import { AdminServiceClient, PasswordSource, RequestOperationsRequest } from '../../shared/gen/fleetpass/v1/admin';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { captureLogs, removeRoot, startTestController, type LogCapture, type TestController } from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { protobuf, rawClient, tlsCredentials } from './support/raw-client';
+import { changeRequestView } from '../../controller/store';
 
 const MAX_MESSAGE = 64 * 1024;
 let tc: TestController;
 let logs: LogCapture;
-let admin: AdminApiPlugin;
 let token: string;
 let client: AdminServiceClient;
 let node: ScriptedAgent;
 
 beforeAll(async () => {
   logs = captureLogs('info');
-  admin = adminApiPlugin();
-  tc = await startTestController({ log: logs.logger, config: { maxMessageBytes: MAX_MESSAGE }, deps: { plugins: [admin] } });
+  tc = await startTestController({ log: logs.logger, config: { maxMessageBytes: MAX_MESSAGE } });
   const boot = bootstrapAdmin(tc.ctx.store.db, systemClock, { name: 'root-admin' });
-  const service = admin.service();
+  const service = tc.ctx.service;
   const p = service.principalFor(boot.operator, 'local');
   service.createOperator(p, { name: 'otto', role: 'operator' });
   token = service.createApiToken(p, { operator: 'otto' }).token;
-  client = new AdminServiceClient(admin.address(), credentials.createSsl(Buffer.from(tc.ctx.pki.ca.certPem)), { 'grpc.ssl_target_name_override': 'localhost' });
+  client = new AdminServiceClient(tc.adminAddress, credentials.createSsl(Buffer.from(tc.ctx.pki.ca.certPem)), { 'grpc.ssl_target_name_override': 'localhost' });
   node = connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('target-1') });
   await node.waitFor((m) => m.message?.$case === 'welcome' || undefined);
 });
@@ -66,14 +64,14 @@ const fpCode = (e: ServiceError | undefined) => {
   const v = e?.metadata?.get('fp-error-code')[0];
   return v === undefined ? undefined : String(v);
 };
-const requests = () => tc.ctx.service.listChangeRequests().length;
+const requests = () => tc.ctx.store.operations.listRequests().length;
 
 /** Records nothing but refusals, and sends nothing to the node. */
 async function expectNothingChanged(run: () => Promise<void>): Promise<void> {
-  const before = { requests: requests(), ops: node.operations().length, audit: tc.ctx.service.queryAudit({ limit: 1000 }).records.filter((r) => !/refused|failed/.test(r.action + r.outcome)).length };
+  const before = { requests: requests(), ops: node.operations().length, audit: tc.ctx.audit.query({ limit: 1000 }).records.filter((r) => !/refused|failed/.test(r.action + r.outcome)).length };
   await run();
   await new Promise((r) => setTimeout(r, 100));
-  const after = { requests: requests(), ops: node.operations().length, audit: tc.ctx.service.queryAudit({ limit: 1000 }).records.filter((r) => !/refused|failed/.test(r.action + r.outcome)).length };
+  const after = { requests: requests(), ops: node.operations().length, audit: tc.ctx.audit.query({ limit: 1000 }).records.filter((r) => !/refused|failed/.test(r.action + r.outcome)).length };
   expect(after).toEqual(before);
 }
 
@@ -86,7 +84,7 @@ describe('hostile input on the admin API', () => {
   });
 
   it('refuses malformed protobuf with INTERNAL and logs the method and size', async () => {
-    const raw = rawClient(admin.address(), tlsCredentials(tc.ctx.pki.ca.certPem));
+    const raw = rawClient(tc.adminAddress, tlsCredentials(tc.ctx.pki.ca.certPem));
     try {
       await expectNothingChanged(async () => {
         const err = await raw.unary('requestOperations', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f]), { authorization: `Bearer ${token}` }).then(() => undefined, (e: ServiceError) => e);
@@ -114,7 +112,7 @@ describe('hostile input on the admin API', () => {
         expect({ reason, code: fpCode(err), details: err?.details }).toEqual({ reason, code: 'FP_INVALID_ARGUMENT', details: expect.stringContaining(shown) });
       }
       // The reason's bytes (field 7) are not UTF-8; protobuf decodes them to U+FFFD.
-      const raw = rawClient(admin.address(), tlsCredentials(tc.ctx.pki.ca.certPem));
+      const raw = rawClient(tc.adminAddress, tlsCredentials(tc.ctx.pki.ca.certPem));
       try {
         const body = Buffer.concat([
           protobuf.bytes(1, protobuf.bytes(1, 'target-1')), protobuf.int(2, Backend.BACKEND_LINUX), protobuf.bytes(3, 'ilmnuser'), protobuf.int(4, Action.ACTION_UNLOCK),
@@ -133,7 +131,7 @@ describe('hostile input on the admin API', () => {
     }), md(), (e, r) => (e ? rej(e) : res(r!.request!.id))));
     const cancel = await new Promise<ServiceError | undefined>((res) => client.cancelChangeRequest({ id: pending, note: 'oops\u001b]0;owned\u0007' }, md(), (e) => res(e ?? undefined)));
     expect([fpCode(cancel), cancel?.details]).toEqual(['FP_INVALID_ARGUMENT', 'the note contains a control character (U+001B) at position 5; use plain printable text']);
-    expect(tc.ctx.service.getChangeRequest(pending).request.state).not.toBe('cancelled');
+    expect(changeRequestView(tc.ctx.store, pending).request.state).not.toBe('cancelled');
   });
 
   it('refuses shell metacharacters and path traversal in account names before anything is recorded or sent', async () => {
@@ -150,19 +148,19 @@ describe('hostile input on the admin API', () => {
 
   it('blocks token guessing over many connections, audits a bounded number of attempts, and never records a guessed secret', async () => {
     const guesses = Array.from({ length: 40 }, () => `fpt_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}`);
-    const auditBefore = tc.ctx.service.queryAudit({ filter: { action: 'auth.failed' }, limit: 1000 }).records.length;
+    const auditBefore = tc.ctx.audit.query({ filter: { action: 'auth.failed' }, limit: 1000 }).records.length;
     const codes: string[] = [];
     for (const guess of guesses) {
       // A new channel per guess: a new source port each time.
-      const c = new AdminServiceClient(admin.address(), credentials.createSsl(Buffer.from(tc.ctx.pki.ca.certPem)), { 'grpc.ssl_target_name_override': 'localhost' });
+      const c = new AdminServiceClient(tc.adminAddress, credentials.createSsl(Buffer.from(tc.ctx.pki.ca.certPem)), { 'grpc.ssl_target_name_override': 'localhost' });
       codes.push(await new Promise<string>((res) => c.whoAmI({}, md(guess), (e) => res(fpCode(e ?? undefined) ?? 'ok'))));
       c.close();
     }
     expect(codes.slice(0, 30)).toEqual(Array(30).fill('FP_UNAUTHENTICATED'));
     expect(codes.slice(30)).toEqual(Array(10).fill('FP_RATE_LIMITED'));
-    const audited = tc.ctx.service.queryAudit({ filter: { action: 'auth.failed' }, limit: 1000 }).records.slice(auditBefore);
+    const audited = tc.ctx.audit.query({ filter: { action: 'auth.failed' }, limit: 1000 }).records.slice(auditBefore);
     expect(audited.length).toBeLessThanOrEqual(5);
-    const everything = logs.text() + JSON.stringify(tc.ctx.service.queryAudit({ limit: 1000 }).records);
+    const everything = logs.text() + JSON.stringify(tc.ctx.audit.query({ limit: 1000 }).records);
     for (const guess of guesses) expect(everything).not.toContain(guess.slice(-43));
     expect(everything).not.toContain(token.slice(-43));
   });

@@ -14,6 +14,7 @@ import { Action, Backend, OperationOutcome } from '../../shared/gen/fleetpass/v1
 import { captureLogs, removeRoot, startTestController, type LogCapture, type TestController } from '../helpers/controller-harness';
 import { accountState, connectScriptedAgent, succeed, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { protobuf, rawClient, tcpSend, tlsCredentials, type RawClient } from './support/raw-client';
+import { listAccountViews } from '../../controller/store';
 
 const LIMITS = { windowSeconds: 60, connectsPerWindow: 8, rejectedResultsPerWindow: 3, messageBurst: 40, messagesPerSecond: 10 };
 
@@ -55,7 +56,7 @@ async function outcome(a: ScriptedAgent): Promise<string> {
   }
   return 'timeout';
 }
-const audit = (action: string, nodeId?: string) => tc.ctx.service.queryAudit({ filter: { action, nodeId }, limit: 1000 }).records;
+const audit = (action: string, nodeId?: string) => tc.ctx.audit.query({ filter: { action, nodeId }, limit: 1000 }).records;
 const logLines = (msg: string) => logs.lines().filter((l) => l.msg === msg);
 
 /** Proves the port still serves a well-behaved node. */
@@ -86,7 +87,7 @@ describe('hostile input on the agent port', () => {
     const malformed = logLines('malformed message refused');
     expect(malformed).toHaveLength(3);
     expect(malformed[0]).toMatchObject({ level: 'warn', method: '/fleetpass.v1.AgentService/Connect', bytes: 4 });
-    expect(tc.ctx.service.getNode('hostile-bytes')).toBeUndefined();
+    expect(tc.ctx.store.nodes.get('hostile-bytes')).toBeUndefined();
     expect(tc.ctx.audit.count()).toBe(auditBefore);
     await stillServes();
   });
@@ -107,17 +108,17 @@ describe('hostile input on the agent port', () => {
       },
     });
     await new Promise((r) => setTimeout(r, 200));
-    const node = tc.ctx.service.getNode('hostile-enum')!;
+    const node = tc.ctx.store.nodes.get('hostile-enum')!;
     expect(node.backends).toEqual([Backend.BACKEND_LINUX]);
     expect(node.policy).toEqual([{ backend: Backend.BACKEND_LINUX, account: 'ilmnuser', actions: [Action.ACTION_UNLOCK] }]);
     expect(logLines('hello names backends or actions this controller does not know; left out')[0]).toMatchObject({ backends: [99, 77], actions: [55] });
-    expect(tc.ctx.service.listAccounts({ selection: { nodeIds: ['hostile-enum'] } }).map((x) => x.account.state.account)).toEqual(['ilmnuser']);
+    expect(listAccountViews(tc.ctx.store, { selection: { nodeIds: ['hostile-enum'] } }).map((x) => x.account.state.account)).toEqual(['ilmnuser']);
     expect(logLines('state report entry dropped')[0]).toMatchObject({ problem: 'unknown backend 9' });
 
     const { operations } = await tc.request({ nodeIds: ['hostile-enum'] });
     const end = Date.now() + 5000;
-    while (tc.ctx.service.getOperation(operations[0].id)?.state !== 'failed' && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
-    expect(tc.ctx.service.getOperation(operations[0].id)?.state).toBe('failed');
+    while (tc.ctx.store.operations.getOperation(operations[0].id)?.state !== 'failed' && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    expect(tc.ctx.store.operations.getOperation(operations[0].id)?.state).toBe('failed');
     const recorded = audit('operation.failed');
     expect(recorded).toHaveLength(1);
     expect(JSON.parse(recorded[0].detailsJson)).toMatchObject({ outcome: '77' });
@@ -146,7 +147,7 @@ describe('hostile input on the agent port', () => {
     const utf8 = await s.ended;
     expect({ code: fpCode(utf8), details: utf8?.details }).toEqual({ code: 'FP_INVALID_ARGUMENT', details: expect.stringContaining('invalid UTF-8') });
 
-    expect(tc.ctx.service.getNode('hostile-text')).toMatchObject({ hostname: 'clean.lab', platform: 'nextseq-2000' });
+    expect(tc.ctx.store.nodes.get('hostile-text')).toMatchObject({ hostname: 'clean.lab', platform: 'nextseq-2000' });
     const refused = audit('node.connect_refused', 'hostile-text');
     expect(refused).toHaveLength(4);
     expect(refused.map((r) => r.reason).join('\n')).not.toMatch(new RegExp(String.raw`[\u0000-\u0008\u001b\u202e\ufffd]`));
@@ -174,7 +175,7 @@ describe('hostile input on the agent port', () => {
     const again = await scripted('hostile-chatter');
     expect(fpCode(await again.ended())).toBe('FP_RATE_LIMITED');
     expect(audit('node.rate_limited', 'hostile-chatter')).toHaveLength(1);
-    expect(tc.ctx.service.getNode('hostile-chatter')?.online).toBe(false);
+    expect(tc.ctx.store.nodes.get('hostile-chatter')?.online).toBe(false);
     await stillServes();
   });
 
@@ -190,7 +191,7 @@ describe('hostile input on the agent port', () => {
     expect(fpCode(await a.ended())).toBe('FP_RATE_LIMITED');
     expect(audit('operation.result_rejected', 'hostile-forger')).toHaveLength(LIMITS.rejectedResultsPerWindow + 1);
     expect(audit('node.rate_limited', 'hostile-forger')).toHaveLength(1);
-    expect(tc.ctx.service.getOperation(sentToOther)?.state).not.toBe('failed');
+    expect(tc.ctx.store.operations.getOperation(sentToOther)?.state).not.toBe('failed');
   });
 
   it('drops bytes that are not TLS (HTTP/1, an HTTP/2 preface in clear text, zeros) without recording anything', async () => {

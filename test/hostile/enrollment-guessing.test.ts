@@ -11,6 +11,7 @@ import { AgentServiceClient } from '../../shared/gen/fleetpass/v1/agent';
 import { createKeyAndCsr } from '../../shared/pki';
 import { createEnrollmentToken } from '../../controller/enroll';
 import { captureLogs, removeRoot, startTestController } from '../helpers/controller-harness';
+import { listNodeViews } from '../../controller/store';
 
 describe('enrollment token guessing', () => {
   it('is refused past the limit, audited in bounded records, and never records a guessed secret', async () => {
@@ -30,14 +31,14 @@ describe('enrollment token guessing', () => {
         })));
       }
       expect(codes).toEqual([...Array(max).fill('FP_TOKEN_INVALID'), ...Array(5).fill('FP_RATE_LIMITED')]);
-      const records = tc.ctx.service.queryAudit({ filter: { action: 'enrollment.*' }, limit: 1000 }).records;
+      const records = tc.ctx.audit.query({ filter: { action: 'enrollment.*' }, limit: 1000 }).records;
       expect(records.filter((r) => r.action === 'enrollment.refused')).toHaveLength(max);
       expect(records.filter((r) => r.action === 'enrollment.rate_limited')).toHaveLength(1);
-      const everything = logs.text() + JSON.stringify(tc.ctx.service.queryAudit({ limit: 1000 }).records);
+      const everything = logs.text() + JSON.stringify(tc.ctx.audit.query({ limit: 1000 }).records);
       for (const g of guesses) expect(everything).not.toContain(g.slice(-43));
       expect(everything).not.toContain(real.secret.slice(-43));
       expect(tc.ctx.enrollment.deps.repo.getToken(real.token.id)?.used).toBeNull();
-      expect(tc.ctx.service.listNodes()).toEqual([]);
+      expect(listNodeViews(tc.ctx.store)).toEqual([]);
     } finally {
       await tc.stop();
       removeRoot(tc.root);

@@ -6,12 +6,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { parseAuditExport } from '../../controller/admin/audit-export';
+import { parseAuditExport } from '../../controller/audit/export-format';
 import { verifyRecords, type AuditRecord } from '../../controller/audit';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { removeRoot } from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { startOperatorEnv, waitUntil, type OperatorEnv } from './support/operator-harness';
+import { changeRequestView, listNodeViews } from '../../controller/store';
 
 // Reasons that exercise CSV quoting and JSON escaping: commas, quotes, line breaks, inner blanks, non-ASCII.
 const REASONS = ['INC-1, "urgent"', 'line one\nline two\r\nline three', 'inner  "  blanks', 'Größe ✓ 日本', '=SUM(A1:A2)'];
@@ -19,18 +20,18 @@ const REASONS = ['INC-1, "urgent"', 'line one\nline two\r\nline three', 'inner  
 let env: OperatorEnv;
 let agent: ScriptedAgent;
 
-const stored = (): AuditRecord[] => [...env.tc.ctx.service.iterateAudit()];
+const stored = (): AuditRecord[] => [...env.tc.ctx.audit.iterate()];
 
 beforeAll(async () => {
   env = await startOperatorEnv();
   env.addOperator('otto', 'operator');
   env.addOperator('vic', 'viewer');
   agent = connectScriptedAgent({ address: env.tc.address, creds: await env.tc.nodeCredentials('seq-7') });
-  await waitUntil(() => env.tc.ctx.service.listNodes().some((n) => n.online), 10_000, 'the node');
-  const svc = env.admin.service();
+  await waitUntil(() => listNodeViews(env.tc.ctx.store).some((n) => n.online), 10_000, 'the node');
+  const svc = env.service;
   for (const reason of REASONS) {
     const r = await svc.requestOperations(env.principal('otto'), { selection: { nodeIds: ['seq-7'] }, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_UNLOCK, reason });
-    await waitUntil(() => env.tc.ctx.service.getChangeRequest(r.request!.request.id).request.state === 'done', 5000, 'the unlock');
+    await waitUntil(() => changeRequestView(env.tc.ctx.store, r.request!.request.id).request.state === 'done', 5000, 'the unlock');
   }
 });
 

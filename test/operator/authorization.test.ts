@@ -12,12 +12,13 @@ import {
   ExportFormat, PasswordSource, Role, type AdminServiceClient, type RequestOperationsRequest, type WhoAmIResponse,
 } from '../../shared/gen/fleetpass/v1/admin';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
-import type { Principal } from '../../controller/admin/authenticate';
+import type { Principal } from '../../controller/access/authenticate';
 import type { OperatorRole } from '../../controller/store/operators-repo';
 import { removeRoot } from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { adminClient, bearer, startOperatorEnv, tokenOf, waitUntil, type OperatorEnv } from './support/operator-harness';
 import { tokenSecret } from '../helpers/token-secret';
+import { changeRequestView, listNodeViews } from '../../controller/store';
 
 const ROLES: OperatorRole[] = ['viewer', 'operator', 'approver', 'admin'];
 const WHO: Record<OperatorRole, string> = { viewer: 'vic', operator: 'otto', approver: 'anna', admin: 'root-admin' };
@@ -56,7 +57,7 @@ function resetRequest(over: Partial<RequestOperationsRequest> = {}): RequestOper
 
 /** A privileged reset by olga, waiting for approval. */
 async function pendingByOlga(): Promise<string> {
-  const r = await env.admin.service().requestOperations(olga, {
+  const r = await env.service.requestOperations(olga, {
     selection: { nodeIds: ['n1'] }, backend: Backend.BACKEND_LINUX, account: 'root', action: Action.ACTION_RESET_PASSWORD,
     password: { source: 'generate' }, reason: 'CHG-olga',
   });
@@ -85,7 +86,7 @@ const CASES: Case[] = [
     rpc: 'WatchChangeRequest', allowed: ROLES,
     call: async (t) => {
       const id = await pendingByOlga();
-      await env.admin.service().cancelChangeRequest(env.principal('root-admin'), id, 'so the stream ends');
+      await env.service.cancelChangeRequest(env.principal('root-admin'), id, 'so the stream ends');
       return drain(client.watchChangeRequest({ id }, bearer(t)));
     },
   },
@@ -101,7 +102,7 @@ const CASES: Case[] = [
     rpc: 'DisableOperator', allowed: ['admin'],
     call: (t) => {
       const name = `temp-${++seq}`;
-      env.admin.service().createOperator(env.principal('root-admin'), { name, role: 'viewer' });
+      env.service.createOperator(env.principal('root-admin'), { name, role: 'viewer' });
       return unary(client.disableOperator, { name }, t);
     },
   },
@@ -109,7 +110,7 @@ const CASES: Case[] = [
     rpc: "CreateApiToken (another operator's first)", allowed: ['admin'],
     call: (t) => {
       const name = `fresh-${++seq}`;
-      env.admin.service().createOperator(env.principal('root-admin'), { name, role: 'viewer' });
+      env.service.createOperator(env.principal('root-admin'), { name, role: 'viewer' });
       return unary(client.createApiToken, { operator: name, ttlSeconds: 3600 }, t);
     },
   },
@@ -128,7 +129,7 @@ const CASES: Case[] = [
 /** Extension RPCs are answered by later features; until then an allowed caller gets FP_ACTION_UNSUPPORTED. */
 const EXTENSION_RPCS = new Set(['CreateEnrollmentToken', 'ListEnrollmentTokens', 'RevokeEnrollmentToken', 'RevealPassword', 'RotatePasswords', 'EscrowStatus']);
 
-const deniedCount = (actor: string) => env.tc.ctx.service.queryAudit({ filter: { action: 'access.denied', actor }, limit: 1000 }).records.length;
+const deniedCount = (actor: string) => env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor }, limit: 1000 }).records.length;
 
 beforeAll(async () => {
   env = await startOperatorEnv({
@@ -148,7 +149,7 @@ beforeAll(async () => {
   olga = env.principal('olga');
   client = adminClient(env);
   for (const id of ['n1', 'gone-1']) agents.push(connectScriptedAgent({ address: env.tc.address, creds: await env.tc.nodeCredentials(id) }));
-  await waitUntil(() => env.tc.ctx.service.listNodes().filter((n) => n.online).length === 2, 10_000, 'two scripted nodes');
+  await waitUntil(() => listNodeViews(env.tc.ctx.store).filter((n) => n.online).length === 2, 10_000, 'two scripted nodes');
 });
 
 afterAll(async () => {
@@ -173,7 +174,7 @@ describe('every RPC with every role', () => {
         } else {
           expect(outcome?.code).toBe('FP_FORBIDDEN');
           expect(deniedCount(who)).toBe(before + 1);
-          const last = env.tc.ctx.service.queryAudit({ filter: { action: 'access.denied', actor: who }, descending: true, limit: 1 }).records[0];
+          const last = env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor: who }, descending: true, limit: 1 }).records[0];
           expect(last.outcome).toBe('refused');
           expect(JSON.parse(last.detailsJson)).toMatchObject({ code: 'FP_FORBIDDEN', role });
         }
@@ -196,21 +197,21 @@ describe('no credential, bad credentials', () => {
   it('audits every failed sign-in, with the token id but never the token', async () => {
     const forged = `${tokenOf(env, 'otto').slice(0, -4)}AAAA`;
     await expect(unary(client.whoAmI, {}, forged)).rejects.toMatchObject({ code: 'FP_UNAUTHENTICATED' });
-    const last = env.tc.ctx.service.queryAudit({ filter: { action: 'auth.failed' }, descending: true, limit: 1 }).records[0];
+    const last = env.tc.ctx.audit.query({ filter: { action: 'auth.failed' }, descending: true, limit: 1 }).records[0];
     expect(last).toMatchObject({ actor: 'unauthenticated', outcome: 'refused' });
     const details = JSON.parse(last.detailsJson);
     expect(details).toMatchObject({ why: 'token-mismatch', what: 'WhoAmI', source: '127.0.0.1', tokenId: forged.split('_')[1] });
     expect(last.detailsJson).not.toContain(tokenSecret(forged));
-    const failed = env.tc.ctx.service.queryAudit({ filter: { action: 'auth.failed' }, limit: 1000 }).records;
+    const failed = env.tc.ctx.audit.query({ filter: { action: 'auth.failed' }, limit: 1000 }).records;
     expect(failed.length).toBeGreaterThanOrEqual(CASES.length + 1);
   });
 
   it('a disabled operator is refused at once, with every token revoked', async () => {
     const token = tokenOf(env, 'olga');
     await expect(unary(client.whoAmI, {}, token)).resolves.toMatchObject({ operator: { name: 'olga' } });
-    env.admin.service().disableOperator(env.principal('root-admin'), 'olga');
+    env.service.disableOperator(env.principal('root-admin'), 'olga');
     await expect(unary(client.whoAmI, {}, token)).rejects.toMatchObject({ code: 'FP_UNAUTHENTICATED' });
-    const last = env.tc.ctx.service.queryAudit({ filter: { action: 'auth.failed' }, descending: true, limit: 1 }).records[0];
+    const last = env.tc.ctx.audit.query({ filter: { action: 'auth.failed' }, descending: true, limit: 1 }).records[0];
     expect(JSON.parse(last.detailsJson)).toMatchObject({ why: 'token-revoked' });
   });
 
@@ -225,20 +226,20 @@ describe('account policy', () => {
     const before = deniedCount('otto');
     await expect(unary(client.requestOperations, ask, tokenOf(env, 'otto'))).rejects.toMatchObject({ code: 'FP_POLICY_FORBIDDEN' });
     expect(deniedCount('otto')).toBe(before + 1);
-    const rec = env.tc.ctx.service.queryAudit({ filter: { action: 'access.denied', actor: 'otto' }, descending: true, limit: 1 }).records[0];
+    const rec = env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor: 'otto' }, descending: true, limit: 1 }).records[0];
     expect(rec).toMatchObject({ account: 'svcbackup', reason: 'AUTH-TEST' });
     expect(JSON.parse(rec.detailsJson)).toMatchObject({ code: 'FP_POLICY_FORBIDDEN', action: 'ACTION_UNLOCK' });
     await expect(unary(client.requestOperations, ask, tokenOf(env, 'root-admin'))).resolves.toMatchObject({ request: { account: 'svcbackup' } });
   });
 
   it('refuses a request without a reason, and a supplied password that breaks the password policy, changing nothing', async () => {
-    const count = env.tc.ctx.service.listChangeRequests({ limit: 1000 }).length;
+    const count = env.tc.ctx.store.operations.listRequests({ limit: 1000 }).length;
     await expect(unary(client.requestOperations, resetRequest({ reason: '  ' }), tokenOf(env, 'otto'))).rejects.toMatchObject({ code: 'FP_REASON_REQUIRED' });
     const weak = resetRequest({ action: Action.ACTION_RESET_PASSWORD, passwordSource: PasswordSource.PASSWORD_SOURCE_PROVIDED, password: 'short' });
     const e = await unary(client.requestOperations, weak, tokenOf(env, 'otto')).catch((x: FleetpassError) => x);
     expect(e).toMatchObject({ code: 'FP_PASSWORD_POLICY' });
     expect((e as FleetpassError).message).not.toContain('short');
-    expect(env.tc.ctx.service.listChangeRequests({ limit: 1000 })).toHaveLength(count);
+    expect(env.tc.ctx.store.operations.listRequests({ limit: 1000 })).toHaveLength(count);
   });
 });
 
@@ -255,7 +256,7 @@ describe('the second-person rule, through the CLI', () => {
     expect(r.stdout).toContain(`fleetpass approve ${id}`);
     expect(r.stdout).toMatch(/new password \(shown once\)/);
     await new Promise((res) => setTimeout(res, 300));
-    const ops = env.tc.ctx.service.getChangeRequest(id).operations;
+    const ops = changeRequestView(env.tc.ctx.store, id).operations;
     expect(ops.map((o) => o.state)).toEqual(['requested']);
     expect(n1().operations().some((o) => o.id === ops[0].id)).toBe(false);
   });
@@ -266,11 +267,11 @@ describe('the second-person rule, through the CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe("error FP_SELF_APPROVAL: You cannot approve or reject your own request; ask a second approver.");
     expect(deniedCount('anna')).toBe(before + 1);
-    const rec = env.tc.ctx.service.queryAudit({ filter: { action: 'access.denied', actor: 'anna' }, descending: true, limit: 1 }).records[0];
+    const rec = env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor: 'anna' }, descending: true, limit: 1 }).records[0];
     expect(rec).toMatchObject({ requestId: id, account: 'root' });
     expect(JSON.parse(rec.detailsJson)).toMatchObject({ code: 'FP_SELF_APPROVAL' });
-    const opId = env.tc.ctx.service.getChangeRequest(id).operations[0].id;
-    expect(env.tc.ctx.service.getOperation(opId)?.state).toBe('requested');
+    const opId = changeRequestView(env.tc.ctx.store, id).operations[0].id;
+    expect(env.tc.ctx.store.operations.getOperation(opId)?.state).toBe('requested');
     expect(n1().operations().some((o) => o.id === opId)).toBe(false);
     const r2 = await env.cli('anna', ['reject', id]);
     expect(r2.code).toBe(1);
@@ -285,9 +286,9 @@ describe('the second-person rule, through the CLI', () => {
     expect(a.stderr).toBe('');
     expect(a.code).toBe(0);
     expect(a.stdout).toContain(`approved: ${id}`);
-    const opId = env.tc.ctx.service.getChangeRequest(id).operations[0].id;
+    const opId = changeRequestView(env.tc.ctx.store, id).operations[0].id;
     await n1().waitFor((m) => (m.message?.$case === 'operation' && m.message.operation.id === opId ? true : undefined));
-    await waitUntil(() => env.tc.ctx.service.getChangeRequest(id).request.state === 'done', 5000, 'the approved reset');
+    await waitUntil(() => changeRequestView(env.tc.ctx.store, id).request.state === 'done', 5000, 'the approved reset');
     const w = await env.cli('vic', ['watch', id, '--json']);
     expect(w.code).toBe(0);
     expect(JSON.parse(w.stdout)).toMatchObject({ request: { approvedBy: 'abe', decisionNote: 'checked with the lab' }, operations: [{ state: 'OPERATION_STATE_SUCCEEDED' }] });
@@ -297,12 +298,12 @@ describe('the second-person rule, through the CLI', () => {
     const r = await env.cli('otto', ['reset', '--node', 'n1', '--account', 'ilmnadmin', '--password-stdin', '--reason', 'CHG-10'], { stdin: 'Lab-Instrument-Pw-42\n' });
     expect(r.code).toBe(0);
     const reqId = /request (\S+) waits for approval/.exec(r.stdout)![1];
-    const opId = env.tc.ctx.service.getChangeRequest(reqId).operations[0].id;
+    const opId = changeRequestView(env.tc.ctx.store, reqId).operations[0].id;
     const sealed = () => env.tc.ctx.store.db.prepare('SELECT count(*) FROM pending_secrets WHERE operation_id = ?').pluck().get(opId);
     expect(sealed()).toBe(1);
     const x = await env.cli('abe', ['reject', reqId, '--note', 'use unlock instead']);
     expect(x.code).toBe(0);
-    expect(env.tc.ctx.service.getOperation(opId)?.state).toBe('cancelled');
+    expect(env.tc.ctx.store.operations.getOperation(opId)?.state).toBe('cancelled');
     expect(sealed()).toBe(0);
     expect(n1().operations().some((o) => o.id === opId)).toBe(false);
   });

@@ -11,6 +11,8 @@ import { hostAccountFingerprint } from '../../shared/pam-sandbox';
 import { captureLogs, removeRoot, type LogCapture } from '../helpers/controller-harness';
 import { USER_PASSWORD, createSandboxedNode, type SandboxedNode } from '../helpers/sandboxed-node';
 import { startOperatorEnv, waitUntil, type OperatorEnv } from './support/operator-harness';
+import { listAccountViews } from '../../controller/store';
+import { storeReads } from '../helpers/store-reads';
 
 let env: OperatorEnv;
 let logs: LogCapture;
@@ -40,7 +42,7 @@ describe('fleetpass CLI against a real agent on real PAM', () => {
     await node.sandbox.failLogins('ilmnuser', 3, { rhost: '10.9.9.9' });
     expect(await node.sandbox.authenticate('ilmnuser', USER_PASSWORD)).toBe(false);
     node.start();
-    const { service } = env.tc.ctx;
+    const service = storeReads(env.tc.ctx);
     await waitUntil(() => service.listAccounts({ lockedOnly: true }).length === 1 && service.listAccounts().length === 2, 20_000, 'the locked account report');
 
     const json = await env.cli('vera', ['accounts', '--json']);
@@ -64,8 +66,8 @@ describe('fleetpass CLI against a real agent on real PAM', () => {
     const r = await env.cli('vera', ['reset', '--node', 'nextseq-ops1', '--account', 'ilmnuser', '--generate', '--reason', 'T-0', '--yes']);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('error FP_FORBIDDEN: your role (viewer) does not allow asking for unlocks and resets');
-    expect(env.tc.ctx.service.listChangeRequests()).toEqual([]);
-    const denied = env.tc.ctx.service.queryAudit({ filter: { action: 'access.denied', actor: 'vera' } }).records;
+    expect(env.tc.ctx.store.operations.listRequests()).toEqual([]);
+    const denied = env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor: 'vera' } }).records;
     expect(denied).toHaveLength(1);
     expect(JSON.parse(denied[0].detailsJson)).toMatchObject({ code: 'FP_FORBIDDEN', permission: 'operations.request', role: 'viewer' });
   });
@@ -86,11 +88,11 @@ describe('fleetpass CLI against a real agent on real PAM', () => {
 
     expect(await node.sandbox.authenticate('ilmnuser', generated)).toBe(true);
     expect(await node.sandbox.authenticate('ilmnuser', USER_PASSWORD)).toBe(false);
-    await waitUntil(() => env.tc.ctx.service.listAccounts({ lockedOnly: true }).length === 0, 10_000, 'the unlocked state');
+    await waitUntil(() => listAccountViews(env.tc.ctx.store, { lockedOnly: true }).length === 0, 10_000, 'the unlocked state');
   });
 
   it('audits who reset what and why, that a password was set, and never which', () => {
-    const { service } = env.tc.ctx;
+    const service = storeReads(env.tc.ctx);
     const records = [...service.iterateAudit()];
     const created = records.find((r) => r.action === 'request.created' && r.actor === 'olivia')!;
     expect(created).toMatchObject({ reason: 'T-1', account: 'ilmnuser' });

@@ -11,8 +11,8 @@ import { stringify } from 'yaml';
 import { fromGrpcError, type FleetpassError } from '../../shared/errors';
 import type { WhoAmIResponse } from '../../shared/gen/fleetpass/v1/admin';
 import { createCa, issueClientCertificate } from '../../shared/pki';
-import { issueApiToken } from '../../controller/admin/api-tokens';
-import { issueOperatorCertificate } from '../../controller/admin/operator-certs';
+import { issueApiToken } from '../../controller/access/api-tokens';
+import { issueOperatorCertificate } from '../../controller/access/operator-certs';
 import { createOperatorsRepo } from '../../controller/store/operators-repo';
 import { removeRoot } from '../helpers/controller-harness';
 import { adminClient, bearer, startOperatorEnv, tokenOf, type OperatorEnv } from './support/operator-harness';
@@ -25,7 +25,7 @@ function whoAmI(tls: { keyPem?: string; certPem?: string }, token?: string): Pro
   return new Promise<WhoAmIResponse>((res, rej) => c.whoAmI({}, bearer(token), (e, r) => (e ? rej(fromGrpcError(e)) : res(r)))).finally(() => c.close());
 }
 
-const lastAuthFailure = () => JSON.parse(env.tc.ctx.service.queryAudit({ filter: { action: 'auth.failed' }, descending: true, limit: 1 }).records[0].detailsJson);
+const lastAuthFailure = () => JSON.parse(env.tc.ctx.audit.query({ filter: { action: 'auth.failed' }, descending: true, limit: 1 }).records[0].detailsJson);
 
 beforeAll(async () => {
   env = await startOperatorEnv({ admin: { floodLimits: { auditedPerWindow: 1000, blockAfter: 10_000 } } });
@@ -111,7 +111,7 @@ describe('a flood of failed sign-ins', () => {
   });
 
   it('audits the first ones, blocks the source for its window, then summarises what was not audited one by one', async () => {
-    const count = () => env.tc.ctx.service.queryAudit({ filter: { action: 'auth.failed' }, limit: 1000 }).records.length;
+    const count = () => env.tc.ctx.audit.query({ filter: { action: 'auth.failed' }, limit: 1000 }).records.length;
     const before = count();
     const codes: string[] = [];
     for (let i = 0; i < 8; i++) codes.push(await whoAmI({}, `fpt_${'1'.repeat(16)}_${'B'.repeat(43)}`).then(() => 'ok', (e: FleetpassError) => e.code));
@@ -123,7 +123,7 @@ describe('a flood of failed sign-ins', () => {
     // ...and works again in the next window.
     await expect(whoAmI({}, tokenOf(env, 'otto'))).resolves.toMatchObject({ operator: { name: 'otto' } });
     await expect(whoAmI({})).rejects.toMatchObject({ code: 'FP_UNAUTHENTICATED' });
-    const recent = env.tc.ctx.service.queryAudit({ filter: { action: 'auth.failed' }, descending: true, limit: 2 }).records.map((r) => JSON.parse(r.detailsJson));
+    const recent = env.tc.ctx.audit.query({ filter: { action: 'auth.failed' }, descending: true, limit: 2 }).records.map((r) => JSON.parse(r.detailsJson));
     expect(recent[1]).toMatchObject({ summary: true, failures: 9, notAuditedOneByOne: 6, source: '127.0.0.1' });
     expect(recent[0]).toMatchObject({ why: 'no-credential' });
   });

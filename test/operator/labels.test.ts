@@ -9,13 +9,14 @@ import { fakeClock } from '../../shared/clock';
 import { removeRoot } from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { startOperatorEnv, waitUntil, type OperatorEnv } from './support/operator-harness';
+import { changeRequestView, selectNodes } from '../../controller/store';
 
 const clock = fakeClock('2026-03-02T08:00:00Z');
 let env: OperatorEnv;
 const agents: ScriptedAgent[] = [];
 
 const PASSWORD = 'Shared-Pass-2026!';
-const requests = () => env.tc.ctx.service.listChangeRequests();
+const requests = () => env.tc.ctx.store.operations.listRequests();
 
 async function connect(id: string, labels: Record<string, string>): Promise<ScriptedAgent> {
   const a = connectScriptedAgent({ address: env.tc.address, creds: await env.tc.nodeCredentials(id), hello: { labels } });
@@ -46,14 +47,14 @@ describe('label selection', () => {
     const list = await env.cli('otto', ['nodes']);
     expect(list.stdout).toMatch(/node\s+│ hostname\s+│ state\s+│ labels\s+│ reported\s+│/);
     expect(list.stdout).toMatch(/lab-2 │ lab-2\.lab │ online │\s+│ rack=3,site=bldg7\s+│/);
-    expect(env.tc.ctx.service.getNode('lab-2')).toMatchObject({ labels: {}, reportedLabels: { site: 'bldg7', rack: '3' } });
+    expect(env.tc.ctx.store.nodes.get('lab-2')).toMatchObject({ labels: {}, reportedLabels: { site: 'bldg7', rack: '3' } });
   });
 
   it('only an admin gives labels, audited with a reason; then the selector reaches exactly those nodes', async () => {
     const denied = await env.cli('otto', ['nodes', 'label', 'lab-1', 'site=bldg7', '--reason', 'move']);
     expect(denied.code).toBe(1);
     expect(denied.stderr).toContain('FP_FORBIDDEN');
-    expect(env.tc.ctx.service.getNode('lab-1')?.labels).toEqual({});
+    expect(env.tc.ctx.store.nodes.get('lab-1')?.labels).toEqual({});
 
     const noReason = await env.cli('root-admin', ['nodes', 'label', 'lab-1', 'site=bldg7', '--reason', ' ']);
     expect(noReason.stderr).toContain('FP_REASON_REQUIRED');
@@ -65,21 +66,21 @@ describe('label selection', () => {
       expect(r.stderr).toBe('');
       expect(r.stdout.trim()).toBe(`node ${id} labels: room=b12,site=bldg7`);
     }
-    const audit = env.tc.ctx.service.queryAudit({ filter: { action: 'node.labels_set', nodeId: 'lab-1' } }).records;
+    const audit = env.tc.ctx.audit.query({ filter: { action: 'node.labels_set', nodeId: 'lab-1' } }).records;
     expect(audit.map((a) => [a.actor, a.reason])).toEqual([['root-admin', 'CHG-40 inventory']]);
     expect(JSON.parse(audit[0].detailsJson)).toEqual({ before: {}, after: { site: 'bldg7', room: 'b12' } });
 
     const r = await env.cli('otto', ['unlock', '--label', 'room=b12', '--account', 'ilmnuser', '--reason', 'L-2', '--dry-run']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('on 2 node(s)');
-    expect(env.tc.ctx.service.selectNodes({ labels: { rack: '3' } })).toEqual([]);
+    expect(selectNodes(env.tc.ctx.store, { labels: { rack: '3' } })).toEqual([]);
   });
 
   it('a later hello changes the reported labels only', async () => {
     agents.shift()!.close();
-    await waitUntil(() => env.tc.ctx.service.getNode('lab-1')?.online === false, 5000, 'lab-1 offline');
+    await waitUntil(() => env.tc.ctx.store.nodes.get('lab-1')?.online === false, 5000, 'lab-1 offline');
     await connect('lab-1', { site: 'bldg9', room: 'x' });
-    expect(env.tc.ctx.service.getNode('lab-1')).toMatchObject({ labels: { site: 'bldg7', room: 'b12' }, reportedLabels: { site: 'bldg9', room: 'x' } });
+    expect(env.tc.ctx.store.nodes.get('lab-1')).toMatchObject({ labels: { site: 'bldg7', room: 'b12' }, reportedLabels: { site: 'bldg9', room: 'x' } });
   });
 });
 
@@ -103,7 +104,7 @@ describe('a supplied password on many nodes', () => {
     expect(both.stderr).toBe('');
     expect(both.code).toBe(0);
     const request = requests().find((r) => r.reason === 'P-3')!;
-    expect(env.tc.ctx.service.getChangeRequest(request.id).operations.map((o) => o.nodeId)).toEqual(['lab-1', 'lab-2']);
+    expect(changeRequestView(env.tc.ctx.store, request.id).operations.map((o) => o.nodeId)).toEqual(['lab-1', 'lab-2']);
   });
 
   it('--same-password makes no sense with generated passwords', async () => {

@@ -13,13 +13,15 @@ import {
 } from '../../shared/gen/fleetpass/v1/admin';
 import { StateReportTrigger } from '../../shared/gen/fleetpass/v1/agent';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
-import { issueApiToken, tokenId } from '../../controller/admin/api-tokens';
-import { issueOperatorCertificate } from '../../controller/admin/operator-certs';
-import { createOperator } from '../../controller/admin/operators';
+import { issueApiToken, tokenId } from '../../controller/access/api-tokens';
+import { issueOperatorCertificate } from '../../controller/access/operator-certs';
+import { createOperator } from '../../controller/access/operators';
 import { createOperatorsRepo } from '../../controller/store/operators-repo';
 import { removeRoot } from '../helpers/controller-harness';
 import { accountState, connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { adminClient, bearer, startOperatorEnv, tokenOf, waitUntil, type OperatorEnv } from './support/operator-harness';
+import { changeRequestView, listAccountViews } from '../../controller/store';
+import { recordAudited } from '../../controller/audit';
 
 let env: OperatorEnv;
 let client: AdminServiceClient;
@@ -37,11 +39,11 @@ const makeToken = (operator: string, token: string | undefined, via: AdminServic
 
 const repo = () => createOperatorsRepo(env.tc.ctx.store.db);
 const denied = (code: string) =>
-  env.tc.ctx.service.queryAudit({ filter: { action: 'access.denied' }, limit: 1000 }).records.filter((r) => JSON.parse(r.detailsJson).code === code);
+  env.tc.ctx.audit.query({ filter: { action: 'access.denied' }, limit: 1000 }).records.filter((r) => JSON.parse(r.detailsJson).code === code);
 
 /** An operator made on the controller host (not by root-admin), with a token made there too. */
 function localOperator(name: string, role: 'approver' | 'operator', withToken = true): string {
-  createOperator({ repo: repo(), audited: env.tc.ctx.service.audited, now: () => new Date() }, { name, role, by: 'local:test' });
+  createOperator({ repo: repo(), audited: ((fn) => recordAudited(env.tc.ctx.store.db, () => fn(env.tc.ctx.audit))), now: () => new Date() }, { name, role, by: 'local:test' });
   return withToken ? issueApiToken(repo(), name, { createdBy: 'local:test', ttlSeconds: 3600, now: new Date() }).token : '';
 }
 
@@ -59,14 +61,14 @@ async function adminAsks(): Promise<string> {
   return r.request!.id;
 }
 
-const stateOf = (id: string) => env.tc.ctx.service.getChangeRequest(id).request.state;
+const stateOf = (id: string) => changeRequestView(env.tc.ctx.store, id).request.state;
 
 beforeAll(async () => {
   env = await startOperatorEnv({ admin: { floodLimits: { auditedPerWindow: 1000, blockAfter: 10_000 } } });
   env.addOperator('otto', 'operator');
   client = adminClient(env);
   node = connectScriptedAgent({ address: env.tc.address, creds: await env.tc.nodeCredentials('n1') });
-  await waitUntil(() => env.tc.ctx.service.getNode('n1')?.online, 10_000, 'n1 online');
+  await waitUntil(() => env.tc.ctx.store.nodes.get('n1')?.online, 10_000, 'n1 online');
 });
 
 afterAll(async () => {
@@ -97,7 +99,7 @@ describe('tokens for other operators', () => {
 
 describe('deciding as someone the requester set up', () => {
   it('refuses a stand-in approver the requester created (approve and reject), audits it, and the request stays pending', async () => {
-    env.admin.service().createOperator(env.principal('root-admin'), { name: 'stooge', role: 'approver' });
+    env.service.createOperator(env.principal('root-admin'), { name: 'stooge', role: 'approver' });
     const stooge = (await makeToken('stooge', tokenOf(env, 'root-admin'))).token;
     const id = await adminAsks();
     expect(stateOf(id)).toBe('pending_approval');
@@ -122,8 +124,8 @@ describe('deciding as someone the requester set up', () => {
     for (const token of [handed.token, laundered.token]) {
       await expect(unary(client.approveChangeRequest, { id, note: 'ok' }, token)).rejects.toMatchObject({ code: 'FP_APPROVER_NOT_INDEPENDENT' });
     }
-    const session = env.admin.service().principalFor('bea', 'session', '127.0.0.1', tokenId(laundered.token)!);
-    await expect(env.admin.service().approveChangeRequest(session, id, 'ok')).rejects.toMatchObject({ code: 'FP_APPROVER_NOT_INDEPENDENT' });
+    const session = env.service.principalFor('bea', 'session', '127.0.0.1', tokenId(laundered.token)!);
+    await expect(env.service.approveChangeRequest(session, id, 'ok')).rejects.toMatchObject({ code: 'FP_APPROVER_NOT_INDEPENDENT' });
     expect(denied('FP_APPROVER_NOT_INDEPENDENT').at(-1)!.reason).toBe(`root-admin could hold the token ${tokenId(laundered.token)!} that bea signed in with`);
     expect(stateOf(id)).toBe('pending_approval');
 
@@ -137,7 +139,7 @@ describe('deciding as someone the requester set up', () => {
     } finally {
       withCert.close();
     }
-    expect(env.tc.ctx.service.getChangeRequest(id).request).toMatchObject({ approvedBy: 'bea' });
+    expect(changeRequestView(env.tc.ctx.store, id).request).toMatchObject({ approvedBy: 'bea' });
     await waitUntil(() => node.operations().some((o) => o.requestedBy === 'root-admin'), 5000, 'the approved reset at the node');
   });
 
@@ -145,7 +147,7 @@ describe('deciding as someone the requester set up', () => {
     const cleo = localOperator('cleo', 'approver');
     const id = await adminAsks();
     await expect(unary(client.approveChangeRequest, { id, note: 'ok' }, cleo)).resolves.toBeDefined();
-    expect(env.tc.ctx.service.getChangeRequest(id).request.approvedBy).toBe('cleo');
+    expect(changeRequestView(env.tc.ctx.store, id).request.approvedBy).toBe('cleo');
   });
 });
 
@@ -160,11 +162,11 @@ describe('uid 0 under another name', () => {
         },
       },
     });
-    await waitUntil(() => env.tc.ctx.service.listAccounts({ account: 'toor' }).length === 1, 5000, 'toor reported');
-    const listed = env.admin.service().listAccounts(env.principal('otto'), {});
+    await waitUntil(() => listAccountViews(env.tc.ctx.store, { account: 'toor' }).length === 1, 5000, 'toor reported');
+    const listed = env.service.listAccounts(env.principal('otto'), {});
     expect(Object.fromEntries(listed.map((a) => [a.account.state.account, a.privileged]))).toMatchObject({ toor: true, ilmnuser: false });
 
-    const ask = (account: string) => env.admin.service().requestOperations(env.principal('otto'), {
+    const ask = (account: string) => env.service.requestOperations(env.principal('otto'), {
       selection: { nodeIds: ['n1'] }, backend: Backend.BACKEND_LINUX, account, action: Action.ACTION_UNLOCK, reason: 'INC-7',
     });
     const toor = await ask('toor');

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { EXPORT_COLUMNS } from '../../controller/admin/audit-export';
+import { EXPORT_COLUMNS } from '../../controller/audit/export-format';
 
 // Not the operator harness: no controller here, only the bundle (built by `npm run build`).
 const CLI_BUNDLE = resolve(__dirname, '../../dist/fleetpass.js');

@@ -11,6 +11,9 @@ import { OperationOutcome, type OperationResult } from '../../shared/gen/fleetpa
 import { removeRoot } from '../helpers/controller-harness';
 import { accountState, connectScriptedAgent, succeed, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { CLI_BUNDLE, startOperatorEnv, waitUntil, type OperatorEnv } from './support/operator-harness';
+import { changeRequestView, listNodeViews } from '../../controller/store';
+import { verifyChain } from '../helpers/controller-harness';
+import { principal } from '../helpers/factories';
 
 const NODES = Array.from({ length: 50 }, (_, i) => `wave-${String(i + 1).padStart(2, '0')}`);
 const OFFLINE = NODES.slice(45);
@@ -27,7 +30,7 @@ function fail(op: { id: string; account: string }): OperationResult {
   };
 }
 
-const count = (action: string, requestId: string) => env.tc.ctx.service.queryAudit({ filter: { action, requestId }, limit: 1000 }).records;
+const count = (action: string, requestId: string) => env.tc.ctx.audit.query({ filter: { action, requestId }, limit: 1000 }).records;
 
 beforeAll(async () => {
   env = await startOperatorEnv({ clock });
@@ -35,13 +38,13 @@ beforeAll(async () => {
   for (const id of NODES) {
     // --label selects by the labels an admin gave; the hello's own (same here) would select nothing.
     env.tc.ctx.store.nodes.ensure(id, clock.now());
-    env.tc.ctx.service.setNodeLabels(id, { site: 'bldg4' }, { actor: 'local:test', reason: 'test fleet' });
+    env.tc.ctx.service.setNodeLabels(principal({ name: 'local:test' }), { nodeId: id, labels: { site: 'bldg4' }, reason: 'test fleet' });
     const creds = await env.tc.nodeCredentials(id);
     agents.set(id, connectScriptedAgent({ address: env.tc.address, creds, hello: { labels: { site: 'bldg4' } }, answer: id === FAILING ? fail : succeed }));
   }
-  await waitUntil(() => env.tc.ctx.service.listNodes().filter((n) => n.online).length === 50, 20_000, '50 nodes online');
+  await waitUntil(() => listNodeViews(env.tc.ctx.store).filter((n) => n.online).length === 50, 20_000, '50 nodes online');
   for (const id of OFFLINE) agents.get(id)!.close();
-  await waitUntil(() => env.tc.ctx.service.listNodes().filter((n) => n.online).length === 45, 10_000, '5 nodes offline');
+  await waitUntil(() => listNodeViews(env.tc.ctx.store).filter((n) => n.online).length === 45, 10_000, '5 nodes offline');
 }, 60_000);
 
 afterAll(async () => {
@@ -58,7 +61,7 @@ describe('an unlock wave over 50 nodes', () => {
     expect(r.stdout).toContain('dry run: would unlock ilmnuser (linux) on 50 node(s)');
     expect(r.stdout).toContain('  wave-46 (offline: waits for it)');
     expect(r.stdout).toContain('nothing was changed');
-    expect(env.tc.ctx.service.listChangeRequests()).toEqual([]);
+    expect(env.tc.ctx.store.operations.listRequests()).toEqual([]);
     expect(env.tc.ctx.audit.count()).toBe(audit);
   });
 
@@ -66,7 +69,7 @@ describe('an unlock wave over 50 nodes', () => {
     const r = await env.cli('otto', ['unlock', '--label', 'site=bldg4', '--account', 'ilmnuser', '--reason', 'W-0']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('this would unlock ilmnuser (linux) on 50 node(s); add --yes to confirm without a terminal');
-    expect(env.tc.ctx.service.listChangeRequests()).toEqual([]);
+    expect(env.tc.ctx.store.operations.listRequests()).toEqual([]);
   });
 
   it('reports every node, exits 1, and audits each outcome', async () => {
@@ -96,7 +99,7 @@ describe('an unlock wave over 50 nodes', () => {
   });
 
   it('shows the same wave as a table with `watch`, then the offline nodes expire', async () => {
-    const [request] = env.tc.ctx.service.listChangeRequests();
+    const [request] = env.tc.ctx.store.operations.listRequests();
     const w = await env.cli('otto', ['watch', request.id, '--no-wait']);
     expect(w.code).toBe(1);
     const rows = w.stdout.split('\n').filter((l) => /wave-\d\d/.test(l));
@@ -113,8 +116,8 @@ describe('an unlock wave over 50 nodes', () => {
     expect(done.code).toBe(1);
     const states = (JSON.parse(done.stdout) as { operations: Array<{ state: string }> }).operations.map((o) => o.state);
     expect(states.filter((s) => s === 'OPERATION_STATE_EXPIRED')).toHaveLength(5);
-    expect(env.tc.ctx.service.getChangeRequest(request.id).request.state).toBe('done');
-    expect(env.tc.ctx.service.verifyAudit()).toMatchObject({ ok: true });
+    expect(changeRequestView(env.tc.ctx.store, request.id).request.state).toBe('done');
+    expect(verifyChain(env.tc.ctx)).toMatchObject({ ok: true });
   });
 
   it('a wave where every node succeeds exits 0', async () => {

@@ -17,6 +17,8 @@ import { createTestMemoryBackend, type TestMemoryBackend } from '../helpers/test
 import { tempDir } from '../agent/helpers/agent-fixtures';
 import { startCutProxy, type CutProxy } from './support/cut-proxy';
 import { waitFor } from './support/processes';
+import { changeRequestView } from '../../controller/store';
+import { verifyChain } from '../helpers/controller-harness';
 
 let tc: TestController | undefined;
 const proxies: CutProxy[] = [];
@@ -47,7 +49,7 @@ async function startAgent(nodeId: string, address: string, backend: TestMemoryBa
   const agent = createAgent(config, { log: silentLogger(), backends: new Map([[Backend.BACKEND_LINUX, backend]]), busy: async () => false });
   agents.push(agent);
   await agent.start();
-  await waitFor(() => tc!.ctx.service.getNode(nodeId)?.online, 10_000, `${nodeId} online`);
+  await waitFor(() => tc!.ctx.store.nodes.get(nodeId)?.online, 10_000, `${nodeId} online`);
   return agent;
 }
 
@@ -57,11 +59,11 @@ async function relay(): Promise<CutProxy> {
   return p;
 }
 
-const opState = (id: string) => tc!.ctx.service.getOperation(id)?.state;
+const opState = (id: string) => tc!.ctx.store.operations.getOperation(id)?.state;
 
 /** The recorded outcome count and dispatch count of one operation, from the audit log. */
 function audited(operationId: string): { outcomes: number; dispatched: number } {
-  const records = tc!.ctx.service.queryAudit({ filter: { operationId }, limit: 1000 }).records;
+  const records = tc!.ctx.audit.query({ filter: { operationId }, limit: 1000 }).records;
   return {
     outcomes: records.filter((r) => ['operation.succeeded', 'operation.failed', 'operation.refused', 'operation.expired'].includes(r.action)).length,
     dispatched: records.filter((r) => r.action === 'operation.dispatched').length,
@@ -79,7 +81,7 @@ describe('the network is cut mid-operation and restored', () => {
     const op = operations[0].id;
     await gate.reached;
     proxy.cut();
-    await waitFor(() => tc!.ctx.service.getNode('cut-apply')?.online === false, 5000, 'the controller to see the node gone');
+    await waitFor(() => tc!.ctx.store.nodes.get('cut-apply')?.online === false, 5000, 'the controller to see the node gone');
     gate.release();
     // The node keeps trying; the relay refuses it; nothing is recorded meanwhile.
     const accepted = proxy.accepted();
@@ -90,8 +92,8 @@ describe('the network is cut mid-operation and restored', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(backend.calls.unlock).toBe(1);
     expect(audited(op).outcomes).toBe(1);
-    expect(tc.ctx.service.queryAudit({ filter: { action: 'node.disconnected', nodeId: 'cut-apply' } }).records.length).toBeGreaterThanOrEqual(1);
-    expect(tc.ctx.service.verifyAudit().ok).toBe(true);
+    expect(tc.ctx.audit.query({ filter: { action: 'node.disconnected', nodeId: 'cut-apply' } }).records.length).toBeGreaterThanOrEqual(1);
+    expect(verifyChain(tc.ctx).ok).toBe(true);
   });
 
   it('after the controller sent it, before the node read it: it is sent again and applied once', async () => {
@@ -111,7 +113,7 @@ describe('the network is cut mid-operation and restored', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(backend.calls.unlock).toBe(1);
     expect(audited(op)).toEqual({ outcomes: 1, dispatched: 2 });
-    expect(tc.ctx.service.getOperation(op)?.attempts).toBe(2);
+    expect(tc.ctx.store.operations.getOperation(op)?.attempts).toBe(2);
   });
 
   it('after the node answered, before the controller read it: the answer is sent again, recorded once, applied once', async () => {
@@ -134,7 +136,7 @@ describe('the network is cut mid-operation and restored', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(backend.calls.unlock).toBe(1);
     expect(audited(op).outcomes).toBe(1);
-    expect(tc.ctx.service.verifyAudit().ok).toBe(true);
+    expect(verifyChain(tc.ctx).ok).toBe(true);
   });
 });
 
@@ -165,16 +167,16 @@ describe('a stuck node does not hold up the others', () => {
     expect(opState(opOf('wave-stuck'))).toBe('dispatched');
     expect(opState(opOf('wave-silent'))).toBe('dispatched');
     // The silent node is dropped by keepalive; its operation waits for it, neither failed nor sent elsewhere.
-    await waitFor(() => tc!.ctx.service.getNode('wave-silent')?.online === false, 6000, 'keepalive to drop the silent node');
+    await waitFor(() => tc!.ctx.store.nodes.get('wave-silent')?.online === false, 6000, 'keepalive to drop the silent node');
     expect(opState(opOf('wave-silent'))).toBe('dispatched');
 
     gate.release();
     silentLink.cut();
     silentLink.restore();
-    await waitFor(() => tc!.ctx.service.getChangeRequest(request.id).operations.every((o) => o.state === 'succeeded'), 10_000, 'every operation');
+    await waitFor(() => changeRequestView(tc!.ctx.store, request.id).operations.every((o) => o.state === 'succeeded'), 10_000, 'every operation');
     await new Promise((r) => setTimeout(r, 300));
     for (const b of [...backends.values(), stuck, silent]) expect(b.calls.unlock).toBe(1);
     for (const o of operations) expect(audited(o.id).outcomes).toBe(1);
-    expect(tc.ctx.service.verifyAudit().ok).toBe(true);
+    expect(verifyChain(tc.ctx).ok).toBe(true);
   });
 });

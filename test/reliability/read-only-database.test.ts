@@ -19,6 +19,8 @@ import { captureLogs, removeRoot, spawnControllerProcess, startTestController, w
 import { connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { createExt4Volume, type Ext4Volume } from './support/ext4-volume';
 import { waitFor } from './support/processes';
+import { verifyChain } from '../helpers/controller-harness';
+import { storeReads } from '../helpers/store-reads';
 
 let volume: Ext4Volume | undefined;
 let tc: TestController | undefined;
@@ -37,7 +39,8 @@ describe('the data file stops taking writes mid-run', () => {
     volume = createExt4Volume();
     const logs = captureLogs('info');
     tc = await startTestController({ root: volume.mountPoint, log: logs.logger });
-    const { service, store } = tc.ctx;
+    const { store } = tc.ctx;
+    const service = storeReads(tc.ctx);
     const online = connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('ro-online') });
     agents.push(online);
     await online.waitFor((m) => m.message?.$case === 'welcome' || undefined);
@@ -82,8 +85,8 @@ describe('the data file stops taking writes mid-run', () => {
     const back = connectScriptedAgent({ address: tc.address, creds: waitingCreds });
     agents.push(back);
     expect((await back.waitFor((m) => (m.message?.$case === 'operation' ? m.message.operation : undefined))).id).toBe(waiting);
-    await waitFor(() => tc!.ctx.service.getOperation(waiting)?.state === 'succeeded', 5000, 'the waiting operation');
-    expect(tc.ctx.service.verifyAudit()).toMatchObject({ ok: true });
+    await waitFor(() => tc!.ctx.store.operations.getOperation(waiting)?.state === 'succeeded', 5000, 'the waiting operation');
+    expect(verifyChain(tc.ctx)).toMatchObject({ ok: true });
   });
 });
 

@@ -16,6 +16,9 @@ import { hostAccountFingerprint } from '../../shared/pam-sandbox';
 import { SESSION_COOKIE } from '../../controller/web/web-context';
 import { startWebController, type OperatorName, type WebTestController } from './support/web-harness';
 import { ADMIN_PASSWORD, USER_PASSWORD, createWebNode, type WebNode } from './support/web-node';
+import { listAccountViews, listNodeViews } from '../../controller/store';
+import { verifyChain } from '../helpers/controller-harness';
+import { principal } from '../helpers/factories';
 
 jest.setTimeout(90_000);
 
@@ -45,7 +48,7 @@ async function waitUntil(cond: () => unknown | Promise<unknown>, what: string, t
 }
 
 function audit(filter: Record<string, string>) {
-  return w.tc.ctx.service.queryAudit({ filter, limit: 1000 }).records;
+  return w.tc.ctx.audit.query({ filter, limit: 1000 }).records;
 }
 
 /** A fresh browser context (own cookies) with a page that records script errors and CSP violations. */
@@ -81,13 +84,13 @@ beforeAll(async () => {
   // The sites the console groups by are labels an admin gives; the agents report theirs too (shown only).
   for (const [id, labels] of [['nextseq-a', { site: 'bldg4', room: 'seq-1' }], ['nextseq-b', { site: 'bldg7', room: 'core' }]] as const) {
     w.tc.ctx.store.nodes.ensure(id, new Date());
-    w.tc.ctx.service.setNodeLabels(id, labels, { actor: 'local:test', reason: 'test fleet' });
+    w.tc.ctx.service.setNodeLabels(principal({ name: 'local:test' }), { nodeId: id, labels: labels, reason: 'test fleet' });
   }
   nodeA = await createWebNode('nextseq-a', w.tc.address, await w.tc.nodeCredentials('nextseq-a'), { site: 'bldg4', room: 'seq-1' });
   nodeB = await createWebNode('nextseq-b', w.tc.address, await w.tc.nodeCredentials('nextseq-b'), { site: 'bldg7', room: 'core' });
   nodeA.start();
   nodeB.start();
-  await waitUntil(() => w.tc.ctx.service.listNodes().filter((n) => n.online).length === 2 && w.tc.ctx.service.listAccounts().length === 4, 'two nodes with their accounts');
+  await waitUntil(() => listNodeViews(w.tc.ctx.store).filter((n) => n.online).length === 2 && listAccountViews(w.tc.ctx.store).length === 4, 'two nodes with their accounts');
   // Trust exactly the controller's server key, as an operator who imported the CA would.
   const spki = new X509Certificate(w.tc.ctx.pki.server.certPem).publicKey.export({ type: 'spki', format: 'der' });
   browser = await chromium.launch({
@@ -255,7 +258,7 @@ describe('the console in a browser', () => {
 
   it('charts lockouts and resets per day and site', async () => {
     await nodeB.sandbox.failLogins('ilmnuser', 3);
-    await waitUntil(() => w.tc.ctx.service.listAccounts({ lockedOnly: true }).some((a) => a.node.id === 'nextseq-b'), 'the second lockout');
+    await waitUntil(() => listAccountViews(w.tc.ctx.store, { lockedOnly: true }).some((a) => a.node.id === 'nextseq-b'), 'the second lockout');
     await alice.locator('nav a[data-route="activity"]').click();
     const bldg4 = alice.locator('svg.chart[data-site="bldg4"]');
     await bldg4.waitFor();
@@ -282,7 +285,7 @@ describe('the console in a browser', () => {
     await victor.locator('#node-accounts tr[data-account="ilmnuser"] button[data-action="history"]').waitFor();
     await expect(victor.locator('#node-accounts button[data-action="reset"], #node-accounts button[data-action="unlock"]').count()).resolves.toBe(0);
 
-    const before = w.tc.ctx.service.listChangeRequests().length;
+    const before = w.tc.ctx.store.operations.listRequests().length;
     const answers = await victor.evaluate(async () => {
       const s = (await (await fetch('/api/session')).json()) as { csrfToken: string };
       const body = JSON.stringify({ action: 'unlock', backend: 'linux', account: 'ilmnuser', nodeIds: ['nextseq-b'], reason: 'viewer tries' });
@@ -291,7 +294,7 @@ describe('the console in a browser', () => {
       return [withToken.status, ((await withToken.json()) as { error: { code: string } }).error.code, without.status, ((await without.json()) as { error: { code: string } }).error.code];
     });
     expect(answers).toEqual([403, 'FP_FORBIDDEN', 403, 'FP_WEB_CSRF']);
-    expect(w.tc.ctx.service.listChangeRequests().length).toBe(before);
+    expect(w.tc.ctx.store.operations.listRequests().length).toBe(before);
     expect(audit({ action: 'access.denied', actor: 'victor' }).map((r) => JSON.parse(r.detailsJson).code)).toEqual(['FP_FORBIDDEN', 'FP_WEB_CSRF']);
   });
 
@@ -313,13 +316,13 @@ describe('the console in a browser', () => {
   });
 
   it('refuses a request without the CSRF token from an operator page too', async () => {
-    const before = w.tc.ctx.service.listChangeRequests().length;
+    const before = w.tc.ctx.store.operations.listRequests().length;
     const r = await alice.evaluate(async () => {
       const res = await fetch('/api/requests', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'unlock', backend: 'linux', account: 'ilmnuser', nodeIds: ['nextseq-b'], reason: 'no token' }) });
       return [res.status, ((await res.json()) as { error: unknown }).error];
     });
     expect(r).toEqual([403, expect.objectContaining({ code: 'FP_WEB_CSRF', message: expect.stringContaining('anti-forgery') })]);
-    expect(w.tc.ctx.service.listChangeRequests().length).toBe(before);
+    expect(w.tc.ctx.store.operations.listRequests().length).toBe(before);
   });
 
   it('keeps the session cookie HttpOnly, Secure and SameSite=Strict; serves a strict CSP and no inline script', async () => {
@@ -389,6 +392,6 @@ describe('the console in a browser', () => {
 
   it('ran without script errors or CSP violations, and the chain still verifies', () => {
     expect(problems).toEqual([]);
-    expect(w.tc.ctx.service.verifyAudit()).toMatchObject({ ok: true, brokenAt: 0 });
+    expect(verifyChain(w.tc.ctx)).toMatchObject({ ok: true, brokenAt: 0 });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * The console's HTTP API against a real controller (admin API and web plugins, real TLS, real SQLite)
  * and a scripted node, without a browser: security headers and CSP, the session cookie and its expiry
- * (idle and absolute, on an injected clock), CSRF and origin checks, role refusals from admin-service,
+ * (idle and absolute, on an injected clock), CSRF and origin checks, role refusals from the service layer,
  * the second-person rule, sign-in auditing and throttling per address and per token, sign-out, the live
  * event stream, and the audit export. Every refusal is checked to change nothing.
  */
@@ -11,6 +11,8 @@ import { fakeClock } from '../../shared/clock';
 import { SESSION_COOKIE } from '../../controller/web/web-context';
 import { accountState, connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { startWebController, type WebTestController } from './support/web-harness';
+import { changeRequestView, listAccountViews } from '../../controller/store';
+import { principal } from '../helpers/factories';
 
 const clock = fakeClock(new Date());
 let w: WebTestController;
@@ -25,17 +27,17 @@ async function waitUntil(cond: () => unknown, what: string, timeoutMs = 5000): P
 }
 
 function audit(action: string) {
-  return w.tc.ctx.service.queryAudit({ filter: { action }, limit: 1000 }).records;
+  return w.tc.ctx.audit.query({ filter: { action }, limit: 1000 }).records;
 }
 
 beforeAll(async () => {
   w = await startWebController({ clock, web: { heartbeatMs: 200 } });
   w.tc.ctx.store.nodes.ensure('sim-1', clock.now());
-  w.tc.ctx.service.setNodeLabels('sim-1', { site: 'bldg4' }, { actor: 'local:test', reason: 'test fleet' });
+  w.tc.ctx.service.setNodeLabels(principal({ name: 'local:test' }), { nodeId: 'sim-1', labels: { site: 'bldg4' }, reason: 'test fleet' });
   agent = connectScriptedAgent({ address: w.tc.address, creds: await w.tc.nodeCredentials('sim-1'), hello: { labels: { site: 'bldg4' } } });
   await agent.waitFor((m) => (m.message?.$case === 'welcome' ? true : undefined));
   agent.send({ message: { $case: 'stateReport', stateReport: { accounts: [accountState('ilmnuser', true, { lockEnds: new Date(Date.now() + 600_000) }), accountState('ilmnadmin', false)], trigger: 0, requestId: '', complete: true } } });
-  await waitUntil(() => w.tc.ctx.service.listAccounts().length === 2, 'the scripted node to report');
+  await waitUntil(() => listAccountViews(w.tc.ctx.store).length === 2, 'the scripted node to report');
 });
 
 afterAll(async () => {
@@ -155,7 +157,7 @@ describe('sign-in and the session cookie', () => {
 
 describe('changes: CSRF, roles and approvals', () => {
   const ask = { action: 'unlock', backend: 'linux', account: 'ilmnuser', nodeIds: ['sim-1'], reason: 'INC-1' };
-  const requests = () => w.tc.ctx.service.listChangeRequests().length;
+  const requests = () => w.tc.ctx.store.operations.listRequests().length;
 
   it('refuses a change without the CSRF token, with a wrong one, or from another origin, audits it, and changes nothing', async () => {
     const s = await w.signIn('alice');
@@ -186,12 +188,12 @@ describe('changes: CSRF, roles and approvals', () => {
     expect(r.status).toBe(200);
     expect(r.headers['cache-control']).toBe('no-store');
     expect(r.json).toMatchObject({ needsApproval: false, nodeIds: ['sim-1'], generatedPasswords: [], request: { requestedBy: 'olga', reason: 'INC-1', action: 'unlock' } });
-    const opId = w.tc.ctx.service.getChangeRequest(r.json.request.id).operations[0].id;
+    const opId = changeRequestView(w.tc.ctx.store, r.json.request.id).operations[0].id;
     await agent.waitFor((m) => (m.message?.$case === 'operation' && m.message.operation.id === opId ? true : undefined));
-    await waitUntil(() => w.tc.ctx.service.getChangeRequest(r.json.request.id).request.state === 'done', 'the unlock');
+    await waitUntil(() => changeRequestView(w.tc.ctx.store, r.json.request.id).request.state === 'done', 'the unlock');
   });
 
-  it('a viewer gets FP_FORBIDDEN from admin-service even with a valid session and CSRF token, audited, nothing changes', async () => {
+  it('a viewer gets FP_FORBIDDEN from the service layer even with a valid session and CSRF token, audited, nothing changes', async () => {
     const s = await w.signIn('victor');
     expect(s.info.abilities).toMatchObject({ request: false, decide: false, auditRead: true });
     const before = requests();
@@ -218,7 +220,7 @@ describe('changes: CSRF, roles and approvals', () => {
     const read = await w.http(`/api/requests/${id}`, { cookie: alice.cookie });
     expect(read.text).not.toContain(password);
     expect((await w.http('/api/requests?view=all', { cookie: alice.cookie })).text).not.toContain(password);
-    expect(JSON.stringify(w.tc.ctx.service.queryAudit({ limit: 1000 }).records)).not.toContain(password);
+    expect(JSON.stringify(w.tc.ctx.audit.query({ limit: 1000 }).records)).not.toContain(password);
     const pending = await w.http('/api/requests?view=pending', { cookie: alice.cookie });
     expect(pending.json.requests.map((x: { id: string }) => x.id)).toContain(id);
 
@@ -230,7 +232,7 @@ describe('changes: CSRF, roles and approvals', () => {
     const ok = await w.http(`/api/requests/${id}/approve`, { cookie: bob.cookie, csrf: bob.csrf, body: { note: 'checked' } });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ approvedBy: 'bob', decisionNote: 'checked' });
-    await waitUntil(() => w.tc.ctx.service.getChangeRequest(id).request.state === 'done', 'the approved reset');
+    await waitUntil(() => changeRequestView(w.tc.ctx.store, id).request.state === 'done', 'the approved reset');
   });
 
   it('refuses an approver deciding on their own request (FP_SELF_APPROVAL), and nothing changes', async () => {
@@ -243,7 +245,7 @@ describe('changes: CSRF, roles and approvals', () => {
       expect(d.status).toBe(403);
       expect(d.json.error.code).toBe('FP_SELF_APPROVAL');
     }
-    expect(w.tc.ctx.service.getChangeRequest(id).request.state).toBe('pending_approval');
+    expect(changeRequestView(w.tc.ctx.store, id).request.state).toBe('pending_approval');
     const cancel = await w.http(`/api/requests/${id}/cancel`, { cookie: bob.cookie, csrf: bob.csrf, body: { note: 'not needed' } });
     expect(cancel.json).toMatchObject({ state: 'cancelled' });
   });

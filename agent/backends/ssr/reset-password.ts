@@ -15,7 +15,7 @@ import { FleetpassError, isFleetpassError, type ErrorCode } from '../../../share
 import { LockReason } from '../../../shared/gen/fleetpass/v1/common';
 import type { Logger } from '../../../shared/logger';
 import type { ChangeResult } from '../backend';
-import { assertSsrPasswordPolicy, generateSsrPassword } from './password-policy';
+import { assertSsrPasswordPolicy, generateSsrPassword } from '../../../shared/ssr-password-policy';
 import type { SsrLinuxOps, SsrObservation } from './inspect-account';
 import type { SsrRestClient } from './rest-client';
 

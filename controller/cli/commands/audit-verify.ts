@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FleetpassError } from '../../../shared/errors';
-import { detectExportFormat, parseAuditExport, type ExportFormat } from '../../admin/audit-export';
+import { detectExportFormat, parseAuditExport, type ExportFormat } from '../../audit/export-format';
 import { hashAuditRecord } from '../../audit/canonical';
 import { verifyRecords, type VerifyResult } from '../../audit/verify';
 import type { AuditRecord } from '../../audit/audit-log';

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { AuditRecord, type AuditFilter } from '../../../shared/gen/fleetpass/v1/admin';
 import { runCommand, type GlobalOptions } from '../command-context';
 import { table, UsageError } from '../output';
-import { parseDuration } from '../parse-duration';
+import { parseDuration } from '../../../shared/parse-duration';
 import { registerAuditExport } from './audit-export';
 import { registerAuditVerify } from './audit-verify';
 

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { EnrollmentToken } from '../../../shared/gen/fleetpass/v1/admin';
 import { runCommand, type GlobalOptions } from '../command-context';
 import { formatLabels, parseLabels, table } from '../output';
-import { parseDuration } from '../parse-duration';
+import { parseDuration } from '../../../shared/parse-duration';
 
 function state(t: EnrollmentToken, now: Date): string {
   if (t.used) return `used by ${t.usedByNode}`;

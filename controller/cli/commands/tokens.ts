@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FleetpassError } from '../../../shared/errors';
 import { runCommand, type GlobalOptions } from '../command-context';
-import { parseDuration } from '../parse-duration';
+import { parseDuration } from '../../../shared/parse-duration';
 
 export function registerTokens(program: Command, globals: () => GlobalOptions): void {
   const tokens = program.command('tokens').description('API tokens for operators (admin)');

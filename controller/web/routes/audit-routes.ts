@@ -1,7 +1,7 @@
 /**
  * Audit review: search with filters (node, account, operator, action, outcome, request, time) newest
  * first with cursor paging, the chain verification status, and the export (CSV or JSON Lines) streamed
- * as a download. All through admin-service (the export writes its own audit record there).
+ * as a download. All through the service layer (the export writes its own audit record there).
  */
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
@@ -43,7 +43,7 @@ function positiveInt(v: unknown, name: string, max: number): number | undefined 
 }
 
 export function registerAuditRoutes(app: FastifyInstance, web: WebContext): void {
-  const { admin } = web;
+  const { service: admin } = web;
 
   app.get('/api/audit', async (req): Promise<AuditPageJson> => {
     const { principal } = web.auth(req, 'read');

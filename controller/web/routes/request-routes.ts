@@ -1,7 +1,7 @@
 /**
  * Unlocks, resets and their approvals: ask (one account on one node or a selection of nodes, reason
  * required, generated password only), list, read one with its operations, approve, reject, cancel. Each
- * is one admin-service call: its roles, policy, second-person rule and refusal audit decide; this file
+ * is one service-layer call: its roles, policy, second-person rule and refusal audit decide; this file
  * only checks the shape of the JSON. Generated passwords appear once, in the answer to the ask.
  */
 import type { FastifyInstance } from 'fastify';
@@ -41,7 +41,7 @@ function noteOf(body: unknown): string {
 }
 
 export function registerRequestRoutes(app: FastifyInstance, web: WebContext): void {
-  const { admin } = web;
+  const { service: admin } = web;
 
   app.post('/api/requests', async (req, reply): Promise<NewRequestResult> => {
     const { principal } = web.auth(req, 'change');

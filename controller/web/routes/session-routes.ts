@@ -1,12 +1,12 @@
 /**
  * Sign-in, who am I, and sign-out. Sign-in takes an operator API token (pasted into the form), checks it
- * through admin-service's authenticator (which audits every failure), and opens a server-side session
+ * through the service layer's authenticator (which audits every failure), and opens a server-side session
  * whose random id goes to the browser in an HttpOnly, Secure, SameSite=Strict cookie. Repeated failures
  * per address and per token id are refused unchecked for a while; every sign-in and sign-out is audited.
  */
 import type { FastifyInstance } from 'fastify';
 import { FleetpassError, isFleetpassError } from '../../../shared/errors';
-import { tokenId } from '../../admin/api-tokens';
+import { tokenId } from '../../access/api-tokens';
 import type { SessionInfo } from '../api-types';
 import { clearSessionCookie, setSessionCookie } from '../session-cookie';
 import type { WebContext } from '../web-context';
@@ -14,7 +14,7 @@ import type { WebContext } from '../web-context';
 const MAX_TOKEN_LENGTH = 256;
 
 export function registerSessionRoutes(app: FastifyInstance, web: WebContext): void {
-  const { admin, service, sessions, limiter, log } = web;
+  const { service, sessions, limiter, log } = web;
 
   app.get('/api/session', async (req): Promise<SessionInfo> => {
     const { session, principal } = web.auth(req, 'read');
@@ -33,7 +33,7 @@ export function registerSessionRoutes(app: FastifyInstance, web: WebContext): vo
     const verdict = limiter.check(source, id);
     if (verdict.blocked) {
       if (verdict.firstRefusal) {
-        service.audit({ actor: 'unauthenticated', action: 'web.signin_throttled', outcome: 'refused', details: { source, tokenId: id ?? '', by: verdict.by, windowSeconds: Math.round(limiter.limits.windowMs / 1000) } });
+        service.recordAccessEvent({ actor: 'unauthenticated', action: 'web.signin_throttled', outcome: 'refused', details: { source, tokenId: id ?? '', by: verdict.by, windowSeconds: Math.round(limiter.limits.windowMs / 1000) } });
       }
       log.warn({ source, tokenId: id, by: verdict.by, refusals: verdict.refusals }, 'web sign-in throttled');
       reply.header('retry-after', String(verdict.retryAfterSeconds));
@@ -41,7 +41,7 @@ export function registerSessionRoutes(app: FastifyInstance, web: WebContext): vo
     }
     let principal;
     try {
-      principal = admin.authenticate({ authorization: `Bearer ${token}`, source, what: 'web sign-in' });
+      principal = service.authenticate({ authorization: `Bearer ${token}`, source, what: 'web sign-in' });
     } catch (e) {
       if (isFleetpassError(e) && e.code === 'FP_UNAUTHENTICATED') {
         limiter.failed(source, id);
@@ -52,7 +52,7 @@ export function registerSessionRoutes(app: FastifyInstance, web: WebContext): vo
     limiter.succeeded(id);
     const opened = sessions.open({ operator: principal.name, tokenId: principal.tokenId, source });
     try {
-      service.audit({
+      service.recordAccessEvent({
         actor: principal.name, action: 'web.signed_in', outcome: 'ok',
         details: { source, tokenId: principal.tokenId ?? '', role: principal.role, session: opened.session.ref, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200) },
       });

@@ -8,6 +8,7 @@ import { loadControllerConfig } from '../../../controller/config';
 import { createController } from '../../../controller/controller';
 import type { CreateChangeRequestInput } from '../../../controller/dispatch';
 import { createLogger } from '../../../shared/logger';
+import { storeReads } from '../../helpers/store-reads';
 
 export type ChildCommand =
   | { id: number; type: 'request'; input: CreateChangeRequestInput }
@@ -15,10 +16,11 @@ export type ChildCommand =
   | { id: number; type: 'verify' };
 
 async function main(): Promise<void> {
-  const { config } = loadControllerConfig({ file: process.argv[2], env: {} });
+  // The agent port is the one under test: the admin API takes any free port, escrow and the console stay off.
+  const { config } = loadControllerConfig({ file: process.argv[2], env: {}, flags: { adminListen: '127.0.0.1:0', web: { enabled: false }, escrow: { enabled: false } } });
   const controller = createController(config, { log: createLogger({ level: 'debug', name: 'controller-child' }) });
   const started = await controller.start();
-  const { service } = controller.context();
+  const service = storeReads(controller.context());
   process.on('SIGTERM', () => void controller.shutdown('SIGTERM').then(() => process.exit(0)));
   process.on('message', (m: ChildCommand) => {
     const reply = (body: unknown) => process.send!({ id: m.id, body });

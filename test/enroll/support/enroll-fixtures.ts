@@ -89,7 +89,7 @@ export function fpCode(err: ServiceError | undefined): string | undefined {
 }
 
 export function audit(tc: TestController, action: string): AuditRecord[] {
-  return tc.ctx.service.queryAudit({ filter: { action }, limit: 1000 }).records;
+  return tc.ctx.audit.query({ filter: { action }, limit: 1000 }).records;
 }
 
 export function details(r: AuditRecord): Record<string, unknown> {

@@ -1,7 +1,6 @@
 /**
  * TEST ONLY: the operator environment (real controller in this process, admin API, real CLI bundle) with
- * the escrow plugin installed the way createStandardPlugins installs it: before the admin API, its
- * extension wired in. No cron: tests run rotation passes by hand. FLEETPASS_ESCROW_KEY of the host never
+ * password escrow on, as the controller runs it. No cron: tests run rotation passes by hand. FLEETPASS_ESCROW_KEY of the host never
  * leaks in (the key comes from the state folder's escrow.key unless a test passes `env`).
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -9,19 +8,16 @@ import { join } from 'node:path';
 import type { Clock } from '../../../shared/clock';
 import type { Logger } from '../../../shared/logger';
 import type { ControllerConfigInput } from '../../../controller/config';
-import { escrowPlugin, type EscrowPlugin } from '../../../controller/escrow';
+import type { Escrow } from '../../../controller/escrow';
 import { startOperatorEnv, type OperatorEnv } from '../../operator/support/operator-harness';
 
 export interface EscrowEnv extends OperatorEnv {
-  escrow: EscrowPlugin;
+  escrow: { engine(): Escrow };
 }
 
 export async function startEscrowEnv(o: { config?: ControllerConfigInput; clock?: Clock; log?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<EscrowEnv> {
-  const escrow = escrowPlugin({ env: o.env ?? {}, scheduleJobs: false });
-  const env = await startOperatorEnv({
-    config: o.config, clock: o.clock, log: o.log, plugins: [escrow], admin: { extensions: () => ({ escrow: escrow.extension() }) },
-  });
-  return Object.assign(env, { escrow });
+  const env = await startOperatorEnv({ config: o.config, clock: o.clock, log: o.log, escrow: true, env: o.env ?? {} });
+  return Object.assign(env, { escrow: { engine: () => env.tc.ctx.escrow() } });
 }
 
 /** The raw bytes of the data file and its WAL/SHM (after a checkpoint), to search for plaintext. */

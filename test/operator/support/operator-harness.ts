@@ -1,5 +1,5 @@
 /**
- * TEST ONLY: a real controller (in this process, on 127.0.0.1:0) with the admin API plugin, operators
+ * TEST ONLY: a real controller (in this process, on 127.0.0.1:0) with its admin API, operators
  * with real API tokens, and the REAL `fleetpass` CLI bundle (`node dist/fleetpass.js`) run as a user
  * would: a CLI config file naming the controller, its CA and a token file; the token never in argv.
  */
@@ -11,11 +11,10 @@ import { stringify } from 'yaml';
 import { systemClock, type Clock } from '../../../shared/clock';
 import { AdminServiceClient } from '../../../shared/gen/fleetpass/v1/admin';
 import type { Logger } from '../../../shared/logger';
-import { adminApiPlugin, type AdminApiOptions, type AdminApiPlugin } from '../../../controller/admin/admin-plugin';
-import type { Principal } from '../../../controller/admin/authenticate';
-import { bootstrapAdmin } from '../../../controller/admin/bootstrap';
+import type { FloodLimits } from '../../../controller/access/authenticate';
+import { bootstrapAdmin } from '../../../controller/commands/bootstrap-admin';
 import type { ControllerConfigInput } from '../../../controller/config';
-import type { ControllerPlugin } from '../../../controller/controller';
+import type { Principal, Service } from '../../../controller/service';
 import type { OperatorRole } from '../../../controller/store/operators-repo';
 import { startTestController, type TestController } from '../../helpers/controller-harness';
 
@@ -29,7 +28,8 @@ export interface CliResult {
 
 export interface OperatorEnv {
   tc: TestController;
-  admin: AdminApiPlugin;
+  /** The controller's service layer (what the admin API and the web console call). */
+  service: Service;
   /** 127.0.0.1:<port> of the admin API. */
   adminAddress: string;
   /** Token file per operator name ("admin" is the bootstrapped admin). */
@@ -45,12 +45,25 @@ export interface OperatorEnv {
   stop(): Promise<void>;
 }
 
-/** Starts the controller with the admin API and bootstraps the admin "root-admin". */
-export async function startOperatorEnv(options: { config?: ControllerConfigInput; clock?: Clock; log?: Logger; admin?: AdminApiOptions; plugins?: ControllerPlugin[] } = {}): Promise<OperatorEnv> {
+export interface StartOperatorEnvOptions {
+  config?: ControllerConfigInput;
+  clock?: Clock;
+  log?: Logger;
+  admin?: { floodLimits?: Partial<FloodLimits> };
+  /** Run password escrow (default off). */
+  escrow?: boolean;
+  /** Where FLEETPASS_ESCROW_KEY is read (default: nowhere). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Starts the controller and bootstraps the admin "root-admin". */
+export async function startOperatorEnv(options: StartOperatorEnvOptions = {}): Promise<OperatorEnv> {
   if (!existsSync(CLI_BUNDLE)) throw new Error(`${CLI_BUNDLE} is missing: run \`npm run build\` first`);
-  const admin = adminApiPlugin(options.admin);
-  // Extra plugins (e.g. escrow) start before the admin API, as in createStandardPlugins.
-  const tc = await startTestController({ config: options.config, clock: options.clock, log: options.log, deps: { plugins: [...(options.plugins ?? []), admin] } });
+  const tc = await startTestController({
+    config: options.config, clock: options.clock, log: options.log, escrow: options.escrow,
+    deps: { adminFloodLimits: options.admin?.floodLimits, env: options.env ?? {} },
+  });
+  const service = tc.ctx.service;
   const dir = join(tc.root, 'operators');
   mkdirSync(dir, { recursive: true });
   const tokenFiles = new Map<string, string>();
@@ -62,7 +75,7 @@ export async function startOperatorEnv(options: { config?: ControllerConfigInput
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
     tokenFiles.set(name, tokenFile);
     const file = join(dir, `${name}.yaml`);
-    writeFileSync(file, stringify({ controller: admin.address(), caFile, tokenFile }));
+    writeFileSync(file, stringify({ controller: tc.adminAddress, caFile, tokenFile }));
     configs.set(name, file);
     return file;
   }
@@ -72,11 +85,10 @@ export async function startOperatorEnv(options: { config?: ControllerConfigInput
 
   const env: OperatorEnv = {
     tc,
-    admin,
-    adminAddress: admin.address(),
+    service,
+    adminAddress: tc.adminAddress,
     tokenFiles,
     addOperator(name, role) {
-      const service = admin.service();
       const p = service.principalFor('root-admin', 'local');
       service.createOperator(p, { name, role });
       return writeConfig(name, service.createApiToken(p, { operator: name }).token);
@@ -109,7 +121,7 @@ export async function startOperatorEnv(options: { config?: ControllerConfigInput
         child.stdin.end(o.stdin ?? '');
       });
     },
-    principal: (name) => admin.service().principalFor(name, 'local'),
+    principal: (name) => service.principalFor(name, 'local'),
     async stop() {
       await tc.stop();
     },
@@ -136,11 +148,4 @@ export function tokenOf(env: OperatorEnv, name: string): string {
   return readFileSync(env.tokenFiles.get(name)!, 'utf8').trim();
 }
 
-/** Polls `cond` every 20 ms until it holds (for state that arrives over the network). */
-export async function waitUntil(cond: () => unknown, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+export { waitUntil } from '../../helpers/wait-until';

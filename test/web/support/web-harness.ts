@@ -1,24 +1,22 @@
 /**
  * TEST ONLY: a real controller (test/helpers/controller-harness) with the admin API and the web console
- * plugins on 127.0.0.1:0, four operators (alice admin, olga operator, bob approver, victor viewer) with
+ * on 127.0.0.1:0, four operators (alice admin, olga operator, bob approver, victor viewer) with
  * API tokens, and a small HTTPS client that trusts the controller's CA. The console serves the built UI
  * from dist/web (`npm run build` first).
  */
 import { request } from 'node:https';
 import type { Clock } from '../../../shared/clock';
 import { systemClock } from '../../../shared/clock';
-import { adminApiPlugin, type AdminApiOptions, type AdminApiPlugin } from '../../../controller/admin/admin-plugin';
-import type { AdminService } from '../../../controller/admin/admin-service';
-import type { Principal } from '../../../controller/admin/authenticate';
-import { issueApiToken } from '../../../controller/admin/api-tokens';
-import { bootstrapAdmin } from '../../../controller/admin/bootstrap';
-import { createOperator } from '../../../controller/admin/operators';
-import { createOperatorsRepo } from '../../../controller/store/operators-repo';
+import { issueApiToken } from '../../../controller/access/api-tokens';
+import { createOperator } from '../../../controller/access/operators';
+import { recordAudited } from '../../../controller/audit';
+import { bootstrapAdmin } from '../../../controller/commands/bootstrap-admin';
 import type { ControllerConfigInput } from '../../../controller/config';
-import type { ControllerPlugin } from '../../../controller/controller';
-import type { Logger } from '../../../shared/logger';
+import type { Principal, Service } from '../../../controller/service';
+import { createOperatorsRepo } from '../../../controller/store/operators-repo';
 import { SESSION_COOKIE } from '../../../controller/web/web-context';
-import { webConsolePlugin, type WebConsoleOptions, type WebConsolePlugin } from '../../../controller/web/web-plugin';
+import type { WebConsole, WebConsoleOptions } from '../../../controller/web/web-console';
+import type { Logger } from '../../../shared/logger';
 import { removeRoot, startTestController, type TestController } from '../../helpers/controller-harness';
 
 export type OperatorName = 'alice' | 'olga' | 'bob' | 'victor';
@@ -50,12 +48,11 @@ export interface SignedIn {
 
 export interface WebTestController {
   tc: TestController;
-  admin: AdminApiPlugin;
-  web: WebConsolePlugin;
+  web: WebConsole;
   url: string;
   caPem: string;
   tokens: Record<OperatorName, string>;
-  service(): AdminService;
+  service(): Service;
   principal(name: OperatorName): Principal;
   http(path: string, options?: HttpOptions): Promise<HttpResult>;
   signIn(name: OperatorName): Promise<SignedIn>;
@@ -66,16 +63,14 @@ export interface StartWebOptions {
   clock?: Clock;
   log?: Logger;
   config?: ControllerConfigInput;
-  web?: Partial<Omit<WebConsoleOptions, 'admin'>>;
-  /** Admin API options (e.g. extensions) and plugins that start before it (e.g. escrow). */
-  admin?: AdminApiOptions;
-  plugins?: ControllerPlugin[];
+  web?: WebConsoleOptions;
+  /** Run password escrow (default off). */
+  escrow?: boolean;
 }
 
 export async function startWebController(options: StartWebOptions = {}): Promise<WebTestController> {
-  const admin = adminApiPlugin(options.admin);
-  const web = webConsolePlugin({ admin: () => admin.service(), ...options.web });
-  const tc = await startTestController({ clock: options.clock, log: options.log, config: options.config, deps: { plugins: [...(options.plugins ?? []), admin, web] } });
+  const tc = await startTestController({ clock: options.clock, log: options.log, config: options.config, escrow: options.escrow, web: true, deps: { web: options.web } });
+  const web = tc.ctx.web!;
   const clock = options.clock ?? systemClock;
   const alice = bootstrapAdmin(tc.ctx.store.db, clock, { name: 'alice' });
   const tokens: Record<OperatorName, string> = { alice: alice.token, olga: '', bob: '', victor: '' };
@@ -83,10 +78,10 @@ export async function startWebController(options: StartWebOptions = {}): Promise
   // not approve alice's privileged requests (the second-person rule).
   const repo = createOperatorsRepo(tc.ctx.store.db);
   for (const [name, role] of [['olga', 'operator'], ['bob', 'approver'], ['victor', 'viewer']] as const) {
-    createOperator({ repo, audited: tc.ctx.service.audited, now: () => clock.now() }, { name, role, by: 'local:test' });
+    createOperator({ repo, audited: (fn) => recordAudited(tc.ctx.store.db, () => fn(tc.ctx.audit)), now: () => clock.now() }, { name, role, by: 'local:test' });
     tokens[name] = issueApiToken(repo, name, { createdBy: 'local:test', ttlSeconds: 86_400, now: clock.now() }).token;
   }
-  const url = web.url();
+  const url = web.url;
   const caPem = tc.ctx.pki.ca.certPem;
 
   function http(path: string, o: HttpOptions = {}): Promise<HttpResult> {
@@ -120,9 +115,9 @@ export async function startWebController(options: StartWebOptions = {}): Promise
   }
 
   return {
-    tc, admin, web, url, caPem, tokens, http,
-    service: () => admin.service(),
-    principal: (name) => admin.service().principalFor(name, 'local'),
+    tc, web, url, caPem, tokens, http,
+    service: () => tc.ctx.service,
+    principal: (name) => tc.ctx.service.principalFor(name, 'local'),
     async signIn(name) {
       const r = await http('/api/session', { body: { token: tokens[name] } });
       if (r.status !== 200) throw new Error(`sign-in of ${name} failed: ${r.status} ${r.text}`);
