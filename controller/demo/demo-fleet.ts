@@ -55,6 +55,9 @@ export function demoPassword(account: string): string {
   return `Demo-${account}-2026`;
 }
 
+/** The PAM service the demo sandboxes write and log in through. */
+const DEMO_PAM_SERVICE = 'fleetpass-test';
+
 async function writeNodeFiles(opts: DemoFleetOptions, spec: DemoNodeSpec, dir: string): Promise<string> {
   mkdirSync(join(dir, 'state'), { recursive: true, mode: 0o700 });
   const cert = await issueClientCertificate(opts.ca, { commonName: spec.id });
@@ -70,6 +73,8 @@ async function writeNodeFiles(opts: DemoFleetOptions, spec: DemoNodeSpec, dir: s
     labels: demoLabels(spec),
     reportIntervalSeconds: 60,
     changeCheckSeconds: 5,
+    // The sandbox's own PAM service is the node's login service (the host's sshd/login files are Debian's, without pam_faillock).
+    backends: { linux: { pamServices: [DEMO_PAM_SERVICE] } },
     policy: { allowRoot: false, accounts: DEMO_ACCOUNTS.map((account) => ({ backend: 'linux', account, actions: ['unlock', 'reset_password', 'refresh_state'] })) },
   };
   const file = join(dir, 'agent.yaml');
@@ -83,6 +88,7 @@ async function startNode(opts: DemoFleetOptions, spec: DemoNodeSpec): Promise<De
   const configFile = await writeNodeFiles(opts, spec, dir);
   const sandbox = await createPamSandbox({
     users: DEMO_ACCOUNTS.map((name) => ({ name, password: demoPassword(name) })),
+    service: DEMO_PAM_SERVICE,
     deny: DEMO_DENY,
     unlockTime: DEMO_UNLOCK_SECONDS,
     log: opts.log,

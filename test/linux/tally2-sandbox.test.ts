@@ -28,7 +28,13 @@ function tallylog(records: Map<number, Buffer>): Buffer {
 const T = 1_780_000_000;
 const at = (s: number) => new Date(s * 1000);
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-const config = { pamServices: ['system-auth'] };
+/**
+ * Debian has no pam_tally2.so, and the agent checks that every module it judges exists (libpam fails a
+ * missing one). The EL7 module directory is therefore named in the config and holds stand-in files of
+ * the two modules the service uses; the agent never loads them, it only checks they are there.
+ */
+const EL7_MODULES = '/etc/security/el7-modules';
+const config = { pamServices: ['system-auth'], pamModuleDir: EL7_MODULES };
 
 let sb: PamSandbox;
 let backend: SandboxedBackend;
@@ -52,7 +58,8 @@ beforeAll(async () => {
       '',
     ].join('\n'),
   );
-  backend = startSandboxedBackend(sb);
+  for (const m of ['pam_tally2.so', 'pam_unix.so']) await sb.writeFile(`${EL7_MODULES}/${m}`, '', 0o644);
+  backend = startSandboxedBackend(sb, config);
   uid = { ilmnuser: 1201, ilmnadmin: 1202, ilmnlocked: 1203 };
 });
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { FleetpassError } from '../../../shared/errors';
 import { assertAccountName } from '../../../shared/validation/account-name';
 import { defaultLinuxContext, type LinuxContext } from './config';
 import { readFaillock, resetFaillock } from './faillock';
-import { readContextLockout } from './inspect';
+import { judgeLockout } from './lockout-verdict';
 import { passwordStatus, readLocalAccount, type LocalAccount } from './shadow';
 import { readTallyRecord, resetTallyRecord } from './tallylog';
 
@@ -50,29 +50,32 @@ export async function forcePasswordChange(account: string, ctx: LinuxContext = d
 }
 
 /**
- * Clears the failed-login counter the node uses (pam_faillock or pam_tally2). Returns the number of
- * failures that were on record (0: nothing was there, nothing was written).
+ * Clears every failed-login counter the node's login services use (each pam_faillock directory and
+ * pam_tally2 file they name). Returns the number of failures that were on record (0: nothing was
+ * there, nothing was written).
  */
 export async function resetFailureCounter(account: string, ctx: LinuxContext = defaultLinuxContext()): Promise<number> {
   const local = await requireLocalAccount(account, ctx);
   const name = local.passwd.name;
-  const lockout = await readContextLockout(ctx);
-  if (lockout.counter === 'faillock') {
-    const records = await readFaillock(lockout.faillock.dir, name);
-    if (records.length === 0) return 0;
-    await resetFaillock(lockout.faillock.dir, name, ctx.run);
-    const cleared = records.filter((r) => r.valid).length;
-    ctx.log.info({ account: name, counter: 'faillock', cleared }, 'failure counter cleared');
-    return cleared;
+  const lockout = await judgeLockout(local, ctx);
+  let cleared = 0;
+  for (const dir of lockout.faillockDirs) {
+    const records = await readFaillock(dir, name);
+    if (records.length === 0) continue;
+    await resetFaillock(dir, name, ctx.run);
+    const n = records.filter((r) => r.valid).length;
+    ctx.log.info({ account: name, counter: 'faillock', dir, cleared: n }, 'failure counter cleared');
+    cleared += n;
   }
-  if (lockout.counter === 'tally2') {
-    const rec = await readTallyRecord(lockout.tally2.file, local.passwd.uid);
-    if (!rec || (rec.failCount === 0 && rec.failTime === 0 && rec.failLine === '')) return 0;
-    await resetTallyRecord(lockout.tally2.file, local.passwd.uid, name, ctx.run);
-    ctx.log.info({ account: name, counter: 'tally2', cleared: rec.failCount }, 'failure counter cleared');
-    return rec.failCount;
+  for (const file of lockout.tallyFiles) {
+    const path = file;
+    const rec = await readTallyRecord(path, local.passwd.uid);
+    if (!rec || (rec.failCount === 0 && rec.failTime === 0 && rec.failLine === '')) continue;
+    await resetTallyRecord(path, local.passwd.uid, name, ctx.run);
+    ctx.log.info({ account: name, counter: 'tally2', file: path, cleared: rec.failCount }, 'failure counter cleared');
+    cleared += rec.failCount;
   }
-  return 0;
+  return cleared;
 }
 
 /**

@@ -13,11 +13,17 @@ const serviceName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'expected a PAM servic
 
 export const linuxBackendConfigSchema = z
   .object({
-    /** Which failure counter to read and clear: detected from /etc/pam.d, or forced. */
+    /** auto: judge the PAM stacks of the login services; a forced counter reads only that counter (legacy). */
     counter: z.enum(['auto', 'faillock', 'tally2', 'none']).default('auto'),
-    /** PAM service files; every file is read unless `pamServices` names the ones that matter. */
+    /** PAM's configuration directory (libpam's PAM_CONFIG_D). */
     pamDir: absolutePath.default('/etc/pam.d'),
+    /**
+     * The login services whose verdicts make an account's state, read as libpam reads them (includes,
+     * substacks, `other`); empty = sshd, login, gdm-password, su, sudo, cockpit and xrdp-sesman, those present.
+     */
     pamServices: z.array(serviceName).default([]),
+    /** libpam's module directory (DEFAULT_MODULE_PATH); detected from where pam_unix.so is when unset. */
+    pamModuleDir: absolutePath.optional(),
     /** The faillock.conf pam_faillock reads (module arguments override it). */
     faillockConf: absolutePath.default('/etc/security/faillock.conf'),
     /** Overrides pam_tally2's file= argument (default: from /etc/pam.d, else /var/log/tallylog). */

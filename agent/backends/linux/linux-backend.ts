@@ -17,6 +17,7 @@ const REASON_WORDS: Record<LockReason, string> = {
   [LockReason.LOCK_REASON_DISABLED]: 'disabled',
   [LockReason.LOCK_REASON_ACCOUNT_EXPIRED]: 'account expired',
   [LockReason.LOCK_REASON_PASSWORD_EXPIRED]: 'password expired past its grace period',
+  [LockReason.LOCK_REASON_PAM_REFUSES]: 'PAM refuses every login',
   [LockReason.UNRECOGNIZED]: 'unknown',
 };
 
@@ -42,6 +43,16 @@ async function existing(account: string, ctx: LinuxContext) {
   return inspection;
 }
 
+/** What neither unlock nor reset can change, in words for the result notes (PAM's own refusal, an unreadable layout). */
+function cannotFix(after: AccountState): string[] {
+  const out: string[] = [];
+  const refuses = after.details['linux.pam_refuses'];
+  if (refuses) out.push(`cannot fix: PAM refuses every login (${refuses}); the PAM configuration must be repaired on the node (fleetpass-agent doctor shows where)`);
+  const unknown = after.details['linux.counter_unknown'];
+  if (unknown) out.push(`cannot confirm the account is usable: ${unknown} (every counter the login services name was cleared)`);
+  return out;
+}
+
 /** Clears the failure counter and the password lock; idempotent (an unlocked account is left as it is). */
 export async function unlockLinuxAccount(account: string, ctx: LinuxContext): Promise<ChangeResult> {
   const name = assertAccountName(account);
@@ -56,7 +67,9 @@ export async function unlockLinuxAccount(account: string, ctx: LinuxContext): Pr
   if (await removePasswordLock(name, ctx)) notes.push('removed the password lock');
   const after = await inspectLinuxAccount(name, ctx);
   if (after.lockReasons.some((r) => UNLOCKABLE.has(r))) throw stillLocked(after, 'unlock');
-  if (after.locked) notes.push(`still not usable: ${describeLockReasons(after.lockReasons)} (unlock does not change expiry; reset the password or extend the account)`);
+  notes.push(...cannotFix(after));
+  const expiry = after.lockReasons.filter((r) => r === LockReason.LOCK_REASON_ACCOUNT_EXPIRED || r === LockReason.LOCK_REASON_PASSWORD_EXPIRED);
+  if (expiry.length > 0) notes.push(`still not usable: ${describeLockReasons(expiry)} (unlock does not change expiry; reset the password or extend the account)`);
   if (cleared === 0 && !before.lockReasons.includes(LockReason.LOCK_REASON_PASSWORD_LOCKED)) notes.push('nothing to unlock: no failed logins and no password lock');
   ctx.log.info({ account: name, action: 'unlock', cleared, locked: after.locked }, 'account unlocked');
   return { before, after, notes };
@@ -77,7 +90,12 @@ export async function resetLinuxPassword(account: string, newPassword: string, o
   if (cleared > 0) notes.push(`cleared ${cleared} failed login${cleared === 1 ? '' : 's'}`);
   if (await removePasswordLock(name, ctx)) notes.push('removed the password lock');
   const after = await inspectLinuxAccount(name, ctx);
-  if (after.locked) throw stillLocked(after, 'the password reset');
+  if (after.locked) {
+    const e = stillLocked(after, 'the password reset');
+    const why = cannotFix(after);
+    throw why.length > 0 ? new FleetpassError('FP_STILL_LOCKED', `${e.message}; ${why.join('; ')}`, { details: e.details }) : e;
+  }
+  notes.push(...cannotFix(after));
   ctx.log.info({ account: name, action: 'reset_password', temporary: Boolean(options.temporary), cleared }, 'password reset');
   return { before, after, notes };
 }

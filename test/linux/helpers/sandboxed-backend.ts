@@ -25,11 +25,14 @@ export interface SandboxedBackend {
   stop(): Promise<void>;
 }
 
-/** Starts the worker in `sb`; the first call waits for tsx to load (a few hundred ms). */
-export function startSandboxedBackend(sb: PamSandbox): SandboxedBackend {
+/**
+ * Starts the worker in `sb`; the first call waits for tsx to load (a few hundred ms). Calls without a
+ * config judge the sandbox's own service (`sb.service`) as the login service; `defaults` replaces that.
+ */
+export function startSandboxedBackend(sb: PamSandbox, defaults: LinuxBackendConfigInput = { pamServices: [sb.service] }): SandboxedBackend {
   const worker = startSandboxWorker<WorkerRequest>(sb, join(__dirname, 'backend-worker.ts'), 'backend worker');
-  const call = (op: WorkerRequest['op'], account: string, extra: Partial<WorkerRequest> = {}): Promise<unknown> => worker.call({ ...extra, op, account });
-  const opts = (o?: CallOptions) => ({ now: o?.now?.toISOString(), config: o?.config });
+  const call = (op: WorkerRequest['op'], account: string, extra: Partial<WorkerRequest> = {}): Promise<unknown> => worker.call({ config: defaults, ...extra, op, account });
+  const opts = (o?: CallOptions) => ({ now: o?.now?.toISOString(), config: o?.config ?? defaults });
   return {
     inspect: async (account, o) => reviveState(await call('inspect', account, opts(o))),
     unlock: async (account, o) => reviveChange(await call('unlock', account, opts(o))),

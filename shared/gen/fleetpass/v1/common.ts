@@ -123,6 +123,12 @@ export enum LockReason {
   LOCK_REASON_ACCOUNT_EXPIRED = 4,
   /** LOCK_REASON_PASSWORD_EXPIRED - The password has expired and must be changed. */
   LOCK_REASON_PASSWORD_EXPIRED = 5,
+  /**
+   * LOCK_REASON_PAM_REFUSES - PAM refuses every login of the account for a reason other than failed logins (a conf= file that
+   * is missing, a world-writable tallylog, a required module or include that is missing...); the
+   * details (linux.pam_refuses) say why. Unlock and reset cannot fix it.
+   */
+  LOCK_REASON_PAM_REFUSES = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -146,6 +152,9 @@ export function lockReasonFromJSON(object: any): LockReason {
     case 5:
     case "LOCK_REASON_PASSWORD_EXPIRED":
       return LockReason.LOCK_REASON_PASSWORD_EXPIRED;
+    case 6:
+    case "LOCK_REASON_PAM_REFUSES":
+      return LockReason.LOCK_REASON_PAM_REFUSES;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -167,6 +176,8 @@ export function lockReasonToJSON(object: LockReason): string {
       return "LOCK_REASON_ACCOUNT_EXPIRED";
     case LockReason.LOCK_REASON_PASSWORD_EXPIRED:
       return "LOCK_REASON_PASSWORD_EXPIRED";
+    case LockReason.LOCK_REASON_PAM_REFUSES:
+      return "LOCK_REASON_PAM_REFUSES";
     case LockReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -181,6 +192,11 @@ export enum FailureCounter {
   FAILURE_COUNTER_TALLY2 = 3,
   /** FAILURE_COUNTER_APPLICATION - The application keeps its own counter (LRM). */
   FAILURE_COUNTER_APPLICATION = 4,
+  /**
+   * FAILURE_COUNTER_UNKNOWN - The node's PAM layout could not be read with confidence, so "not locked" is not a verdict; the
+   * details (linux.counter_unknown) say why.
+   */
+  FAILURE_COUNTER_UNKNOWN = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -201,6 +217,9 @@ export function failureCounterFromJSON(object: any): FailureCounter {
     case 4:
     case "FAILURE_COUNTER_APPLICATION":
       return FailureCounter.FAILURE_COUNTER_APPLICATION;
+    case 5:
+    case "FAILURE_COUNTER_UNKNOWN":
+      return FailureCounter.FAILURE_COUNTER_UNKNOWN;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -220,6 +239,8 @@ export function failureCounterToJSON(object: FailureCounter): string {
       return "FAILURE_COUNTER_TALLY2";
     case FailureCounter.FAILURE_COUNTER_APPLICATION:
       return "FAILURE_COUNTER_APPLICATION";
+    case FailureCounter.FAILURE_COUNTER_UNKNOWN:
+      return "FAILURE_COUNTER_UNKNOWN";
     case FailureCounter.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
