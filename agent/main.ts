@@ -1,8 +1,9 @@
-/** `fleetpass-agent`: the node daemon (`run`) and the on-site commands (`enroll`, `accounts`, `check-config`, `lrm probe`). */
+/** `fleetpass-agent`: the node daemon (`run`) and the on-site commands (`enroll`, `accounts`, `doctor`, `check-config`, `lrm probe`). */
 import { Command, Option } from 'commander';
 import { exitQuietlyOnEpipe } from '../shared/quiet-epipe';
 import { accountsCommand } from './commands/accounts';
 import { checkConfigCommand } from './commands/check-config';
+import { doctorCommand } from './commands/doctor';
 import { processIo } from './commands/command-io';
 import { enrollCommand, readProcessStdin } from './commands/enroll';
 import { lrmProbeCommand } from './commands/lrm';
@@ -52,6 +53,14 @@ export function buildProgram(): Command {
     .option('--backend <name>', 'backend for named accounts (linux, lrm)', 'linux')
     .option('--json', 'machine-readable output')
     .action(async (names: string[], opts) => finish(await accountsCommand(names, opts, processIo)));
+
+  program
+    .command('doctor')
+    .description("explain the Linux lock verdicts: PAM files and lines read per login service, counters and thresholds, each account's verdict (read-only)")
+    .argument('[names...]', 'explain these accounts instead of the Linux accounts of the policy')
+    .option(configOption, configHelp)
+    .option('--json', 'machine-readable output')
+    .action(async (names: string[], opts) => finish(await doctorCommand(names, opts, processIo)));
 
   program
     .command('check-config')

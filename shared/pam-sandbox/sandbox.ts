@@ -44,6 +44,8 @@ export interface PamSandboxOptions {
 }
 
 export interface AuthOptions {
+  /** The PAM service to log in through (default: the sandbox's own service). */
+  readonly service?: string;
   /** Sets PAM_RHOST, so the failure is recorded with that source. */
   readonly rhost?: string;
   readonly tty?: string;
@@ -68,6 +70,12 @@ export interface PamSandbox {
   writeFile(path: string, data: string | Buffer, mode?: number): Promise<void>;
   addUser(user: SandboxUser): Promise<void>;
   setPassword(user: string, password: string): Promise<void>;
+  /**
+   * Replaces the sandbox's PAM configuration with an image's: /etc/pam.d and /etc/authselect are
+   * emptied, then `<root>/etc/.` is copied over /etc with its symlinks kept (`cp -a`), so absolute links
+   * such as /etc/pam.d/system-auth -> /etc/authselect/system-auth resolve inside the sandbox.
+   */
+  layPamTree(root: string): Promise<void>;
   /** `pamtester <service> <user> authenticate` with the password on stdin: true when PAM accepts it. */
   authenticate(user: string, password: string, options?: AuthOptions): Promise<boolean>;
   /** `n` logins with a wrong password; throws if one of them is accepted. */
@@ -227,7 +235,9 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
     const items: string[] = [];
     if (auth.rhost) items.push('-I', `rhost=${auth.rhost}`);
     if (auth.tty) items.push('-I', `tty=${auth.tty}`);
-    const r = await nsExec(pid, ['pamtester', ...items, service, user, 'authenticate'], { input: `${password}\n` });
+    const svc = auth.service ?? service;
+    if (!/^[A-Za-z0-9._-]+$/.test(svc)) throw new FleetpassError('FP_INVALID_ARGUMENT', `"${svc}" is not a PAM service name`);
+    const r = await nsExec(pid, ['pamtester', ...items, svc, user, 'authenticate'], { input: `${password}\n` });
     if (r.code === 0) return true;
     if (r.code === 1) return false;
     throw new FleetpassError('FP_COMMAND_FAILED', `pamtester failed in the sandbox (exit code ${r.code})`, { details: { command: 'pamtester', exitCode: r.code } });
@@ -267,6 +277,11 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
     },
     addUser,
     setPassword,
+    layPamTree: async (root) => {
+      if (!root.startsWith('/')) throw new FleetpassError('FP_INVALID_ARGUMENT', `the PAM tree must be an absolute path: "${root}"`);
+      await nsExecOk(pid, ['rm', '-rf', '--', '/etc/pam.d', '/etc/authselect']);
+      await nsExecOk(pid, ['cp', '-a', '--', `${root}/etc/.`, '/etc/']);
+    },
     authenticate,
     failLogins: async (user, n, auth) => {
       const wrong = `wrong-${randomBytes(9).toString('base64url')}`;
