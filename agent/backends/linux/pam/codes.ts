@@ -36,6 +36,7 @@ export const ACTION_RESET = -5;
 export const ACTION_UNDEF = -6;
 const ACTION_NAMES = ['ignore', 'ok', 'done', 'bad', 'die', 'reset'];
 
+
 /** A return code's configuration name ("auth_err"). */
 export function returnName(code: number): string {
   return RETURN_NAMES[code] ?? `code ${code}`;
@@ -91,7 +92,7 @@ export function parseControl(keyword: string | undefined, bracket?: string): { a
     let act = ACTION_NAMES.findIndex((n) => tok.startsWith(n));
     if (act >= 0) {
       tok = tok.slice(ACTION_NAMES[act].length);
-      act = -act;
+      act = act === 0 ? ACTION_IGNORE : -act;
     } else {
       const m = /^\d+/.exec(tok);
       if (!m) return fail('expecting jump number');

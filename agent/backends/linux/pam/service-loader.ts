@@ -85,25 +85,26 @@ export function assembleLines(text: string): Array<{ lineNo: number; line: strin
   let buf = '';
   let start = 0;
   for (let i = 0; i < physical.length; i++) {
+    // fgets keeps the leading blanks in the buffer; only an empty or comment line is dropped.
     const raw = physical[i];
     const s = raw.replace(/^[ \n\t]+/, '');
     if (!s || s.startsWith('#')) continue;
     if (!buf) start = i + 1;
-    const hash = s.indexOf('#');
+    const hash = raw.indexOf('#');
     if (hash >= 0) {
-      buf += s.slice(0, hash);
+      buf += raw.slice(0, hash);
       if (buf.length >= BUF_SIZE - 1) return null;
       out.push({ lineNo: start, line: buf });
       buf = '';
       continue;
     }
-    const trimmed = s.replace(/[ \t\n]+$/, '');
+    const trimmed = raw.replace(/[ \t\n]+$/, '');
     if (trimmed.endsWith('\\')) {
       buf += `${trimmed.slice(0, -1)} `;
       if (buf.length >= BUF_SIZE - 1) return null;
       continue;
     }
-    buf += s;
+    buf += raw;
     if (buf.length >= BUF_SIZE - 1) return null;
     out.push({ lineNo: start, line: buf });
     buf = '';
