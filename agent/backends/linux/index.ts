@@ -4,8 +4,14 @@
  * Backend:
  *   const backend = createLinuxBackend({ config, clock, log });   // AccountBackend
  *   config (linuxBackendConfigSchema, all optional): counter 'auto'|'faillock'|'tally2'|'none', pamDir,
- *   pamServices, faillockConf, tallylogPath, passwdPath, shadowPath, groupPath, commandTimeoutMs,
+ *   pamServices (login services to judge; default: those of DEFAULT_LOGIN_SERVICES present), pamModuleDir,
+ *   faillockConf, tallylogPath, passwdPath, shadowPath, groupPath, commandTimeoutMs,
  *   unlockCommand 'passwd'|'usermod'. The defaults are a real node's paths.
+ *
+ * How the lock is decided: pam/ loads the login services as libpam does (service-loader.ts), walks each
+ * auth stack with libpam's dispatch (dispatch.ts) and the modules' rules (module-models.ts,
+ * faillock-line.ts, tally2-line.ts), and login-analysis.ts makes the account's verdict; doctor-report.ts
+ * explains it for `fleetpass-agent doctor`.
  *
  * Primitives (the SSR backend calls these rather than copying them; each validates the name and checks
  * the account exists; `ctx` defaults to a real node's context, build one with createLinuxContext):
@@ -40,5 +46,7 @@ export {
   assertPasswordUsable,
 } from './actions';
 export { runCommand, commandRunner, findCommand, type CommandRunner, type CommandResult, type RunOptions } from './run-command';
+export { DEFAULT_LOGIN_SERVICES, loadPamLayout, judgeAccount, type AccountPamVerdict, type PamLayout } from './pam/login-analysis';
+export { judgeLockout, type LockoutVerdict } from './lockout-verdict';
 export { readLockoutConfig, type LockoutConfig, type FaillockSettings, type Tally2Settings, type CounterKind } from './pam-config';
 export type { FailureAssessment } from './failures';

@@ -52,7 +52,7 @@ function walk(chain: readonly PamHandler[], oracle: ModuleOracle, choices: reado
   let prevLevel = 0;
   let choice = 0;
   for (let i = 0; i < chain.length; i++) {
-    let h = chain[i];
+    const h = chain[i];
     const level = h.stackLevel;
     if (prevLevel < level) sub[level] = { impression, status };
     prevLevel = level;
@@ -120,7 +120,6 @@ function walk(chain: readonly PamHandler[], oracle: ModuleOracle, choices: reado
       // decision_made: skip the rest of this level (and deeper).
       while (i + 1 < chain.length && chain[i + 1].stackLevel >= level) i++;
     }
-    h = chain[i];
   }
   if (status === PAM_SUCCESS && impression !== POSITIVE) status = PAM_MUST_FAIL_CODE;
   return { status, steps, decidedBy: status === PAM_SUCCESS ? undefined : decidedBy };
