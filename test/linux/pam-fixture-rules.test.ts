@@ -131,3 +131,29 @@ describe('Oracle Linux 8 as installed (every module present)', () => {
     expect(v.strictest!.why).toMatch(/preauth \(no action word: preauth\) deny=3/);
   });
 });
+
+describe('services that disagree, and layouts that cannot be judged', () => {
+  it('sshd denying after 10 and login after 3: login is the strictest and makes the state, each verdict is kept', async () => {
+    const dir = image('ol8-authselect-minimal-faillock');
+    const { readFileSync } = await import('node:fs');
+    for (const [file, deny] of [['system-auth', 3], ['password-auth', 10]] as const) {
+      const f = join(dir, 'etc/authselect', file);
+      writeFileSync(f, readFileSync(f, 'utf8').replace(/pam_faillock\.so (preauth silent|authfail)$/gm, `pam_faillock.so $1 deny=${deny}`));
+    }
+    faillock(dir, 'ilmnuser', [NOW - 4, NOW - 3, NOW - 2, NOW - 1]);
+    const v = await judge(dir);
+    expect(verdicts(v)).toEqual({ sshd: 'accepts', login: 'refuses:counter', su: 'refuses:counter', sudo: 'refuses:counter', cockpit: 'accepts' });
+    expect(v.strictest!.service).toBe('login');
+    expect(v.counterLock).toMatchObject({ service: 'login', deny: 3, failures: 4 });
+    expect(v.services.find((s) => s.service === 'sshd')!.counters[0]).toMatchObject({ deny: 10, failures: 4, locked: false });
+  });
+
+  it('a module whose answer decides the login and cannot be known makes the verdict unknown, never "unlocked"', async () => {
+    const dir = image('ol8-authselect-minimal-faillock');
+    writeFileSync(join(dir, 'etc/pam.d/sshd'), '#%PAM-1.0\nauth [success=done default=die] pam_vendor_otp.so\nauth substack password-auth\n');
+    const v = await judge(dir);
+    const sshd = v.services.find((s) => s.service === 'sshd')!;
+    expect(sshd.verdict).toBe('unknown');
+    expect(v.unknown).toMatch(/^sshd: the result depends on pam_vendor_otp at \/etc\/pam\.d\/sshd:2/);
+  });
+});
