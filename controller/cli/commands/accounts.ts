@@ -46,6 +46,7 @@ const REASON_WORDS: Record<number, string> = {
   [LockReason.LOCK_REASON_DISABLED]: 'disabled',
   [LockReason.LOCK_REASON_ACCOUNT_EXPIRED]: 'account expired',
   [LockReason.LOCK_REASON_PASSWORD_EXPIRED]: 'password expired',
+  [LockReason.LOCK_REASON_PAM_REFUSES]: 'PAM refuses every login',
 };
 
 /** "LOCKED (too many failures)" / "ok" / "missing". */
