@@ -251,4 +251,15 @@ describe('a second sandbox with the policy only in faillock.conf and unlock_time
     await backend2.unlock('ilmnuser');
     expect(await sb2.authenticate('ilmnuser', OLD)).toBe(true);
   });
+
+  it('with the counter forced, reads only that counter from the login services and faillock.conf', async () => {
+    await sb2.failLogins('ilmnuser', 2);
+    const forced = { counter: 'faillock' as const, pamServices: [sb2.service] };
+    const state = await backend2.inspect('ilmnuser', { config: forced });
+    expect(state).toMatchObject({ locked: true, failureCount: 2, denyThreshold: 2, counter: FailureCounter.FAILURE_COUNTER_FAILLOCK });
+    expect(state.details['linux.counter_source']).toBe('forced by config (counter: faillock)');
+    expect(Object.keys(state.details).some((k) => k.startsWith('linux.pam.'))).toBe(false);
+    expect((await backend2.unlock('ilmnuser', { config: forced })).notes).toEqual(['cleared 2 failed logins']);
+    expect(await sb2.authenticate('ilmnuser', OLD)).toBe(true);
+  });
 });

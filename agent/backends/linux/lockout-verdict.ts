@@ -50,7 +50,9 @@ export function serviceDetail(v: ServiceVerdict): string {
 
 async function legacyVerdict(local: LocalAccount, ctx: LinuxContext): Promise<LockoutVerdict> {
   const c = ctx.config;
-  const lockout = await readLockoutConfig({ pamDir: c.pamDir, faillockConf: c.faillockConf, pamServices: c.pamServices, tallylogPath: c.tallylogPath }, c.counter);
+  // Read from the login services (never a full scan of pamDir, which would read files PAM never opens).
+  const services = c.pamServices.length > 0 ? c.pamServices : (await loadPamLayout(pamAnalysisOptions(ctx))).services.map((s) => s.service);
+  const lockout = await readLockoutConfig({ pamDir: c.pamDir, faillockConf: c.faillockConf, pamServices: services, tallylogPath: c.tallylogPath }, c.counter);
   const now = ctx.clock.now();
   const details: Record<string, string> = { 'linux.counter_source': `forced by config (counter: ${c.counter})` };
   if (lockout.warnings.length > 0) details['linux.config_warnings'] = lockout.warnings.join('; ');

@@ -1,7 +1,8 @@
 /**
- * Reads the node's real lockout configuration: /etc/security/faillock.conf and the pam_faillock.so /
- * pam_tally2.so arguments in /etc/pam.d, merged the way the modules merge them (defaults, then the conf
- * file, then module arguments), and decides which failure counter the node uses.
+ * The faillock/tally2 settings types and option rules shared by the PAM analysis (pam/), and the legacy
+ * reading used only when the config forces one counter (`counter: faillock|tally2|none`): the
+ * pam_faillock.so / pam_tally2.so arguments of the named services and what they include, merged with
+ * faillock.conf. By default (`counter: auto`) pam/login-analysis.ts judges the stacks instead.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
