@@ -23,7 +23,8 @@ useradd -M -d /nonexistent fpprobe
 useradd -M -d /nonexistent fpprobe2
 echo 'fpprobe:Old-Pass-1' | chpasswd
 echo 'fpprobe2:Old-Pass-2' | chpasswd
-cat > /etc/pam.d/fleetpass-test <<'PAM'
+# The node's sshd login service (the example config judges the login services that are present).
+cat > /etc/pam.d/sshd <<'PAM'
 auth required pam_faillock.so preauth deny=3 nodelay
 auth [success=1 default=bad] pam_unix.so nodelay
 auth [default=die] pam_faillock.so authfail deny=3 nodelay
@@ -31,7 +32,7 @@ auth sufficient pam_faillock.so authsucc
 account required pam_unix.so
 PAM
 mkdir -p /run/faillock
-for i in 1 2 3; do printf 'wrong\\n' | pamtester fleetpass-test fpprobe authenticate >/dev/null 2>&1 || true; done
+for i in 1 2 3; do printf 'wrong\\n' | pamtester sshd fpprobe authenticate >/dev/null 2>&1 || true; done
 chmod 0000 /etc/shadow /etc/gshadow
 chmod 0600 /run/faillock/fpprobe
 `;
