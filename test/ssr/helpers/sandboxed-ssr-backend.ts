@@ -20,10 +20,10 @@ export interface SandboxedSsrBackend {
 export function startSandboxedSsrBackend(sb: PamSandbox, config: () => SsrBackendConfigInput): SandboxedSsrBackend {
   const worker = startSandboxWorker<SsrWorkerRequest>(sb, join(__dirname, 'ssr-backend-worker.ts'), 'ssr backend worker');
   return {
-    inspect: async (account, c) => reviveState(await worker.call({ op: 'inspect', account, config: c ?? config() })),
-    unlock: async (account, c) => reviveChange(await worker.call({ op: 'unlock', account, config: c ?? config() })),
+    inspect: async (account, c) => reviveState(await worker.call({ op: 'inspect', account, config: c ?? config(), pamService: sb.service })),
+    unlock: async (account, c) => reviveChange(await worker.call({ op: 'unlock', account, config: c ?? config(), pamService: sb.service })),
     resetPassword: async (account, password, o = {}) =>
-      reviveChange(await worker.call({ op: 'resetPassword', account, password, temporary: o.temporary, config: o.config ?? config() })),
+      reviveChange(await worker.call({ op: 'resetPassword', account, password, temporary: o.temporary, config: o.config ?? config(), pamService: sb.service })),
     logs: worker.logs,
     stop: worker.stop,
   };

@@ -5,6 +5,7 @@
  */
 import { createLogger } from '../../../shared/logger';
 import { createSsrBackend, type SsrBackendConfigInput } from '../../../agent/backends/ssr';
+import { createLinuxContext } from '../../../agent/backends/linux';
 import { serveRequests } from '../../helpers/sandbox-worker';
 
 export interface SsrWorkerRequest {
@@ -14,12 +15,16 @@ export interface SsrWorkerRequest {
   readonly password?: string;
   readonly temporary?: boolean;
   readonly config: SsrBackendConfigInput;
+  /** The router's login PAM service (the sandbox's own; the host's Debian files have no pam_faillock). */
+  readonly pamService: string;
 }
 
 const log = createLogger({ level: 'debug', name: 'ssr-backend-worker', destination: process.stderr });
 
 async function handle(req: SsrWorkerRequest): Promise<unknown> {
-  const backend = createSsrBackend(req.config, { log });
+  // As the registry does on a node: the SSR backend's Linux side uses the node's backends.linux settings.
+  const linux = createLinuxContext({ config: { pamServices: [req.pamService] }, log });
+  const backend = createSsrBackend(req.config, { log, linux });
   try {
     switch (req.op) {
       case 'inspect':
