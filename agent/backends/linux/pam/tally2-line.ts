@@ -27,6 +27,14 @@ function scan(value: string, signed: boolean): number | undefined {
   return signed ? n : n % 65536;
 }
 
+/** The numeric options: prefix, setting, sscanf signedness (%hu for deny, %ld for times). */
+const NUMERIC: ReadonlyArray<readonly [string, 'deny' | 'lockTime' | 'unlockTime' | 'rootUnlockTime', boolean]> = [
+  ['deny=', 'deny', false],
+  ['lock_time=', 'lockTime', true],
+  ['unlock_time=', 'unlockTime', true],
+  ['root_unlock_time=', 'rootUnlockTime', true],
+];
+
 /** tally_parse_args for the auth phase. */
 export function parseTally2Line(h: PamHandler): Tally2Line {
   const s = { file: TALLY2_DEFAULT_FILE, deny: 0, lockTime: 0, unlockTime: 0, rootUnlockTime: -1, evenDenyRoot: false, magicRoot: false };
@@ -38,7 +46,6 @@ export function parseTally2Line(h: PamHandler): Tally2Line {
     return { settings, failOnError, parseError, warnings };
   };
   for (const arg of h.args) {
-    const num = (prefix: string, signed: boolean): number | undefined => scan(arg.slice(prefix.length), signed);
     if (arg.startsWith('file=')) {
       const f = arg.slice(5);
       if (!f.startsWith('/')) return done(`pam_tally2 at ${where}: file "${f}" is not absolute`);
@@ -48,23 +55,12 @@ export function parseTally2Line(h: PamHandler): Tally2Line {
     else if (arg === 'magic_root') s.magicRoot = true;
     else if (arg === 'serialize' || arg === 'debug' || arg === 'quiet' || arg === 'silent' || arg === 'no_log_info' || arg === 'audit') continue;
     else if (arg === 'even_deny_root' || arg === 'even_deny_root_account') s.evenDenyRoot = true;
-    else if (arg.startsWith('deny=')) {
-      const n = num('deny=', false);
+    else if (NUMERIC.some(([prefix]) => arg.startsWith(prefix))) {
+      const [prefix, key, signed] = NUMERIC.find(([p]) => arg.startsWith(p))!;
+      const n = scan(arg.slice(prefix.length), signed);
       if (n === undefined) return done(`pam_tally2 at ${where}: bad number in "${arg}"`);
-      s.deny = n;
-    } else if (arg.startsWith('lock_time=')) {
-      const n = num('lock_time=', true);
-      if (n === undefined) return done(`pam_tally2 at ${where}: bad number in "${arg}"`);
-      s.lockTime = n;
-    } else if (arg.startsWith('unlock_time=')) {
-      const n = num('unlock_time=', true);
-      if (n === undefined) return done(`pam_tally2 at ${where}: bad number in "${arg}"`);
-      s.unlockTime = n;
-    } else if (arg.startsWith('root_unlock_time=')) {
-      const n = num('root_unlock_time=', true);
-      if (n === undefined) return done(`pam_tally2 at ${where}: bad number in "${arg}"`);
-      s.rootUnlockTime = n;
-      s.evenDenyRoot = true; // "even_deny_root implied"
+      s[key] = n;
+      if (key === 'rootUnlockTime') s.evenDenyRoot = true; // "even_deny_root implied"
     } else warnings.push(`pam_tally2 at ${where}: unknown option "${arg}" (ignored)`);
   }
   return done();
