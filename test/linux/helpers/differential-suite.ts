@@ -1,6 +1,7 @@
 /** Test-only: one jest test per fixture running the differential and asserting agent == PAM at every step. */
 import { agentSaysUnlocked, describe as describeObs, runDifferential, type Observation } from './pam-differential';
 import type { PamFixture } from '../../fixtures/pam/fixtures';
+import { LockReason } from '../../../shared/gen/fleetpass/v1/common';
 
 /** Compares one observation: per service, and for the account (the strictest service). */
 export function assertAgrees(o: Observation): void {
@@ -23,6 +24,12 @@ export function differentialSuite(fixtures: readonly PamFixture[], opts: { reset
       const lockedSomewhere = run.observations.some((o) => Object.values(o.pam).some((ok) => !ok));
       expect(lockedSomewhere).toBe(true);
       if (opts.resetChangesPassword) expect(run.resetError ?? '').not.toMatch(/chpasswd/);
+      // Where PAM refuses every login whatever the counters say, unlock and reset say they cannot fix it.
+      const unlocked = run.observations.find((o) => o.step === 'after fleetpass unlock')!;
+      if (unlocked.state.lockReasons.includes(LockReason.LOCK_REASON_PAM_REFUSES)) {
+        expect(run.unlockNotes.join('\n')).toMatch(/^cannot fix: PAM refuses every login \(/m);
+        if (!/chpasswd/.test(run.resetError ?? '')) expect(run.resetError).toMatch(/^FP_STILL_LOCKED: .*cannot fix: PAM refuses every login/);
+      }
     }, 600_000);
   });
 }
