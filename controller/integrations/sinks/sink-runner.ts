@@ -5,6 +5,7 @@
  * order, and a restart resumes after the last confirmed record. It never blocks anything else: the
  * local chain is the record of truth, and only the gate (required-sinks.ts) reads the lag.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '../../../shared/clock';
 import { isFleetpassError } from '../../../shared/errors';
 import type { Logger } from '../../../shared/logger';
@@ -118,10 +119,7 @@ export function createSinkRunner(d: SinkRunnerDeps): SinkRunner {
         const delay = Math.min(1000 * 2 ** Math.min(streak - 1, 16), c.maxRetrySeconds * 1000);
         // The first failure and then every tenth, so an outage does not flood the log.
         if (streak === 1 || streak % 10 === 0) log.warn({ sink: c.name, code: isFleetpassError(err) ? err.code : undefined, err, fromSeq: batch[0].seq, failures: streak, retryInMs: delay }, 'audit sink delivery failed');
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, delay);
-          abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
-        });
+        await sleep(delay, undefined, { signal: abort.signal }).catch(() => undefined);
         continue;
       }
       const last = batch[batch.length - 1];
