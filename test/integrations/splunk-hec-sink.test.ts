@@ -71,6 +71,25 @@ describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
     expect(status()).toMatchObject({ failures: 0, lag: { records: 0, seconds: 0 } });
   });
 
+  it('ships an audit.checkpoint record with its checkpoint, from the table or from the signed-checkpoint hook', async () => {
+    tc = await startTestController({ config: sink() });
+    await tc.controller.runJob('checkpoint');
+    await waitFor(caughtUp, 30_000, 'the checkpoint to be delivered');
+    const cp = hec.posts.flatMap((p) => p.events).map((e) => e.event as { action: string; seq: number; hash: string; time: string; checkpoint?: unknown }).find((e) => e.action === 'audit.checkpoint')!;
+    expect(cp.checkpoint).toEqual({ seq: cp.seq, hash: cp.hash, time: cp.time });
+    await tc.stop();
+    removeRoot(tc.root);
+
+    hec.posts.length = 0;
+    tc = await startTestController({ config: sink(), deps: { integrations: { checkpoint: (r) => ({ seq: r.seq, signature: `ed25519:${r.hash.slice(0, 8)}` }) } } });
+    await tc.controller.runJob('checkpoint');
+    await waitFor(caughtUp, 30_000, 'the signed checkpoint to be delivered');
+    const events = hec.posts.flatMap((p) => p.events).map((e) => e.event as { action: string; seq: number; hash: string; checkpoint?: unknown });
+    const signed = events.find((e) => e.action === 'audit.checkpoint')!;
+    expect(signed.checkpoint).toEqual({ seq: signed.seq, signature: `ed25519:${signed.hash.slice(0, 8)}` });
+    expect(events.filter((e) => e.action !== 'audit.checkpoint').every((e) => e.checkpoint === undefined)).toBe(true);
+  });
+
   it('waits for a late ack and counts the batch delivered only then, without sending it twice', async () => {
     let released = false;
     hec.fate = (_id, post) => (post.events.some((e) => (e.event as { reason: string }).reason === 'late-0') ? () => released : 'now');

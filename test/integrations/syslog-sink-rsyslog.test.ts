@@ -122,4 +122,19 @@ describe('audit sink: syslog over TLS to a real rsyslog', () => {
     }
     expect(tc.ctx.service.verifyAudit()).toMatchObject({ ok: true });
   });
+
+  it('sends nothing to a collector whose certificate is not from the pinned CA', async () => {
+    if (tc) {
+      await tc.stop();
+      removeRoot(tc.root);
+    }
+    const other = await writeTestCa(dir, 'not-rsyslog');
+    const before = rsyslog.runs().flat().length;
+    tc = await startTestController({
+      config: { audit: { sinks: [{ name: 'wrong-ca', type: 'syslog', address: `127.0.0.1:${rsyslog.port}`, caFile: other.caFile, maxRetrySeconds: 0.2 }] } },
+    });
+    await waitFor(() => tc!.ctx.integrations.sinks()[0].failures >= 2, 30_000, 'two refused connections');
+    expect(tc.ctx.integrations.sinks()[0]).toMatchObject({ deliveredSeq: 0, lastError: expect.stringMatching(/certificate/i) });
+    expect(rsyslog.runs().flat().length).toBe(before);
+  });
 });
