@@ -313,7 +313,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
     } catch (err) {
       log.error({ err }, 'cannot record the stop in the audit log');
     }
-    await c.integrations.shutdown();
+    await c.integrations.shutdown().catch((err: unknown) => log.error({ err }, 'integrations shutdown failed'));
     c.store.db.close();
     setState('stopped', { reason });
   }

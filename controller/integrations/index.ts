@@ -123,7 +123,14 @@ export function createIntegrations(d: IntegrationsDeps): Integrations {
     },
     async shutdown(drainMs = 2000) {
       const deadline = Date.now() + drainMs;
-      const healthy = () => runners.filter((r) => r.status().lastError === '' && r.lag().records > 0);
+      const delivering = (r: SinkRunner) => {
+        try {
+          return r.status().lastError === '' && r.lag().records > 0;
+        } catch {
+          return false; // the data file does not answer: nothing to wait for
+        }
+      };
+      const healthy = () => runners.filter(delivering);
       while (healthy().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       await Promise.all(runners.map((r) => r.stop()));
       integrity.stop();

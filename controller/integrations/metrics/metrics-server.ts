@@ -48,6 +48,14 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
     return m !== null && timingSafeEqual(digest(m[1]), expected);
   };
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      route(req, res);
+    } catch (err) {
+      o.log.error({ err, path: req.url }, 'monitoring request failed');
+      if (!res.headersSent) json(res, 500, { code: 'FP_INTERNAL', message: 'the check failed; see the controller log' });
+    }
+  };
+  const route = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (!authorized(req)) {
       res.setHeader('www-authenticate', 'Bearer');

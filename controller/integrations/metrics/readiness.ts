@@ -27,7 +27,15 @@ export function checkReadiness(c: ReadinessChecks): Readiness {
   }
   const integrity = c.integrity();
   if (!integrity.ok) reasons.push(`the audit chain does not verify: ${integrity.problem}`);
-  const sinks = c.sinkProblems();
-  for (const s of sinks) reasons.push(s.problem);
-  return { ready: reasons.length === 0, checks: { database, auditIntegrity: integrity.ok, requiredSinks: sinks.length === 0 }, reasons };
+  let requiredSinks = true;
+  try {
+    for (const s of c.sinkProblems()) {
+      requiredSinks = false;
+      reasons.push(s.problem);
+    }
+  } catch (err) {
+    requiredSinks = false;
+    reasons.push(`the lag of the required audit sinks cannot be read: ${(err as Error).message}`);
+  }
+  return { ready: reasons.length === 0, checks: { database, auditIntegrity: integrity.ok, requiredSinks }, reasons };
 }

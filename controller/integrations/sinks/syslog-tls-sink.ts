@@ -40,8 +40,10 @@ export function createSyslogTlsSink(c: SyslogSinkConfig): AuditSink {
         clearTimeout(timer);
         s.setKeepAlive(true, 10_000);
         s.on('data', () => undefined); // collectors send nothing; drain whatever comes
+        // Only the current connection's end fails the batch waiting on it; an old one closing late does not.
         const gone = (err?: Error) => {
-          if (socket === s) socket = undefined;
+          if (socket !== s) return;
+          socket = undefined;
           ended?.(err ?? failure(c.name, `the collector at ${c.address} closed the connection`));
         };
         s.on('error', (err) => gone(failure(c.name, `connection to ${c.address} failed: ${err.message}`, err)));
@@ -66,6 +68,7 @@ export function createSyslogTlsSink(c: SyslogSinkConfig): AuditSink {
         ended = undefined;
         signal.removeEventListener('abort', onAbort);
         if (err) {
+          if (socket === s) socket = undefined;
           s.destroy();
           reject(err);
         } else resolve();
