@@ -11,25 +11,12 @@ import { AUDIT_FORMAT, type AuditRecord } from '../../audit';
  */
 export type CheckpointLookup = (record: AuditRecord) => Record<string, unknown> | undefined;
 
-export interface AuditEvent {
+/** The record as stored and hashed (seq, time, actor, ..., detailsJson, prevHash, hash), plus: */
+export interface AuditEvent extends AuditRecord {
   format: typeof AUDIT_FORMAT;
-  /** The controller that wrote the record (its machine name unless configured). */
+  /** The machine name of the controller that wrote the record. */
   source: string;
-  seq: number;
-  time: string;
-  hash: string;
-  prevHash: string;
-  actor: string;
-  action: string;
-  nodeId: string;
-  account: string;
-  operationId: string;
-  requestId: string;
-  outcome: string;
-  reason: string;
-  /** The canonical JSON the hash covers... */
-  detailsJson: string;
-  /** ...and the same, parsed. */
+  /** detailsJson, parsed, for searching. */
   details: unknown;
   checkpoint?: Record<string, unknown>;
 }
@@ -41,11 +28,7 @@ export function toAuditEvent(record: AuditRecord, source: string, checkpoint?: C
   } catch {
     details = {};
   }
-  const event: AuditEvent = {
-    format: AUDIT_FORMAT, source, seq: record.seq, time: record.time, hash: record.hash, prevHash: record.prevHash,
-    actor: record.actor, action: record.action, nodeId: record.nodeId, account: record.account, operationId: record.operationId,
-    requestId: record.requestId, outcome: record.outcome, reason: record.reason, detailsJson: record.detailsJson, details,
-  };
+  const event: AuditEvent = { format: AUDIT_FORMAT, source, ...record, details };
   const cp = record.action === 'audit.checkpoint' ? checkpoint?.(record) : undefined;
   if (cp) event.checkpoint = cp;
   return event;
