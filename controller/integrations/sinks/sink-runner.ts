@@ -79,6 +79,12 @@ export function createSinkRunner(d: SinkRunnerDeps): SinkRunner {
       if (cursor > head) {
         log.warn({ sink: c.name, cursor, head }, 'audit sink cursor is past the end of the log; delivering from the end');
         cursor = head;
+        return;
+      }
+      const at = cursor ? d.audit.query({ afterSeq: cursor - 1, limit: 1 }).records[0] : undefined;
+      // The receiver holds a different record under this seq: the log was replaced or rewritten since.
+      if (at && saved.deliveredHash && at.hash !== saved.deliveredHash) {
+        log.error({ sink: c.name, seq: cursor, delivered: saved.deliveredHash, now: at.hash }, 'the audit record this sink last delivered differs from the one in the log');
       }
       return;
     }
