@@ -36,7 +36,7 @@ export interface IntegrationsDeps {
   log: Logger;
   /** The external checkpoint file verify reads. */
   checkpointFile: string;
-  /** The signed checkpoint shipped with each "audit.checkpoint" record (default: the audit_checkpoints row). */
+  /** The (signed) checkpoint shipped with a record (default: an "audit.checkpoint" record's audit_checkpoints row). */
   checkpoint?: CheckpointLookup;
   /** Replaces the default whole-chain verification behind fleetpass_audit_integrity and /readyz. */
   integrityCheck?: () => { ok: boolean; problem: string };
@@ -63,7 +63,7 @@ export function createIntegrations(d: IntegrationsDeps): Integrations {
   const gauges = createFleetGaugesRepo(db);
   const sinks = config.audit.sinks.map((c) => createSink(c));
   const checkpointRow = db.prepare('SELECT time, head_seq AS seq, head_hash AS hash FROM audit_checkpoints WHERE head_seq = ? ORDER BY id DESC LIMIT 1');
-  const checkpoint: CheckpointLookup = d.checkpoint ?? ((r) => (checkpointRow.get(r.seq) as Record<string, unknown> | undefined));
+  const checkpoint: CheckpointLookup = d.checkpoint ?? ((r) => (r.action === 'audit.checkpoint' ? (checkpointRow.get(r.seq) as Record<string, unknown> | undefined) : undefined));
   const integrity: IntegrityMonitor = createIntegrityMonitor(d.integrityCheck ?? (() => verifyAudit(db, { checkpointFile: d.checkpointFile })), {
     intervalMs: config.metrics.integrityCheckSeconds * 1000, now: () => clock.now(), log,
   });

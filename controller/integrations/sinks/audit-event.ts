@@ -1,13 +1,15 @@
 /**
  * The event every sink ships for one audit record: the record exactly as hashed (so a receiver can
  * re-walk the chain with the canonical encoding of controller/audit/canonical.ts), its parsed details
- * for searching, and the checkpoint the record anchors when it is an "audit.checkpoint" record.
+ * for searching, and the checkpoint the record anchors, when there is one.
  */
 import { AUDIT_FORMAT, type AuditRecord } from '../../audit';
 
 /**
- * The checkpoint shipped with an "audit.checkpoint" record. The default comes from audit_checkpoints;
- * the signed-checkpoint work (controller/audit) passes its own lookup to add the signature and key id.
+ * The checkpoint shipped with a record, asked for every record (undefined: none). The default gives an
+ * "audit.checkpoint" record its audit_checkpoints row; the signed-checkpoint work (controller/audit)
+ * passes its own lookup to ship the signed checkpoint (signature, key id, tree size) with the record it
+ * anchors, wherever that checkpoint lives.
  */
 export type CheckpointLookup = (record: AuditRecord) => Record<string, unknown> | undefined;
 
@@ -29,7 +31,7 @@ export function toAuditEvent(record: AuditRecord, source: string, checkpoint?: C
     details = {};
   }
   const event: AuditEvent = { format: AUDIT_FORMAT, source, ...record, details };
-  const cp = record.action === 'audit.checkpoint' ? checkpoint?.(record) : undefined;
+  const cp = checkpoint?.(record);
   if (cp) event.checkpoint = cp;
   return event;
 }
