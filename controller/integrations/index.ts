@@ -23,7 +23,7 @@ import type { CheckpointLookup } from './sinks/audit-event';
 import { createSink } from './sinks/create-sink';
 import { assertRequiredSinksKeepUp, requiredSinkProblems } from './sinks/required-sinks';
 import { createSinkRunner, type SinkRunner, type SinkStatus } from './sinks/sink-runner';
-import { readSecretFile } from './sinks/tls-material';
+import { readSecretFile } from './material-files';
 
 export type { CheckpointLookup } from './sinks/audit-event';
 export type { SinkStatus } from './sinks/sink-runner';
@@ -107,9 +107,9 @@ export function createIntegrations(d: IntegrationsDeps): Integrations {
     },
     async start(pki) {
       if (runners.length !== sinks.length) throw new FleetpassError('FP_INTERNAL', 'integrations started before guardAudit');
-      integrity.start();
       for (const r of runners) r.start();
       if (!config.metrics.enabled) return;
+      integrity.start();
       metrics = createFleetMetrics({ gauges, runners: () => runners, integrity, now: () => clock.now(), caPem: pki.ca.certPem, serverPem: pki.server.certPem });
       for (; failuresBeforeMetrics > 0; failuresBeforeMetrics--) metrics.auditWriteFailed();
       const m = config.metrics;

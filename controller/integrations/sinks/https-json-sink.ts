@@ -8,13 +8,13 @@ import type { HttpsJsonSinkConfig } from '../integrations-config';
 import type { AuditEvent } from './audit-event';
 import { httpsPost } from './https-post';
 import type { AuditSink } from './sink';
-import { loadSinkTls, readSecretFile } from './tls-material';
+import { loadSinkTls, readSecretFile } from '../material-files';
 
 export function createHttpsJsonSink(c: HttpsJsonSinkConfig): AuditSink {
   const tls = loadSinkTls(c);
   const url = new URL(c.url);
   const headers: Record<string, string> = { ...c.headers };
-  if (c.bearerTokenFile) headers.authorization = `Bearer ${readSecretFile(c.name, 'bearerTokenFile', c.bearerTokenFile)}`;
+  if (c.bearerTokenFile) headers.authorization = `Bearer ${readSecretFile(`audit sink "${c.name}"`, 'bearerTokenFile', c.bearerTokenFile)}`;
   return {
     name: c.name,
     type: 'https-json',

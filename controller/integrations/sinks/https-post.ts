@@ -1,6 +1,6 @@
 /** One HTTPS POST for the HTTP sinks: pinned CA, optional client certificate, a timeout, a bounded answer. */
 import { request } from 'node:https';
-import type { SinkTls } from './tls-material';
+import type { SinkTls } from '../material-files';
 
 export interface HttpsAnswer {
   status: number;

@@ -12,7 +12,7 @@ import type { SplunkHecSinkConfig } from '../integrations-config';
 import type { AuditEvent } from './audit-event';
 import { httpsPost, type HttpsAnswer } from './https-post';
 import type { AuditSink } from './sink';
-import { loadSinkTls, readSecretFile } from './tls-material';
+import { loadSinkTls, readSecretFile } from '../material-files';
 
 /** Ack ids asked about per batch at most (the oldest are dropped after many resends). */
 const MAX_ACK_IDS = 16;
@@ -30,7 +30,7 @@ export function createSplunkHecSink(c: SplunkHecSinkConfig, now: () => number = 
   const tls = loadSinkTls(c);
   const base = c.url.replace(/\/+$/, '');
   const channel = randomUUID();
-  const headers = { authorization: `Splunk ${readSecretFile(c.name, 'tokenFile', c.tokenFile)}`, 'x-splunk-request-channel': channel };
+  const headers = { authorization: `Splunk ${readSecretFile(`audit sink "${c.name}"`, 'tokenFile', c.tokenFile)}`, 'x-splunk-request-channel': channel };
   const timeoutMs = c.timeoutSeconds * 1000;
   const fail = (why: string, cause?: unknown, details: Record<string, unknown> = {}) =>
     new FleetpassError('FP_AUDIT_SINK_DELIVERY_FAILED', `audit sink "${c.name}": ${why}`, { cause, details: { sink: c.name, ...details } });

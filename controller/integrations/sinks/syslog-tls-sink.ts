@@ -13,7 +13,7 @@ import type { SyslogSinkConfig } from '../integrations-config';
 import type { AuditEvent } from './audit-event';
 import type { AuditSink } from './sink';
 import { formatSyslogMessage, frameOctetCounted, type SyslogFormat } from './syslog-format';
-import { loadSinkTls } from './tls-material';
+import { loadSinkTls } from '../material-files';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
