@@ -62,8 +62,7 @@ export function createIntegrations(d: IntegrationsDeps): Integrations {
   const cursors = createSinkCursorsRepo(db);
   const gauges = createFleetGaugesRepo(db);
   const sinks = config.audit.sinks.map((c) => createSink(c));
-  const checkpointRow = db.prepare('SELECT time, head_seq AS seq, head_hash AS hash FROM audit_checkpoints WHERE head_seq = ? ORDER BY id DESC LIMIT 1');
-  const checkpoint: CheckpointLookup = d.checkpoint ?? ((r) => (r.action === 'audit.checkpoint' ? (checkpointRow.get(r.seq) as Record<string, unknown> | undefined) : undefined));
+  const checkpoint: CheckpointLookup = d.checkpoint ?? ((r) => (r.action === 'audit.checkpoint' ? cursors.checkpointAt(r.seq) : undefined));
   const integrity: IntegrityMonitor = createIntegrityMonitor(d.integrityCheck ?? (() => verifyAudit(db, { checkpointFile: d.checkpointFile })), {
     intervalMs: config.metrics.integrityCheckSeconds * 1000, now: () => clock.now(), log,
   });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { recordAudited } from '../../controller/audit';
 import { loadControllerConfig } from '../../controller/config';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
-import { waitFor } from '../reliability/support/processes';
+import { waitUntil } from '../helpers/wait-until';
 import { writeTestCa, type TestCaFiles } from './support/test-ca';
 
 let dir: string;
@@ -65,7 +65,7 @@ describe('audit sink: JSON over HTTPS', () => {
     tc = await startTestController({ config: sinkConfig(ca.caFile) });
     for (let i = 0; i < 25; i++) recordAudited(tc.ctx.store.db, () => tc!.ctx.audit.append({ actor: 'alice', action: 'test.change', reason: `n-${i}` }));
     const head = tc.ctx.audit.head().seq;
-    await waitFor(() => tc!.ctx.integrations.sinks()[0].deliveredSeq === head, 30_000, 'the sink to catch up');
+    await waitUntil(() => tc!.ctx.integrations.sinks()[0].deliveredSeq === head, 30_000, 'the sink to catch up');
     expect(posts[0].status).toBe(500);
     expect(posts[1].seqs.slice(0, posts[0].seqs.length)).toEqual(posts[0].seqs); // again from the same record
     expect(posts.every((p) => p.auth === 'Bearer collector-token-1')).toBe(true);
@@ -76,7 +76,7 @@ describe('audit sink: JSON over HTTPS', () => {
   it('sends nothing to a receiver whose certificate is not from the pinned CA', async () => {
     posts.length = 0;
     tc = await startTestController({ config: sinkConfig(other.caFile) });
-    await waitFor(() => tc!.ctx.integrations.sinks()[0].failures >= 2, 30_000, 'two failed deliveries');
+    await waitUntil(() => tc!.ctx.integrations.sinks()[0].failures >= 2, 30_000, 'two failed deliveries');
     expect(posts).toEqual([]);
     expect(tc.ctx.integrations.sinks()[0]).toMatchObject({ deliveredSeq: 0, lastError: expect.stringMatching(/certificate/i) });
   });

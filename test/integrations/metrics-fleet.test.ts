@@ -13,7 +13,8 @@ import { hostAccountFingerprint } from '../../shared/pam-sandbox';
 import { readCertificateInfo } from '../../shared/pki';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { USER_PASSWORD, createSandboxedNode, type SandboxedNode } from '../helpers/sandboxed-node';
-import { waitFor } from '../reliability/support/processes';
+import { storeReads } from '../helpers/store-reads';
+import { waitUntil } from '../helpers/wait-until';
 import { parseSamples, promtoolCheckMetrics, samples, sum, type Sample } from './support/prometheus-text';
 import { writeTestCa } from './support/test-ca';
 
@@ -54,8 +55,8 @@ describe('/metrics on a real fleet', () => {
     await nodes[0].sandbox.failLogins('ilmnuser', 3);
     await nodes[2].sandbox.failLogins('ilmnuser', 3);
     for (const n of nodes) n.start();
-    const { service } = tc.ctx;
-    await waitFor(() => service.listNodes().filter((n) => n.online).length === 3 && service.listAccounts().length === 6 && service.listAccounts({ lockedOnly: true }).length === 2, 30_000, 'three nodes with two locked accounts');
+    const service = storeReads(tc.ctx);
+    await waitUntil(() => service.listNodes().filter((n) => n.online).length === 3 && service.listAccounts().length === 6 && service.listAccounts({ lockedOnly: true }).length === 2, 30_000, 'three nodes with two locked accounts');
 
     const { text, all } = await scrape();
     expect(promtoolCheckMetrics(text)).toEqual({ status: 0, output: '' });
@@ -76,13 +77,13 @@ describe('/metrics on a real fleet', () => {
   });
 
   it('follows the fleet: an unlock leaves 1 locked, a held request waits for approval, the dead sink lags', async () => {
-    const { service } = tc.ctx;
+    const service = storeReads(tc.ctx);
     const { request } = await tc.request({ nodeIds: ['metrics-a'], account: 'ilmnuser', action: Action.ACTION_UNLOCK, reason: 'INC-9464' });
-    await waitFor(() => service.getChangeRequest(request.id).request.state === 'done', 30_000, 'the unlock');
+    await waitUntil(() => service.getChangeRequest(request.id).request.state === 'done', 30_000, 'the unlock');
     expect(await nodes[0].sandbox.authenticate('ilmnuser', USER_PASSWORD)).toBe(true);
-    await waitFor(() => service.listAccounts({ lockedOnly: true }).length === 1, 30_000, 'the account state to update');
+    await waitUntil(() => service.listAccounts({ lockedOnly: true }).length === 1, 30_000, 'the account state to update');
     await tc.request({ nodeIds: ['metrics-b'], account: 'ilmnadmin', action: Action.ACTION_UNLOCK, needsApproval: true, privileged: true, reason: 'CHG-1' });
-    await waitFor(() => tc.ctx.integrations.sinks()[0].failures >= 2, 30_000, 'the dead sink to fail twice');
+    await waitUntil(() => tc.ctx.integrations.sinks()[0].failures >= 2, 30_000, 'the dead sink to fail twice');
 
     const headBefore = tc.ctx.audit.head().seq;
     const { text, all } = await scrape();

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { issueClientCertificate } from '../../shared/pki';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { createExt4Volume, type Ext4Volume } from '../reliability/support/ext4-volume';
-import { waitFor } from '../reliability/support/processes';
+import { waitUntil } from '../helpers/wait-until';
 import { parseSamples, sum } from './support/prometheus-text';
 
 let tc: TestController | undefined;
@@ -72,13 +72,13 @@ describe('/readyz', () => {
     const edit = (reason: string) => sqlite(`DROP TRIGGER audit_log_no_update; UPDATE audit_log SET reason = '${reason}' WHERE seq = ${seq}; CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;`);
 
     edit('nothing to see');
-    const broken = await waitFor(async () => { const r = await get('/readyz'); return r.status === 503 ? r : undefined; }, 30_000, '/readyz to notice');
+    const broken = await waitUntil(async () => { const r = await get('/readyz'); return r.status === 503 ? r : undefined; }, 30_000, '/readyz to notice');
     expect(broken.body).toMatchObject({ ready: false, checks: { database: true, auditIntegrity: false } });
     expect((broken.body.reasons as string[])[0]).toBe(`the audit chain does not verify: record ${seq} was altered: its content does not match its hash`);
     expect(await metric('fleetpass_audit_integrity')).toBe(0);
 
     edit(original.replace(/'/g, "''"));
-    await waitFor(async () => (await get('/readyz')).status === 200, 30_000, '/readyz to be ready again');
+    await waitUntil(async () => (await get('/readyz')).status === 200, 30_000, '/readyz to be ready again');
     expect(await metric('fleetpass_audit_integrity')).toBe(1);
   });
 });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { recordAudited } from '../../controller/audit';
 import type { ControllerConfigInput } from '../../controller/config';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
-import { waitFor } from '../reliability/support/processes';
+import { waitUntil } from '../helpers/wait-until';
 import { startHecReceiver, type HecReceiver } from './support/hec-receiver';
 import { writeTestCa, type TestCaFiles } from './support/test-ca';
 
@@ -58,7 +58,7 @@ describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
   it('delivers on the ack, with the channel header, the token and every record field', async () => {
     tc = await startTestController({ config: sink() });
     changes(tc, 45);
-    await waitFor(caughtUp, 30_000, 'the sink to catch up');
+    await waitUntil(caughtUp, 30_000, 'the sink to catch up');
     const head = tc.ctx.audit.head().seq;
     expect(seqsOf(hec.posts)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
     expect(new Set(hec.posts.map((p) => p.channel)).size).toBe(1);
@@ -74,7 +74,7 @@ describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
   it('ships an audit.checkpoint record with its checkpoint, from the table or from the signed-checkpoint hook', async () => {
     tc = await startTestController({ config: sink() });
     await tc.controller.runJob('checkpoint');
-    await waitFor(caughtUp, 30_000, 'the checkpoint to be delivered');
+    await waitUntil(caughtUp, 30_000, 'the checkpoint to be delivered');
     const cp = hec.posts.flatMap((p) => p.events).map((e) => e.event as { action: string; seq: number; hash: string; time: string; checkpoint?: unknown }).find((e) => e.action === 'audit.checkpoint')!;
     expect(cp.checkpoint).toEqual({ seq: cp.seq, hash: cp.hash, time: cp.time });
     await tc.stop();
@@ -83,7 +83,7 @@ describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
     hec.posts.length = 0;
     tc = await startTestController({ config: sink(), deps: { integrations: { checkpoint: (r) => (r.action === 'audit.checkpoint' ? { seq: r.seq, signature: `ed25519:${r.hash.slice(0, 8)}` } : undefined) } } });
     await tc.controller.runJob('checkpoint');
-    await waitFor(caughtUp, 30_000, 'the signed checkpoint to be delivered');
+    await waitUntil(caughtUp, 30_000, 'the signed checkpoint to be delivered');
     const events = hec.posts.flatMap((p) => p.events).map((e) => e.event as { action: string; seq: number; hash: string; checkpoint?: unknown });
     const signed = events.find((e) => e.action === 'audit.checkpoint')!;
     expect(signed.checkpoint).toEqual({ seq: signed.seq, signature: `ed25519:${signed.hash.slice(0, 8)}` });
@@ -94,15 +94,15 @@ describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
     let released = false;
     hec.fate = (_id, post) => (post.events.some((e) => (e.event as { reason: string }).reason === 'late-0') ? () => released : 'now');
     tc = await startTestController({ config: sink() });
-    await waitFor(caughtUp, 30_000, 'the start record to be delivered');
+    await waitUntil(caughtUp, 30_000, 'the start record to be delivered');
     changes(tc, 5, 'late');
-    const late = await waitFor(() => hec.posts.find((p) => p.events.some((e) => (e.event as { reason: string }).reason === 'late-0')), 30_000, 'the batch');
-    await waitFor(() => hec.pollsOf(late.ackId) >= 3, 30_000, 'the sink to ask for its ack');
+    const late = await waitUntil(() => hec.posts.find((p) => p.events.some((e) => (e.event as { reason: string }).reason === 'late-0')), 30_000, 'the batch');
+    await waitUntil(() => hec.pollsOf(late.ackId) >= 3, 30_000, 'the sink to ask for its ack');
     // Asked about and not yet acknowledged: not delivered.
     expect(status().deliveredSeq).toBeLessThan((late.events[0].event as { seq: number }).seq);
     expect(status().lag.records).toBeGreaterThan(0);
     released = true;
-    await waitFor(caughtUp, 30_000, 'the late ack');
+    await waitUntil(caughtUp, 30_000, 'the late ack');
     const seqs = seqsOf(hec.posts);
     expect(seqs).toEqual([...new Set(seqs)]);
   });
@@ -111,7 +111,7 @@ describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
     hec.fate = (id) => (id === 0 ? 'never' : 'now');
     tc = await startTestController({ config: sink({ ackTimeoutSeconds: 0.5 }) });
     changes(tc, 3);
-    await waitFor(caughtUp, 30_000, 'the batch to be sent again and acknowledged');
+    await waitUntil(caughtUp, 30_000, 'the batch to be sent again and acknowledged');
     const [a, b] = hec.posts;
     expect(seqsOf([b])).toEqual(seqsOf([a]));
     expect([a.ackId, b.ackId]).toEqual([0, 1]);
@@ -125,7 +125,7 @@ describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
     // The first ack turns true only after the resend; the resent batch's ack never comes.
     hec.fate = (id) => (id === 0 ? { afterPolls: 15 } : id === 1 ? 'never' : 'now');
     tc = await startTestController({ config: sink({ ackTimeoutSeconds: 0.3 }) });
-    await waitFor(caughtUp, 30_000, 'the late first ack');
+    await waitUntil(caughtUp, 30_000, 'the late first ack');
     expect(hec.posts.length).toBeGreaterThanOrEqual(2);
     expect(seqsOf([hec.posts[1]])).toEqual(seqsOf([hec.posts[0]]));
   });
@@ -146,7 +146,7 @@ describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
     expect(tc.ctx.audit.head().seq).toBe(before); // the refused change left no record
 
     acking = true;
-    await waitFor(caughtUp, 30_000, 'the sink to catch up once acks come');
+    await waitUntil(caughtUp, 30_000, 'the sink to catch up once acks come');
     expect(() => changes(tc!, 1, 'after')).not.toThrow();
     expect((await tc.request({ nodeIds: ['hec-node'], reason: 'accepted again' })).request.state).toBe('approved');
     expect((await fetch(`${url}/readyz`)).status).toBe(200);

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordAudited } from '../../controller/audit';
 import { hashAuditRecord } from '../../controller/audit/canonical';
-import { freePort, removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
-import { waitFor } from '../reliability/support/processes';
+import { freePort, removeRoot, startTestController, verifyChain, type TestController } from '../helpers/controller-harness';
+import { waitUntil } from '../helpers/wait-until';
 import { createRsyslogServer, type RsyslogServer } from './support/rsyslog-server';
 import { writeTestCa } from './support/test-ca';
 
@@ -70,14 +70,14 @@ describe('audit sink: syslog over TLS to a real rsyslog', () => {
     tc = await startController();
     const head = () => tc!.ctx.audit.head().seq;
     await wave(tc, 0, 100);
-    await waitFor(() => rsyslog.runs()[0].length >= 60, 30_000, 'rsyslog to receive the first records');
+    await waitUntil(() => rsyslog.runs()[0].length >= 60, 30_000, 'rsyslog to receive the first records');
 
     // Mid-wave: the collector stops. Changes go on (the sink is not required) and are not held up.
     await rsyslog.stop();
     await wave(tc, 100, 100);
     tc.ctx.store.nodes.ensure('syslog-node', new Date());
     expect((await tc.request({ nodeIds: ['syslog-node'], reason: 'during the outage' })).request.state).toBe('approved');
-    await waitFor(() => tc!.ctx.integrations.sinks()[0].failures > 0, 30_000, 'the sink to notice the outage');
+    await waitUntil(() => tc!.ctx.integrations.sinks()[0].failures > 0, 30_000, 'the sink to notice the outage');
     expect(tc.ctx.integrations.sinks()[0].lag.records).toBeGreaterThan(0);
 
     // The controller restarts while the collector is still down: the cursor in the data file survives.
@@ -93,8 +93,8 @@ describe('audit sink: syslog over TLS to a real rsyslog', () => {
     await rsyslog.start();
     await wave(tc, 250, 50);
     const last = head();
-    await waitFor(() => tc!.ctx.integrations.sinks()[0].lag.records === 0 && tc!.ctx.integrations.sinks()[0].deliveredSeq === last, 60_000, 'the sink to catch up');
-    await waitFor(() => rsyslog.runs()[1].map(parse).some((r) => r.seq === last), 30_000, 'rsyslog to write the last record');
+    await waitUntil(() => tc!.ctx.integrations.sinks()[0].lag.records === 0 && tc!.ctx.integrations.sinks()[0].deliveredSeq === last, 60_000, 'the sink to catch up');
+    await waitUntil(() => rsyslog.runs()[1].map(parse).some((r) => r.seq === last), 30_000, 'rsyslog to write the last record');
 
     const [first, second] = rsyslog.runs().map((run) => run.map(parse));
     const all = [...first, ...second];
@@ -121,7 +121,7 @@ describe('audit sink: syslog over TLS to a real rsyslog', () => {
       expect(hashAuditRecord(e)).toBe(e.hash);
       if (seq > 1) expect(e.prevHash).toBe(bySeq.get(seq - 1)!.hash);
     }
-    expect(tc.ctx.service.verifyAudit()).toMatchObject({ ok: true });
+    expect(verifyChain(tc.ctx)).toMatchObject({ ok: true });
   });
 
   it('sends nothing to a collector whose certificate is not from the pinned CA', async () => {
@@ -134,7 +134,7 @@ describe('audit sink: syslog over TLS to a real rsyslog', () => {
     tc = await startTestController({
       config: { audit: { sinks: [{ name: 'wrong-ca', type: 'syslog', address: `127.0.0.1:${rsyslog.port}`, caFile: other.caFile, maxRetrySeconds: 0.2 }] } },
     });
-    await waitFor(() => tc!.ctx.integrations.sinks()[0].failures >= 2, 30_000, 'two refused connections');
+    await waitUntil(() => tc!.ctx.integrations.sinks()[0].failures >= 2, 30_000, 'two refused connections');
     expect(tc.ctx.integrations.sinks()[0]).toMatchObject({ deliveredSeq: 0, lastError: expect.stringMatching(/certificate/i) });
     expect(rsyslog.runs().flat().length).toBe(before);
   });
