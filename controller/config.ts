@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { cronExpression, loadConfig, type LoadedConfig } from '../shared/config';
 import { defaultPolicy, policySchema } from './access/policy';
 import { defaultEscrowConfig, escrowSchema } from './escrow/escrow-config';
+import { DEFAULT_METRICS_CONFIG, auditSinksSchema, metricsSchema } from './integrations/integrations-config';
 
 /** host:port with a numeric port (0 picks a free port, for tests). */
 const listenAddress = z
@@ -28,6 +29,11 @@ const rawSchema = z
     webListen: listenAddress.default('127.0.0.1:8443'),
     /** The web console (on webListen); false serves only the admin API. */
     web: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+    /** GET /metrics (Prometheus), /healthz and /readyz (controller/integrations). */
+    metricsListen: listenAddress.default('127.0.0.1:9464'),
+    metrics: metricsSchema.default(DEFAULT_METRICS_CONFIG),
+    /** Where the audit trail is shipped besides the local chain (controller/integrations/sinks). */
+    audit: z.object({ sinks: auditSinksSchema }).strict().default({ sinks: [] }),
     tls: z
       .object({
         /** Extra DNS names / IPs for the server certificate (the listen host, localhost, 127.0.0.1 and the machine's hostname are always in). */
@@ -118,6 +124,9 @@ function warnings(c: ControllerConfig): string[] {
   const out: string[] = [];
   for (const [key, addr] of [['agentListen', c.agentListen], ['adminListen', c.adminListen], ['webListen', c.webListen]] as const) {
     if (addr.startsWith('0.0.0.0:') || addr.startsWith('[::]:')) out.push(`${key} listens on every interface (${addr}); make sure a firewall limits who can reach it`);
+  }
+  if (c.metrics.enabled && !/^(127\.|\[::1\]:|localhost:)/.test(c.metricsListen) && !c.metrics.bearerTokenFile && !c.metrics.clientCaFile) {
+    out.push(`metricsListen (${c.metricsListen}) is not loopback and has neither metrics.bearerTokenFile nor metrics.clientCaFile; anyone who reaches it reads fleet and lockout state`);
   }
   if (c.staleAfterSeconds <= c.heartbeatSeconds) out.push(`staleAfterSeconds (${c.staleAfterSeconds}) is not longer than heartbeatSeconds (${c.heartbeatSeconds}); healthy nodes will be marked stale`);
   return out;

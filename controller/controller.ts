@@ -21,6 +21,7 @@ import { startAdminApi, type AdminApiServer } from './admin-api/admin-api-server
 import { createAuditLog, recordAudited, writeCheckpoint, type AuditLog } from './audit';
 import type { ControllerConfig } from './config';
 import { createEnrollment, type EnrollSettings, type Enrollment } from './enroll';
+import { createIntegrations, type Integrations, type IntegrationsDeps } from './integrations';
 import { CONTROLLER_ACTOR, createDispatcher, createEventBus, createSecretVault, loadOrCreateSecretKey, type Dispatcher, type EventBus } from './dispatch';
 import { checkDatabaseKey, startEscrow, type Escrow, type EscrowRuntime } from './escrow';
 import { checkpointAudit } from './jobs/audit-checkpoint';
@@ -64,6 +65,8 @@ export interface ControllerContext {
   adminAddress: string;
   /** The web console, when web.enabled. */
   web?: WebConsole;
+  /** Audit sinks and the /metrics, /healthz, /readyz listener (controller/integrations). */
+  integrations: Integrations;
   /** Files under the state folder. */
   paths: { stateDir: string; database: string; secretsKey: string; checkpointFile: string; pkiDir: string; backupDir: string };
 }
@@ -85,6 +88,8 @@ export interface ControllerDeps {
   nodeLimits?: Partial<NodeLimits>;
   /** Enrollment limits (tests); the certificate lifetime comes from config tls.nodeCertificateDays. */
   enrollSettings?: Partial<EnrollSettings>;
+  /** Hooks of the integrations: the signed checkpoint shipped to sinks, the integrity check. */
+  integrations?: Pick<IntegrationsDeps, 'checkpoint' | 'integrityCheck'>;
 }
 
 export interface StartedController {
@@ -124,6 +129,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
   let server: Server | undefined;
   let scheduler: Scheduler | undefined;
   let liveness: LivenessTracker | undefined;
+  let integrations: Integrations | undefined;
   let accepting = false;
   const inflight = new Set<Promise<unknown>>();
   let escrow: EscrowRuntime | undefined;
@@ -165,7 +171,8 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
         throw new FleetpassError('FP_KEY_INVALID', `${census.foreignKey} waiting password(s) were sealed under another key than ${paths.secretsKey}; restore the matching key file`);
       }
       const pki = await ensureControllerPki(paths.pkiDir, { hosts: pkiHosts(config) });
-      const audit = createAuditLog(db, clock);
+      integrations = createIntegrations({ config, db, clock, log: rootLog.child({ component: 'integrations' }), checkpointFile: paths.checkpointFile, ...deps.integrations });
+      const audit = integrations.guardAudit(createAuditLog(db, clock));
       const events = createEventBus(rootLog.child({ component: 'events' }));
       const sessions = createSessionRegistry();
       liveness = createLivenessTracker(store, rootLog.child({ component: 'liveness' }));
@@ -198,12 +205,13 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
       });
       const escrowEngine = escrow?.engine;
       ctx = {
-        config, clock, log: rootLog, store, audit, dispatcher, events, sessions, service, pki, enrollment, paths, adminAddress: '',
+        config, clock, log: rootLog, store, audit, dispatcher, events, sessions, service, pki, enrollment, integrations, paths, adminAddress: '',
         escrow() {
           if (!escrowEngine) throw new FleetpassError('FP_ACTION_UNSUPPORTED', 'password escrow is turned off on this controller (escrow.enabled: false)');
           return escrowEngine;
         },
       };
+      await integrations.start(pki);
 
       accepting = true;
       server = createGrpcServer(
@@ -256,6 +264,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
       await stopTransports().catch(() => undefined);
       if (server) server.forceShutdown();
       liveness?.stop();
+      await integrations?.shutdown(0).catch(() => undefined);
       try {
         store?.db.close();
       } catch {
@@ -304,6 +313,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
     } catch (err) {
       log.error({ err }, 'cannot record the stop in the audit log');
     }
+    await c.integrations.shutdown().catch((err: unknown) => log.error({ err }, 'integrations shutdown failed'));
     c.store.db.close();
     setState('stopped', { reason });
   }

@@ -38,6 +38,7 @@ async function run(opts: { config?: string }): Promise<number> {
   agents connect:  ${started.agentAddress}
   admin API:       ${started.adminAddress}
   web console:     ${started.webUrl ?? '(off: web.enabled is false)'}
+  metrics:         ${controller.context().integrations.metricsUrl() ?? 'off'}/metrics   (also /healthz, /readyz)
   CA certificate:  ${controller.context().paths.pkiDir}/ca.crt
   CA fingerprint:  ${started.caFingerprint}`);
   return new Promise<number>(() => undefined); // runs until a signal

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const { config } = loadControllerConfig({
     env: {},
     flags: {
-      stateDir: s.stateDir, agentListen: s.agentListen, adminListen: s.adminListen, webListen: '127.0.0.1:0', web: { enabled: false }, escrow: { enabled: false }, tls: { dir: s.pkiDir },
+      stateDir: s.stateDir, agentListen: s.agentListen, adminListen: s.adminListen, webListen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', web: { enabled: false }, escrow: { enabled: false }, tls: { dir: s.pkiDir },
       log: { level: s.logLevel }, ...(s.heartbeatSeconds ? { heartbeatSeconds: s.heartbeatSeconds } : {}),
     },
   });

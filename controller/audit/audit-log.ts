@@ -11,6 +11,7 @@ import type { Clock } from '../../shared/clock';
 import { redactSecrets } from '../../shared/logger';
 import type { Db } from '../store/database';
 import { GENESIS_HASH, canonicalJson, hashAuditFields, type AuditFields } from './canonical';
+import { reportAuditWriteFailure } from './write-failures';
 
 /** One stored audit record: the hashed fields and the hash over them. */
 export interface AuditRecord extends AuditFields {
@@ -115,6 +116,7 @@ export function createAuditLog(db: Db, clock: Clock): AuditLog {
       insertStmt.run(seq, time, ...f, prev.hash, hash);
       return rowToRecord([seq, time, ...f, prev.hash, hash]);
     } catch (e) {
+      reportAuditWriteFailure(db, e);
       throw new FleetpassError('FP_AUDIT_WRITE_FAILED', undefined, { cause: e, details: { action: entry.action } });
     }
   }
@@ -203,7 +205,10 @@ export function recordAudited<T>(db: Db, fn: () => T): T {
     return db.transaction(fn).immediate();
   } catch (e) {
     if (isFleetpassError(e)) throw e;
-    if (isWriteRefusal(e)) throw new FleetpassError('FP_AUDIT_WRITE_FAILED', undefined, { cause: e });
+    if (isWriteRefusal(e)) {
+      reportAuditWriteFailure(db, e);
+      throw new FleetpassError('FP_AUDIT_WRITE_FAILED', undefined, { cause: e });
+    }
     throw e;
   }
 }

@@ -3,3 +3,4 @@ export { createAuditLog, recordAudited, type AuditLog, type AuditRecord, type Au
 export { verifyAudit, verifyRecords, walkChain, type VerifyResult, type VerifyOptions, type ChainRecord, type ChainWalk } from './verify';
 export { writeCheckpoint, type Checkpoint } from './checkpoint';
 export { AUDIT_FORMAT, GENESIS_HASH, canonicalJson, hashAuditRecord } from './canonical';
+export { onAuditWriteFailure } from './write-failures';

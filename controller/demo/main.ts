@@ -82,6 +82,7 @@ async function run(opts: { config?: string; controllerOnly?: boolean }): Promise
   agents connect:  ${started.agentAddress}
   admin API:       ${started.adminAddress}
   web console:     ${webUrl}
+  metrics:         ${controller.context().integrations.metricsUrl() ?? 'off'}/metrics   (also /healthz, /readyz)
   CA fingerprint:  ${started.caFingerprint}
 `);
 

@@ -347,6 +347,25 @@ ALTER TABLE api_tokens ADD COLUMN known_to_json TEXT NOT NULL DEFAULT '[]';
 CREATE INDEX operations_request_state ON operations(request_id, state);
 `,
   },
+  {
+    version: 8,
+    name: 'audit sink cursors and the readiness write probe',
+    sql: `
+-- Each audit sink's durable cursor: the last record its receiver confirmed. Delivery resumes after it.
+CREATE TABLE audit_sink_cursors (
+  sink TEXT PRIMARY KEY,
+  delivered_seq INTEGER NOT NULL,
+  delivered_hash TEXT NOT NULL,
+  updated TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- One row /readyz rewrites to prove the data file still takes writes.
+CREATE TABLE write_probe (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  time TEXT NOT NULL
+);
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -135,6 +135,10 @@ export const ERROR_CODES = {
   FP_WEB_SIGNIN_THROTTLED: spec('Too many failed sign-ins from this address or for this token; wait until the window ends and try again.', status.RESOURCE_EXHAUSTED, true),
   FP_WEB_ASSETS_MISSING: spec("The console's built files (dist/web) are missing; run `npm run build` or reinstall the package.", status.FAILED_PRECONDITION),
   FP_WEB_TOO_MANY_STREAMS: spec('Too many live views are open; close some console tabs and reload.', status.RESOURCE_EXHAUSTED, true),
+
+  // --- integrations (audit sinks, metrics) ---
+  FP_AUDIT_SINK_BEHIND: spec('A required audit sink has not confirmed the audit records within its bound (audit.sinks[].maxLagRecords / maxLagSeconds), so fleetpass refuses changes until it catches up; nothing was changed. Check the connection to the SIEM collector.', status.UNAVAILABLE, true),
+  FP_AUDIT_SINK_DELIVERY_FAILED: spec('An audit sink could not deliver audit records (collector unreachable, TLS refused, an error answer, or no acknowledgement); the records stay queued and are sent again.', status.UNAVAILABLE, true),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

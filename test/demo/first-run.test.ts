@@ -52,7 +52,7 @@ describe('first run (npm start)', () => {
   it('starts, shows real lockouts, resets through the CLI, and stops cleanly on Ctrl-C', async () => {
     demo = spawn(process.execPath, [join(DIST, 'fleetpass-demo.js')], {
       cwd,
-      env: { ...process.env, FLEETPASS_AGENT_LISTEN: '127.0.0.1:0', FLEETPASS_ADMIN_LISTEN: '127.0.0.1:0', FLEETPASS_WEB_LISTEN: '127.0.0.1:0', FLEETPASS_CONFIG: '', FLEETPASS_CLI_CONFIG: '' },
+      env: { ...process.env, FLEETPASS_AGENT_LISTEN: '127.0.0.1:0', FLEETPASS_ADMIN_LISTEN: '127.0.0.1:0', FLEETPASS_WEB_LISTEN: '127.0.0.1:0', FLEETPASS_METRICS_LISTEN: '127.0.0.1:0', FLEETPASS_CONFIG: '', FLEETPASS_CLI_CONFIG: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     demo.stdout!.on('data', (c) => (output += String(c)));
@@ -69,6 +69,14 @@ describe('first run (npm start)', () => {
     const expected = status.nodes.flatMap((n) => n.locked.map((a) => `${n.id}/${a}`)).sort();
     expect(locked.map((a) => `${a.nodeId}/${a.state.account}`).sort()).toEqual(expected);
     expect(locked.every((a) => a.state.locked && a.state.failureCount >= 10)).toBe(true);
+
+    // Metrics are on in the demo: the locked-accounts gauge says what the CLI says, and the controller is ready.
+    const metricsUrl = /metrics:\s+(http:\/\/\S+)\/metrics/.exec(output)?.[1];
+    expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const exposition = await (await fetch(`${metricsUrl}/metrics`)).text();
+    const lockedGauge = [...exposition.matchAll(/^fleetpass_locked_accounts\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    expect(lockedGauge).toBe(expected.length);
+    expect((await fetch(`${metricsUrl}/readyz`)).status).toBe(200);
 
     // Reset the first locked non-privileged account through the CLI; pamtester accepts only the new password.
     const target = status.nodes.find((n) => n.locked.includes('ilmnuser'))!;

@@ -104,13 +104,14 @@ describe('installed with the scripts, under systemd', () => {
     // --skip-deps: the production dependencies come from this checkout instead of the network.
     sandbox.exec(['bash', '-c', copyControllerDepsScript(REPO)]);
     const config = sandbox.path('/etc/fleetpass/controller.yaml');
-    const [adminPort, webPort] = [await freePort(), await freePort()];
+    const [adminPort, webPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
     writeFileSync(
       config,
       readFileSync(config, 'utf8')
         .replace('agentListen: "0.0.0.0:7443"', `agentListen: "127.0.0.1:${agentPort}"`)
         .replace('adminListen: "0.0.0.0:7444"', `adminListen: "127.0.0.1:${adminPort}"`)
-        .replace('webListen: "0.0.0.0:8443"', `webListen: "127.0.0.1:${webPort}"`),
+        .replace('webListen: "0.0.0.0:8443"', `webListen: "127.0.0.1:${webPort}"`)
+        .replace('metricsListen: "127.0.0.1:9464"', `metricsListen: "127.0.0.1:${metricsPort}"`),
     );
     captureOutput('fleetpass-controller.service');
     sandbox.exec(['systemctl', 'start', 'fleetpass-controller.service']);

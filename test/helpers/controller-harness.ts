@@ -108,7 +108,7 @@ export async function startTestController(options: StartTestControllerOptions = 
   const { config } = loadControllerConfig({
     env: {},
     flags: {
-      stateDir, agentListen: '127.0.0.1:0', adminListen: '127.0.0.1:0', webListen: '127.0.0.1:0', ...options.config,
+      stateDir, agentListen: '127.0.0.1:0', adminListen: '127.0.0.1:0', webListen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', ...options.config,
       escrow: { ...options.config?.escrow, enabled: options.escrow ?? false }, web: { enabled: options.web ?? false },
     },
   });
@@ -169,7 +169,8 @@ export interface ControllerProcess {
 export function writeControllerConfig(root: string, config: Record<string, unknown>, name = 'controller.yaml'): string {
   mkdirSync(root, { recursive: true });
   const file = join(root, name);
-  writeFileSync(file, stringify(config));
+  // Parallel tests must not collide on the default metrics port; a test that needs one passes it.
+  writeFileSync(file, stringify({ metricsListen: '127.0.0.1:0', ...config }));
   return file;
 }
 
@@ -179,7 +180,7 @@ export function spawnControllerProcess(root: string, args: string[] = [], env: N
   const child = spawn(process.execPath, [CONTROLLER_BUNDLE, ...args], {
     cwd: root, env: { PATH: process.env.PATH, HOME: root, LANG: 'C', FLEETPASS_LOG_LEVEL: 'debug',
       // Parallel tests must not collide on the default ports; a test that needs fixed ones passes them.
-      FLEETPASS_ADMIN_LISTEN: '127.0.0.1:0', FLEETPASS_WEB_LISTEN: '127.0.0.1:0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      FLEETPASS_ADMIN_LISTEN: '127.0.0.1:0', FLEETPASS_WEB_LISTEN: '127.0.0.1:0', FLEETPASS_METRICS_LISTEN: '127.0.0.1:0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
