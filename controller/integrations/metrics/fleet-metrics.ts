@@ -120,20 +120,18 @@ export function createFleetMetrics(d: FleetMetricsDeps): FleetMetrics {
       this.set(t === undefined ? -1 : Math.max(0, d.now().getTime() / 1000 - t));
     }),
   });
-  new Gauge({
-    name: 'fleetpass_audit_sink_lag_records', help: 'Audit records not yet confirmed by each sink.', labelNames: ['sink'], registers,
-    collect: guarded(function (this: Gauge<string>) {
-      this.reset();
-      for (const r of d.runners()) this.set({ sink: r.config.name }, r.lag().records);
-    }),
-  });
-  new Gauge({
-    name: 'fleetpass_audit_sink_lag_seconds', help: 'Age of the oldest audit record each sink has not confirmed (0 when none).', labelNames: ['sink'], registers,
-    collect: guarded(function (this: Gauge<string>) {
-      this.reset();
-      for (const r of d.runners()) this.set({ sink: r.config.name }, r.lag().seconds);
-    }),
-  });
+  /** A gauge with one value per configured sink, read from its runner at scrape time. */
+  function perSinkGauge(name: string, help: string, value: (r: SinkRunner) => number): void {
+    new Gauge({
+      name, help, labelNames: ['sink'], registers,
+      collect: guarded(function (this: Gauge<string>) {
+        this.reset();
+        for (const r of d.runners()) this.set({ sink: r.config.name }, value(r));
+      }),
+    });
+  }
+  perSinkGauge('fleetpass_audit_sink_lag_records', 'Audit records not yet confirmed by each sink.', (r) => r.lag().records);
+  perSinkGauge('fleetpass_audit_sink_lag_seconds', 'Age of the oldest audit record each sink has not confirmed (0 when none).', (r) => r.lag().seconds);
   new Counter({
     name: 'fleetpass_audit_sink_delivery_failures_total', help: 'Failed deliveries per audit sink since the controller started.', labelNames: ['sink'], registers,
     collect: guarded(function (this: Counter<string>) {
@@ -141,13 +139,7 @@ export function createFleetMetrics(d: FleetMetricsDeps): FleetMetrics {
       for (const r of d.runners()) this.inc({ sink: r.config.name }, r.status().failures);
     }),
   });
-  new Gauge({
-    name: 'fleetpass_audit_sink_required', help: 'Whether each audit sink is required (1: changes are refused while it lags beyond its bound).', labelNames: ['sink'], registers,
-    collect: guarded(function (this: Gauge<string>) {
-      this.reset();
-      for (const r of d.runners()) this.set({ sink: r.config.name }, r.config.required ? 1 : 0);
-    }),
-  });
+  perSinkGauge('fleetpass_audit_sink_required', 'Whether each audit sink is required (1: changes are refused while it lags beyond its bound).', (r) => (r.config.required ? 1 : 0));
   new Gauge({
     name: 'fleetpass_certificate_expiry_timestamp_seconds', help: 'When certificates expire (Unix time): the controller CA, its server certificate and the soonest node certificate.', labelNames: ['certificate'], registers,
     collect: guarded(function (this: Gauge<string>) {
