@@ -3,7 +3,9 @@ import { fullJitterDelay } from './backoff';
 describe('full-jitter backoff', () => {
   it('draws between 0 and the capped exponential', () => {
     const o = { initialMs: 100, maxMs: 1000 };
-    expect([0, 1, 2, 3, 4, 10].map((a) => fullJitterDelay(a, { ...o, random: () => 0.999999 }))).toEqual([99, 199, 399, 799, 999, 999]);
+    expect([0, 1, 2, 3, 4, 10].map((a) => fullJitterDelay(a, { ...o, random: () => 0.999999 }))).toEqual([
+      99, 199, 399, 799, 999, 999,
+    ]);
     expect(fullJitterDelay(5, { ...o, random: () => 0 })).toBe(0);
   });
 

@@ -13,7 +13,8 @@ import { createExecutor } from './executor';
 import { openJournal } from './journal';
 import { createPolicy } from './policy';
 
-const probe = (c: { file?: string; command?: string[]; timeoutSeconds?: number }) => createBusyProbe({ timeoutSeconds: 5, ...c }, silentLogger());
+const probe = (c: { file?: string; command?: string[]; timeoutSeconds?: number }) =>
+  createBusyProbe({ timeoutSeconds: 5, ...c }, silentLogger());
 
 describe('busy check', () => {
   it('is never busy without a file or command', async () => {
@@ -52,21 +53,36 @@ describe('busy check', () => {
     const backend = createTestMemoryBackend({ clock, accounts: { ilmnuser: {} } });
     const executor = createExecutor({
       backends: new Map([[Backend.BACKEND_LINUX, backend]]),
-      policy: createPolicy({ allowRoot: false, accounts: [{ backend: 'linux', account: 'ilmnuser', actions: ['unlock'] }] }),
+      policy: createPolicy({
+        allowRoot: false,
+        accounts: [{ backend: 'linux', account: 'ilmnuser', actions: ['unlock'] }],
+      }),
       journal: openJournal({ dir, clock, log: silentLogger(), retentionDays: 30 }),
       busy: probe({ command: [process.execPath, '-e', stubborn], timeoutSeconds: 1 }),
       clock,
       log: silentLogger(),
     });
     const op = (requireIdle: boolean): Operation => ({
-      id: randomUUID(), backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_UNLOCK, newSecret: '',
-      expires: new Date(clock.now().getTime() + 60_000), requestedBy: 'a', approvedBy: 'b', reason: 'r', created: clock.now(), requireIdle, temporary: false,
+      id: randomUUID(),
+      backend: Backend.BACKEND_LINUX,
+      account: 'ilmnuser',
+      action: Action.ACTION_UNLOCK,
+      newSecret: '',
+      expires: new Date(clock.now().getTime() + 60_000),
+      requestedBy: 'a',
+      approvedBy: 'b',
+      reason: 'r',
+      created: clock.now(),
+      requireIdle,
+      temporary: false,
     });
     const started = Date.now();
     const deadline = new Promise<string>((r) => setTimeout(() => r('still waiting'), 4000).unref());
     const [waiting, next] = [executor.execute(op(true)), executor.execute(op(false))];
     expect(await Promise.race([waiting.then((r) => r.errorCode), deadline])).toBe('FP_NODE_BUSY');
-    expect(await Promise.race([next.then((r) => r.outcome), deadline])).toBe(OperationOutcome.OPERATION_OUTCOME_SUCCEEDED);
+    expect(await Promise.race([next.then((r) => r.outcome), deadline])).toBe(
+      OperationOutcome.OPERATION_OUTCOME_SUCCEEDED,
+    );
     expect(Date.now() - started).toBeLessThan(3500);
     expect(backend.calls.unlock).toBe(1);
     const pid = Number(readFileSync(pidFile, 'utf8'));

@@ -26,7 +26,10 @@ export function createBusyProbe(config: AgentConfig['busyCheck'], log: Logger): 
       return code === 0;
     } catch (e) {
       const fe = asFleetpassError(e);
-      plog.warn({ command: cmd, code: fe.code, exitCode: fe.details.exitCode, signal: fe.details.signal }, 'busy check failed; treating the node as busy');
+      plog.warn(
+        { command: cmd, code: fe.code, exitCode: fe.details.exitCode, signal: fe.details.signal },
+        'busy check failed; treating the node as busy',
+      );
       return true;
     }
   };

@@ -12,7 +12,11 @@ import { backendConfigSchemas, backendWarnings } from './backends/registry';
 export const DEFAULT_CONFIG_FILE = '/etc/fleetpass/agent.yaml';
 
 /** Backend names as written in the config file, and their wire enum. */
-export const BACKEND_NAMES = { linux: Backend.BACKEND_LINUX, ssr: Backend.BACKEND_SSR, lrm: Backend.BACKEND_LRM } as const;
+export const BACKEND_NAMES = {
+  linux: Backend.BACKEND_LINUX,
+  ssr: Backend.BACKEND_SSR,
+  lrm: Backend.BACKEND_LRM,
+} as const;
 export type BackendName = keyof typeof BACKEND_NAMES;
 
 /** Action names as written in the config file, and their wire enum. */
@@ -34,7 +38,9 @@ const policyAccountSchema = z
   })
   .strict();
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7443');
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:7443');
 
 export const agentConfigSchema = z
   .object({
@@ -116,15 +122,24 @@ export const agentConfigSchema = z
     const seen = new Set<string>();
     c.policy.accounts.forEach((entry, i) => {
       const key = `${entry.backend}/${entry.account}`;
-      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['policy', 'accounts', i], message: `${key} is listed twice` });
+      if (seen.has(key))
+        ctx.addIssue({ code: 'custom', path: ['policy', 'accounts', i], message: `${key} is listed twice` });
       seen.add(key);
       const backendConfig = c.backends[entry.backend as keyof typeof c.backends] as { enabled?: boolean } | undefined;
       if (!backendConfig?.enabled) {
-        ctx.addIssue({ code: 'custom', path: ['policy', 'accounts', i, 'backend'], message: `backend "${entry.backend}" is not enabled under backends.${entry.backend}` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policy', 'accounts', i, 'backend'],
+          message: `backend "${entry.backend}" is not enabled under backends.${entry.backend}`,
+        });
       }
       // Fail closed: listing root without allowRoot is a mistake to fix, not a silent no.
       if (entry.account === 'root' && !c.policy.allowRoot) {
-        ctx.addIssue({ code: 'custom', path: ['policy', 'accounts', i, 'account'], message: 'root is listed but policy.allowRoot is false' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['policy', 'accounts', i, 'account'],
+          message: 'root is listed but policy.allowRoot is false',
+        });
       }
     });
   });
@@ -135,8 +150,10 @@ export type PolicyAccount = z.infer<typeof policyAccountSchema>;
 /** Insecure-but-allowed settings, one sentence each. */
 export function agentConfigWarnings(c: AgentConfig): string[] {
   const warnings: string[] = [];
-  if (c.policy.allowRoot) warnings.push('policy.allowRoot is true: the controller may reset or unlock root on this node');
-  if (c.policy.accounts.length === 0) warnings.push('policy.accounts is empty: the agent manages no account and refuses every operation');
+  if (c.policy.allowRoot)
+    warnings.push('policy.allowRoot is true: the controller may reset or unlock root on this node');
+  if (c.policy.accounts.length === 0)
+    warnings.push('policy.accounts is empty: the agent manages no account and refuses every operation');
   const enabled = Object.entries(c.backends).filter(([, b]) => (b as { enabled?: boolean } | undefined)?.enabled);
   if (enabled.length === 0) warnings.push('no backend is enabled under backends: the agent can inspect nothing');
   warnings.push(...backendWarnings(c.backends));

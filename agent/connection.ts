@@ -5,10 +5,21 @@
  * (so renewed TLS files are read and grpc-js's own channel backoff does not stack on ours).
  * HTTP/2 keepalive pings detect a dead peer behind a silent network.
  */
-import { credentials, Metadata, status as grpcStatus, type ChannelOptions, type ClientDuplexStream } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  status as grpcStatus,
+  type ChannelOptions,
+  type ClientDuplexStream,
+} from '@grpc/grpc-js';
 import type { Logger } from '../shared/logger';
 import { asFleetpassError, fromGrpcError } from '../shared/errors';
-import { AgentServiceClient, type ConnectRequest, type ConnectResponse, type Hello } from '../shared/gen/fleetpass/v1/agent';
+import {
+  AgentServiceClient,
+  type ConnectRequest,
+  type ConnectResponse,
+  type Hello,
+} from '../shared/gen/fleetpass/v1/agent';
 import type { AgentConfig } from './config';
 import { fullJitterDelay } from './backoff';
 import { readTlsMaterial } from './tls-material';
@@ -82,7 +93,11 @@ export function createConnection(options: ConnectionOptions): Connection {
     try {
       const tls = readTlsMaterial(config.controller);
       nodeId = tls.nodeId;
-      client = new AgentServiceClient(config.controller.address, credentials.createSsl(tls.ca, tls.key, tls.cert), channelOptions());
+      client = new AgentServiceClient(
+        config.controller.address,
+        credentials.createSsl(tls.ca, tls.key, tls.cert),
+        channelOptions(),
+      );
     } catch (e) {
       log.error({ err: asFleetpassError(e) }, 'cannot set up the controller connection');
       return false;

@@ -132,7 +132,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       .execute(op)
       .then(async (result) => {
         await sendResult(result);
-        if (result.after && !result.replayed) await reporter!.reportStates([result.after], StateReportTrigger.STATE_REPORT_TRIGGER_OPERATION);
+        if (result.after && !result.replayed)
+          await reporter!.reportStates([result.after], StateReportTrigger.STATE_REPORT_TRIGGER_OPERATION);
       })
       .catch((e) => log.error({ err: e, operationId: op.id }, 'operation handling failed'));
     inFlight.add(work);
@@ -143,8 +144,19 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     const m = msg.message;
     if (!m) return;
     if (m.$case === 'welcome') {
-      log.info({ nodeId: m.welcome.nodeId, heartbeatSeconds: m.welcome.heartbeatSeconds, reportIntervalSeconds: m.welcome.reportIntervalSeconds }, 'controller welcomed the agent');
-      if (m.welcome.nodeId && nodeId && m.welcome.nodeId !== nodeId) log.warn({ certificateNodeId: nodeId, controllerNodeId: m.welcome.nodeId }, 'controller names this node differently');
+      log.info(
+        {
+          nodeId: m.welcome.nodeId,
+          heartbeatSeconds: m.welcome.heartbeatSeconds,
+          reportIntervalSeconds: m.welcome.reportIntervalSeconds,
+        },
+        'controller welcomed the agent',
+      );
+      if (m.welcome.nodeId && nodeId && m.welcome.nodeId !== nodeId)
+        log.warn(
+          { certificateNodeId: nodeId, controllerNodeId: m.welcome.nodeId },
+          'controller names this node differently',
+        );
       let changed = false;
       if (m.welcome.heartbeatSeconds > 0 && m.welcome.heartbeatSeconds !== heartbeatSeconds) {
         heartbeatSeconds = m.welcome.heartbeatSeconds;
@@ -165,8 +177,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   async function hello(id: string): Promise<Hello> {
     nodeId = id;
     return {
-      nodeId: id, hostname: config.hostname, platform: config.platform, agentVersion: AGENT_VERSION, labels: { ...config.labels },
-      backends: [...backends!.keys()], policy: policy.accounts.map((p) => ({ ...p, actions: [...p.actions] })), busy: await busy(),
+      nodeId: id,
+      hostname: config.hostname,
+      platform: config.platform,
+      agentVersion: AGENT_VERSION,
+      labels: { ...config.labels },
+      backends: [...backends!.keys()],
+      policy: policy.accounts.map((p) => ({ ...p, actions: [...p.actions] })),
+      busy: await busy(),
     };
   }
 
@@ -179,7 +197,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
   }
 
   function start(): Promise<void> {
-    if (state !== 'created') return Promise.reject(new FleetpassError('FP_INVALID_ARGUMENT', `the agent cannot start from state ${state}`));
+    if (state !== 'created')
+      return Promise.reject(new FleetpassError('FP_INVALID_ARGUMENT', `the agent cannot start from state ${state}`));
     setState('starting');
     startPromise = open();
     return startPromise;
@@ -194,7 +213,8 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
     journal = openJournal({ dir: config.stateDir, clock, log: deps.log, retentionDays: config.journalRetentionDays });
     executor = createExecutor({ backends, policy, journal, busy, clock, log: deps.log });
     const interrupted = await executor.recoverInterrupted();
-    if (interrupted.length > 0) log.warn({ operations: interrupted.map((r) => r.operationId) }, 'reported interrupted operations as failed');
+    if (interrupted.length > 0)
+      log.warn({ operations: interrupted.map((r) => r.operationId) }, 'reported interrupted operations as failed');
     if (stopRequested) {
       // Their results stay unsent in the journal and go to the controller after the next start.
       log.info('stop requested while starting; not connecting');
@@ -223,7 +243,10 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
       log: deps.log,
       send: (report) => connection!.send({ message: { $case: 'stateReport', stateReport: report } }),
     });
-    log.info({ nodeId, version: AGENT_VERSION, backends: backends.size, accounts: policy.managed().length }, 'agent starting');
+    log.info(
+      { nodeId, version: AGENT_VERSION, backends: backends.size, accounts: policy.managed().length },
+      'agent starting',
+    );
     startTimers();
     connection.start();
     renewal = createRenewal({ config, log: deps.log, clock });

@@ -23,9 +23,19 @@ const policy = createPolicy({
 
 function op(o: Partial<Operation> = {}): Operation {
   return {
-    id: randomUUID(), backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_UNLOCK, newSecret: '',
-    expires: new Date(clock.now().getTime() + 60_000), requestedBy: 'a', approvedBy: 'b', reason: 'r', created: clock.now(),
-    requireIdle: false, temporary: false, ...o,
+    id: randomUUID(),
+    backend: Backend.BACKEND_LINUX,
+    account: 'ilmnuser',
+    action: Action.ACTION_UNLOCK,
+    newSecret: '',
+    expires: new Date(clock.now().getTime() + 60_000),
+    requestedBy: 'a',
+    approvedBy: 'b',
+    reason: 'r',
+    created: clock.now(),
+    requireIdle: false,
+    temporary: false,
+    ...o,
   };
 }
 
@@ -33,7 +43,14 @@ function setup(opts: { journal?: Journal; backend?: TestMemoryBackend; dir?: str
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'fp-exec-'));
   const backend = opts.backend ?? createTestMemoryBackend({ clock, accounts: { ilmnuser: {} } });
   const journal = opts.journal ?? openJournal({ dir, clock, log: silentLogger(), retentionDays: 30 });
-  const executor = createExecutor({ backends: new Map([[Backend.BACKEND_LINUX, backend]]), policy, journal, busy: async () => false, clock, log: silentLogger() });
+  const executor = createExecutor({
+    backends: new Map([[Backend.BACKEND_LINUX, backend]]),
+    policy,
+    journal,
+    busy: async () => false,
+    clock,
+    log: silentLogger(),
+  });
   return { executor, backend, journal, dir };
 }
 
@@ -42,7 +59,11 @@ describe('operation executor', () => {
     const { executor, backend } = setup();
     for (const account of ['../x', 'root;id', '-rf', '', 'a'.repeat(300), 'a b', '$(id)']) {
       const r = await executor.execute(op({ account }));
-      expect([account, r.outcome, r.errorCode]).toEqual([account, OperationOutcome.OPERATION_OUTCOME_REFUSED, 'FP_ACCOUNT_NAME_INVALID']);
+      expect([account, r.outcome, r.errorCode]).toEqual([
+        account,
+        OperationOutcome.OPERATION_OUTCOME_REFUSED,
+        'FP_ACCOUNT_NAME_INVALID',
+      ]);
     }
     expect(backend.calls).toEqual({ inspect: 0, unlock: 0, resetPassword: 0 });
   });
@@ -51,7 +72,11 @@ describe('operation executor', () => {
     const { executor, backend } = setup();
     backend.failLogins('ilmnuser', 3);
     const cases: [Partial<Operation>, OperationOutcome, string][] = [
-      [{ expires: new Date(clock.now().getTime() - 1) }, OperationOutcome.OPERATION_OUTCOME_EXPIRED, 'FP_OPERATION_EXPIRED'],
+      [
+        { expires: new Date(clock.now().getTime() - 1) },
+        OperationOutcome.OPERATION_OUTCOME_EXPIRED,
+        'FP_OPERATION_EXPIRED',
+      ],
       [{ expires: clock.now() }, OperationOutcome.OPERATION_OUTCOME_EXPIRED, 'FP_OPERATION_EXPIRED'],
       [{ expires: undefined }, OperationOutcome.OPERATION_OUTCOME_REFUSED, 'FP_INVALID_ARGUMENT'],
       [{ action: Action.ACTION_RESET_PASSWORD }, OperationOutcome.OPERATION_OUTCOME_REFUSED, 'FP_SECRET_MISSING'],
@@ -69,7 +94,11 @@ describe('operation executor', () => {
   });
 
   it('refuses an action the backend cannot do', async () => {
-    const backend = createTestMemoryBackend({ clock, accounts: { ilmnuser: {} }, actions: [Action.ACTION_REFRESH_STATE] });
+    const backend = createTestMemoryBackend({
+      clock,
+      accounts: { ilmnuser: {} },
+      actions: [Action.ACTION_REFRESH_STATE],
+    });
     const { executor } = setup({ backend });
     const r = await executor.execute(op());
     expect(r.errorCode).toBe('FP_ACTION_UNSUPPORTED');
@@ -78,8 +107,13 @@ describe('operation executor', () => {
   it('resets with the temporary flag, returns before/after and the backend notes', async () => {
     const { executor, backend } = setup();
     backend.setAccount('ilmnuser', { passwordLocked: true });
-    const r = await executor.execute(op({ action: Action.ACTION_RESET_PASSWORD, newSecret: 'Temp-Pa55-1', temporary: true }));
-    expect(r).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED, notes: ['the user must choose a new password at next login'] });
+    const r = await executor.execute(
+      op({ action: Action.ACTION_RESET_PASSWORD, newSecret: 'Temp-Pa55-1', temporary: true }),
+    );
+    expect(r).toMatchObject({
+      outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED,
+      notes: ['the user must choose a new password at next login'],
+    });
     expect(r.before).toMatchObject({ locked: true, lockPermanent: true });
     expect(r.after).toMatchObject({ locked: false, mustChangePassword: true });
     expect(backend.resets.map((x) => x.temporary)).toEqual([true]);
@@ -88,9 +122,16 @@ describe('operation executor', () => {
   it('reports a backend failure with its code and step, re-inspects for after, and never echoes the secret', async () => {
     const { executor, backend } = setup();
     const secret = 'Leaky-Pa55-word';
-    backend.failNext('resetPassword', new FleetpassError('FP_COMMAND_FAILED', `chpasswd said: bad ${secret}`, { details: { step: 'linux-password' } }));
+    backend.failNext(
+      'resetPassword',
+      new FleetpassError('FP_COMMAND_FAILED', `chpasswd said: bad ${secret}`, { details: { step: 'linux-password' } }),
+    );
     const r = await executor.execute(op({ action: Action.ACTION_RESET_PASSWORD, newSecret: secret }));
-    expect(r).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_FAILED, errorCode: 'FP_COMMAND_FAILED', failedStep: 'linux-password' });
+    expect(r).toMatchObject({
+      outcome: OperationOutcome.OPERATION_OUTCOME_FAILED,
+      errorCode: 'FP_COMMAND_FAILED',
+      failedStep: 'linux-password',
+    });
     expect(r.message).not.toContain(secret);
     expect(r.after).toMatchObject({ account: 'ilmnuser', exists: true });
     expect(backend.calls.inspect).toBe(2);
@@ -107,7 +148,12 @@ describe('operation executor', () => {
   it('refuses when the journal cannot record the start, without applying', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fp-exec-'));
     const real = openJournal({ dir, clock, log: silentLogger(), retentionDays: 30 });
-    const broken: Journal = { ...real, recordStarted: () => { throw new FleetpassError('FP_JOURNAL_FAILED', 'disk full'); } };
+    const broken: Journal = {
+      ...real,
+      recordStarted: () => {
+        throw new FleetpassError('FP_JOURNAL_FAILED', 'disk full');
+      },
+    };
     const { executor, backend } = setup({ journal: broken });
     const r = await executor.execute(op());
     expect(r).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_REFUSED, errorCode: 'FP_JOURNAL_FAILED' });
@@ -121,7 +167,11 @@ describe('operation executor', () => {
     before.recordStarted({ id: o.id, backend: o.backend, account: o.account, action: o.action });
     const { executor, backend } = setup({ dir });
     const [r] = await executor.recoverInterrupted();
-    expect(r).toMatchObject({ operationId: o.id, outcome: OperationOutcome.OPERATION_OUTCOME_FAILED, errorCode: 'FP_OPERATION_INTERRUPTED' });
+    expect(r).toMatchObject({
+      operationId: o.id,
+      outcome: OperationOutcome.OPERATION_OUTCOME_FAILED,
+      errorCode: 'FP_OPERATION_INTERRUPTED',
+    });
     expect(r.after).toMatchObject({ account: 'ilmnuser' });
     const again = await executor.execute(o);
     expect(again).toMatchObject({ replayed: true, errorCode: 'FP_OPERATION_INTERRUPTED' });
@@ -133,9 +183,19 @@ describe('operation executor', () => {
     let busy = true;
     const backend = createTestMemoryBackend({ clock, accounts: { ilmnuser: {} } });
     const journal = openJournal({ dir, clock, log: silentLogger(), retentionDays: 30 });
-    const executor = createExecutor({ backends: new Map([[Backend.BACKEND_LINUX, backend]]), policy, journal, busy: async () => busy, clock, log: silentLogger() });
+    const executor = createExecutor({
+      backends: new Map([[Backend.BACKEND_LINUX, backend]]),
+      policy,
+      journal,
+      busy: async () => busy,
+      clock,
+      log: silentLogger(),
+    });
     const o = op({ action: Action.ACTION_RESET_PASSWORD, newSecret: 'Retry-Pa55', requireIdle: true });
-    expect(await executor.execute(o)).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_REFUSED, errorCode: 'FP_NODE_BUSY' });
+    expect(await executor.execute(o)).toMatchObject({
+      outcome: OperationOutcome.OPERATION_OUTCOME_REFUSED,
+      errorCode: 'FP_NODE_BUSY',
+    });
     journal.markSent(o.id);
     // Idle now: the redelivery is applied, and the agent dies while the backend works on it.
     busy = false;
@@ -146,9 +206,16 @@ describe('operation executor', () => {
     const afterCrash = createTestMemoryBackend({ clock, accounts: { ilmnuser: {} } });
     const restarted = setup({ dir, backend: afterCrash });
     const [r] = await restarted.executor.recoverInterrupted();
-    expect(r).toMatchObject({ operationId: o.id, outcome: OperationOutcome.OPERATION_OUTCOME_FAILED, errorCode: 'FP_OPERATION_INTERRUPTED' });
+    expect(r).toMatchObject({
+      operationId: o.id,
+      outcome: OperationOutcome.OPERATION_OUTCOME_FAILED,
+      errorCode: 'FP_OPERATION_INTERRUPTED',
+    });
     expect(restarted.journal.unsent().map((x) => x.errorCode)).toEqual(['FP_OPERATION_INTERRUPTED']);
-    expect(await restarted.executor.execute(o)).toMatchObject({ replayed: true, errorCode: 'FP_OPERATION_INTERRUPTED' });
+    expect(await restarted.executor.execute(o)).toMatchObject({
+      replayed: true,
+      errorCode: 'FP_OPERATION_INTERRUPTED',
+    });
     expect(afterCrash.calls.resetPassword).toBe(0);
 
     gate.release();

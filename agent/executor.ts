@@ -10,7 +10,13 @@ import type { Logger } from '../shared/logger';
 import type { Clock } from '../shared/clock';
 import { ERROR_CODES, FleetpassError, asFleetpassError, type ErrorCode } from '../shared/errors';
 import { assertAccountName } from '../shared/validation/account-name';
-import { Action, OperationOutcome, type AccountState, type Backend, type OperationResult } from '../shared/gen/fleetpass/v1/common';
+import {
+  Action,
+  OperationOutcome,
+  type AccountState,
+  type Backend,
+  type OperationResult,
+} from '../shared/gen/fleetpass/v1/common';
 import type { Operation } from '../shared/gen/fleetpass/v1/agent';
 import type { AccountBackend, ChangeResult } from './backends/backend';
 import type { BusyProbe } from './busy';
@@ -35,7 +41,9 @@ export interface Executor {
 
 /** Outcome for an error raised before the backend changed anything. */
 function preflightOutcome(code: ErrorCode): OperationOutcome {
-  return code === 'FP_OPERATION_EXPIRED' ? OperationOutcome.OPERATION_OUTCOME_EXPIRED : OperationOutcome.OPERATION_OUTCOME_REFUSED;
+  return code === 'FP_OPERATION_EXPIRED'
+    ? OperationOutcome.OPERATION_OUTCOME_EXPIRED
+    : OperationOutcome.OPERATION_OUTCOME_REFUSED;
 }
 
 /** A recorded answer is replayed unless it was a refusal worth retrying (busy, shutting down): nothing was applied then. */
@@ -54,7 +62,11 @@ function scrub(message: string, secret: string, code: ErrorCode): string {
 export function createExecutor(deps: ExecutorDeps): Executor {
   const baseLog = deps.log.child({ component: 'executor' });
 
-  async function inspectQuietly(backend: AccountBackend, account: string, log: Logger): Promise<AccountState | undefined> {
+  async function inspectQuietly(
+    backend: AccountBackend,
+    account: string,
+    log: Logger,
+  ): Promise<AccountState | undefined> {
     try {
       return await backend.inspect(account);
     } catch (e) {
@@ -75,15 +87,35 @@ export function createExecutor(deps: ExecutorDeps): Executor {
 
   async function execute(op: Operation): Promise<OperationResult> {
     const started = deps.clock.now();
-    const log = baseLog.child({ operationId: op.id, backend: backendName(op.backend), account: op.account, action: actionName(op.action) });
+    const log = baseLog.child({
+      operationId: op.id,
+      backend: backendName(op.backend),
+      account: op.account,
+      action: actionName(op.action),
+    });
     const result = (outcome: OperationOutcome, fields: Partial<OperationResult> = {}): OperationResult => ({
-      operationId: op.id, outcome, errorCode: '', message: '', before: undefined, after: undefined, started,
-      finished: deps.clock.now(), replayed: false, failedStep: '', notes: [], ...fields,
+      operationId: op.id,
+      outcome,
+      errorCode: '',
+      message: '',
+      before: undefined,
+      after: undefined,
+      started,
+      finished: deps.clock.now(),
+      replayed: false,
+      failedStep: '',
+      notes: [],
+      ...fields,
     });
     const refuse = (e: unknown, before?: AccountState): OperationResult => {
       const fe = asFleetpassError(e);
       log.warn({ code: fe.code, reason: scrub(fe.message, op.newSecret, fe.code) }, 'operation refused');
-      return result(preflightOutcome(fe.code), { errorCode: fe.code, message: scrub(fe.message, op.newSecret, fe.code), before, after: before });
+      return result(preflightOutcome(fe.code), {
+        errorCode: fe.code,
+        message: scrub(fe.message, op.newSecret, fe.code),
+        before,
+        after: before,
+      });
     };
 
     if (!op.id) return refuse(new FleetpassError('FP_INVALID_ARGUMENT', 'the operation has no id'));
@@ -102,18 +134,28 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     try {
       if (!op.expires) throw new FleetpassError('FP_INVALID_ARGUMENT', 'the operation carries no expiry; refusing it');
       if (op.expires.getTime() <= started.getTime()) {
-        throw new FleetpassError('FP_OPERATION_EXPIRED', `the operation expired at ${op.expires.toISOString()}; nothing was changed`);
+        throw new FleetpassError(
+          'FP_OPERATION_EXPIRED',
+          `the operation expired at ${op.expires.toISOString()}; nothing was changed`,
+        );
       }
       assertAccountName(op.account);
       const b = deps.backends.get(op.backend);
-      if (!b) throw new FleetpassError('FP_BACKEND_UNAVAILABLE', `the ${backendName(op.backend)} backend is not enabled on this node`);
+      if (!b)
+        throw new FleetpassError(
+          'FP_BACKEND_UNAVAILABLE',
+          `the ${backendName(op.backend)} backend is not enabled on this node`,
+        );
       backend = b;
       if (![Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD, Action.ACTION_REFRESH_STATE].includes(op.action)) {
         throw new FleetpassError('FP_INVALID_ARGUMENT', 'the operation has no known action');
       }
       deps.policy.check(op.backend, op.account, op.action);
       if (!backend.describe().actions.includes(op.action)) {
-        throw new FleetpassError('FP_ACTION_UNSUPPORTED', `the ${backendName(op.backend)} backend cannot ${actionName(op.action)}`);
+        throw new FleetpassError(
+          'FP_ACTION_UNSUPPORTED',
+          `the ${backendName(op.backend)} backend cannot ${actionName(op.action)}`,
+        );
       }
       if (op.action === Action.ACTION_RESET_PASSWORD && !op.newSecret) throw new FleetpassError('FP_SECRET_MISSING');
       if (op.requireIdle && (await deps.busy())) throw new FleetpassError('FP_NODE_BUSY');
@@ -126,11 +168,21 @@ export function createExecutor(deps: ExecutorDeps): Executor {
     } catch (e) {
       const fe = asFleetpassError(e, 'FP_COMMAND_FAILED');
       log.error({ err: fe }, 'inspect before the operation failed');
-      return record(result(OperationOutcome.OPERATION_OUTCOME_FAILED, { errorCode: fe.code, message: scrub(fe.message, op.newSecret, fe.code), failedStep: 'inspect' }), log);
+      return record(
+        result(OperationOutcome.OPERATION_OUTCOME_FAILED, {
+          errorCode: fe.code,
+          message: scrub(fe.message, op.newSecret, fe.code),
+          failedStep: 'inspect',
+        }),
+        log,
+      );
     }
     try {
       if (!before.exists && op.action !== Action.ACTION_REFRESH_STATE) {
-        throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `the account ${JSON.stringify(op.account)} does not exist on this node`);
+        throw new FleetpassError(
+          'FP_ACCOUNT_NOT_FOUND',
+          `the account ${JSON.stringify(op.account)} does not exist on this node`,
+        );
       }
       deps.policy.check(op.backend, op.account, op.action, before);
       deps.journal.recordStarted({ id: op.id, backend: op.backend, account: op.account, action: op.action });
@@ -144,30 +196,59 @@ export function createExecutor(deps: ExecutorDeps): Executor {
       else if (op.action === Action.ACTION_UNLOCK) change = await backend.unlock(op.account);
       else change = await backend.resetPassword(op.account, op.newSecret, { temporary: op.temporary });
       log.info({ lockedAfter: change.after.locked }, 'operation succeeded');
-      return record(result(OperationOutcome.OPERATION_OUTCOME_SUCCEEDED, { before: change.before, after: change.after, notes: [...change.notes] }), log);
+      return record(
+        result(OperationOutcome.OPERATION_OUTCOME_SUCCEEDED, {
+          before: change.before,
+          after: change.after,
+          notes: [...change.notes],
+        }),
+        log,
+      );
     } catch (e) {
       const fe = asFleetpassError(e, 'FP_COMMAND_FAILED');
       const step = typeof fe.details.step === 'string' ? fe.details.step : '';
       const message = scrub(fe.message, op.newSecret, fe.code);
       log.error({ code: fe.code, failedStep: step, reason: message }, 'operation failed');
       const after = await inspectQuietly(backend, op.account, log);
-      return record(result(OperationOutcome.OPERATION_OUTCOME_FAILED, { errorCode: fe.code, message, failedStep: step, before, after }), log);
+      return record(
+        result(OperationOutcome.OPERATION_OUTCOME_FAILED, {
+          errorCode: fe.code,
+          message,
+          failedStep: step,
+          before,
+          after,
+        }),
+        log,
+      );
     }
   }
 
   async function recoverInterrupted(): Promise<OperationResult[]> {
     const out: OperationResult[] = [];
     for (const s of deps.journal.interrupted()) {
-      const log = baseLog.child({ operationId: s.id, backend: backendName(s.backend), account: s.account, action: actionName(s.action) });
+      const log = baseLog.child({
+        operationId: s.id,
+        backend: backendName(s.backend),
+        account: s.account,
+        action: actionName(s.action),
+      });
       const backend = deps.backends.get(s.backend);
       const after = backend ? await inspectQuietly(backend, s.account, log) : undefined;
       log.error({ startedAt: s.at }, 'operation was interrupted by a stop; reporting it failed, not applying it again');
       out.push(
         record(
           {
-            operationId: s.id, outcome: OperationOutcome.OPERATION_OUTCOME_FAILED, errorCode: 'FP_OPERATION_INTERRUPTED',
-            message: ERROR_CODES.FP_OPERATION_INTERRUPTED.message, before: undefined, after, started: s.at, finished: deps.clock.now(),
-            replayed: false, failedStep: '', notes: [],
+            operationId: s.id,
+            outcome: OperationOutcome.OPERATION_OUTCOME_FAILED,
+            errorCode: 'FP_OPERATION_INTERRUPTED',
+            message: ERROR_CODES.FP_OPERATION_INTERRUPTED.message,
+            before: undefined,
+            after,
+            started: s.at,
+            finished: deps.clock.now(),
+            replayed: false,
+            failedStep: '',
+            notes: [],
           },
           log,
         ),

@@ -13,11 +13,25 @@ const dir = () => mkdtempSync(join(tmpdir(), 'fp-journal-'));
 
 function result(id: string, outcome = OperationOutcome.OPERATION_OUTCOME_SUCCEEDED): OperationResult {
   return {
-    operationId: id, outcome, errorCode: '', message: '', before: undefined, after: undefined, started: clock.now(), finished: clock.now(),
-    replayed: false, failedStep: '', notes: ['a note'],
+    operationId: id,
+    outcome,
+    errorCode: '',
+    message: '',
+    before: undefined,
+    after: undefined,
+    started: clock.now(),
+    finished: clock.now(),
+    replayed: false,
+    failedStep: '',
+    notes: ['a note'],
   };
 }
-const started = (id: string) => ({ id, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_RESET_PASSWORD });
+const started = (id: string) => ({
+  id,
+  backend: Backend.BACKEND_LINUX,
+  account: 'ilmnuser',
+  action: Action.ACTION_RESET_PASSWORD,
+});
 
 describe('operation journal', () => {
   it('remembers results across a reopen, and which were sent', () => {
@@ -93,7 +107,10 @@ describe('operation journal', () => {
     j.recordStarted(started('op-1'));
     j.recordResult(result('op-1'));
     j.close();
-    const lines = readFileSync(join(d, JOURNAL_FILE), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(d, JOURNAL_FILE), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.type)).toEqual(['started', 'result']);
     expect(JSON.stringify(lines)).not.toMatch(/secret/i);
     expect(existsSync(join(d, `${JOURNAL_FILE}.tmp`))).toBe(false);
@@ -115,7 +132,11 @@ describe('operation journal', () => {
     expect(again.unsent()).toEqual([]);
     again.close();
     // Compacted at the last open: the rewritten file says the same.
-    expect(open(d).interrupted().map((s) => s.id)).toEqual(['op-retry']);
+    expect(
+      open(d)
+        .interrupted()
+        .map((s) => s.id),
+    ).toEqual(['op-retry']);
   });
 
   it('sends a newer result for an id again although the older one was sent, also after a reopen', () => {

@@ -14,7 +14,17 @@
  * The file is compacted at open (and when it grows): entries past the retention that were sent are dropped;
  * a torn last line (crash mid-write) is discarded; unreadable lines are kept aside in a `.corrupt-*` copy.
  */
-import { closeSync, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../shared/logger';
 import type { Clock } from '../shared/clock';
@@ -77,7 +87,11 @@ export function openJournal(options: JournalOptions): Journal {
   let appends = 0;
 
   const fail = (what: string, e: unknown): FleetpassError =>
-    new FleetpassError('FP_JOURNAL_FAILED', `the agent could not ${what} its operation journal ${path}: ${(e as Error).message}`, { cause: e, details: { path } });
+    new FleetpassError(
+      'FP_JOURNAL_FAILED',
+      `the agent could not ${what} its operation journal ${path}: ${(e as Error).message}`,
+      { cause: e, details: { path } },
+    );
 
   function entry(id: string): Entry {
     let e = entries.get(id);
@@ -104,15 +118,38 @@ export function openJournal(options: JournalOptions): Journal {
 
   function apply(line: Line): void {
     const e = entry(line.id);
-    if (line.type === 'started') begin(e, { id: line.id, at: new Date(line.at), backend: line.backend, account: line.account, action: line.action });
+    if (line.type === 'started')
+      begin(e, {
+        id: line.id,
+        at: new Date(line.at),
+        backend: line.backend,
+        account: line.account,
+        action: line.action,
+      });
     else if (line.type === 'result') setResult(e, OperationResult.fromJSON(line.result), new Date(line.at));
     else e.sent = true;
   }
 
   function lines(id: string, e: Entry): Line[] {
     const out: Line[] = [];
-    if (e.started) out.push({ v: 1, type: 'started', id, at: e.started.at.toISOString(), backend: e.started.backend, account: e.started.account, action: e.started.action });
-    if (e.result) out.push({ v: 1, type: 'result', id, at: (e.resultAt ?? options.clock.now()).toISOString(), result: OperationResult.toJSON(e.result) });
+    if (e.started)
+      out.push({
+        v: 1,
+        type: 'started',
+        id,
+        at: e.started.at.toISOString(),
+        backend: e.started.backend,
+        account: e.started.account,
+        action: e.started.action,
+      });
+    if (e.result)
+      out.push({
+        v: 1,
+        type: 'result',
+        id,
+        at: (e.resultAt ?? options.clock.now()).toISOString(),
+        result: OperationResult.toJSON(e.result),
+      });
     if (e.sent) out.push({ v: 1, type: 'sent', id, at: (e.resultAt ?? options.clock.now()).toISOString() });
     return out;
   }
@@ -127,7 +164,8 @@ export function openJournal(options: JournalOptions): Journal {
       if (l === '') return;
       try {
         const parsed = JSON.parse(l) as Line;
-        if (parsed?.v !== 1 || typeof parsed.id !== 'string' || !['started', 'result', 'sent'].includes(parsed.type)) throw new Error('unknown entry');
+        if (parsed?.v !== 1 || typeof parsed.id !== 'string' || !['started', 'result', 'sent'].includes(parsed.type))
+          throw new Error('unknown entry');
         apply(parsed);
       } catch {
         // A torn last line is the expected trace of a crash mid-append; anything else is damage.
@@ -146,7 +184,10 @@ export function openJournal(options: JournalOptions): Journal {
     const tmp = `${path}.tmp`;
     const out = openSync(tmp, 'w', 0o600);
     try {
-      const body = [...entries].flatMap(([id, e]) => lines(id, e)).map((l) => JSON.stringify(l) + '\n').join('');
+      const body = [...entries]
+        .flatMap(([id, e]) => lines(id, e))
+        .map((l) => JSON.stringify(l) + '\n')
+        .join('');
       writeSync(out, body);
       fsyncSync(out);
     } finally {
@@ -194,7 +235,18 @@ export function openJournal(options: JournalOptions): Journal {
     recordStarted(s) {
       const at = options.clock.now();
       try {
-        append({ v: 1, type: 'started', id: s.id, at: at.toISOString(), backend: s.backend, account: s.account, action: s.action }, true);
+        append(
+          {
+            v: 1,
+            type: 'started',
+            id: s.id,
+            at: at.toISOString(),
+            backend: s.backend,
+            account: s.account,
+            action: s.action,
+          },
+          true,
+        );
       } catch (e) {
         throw isJournalError(e) ? e : fail('write', e);
       }
@@ -206,7 +258,16 @@ export function openJournal(options: JournalOptions): Journal {
       // Memory first: even if the disk fails, this process never applies the id twice.
       setResult(e, result, at);
       try {
-        append({ v: 1, type: 'result', id: result.operationId, at: at.toISOString(), result: OperationResult.toJSON(result) }, true);
+        append(
+          {
+            v: 1,
+            type: 'result',
+            id: result.operationId,
+            at: at.toISOString(),
+            result: OperationResult.toJSON(result),
+          },
+          true,
+        );
         maybeCompact();
       } catch (err) {
         throw isJournalError(err) ? err : fail('write', err);

@@ -35,7 +35,9 @@ export function buildProgram(): Command {
 
   program
     .command('enroll')
-    .description("get this node's certificate from the controller with a one-time token (read from a file or stdin, never argv)")
+    .description(
+      "get this node's certificate from the controller with a one-time token (read from a file or stdin, never argv)",
+    )
     .option(configOption, configHelp)
     .option('--controller <host:port>', "the controller's agent address (default: controller.address from the config)")
     .option('--ca-fingerprint <sha256:hex>', "the controller CA's fingerprint, printed by the controller at start")
@@ -43,7 +45,11 @@ export function buildProgram(): Command {
     .option('--force', 'enroll again although a certificate exists')
     .option('--timeout <seconds>', 'give up after this long', '30')
     .addOption(new Option('--token <token>').hideHelp())
-    .action(async (opts) => finish(await enrollCommand({ ...opts, timeoutSeconds: opts.timeout }, { ...processIo, readStdin: readProcessStdin })));
+    .action(async (opts) =>
+      finish(
+        await enrollCommand({ ...opts, timeoutSeconds: opts.timeout }, { ...processIo, readStdin: readProcessStdin }),
+      ),
+    );
 
   program
     .command('accounts')
@@ -56,7 +62,9 @@ export function buildProgram(): Command {
 
   program
     .command('doctor')
-    .description("explain the Linux lock verdicts: PAM files and lines read per login service, counters and thresholds, each account's verdict (read-only)")
+    .description(
+      "explain the Linux lock verdicts: PAM files and lines read per login service, counters and thresholds, each account's verdict (read-only)",
+    )
     .argument('[names...]', 'explain these accounts instead of the Linux accounts of the policy')
     .option(configOption, configHelp)
     .option('--json', 'machine-readable output')
@@ -87,7 +95,9 @@ if (require.main === module) {
   buildProgram()
     .parseAsync(process.argv)
     .catch(() => {
-      process.stderr.write('error FP_INTERNAL: an internal error occurred; run with FLEETPASS_LOG_LEVEL=debug and see the log\n');
+      process.stderr.write(
+        'error FP_INTERNAL: an internal error occurred; run with FLEETPASS_LOG_LEVEL=debug and see the log\n',
+      );
       process.exitCode = 1;
     });
 }

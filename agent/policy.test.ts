@@ -29,13 +29,19 @@ describe('local policy', () => {
   it('refuses a listed account whose uid turns out to be 0 unless allowRoot', () => {
     expect(() => policy.check(Backend.BACKEND_LINUX, 'ilmnuser', Action.ACTION_UNLOCK, uid('1000'))).not.toThrow();
     expect(() => policy.check(Backend.BACKEND_LINUX, 'ilmnuser', Action.ACTION_UNLOCK, uid('0'))).toThrow(/uid 0/);
-    const open = createPolicy({ allowRoot: true, accounts: [{ backend: 'linux', account: 'root', actions: ['unlock'] }] });
+    const open = createPolicy({
+      allowRoot: true,
+      accounts: [{ backend: 'linux', account: 'root', actions: ['unlock'] }],
+    });
     expect(() => open.check(Backend.BACKEND_LINUX, 'root', Action.ACTION_UNLOCK, uid('0'))).not.toThrow();
     expect(isSuperuser('root')).toBe(true);
   });
 
   it('describes itself for the hello, de-duplicating actions', () => {
-    const p = createPolicy({ allowRoot: false, accounts: [{ backend: 'linux', account: 'a', actions: ['unlock', 'unlock'] }] });
+    const p = createPolicy({
+      allowRoot: false,
+      accounts: [{ backend: 'linux', account: 'a', actions: ['unlock', 'unlock'] }],
+    });
     expect(p.accounts).toEqual([{ backend: Backend.BACKEND_LINUX, account: 'a', actions: [Action.ACTION_UNLOCK] }]);
     expect(p.managed()).toEqual([{ backend: Backend.BACKEND_LINUX, account: 'a' }]);
   });

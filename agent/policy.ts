@@ -37,14 +37,17 @@ export function createPolicy(config: AgentConfig['policy']): Policy {
     account: a.account,
     actions: [...new Set(a.actions.map((n) => ACTION_NAMES[n]))],
   }));
-  const find = (backend: Backend, account: string) => accounts.find((a) => a.backend === backend && a.account === account);
+  const find = (backend: Backend, account: string) =>
+    accounts.find((a) => a.backend === backend && a.account === account);
 
   function denial(backend: Backend, account: string, action: Action, state?: AccountState): string | undefined {
     const entry = find(backend, account);
     const what = `${actionName(action)} on ${backendName(backend)} account ${JSON.stringify(account)}`;
-    if (!entry) return `local policy does not list ${backendName(backend)} account ${JSON.stringify(account)}: ${what} refused`;
+    if (!entry)
+      return `local policy does not list ${backendName(backend)} account ${JSON.stringify(account)}: ${what} refused`;
     if (!entry.actions.includes(action)) return `local policy does not allow ${what}`;
-    if (!config.allowRoot && isSuperuser(account, state)) return `local policy does not allow touching a superuser (uid 0) account: ${what} refused`;
+    if (!config.allowRoot && isSuperuser(account, state))
+      return `local policy does not allow touching a superuser (uid 0) account: ${what} refused`;
     return undefined;
   }
 
@@ -54,7 +57,10 @@ export function createPolicy(config: AgentConfig['policy']): Policy {
     allows: (backend, account, action) => denial(backend, account, action) === undefined,
     check(backend, account, action, state) {
       const why = denial(backend, account, action, state);
-      if (why) throw new FleetpassError('FP_POLICY_DENIED', why, { details: { backend: backendName(backend), account, action: actionName(action) } });
+      if (why)
+        throw new FleetpassError('FP_POLICY_DENIED', why, {
+          details: { backend: backendName(backend), account, action: actionName(action) },
+        });
     },
     managed: () => accounts.map((a) => ({ backend: a.backend, account: a.account })),
   };
@@ -62,10 +68,14 @@ export function createPolicy(config: AgentConfig['policy']): Policy {
 
 /** "linux", "ssr", "lrm" for messages. */
 export function backendName(b: Backend): string {
-  return backendToJSON(b).replace(/^BACKEND_/, '').toLowerCase();
+  return backendToJSON(b)
+    .replace(/^BACKEND_/, '')
+    .toLowerCase();
 }
 
 /** "unlock", "reset_password", "refresh_state" for messages. */
 export function actionName(a: Action): string {
-  return actionToJSON(a).replace(/^ACTION_/, '').toLowerCase();
+  return actionToJSON(a)
+    .replace(/^ACTION_/, '')
+    .toLowerCase();
 }

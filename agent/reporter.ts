@@ -59,13 +59,21 @@ export function createReporter(deps: ReporterDeps): Reporter {
       } catch (e) {
         failed += 1;
         const fe = asFleetpassError(e);
-        log.warn({ backend: backendName(t.backend), account: t.account, code: fe.code, reason: fe.message }, 'inspect failed');
+        log.warn(
+          { backend: backendName(t.backend), account: t.account, code: fe.code, reason: fe.message },
+          'inspect failed',
+        );
       }
     }
     return { states, failed };
   }
 
-  async function send(states: AccountState[], trigger: StateReportTrigger, complete: boolean, requestId = ''): Promise<boolean> {
+  async function send(
+    states: AccountState[],
+    trigger: StateReportTrigger,
+    complete: boolean,
+    requestId = '',
+  ): Promise<boolean> {
     const ok = await deps.send({ accounts: states, trigger, requestId, complete });
     if (ok) for (const s of states) lastSent.set(keyOf(s.backend, s.account), fingerprint(s));
     log.debug({ trigger, accounts: states.length, complete, sent: ok }, 'state report');
@@ -78,11 +86,18 @@ export function createReporter(deps: ReporterDeps): Reporter {
       return send(states, trigger, failed === 0, requestId);
     },
     async refresh(request) {
-      const wanted = request.accounts.length === 0 ? deps.managed : deps.managed.filter((m) => request.accounts.includes(m.account));
+      const wanted =
+        request.accounts.length === 0 ? deps.managed : deps.managed.filter((m) => request.accounts.includes(m.account));
       const unknown = request.accounts.filter((a) => !deps.managed.some((m) => m.account === a));
-      if (unknown.length > 0) log.warn({ requestId: request.requestId, unknown }, 'refresh named accounts this node does not manage');
+      if (unknown.length > 0)
+        log.warn({ requestId: request.requestId, unknown }, 'refresh named accounts this node does not manage');
       const { states, failed } = await inspect(wanted);
-      return send(states, StateReportTrigger.STATE_REPORT_TRIGGER_REQUEST, request.accounts.length === 0 && failed === 0, request.requestId);
+      return send(
+        states,
+        StateReportTrigger.STATE_REPORT_TRIGGER_REQUEST,
+        request.accounts.length === 0 && failed === 0,
+        request.requestId,
+      );
     },
     async checkChanges() {
       const { states } = await inspect(deps.managed);

@@ -21,7 +21,11 @@ function read(file: string, what: string): Buffer {
   try {
     return readFileSync(file);
   } catch (e) {
-    throw new FleetpassError('FP_TLS_MATERIAL', `cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, details: { file } });
+    throw new FleetpassError(
+      'FP_TLS_MATERIAL',
+      `cannot read the ${what} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { cause: e, details: { file } },
+    );
   }
 }
 
@@ -35,9 +39,15 @@ export function readTlsMaterial(c: AgentConfig['controller']): TlsMaterial {
     x509 = new X509Certificate(cert);
     new X509Certificate(ca);
   } catch (e) {
-    throw new FleetpassError('FP_TLS_MATERIAL', `controller.certFile or controller.caFile is not a PEM certificate`, { cause: e });
+    throw new FleetpassError('FP_TLS_MATERIAL', `controller.certFile or controller.caFile is not a PEM certificate`, {
+      cause: e,
+    });
   }
   const cn = commonName(x509);
-  if (!cn) throw new FleetpassError('FP_TLS_MATERIAL', `the node certificate ${c.certFile} has no single subject CN (the node id)`);
+  if (!cn)
+    throw new FleetpassError(
+      'FP_TLS_MATERIAL',
+      `the node certificate ${c.certFile} has no single subject CN (the node id)`,
+    );
   return { ca, cert, key, nodeId: cn, notAfter: new Date(x509.validTo) };
 }

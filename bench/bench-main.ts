@@ -48,9 +48,11 @@ function parse(argv: string[]): BenchOptions {
   };
   const only = (flags.get('only') ?? ALL.join(',')).split(',').filter(Boolean);
   for (const b of only) if (!ALL.includes(b)) throw new Error(`unknown benchmark ${b}; choose from ${ALL.join(', ')}`);
-  if (!['disk', 'tmpfs'].includes(flags.get('wave-data') ?? 'disk')) throw new Error('--wave-data must be disk or tmpfs');
+  if (!['disk', 'tmpfs'].includes(flags.get('wave-data') ?? 'disk'))
+    throw new Error('--wave-data must be disk or tmpfs');
   return {
-    only, full,
+    only,
+    full,
     workers: n('workers', 4),
     waveNodes: n('wave-nodes', 1000),
     waves: n('waves', 3),
@@ -84,14 +86,30 @@ async function main(): Promise<void> {
   // them together), a cost of this test setup rather than of fleetpass. Their folder is printed.
   const logDir = shmScratch('logs');
   mkdirSync(o.outDir, { recursive: true });
-  console.log(`fleetpass benchmarks: ${o.only.join(', ')}${o.full ? ' (full size)' : ''} on ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`);
+  console.log(
+    `fleetpass benchmarks: ${o.only.join(', ')}${o.full ? ' (full size)' : ''} on ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`,
+  );
   console.log(`process logs: ${logDir}`);
   const results: BenchResult[] = [];
   for (const name of o.only) {
     let r: BenchResult;
-    if (name === 'wave') r = await waveBenchmark({ nodes: o.waveNodes, workers: o.workers, waves: o.waves, logDir, dataOnTmpfs: o.waveData === 'tmpfs' });
-    else if (name === 'audit') r = await auditBenchmark({ single: o.auditSingle, batched: o.auditBatched, batchSize: o.auditBatchSize, verifyRecords: o.verifyRecords });
-    else if (name === 'idle') r = await idleFleetBenchmark({ nodes: o.idleNodes, workers: o.workers, full: o.full, logDir });
+    if (name === 'wave')
+      r = await waveBenchmark({
+        nodes: o.waveNodes,
+        workers: o.workers,
+        waves: o.waves,
+        logDir,
+        dataOnTmpfs: o.waveData === 'tmpfs',
+      });
+    else if (name === 'audit')
+      r = await auditBenchmark({
+        single: o.auditSingle,
+        batched: o.auditBatched,
+        batchSize: o.auditBatchSize,
+        verifyRecords: o.verifyRecords,
+      });
+    else if (name === 'idle')
+      r = await idleFleetBenchmark({ nodes: o.idleNodes, workers: o.workers, full: o.full, logDir });
     else r = await agentAtRestBenchmark({ windowSeconds: o.agentWindowSeconds, full: o.full, logDir });
     print(r);
     results.push(r);

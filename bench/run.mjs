@@ -36,5 +36,8 @@ await build({
   logLevel: 'warning',
 });
 
-const child = spawn(process.execPath, ['--enable-source-maps', join(out, 'bench-main.js'), ...process.argv.slice(2)], { stdio: 'inherit', cwd: repo });
+const child = spawn(process.execPath, ['--enable-source-maps', join(out, 'bench-main.js'), ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  cwd: repo,
+});
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

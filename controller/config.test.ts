@@ -8,14 +8,22 @@ describe('controller config', () => {
     const { config, file } = loadControllerConfig({ env: {}, cwd: '/srv/x' });
     expect(file).toBeUndefined();
     expect(config).toMatchObject({
-      stateDir: '/srv/x/.fleetpass', database: '/srv/x/.fleetpass/fleetpass.db', agentListen: '127.0.0.1:7443', adminListen: '127.0.0.1:7444',
-      webListen: '127.0.0.1:8443', tls: { dir: '/srv/x/.fleetpass/pki' }, backup: { dir: '/srv/x/.fleetpass/backups', keep: 7 },
+      stateDir: '/srv/x/.fleetpass',
+      database: '/srv/x/.fleetpass/fleetpass.db',
+      agentListen: '127.0.0.1:7443',
+      adminListen: '127.0.0.1:7444',
+      webListen: '127.0.0.1:8443',
+      tls: { dir: '/srv/x/.fleetpass/pki' },
+      backup: { dir: '/srv/x/.fleetpass/backups', keep: 7 },
     });
     expect(Object.isFrozen(config.jobs)).toBe(true);
   });
 
   it('takes the state folder from FLEETPASS_STATE_DIR and derives the other paths from it', () => {
-    const { config } = loadControllerConfig({ env: { FLEETPASS_STATE_DIR: '/var/lib/fp', FLEETPASS_TOKEN: 'cli-only', FLEETPASS_CONTROLLER: 'x:1' }, cwd: '/' });
+    const { config } = loadControllerConfig({
+      env: { FLEETPASS_STATE_DIR: '/var/lib/fp', FLEETPASS_TOKEN: 'cli-only', FLEETPASS_CONTROLLER: 'x:1' },
+      cwd: '/',
+    });
     expect(config.database).toBe('/var/lib/fp/fleetpass.db');
     expect(config.backup.dir).toBe('/var/lib/fp/backups');
   });
@@ -24,7 +32,9 @@ describe('controller config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'fp-ccfg-'));
     const f = join(dir, 'c.yaml');
     writeFileSync(f, 'jobs:\n  backup: "at noon"\nagentListen: nowhere\nbackup:\n  keep: 0\n');
-    expect(() => loadControllerConfig({ file: f, env: {} })).toThrow(expect.objectContaining({ code: 'FP_CONFIG_INVALID' }));
+    expect(() => loadControllerConfig({ file: f, env: {} })).toThrow(
+      expect.objectContaining({ code: 'FP_CONFIG_INVALID' }),
+    );
     try {
       loadControllerConfig({ file: f, env: {} });
     } catch (e) {
@@ -36,7 +46,9 @@ describe('controller config', () => {
   });
 
   it('refuses a config file that does not exist when one is named', () => {
-    expect(() => loadControllerConfig({ file: '/nonexistent/controller.yaml', env: {} })).toThrow(expect.objectContaining({ code: 'FP_CONFIG_UNREADABLE' }));
+    expect(() => loadControllerConfig({ file: '/nonexistent/controller.yaml', env: {} })).toThrow(
+      expect.objectContaining({ code: 'FP_CONFIG_UNREADABLE' }),
+    );
   });
 
   it('warns about listening on every interface', () => {

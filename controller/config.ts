@@ -28,7 +28,10 @@ const rawSchema = z
     adminListen: listenAddress.default('127.0.0.1:7444'),
     webListen: listenAddress.default('127.0.0.1:8443'),
     /** The web console (on webListen); false serves only the admin API. */
-    web: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+    web: z
+      .object({ enabled: z.boolean().default(true) })
+      .strict()
+      .default({ enabled: true }),
     /** GET /metrics (Prometheus), /healthz and /readyz (controller/integrations). */
     metricsListen: listenAddress.default('127.0.0.1:9464'),
     metrics: metricsSchema.default(DEFAULT_METRICS_CONFIG),
@@ -72,7 +75,13 @@ const rawSchema = z
         checkpoint: cronExpression.default('*/10 * * * *'),
       })
       .strict()
-      .default({ refresh: '*/15 * * * *', stale: '* * * * *', expire: '* * * * *', backup: '17 3 * * *', checkpoint: '*/10 * * * *' }),
+      .default({
+        refresh: '*/15 * * * *',
+        stale: '* * * * *',
+        expire: '* * * * *',
+        backup: '17 3 * * *',
+        checkpoint: '*/10 * * * *',
+      }),
     backup: z
       .object({
         /** Defaults to <stateDir>/backups. */
@@ -82,7 +91,11 @@ const rawSchema = z
       .strict()
       .default({ keep: 7 }),
     /** Largest message accepted from an agent (bytes). */
-    maxMessageBytes: z.number().int().min(4096).default(4 * 1024 * 1024),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(4096)
+      .default(4 * 1024 * 1024),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
@@ -122,13 +135,28 @@ export type ControllerConfigInput = z.input<typeof rawSchema>;
 
 function warnings(c: ControllerConfig): string[] {
   const out: string[] = [];
-  for (const [key, addr] of [['agentListen', c.agentListen], ['adminListen', c.adminListen], ['webListen', c.webListen]] as const) {
-    if (addr.startsWith('0.0.0.0:') || addr.startsWith('[::]:')) out.push(`${key} listens on every interface (${addr}); make sure a firewall limits who can reach it`);
+  for (const [key, addr] of [
+    ['agentListen', c.agentListen],
+    ['adminListen', c.adminListen],
+    ['webListen', c.webListen],
+  ] as const) {
+    if (addr.startsWith('0.0.0.0:') || addr.startsWith('[::]:'))
+      out.push(`${key} listens on every interface (${addr}); make sure a firewall limits who can reach it`);
   }
-  if (c.metrics.enabled && !/^(127\.|\[::1\]:|localhost:)/.test(c.metricsListen) && !c.metrics.bearerTokenFile && !c.metrics.clientCaFile) {
-    out.push(`metricsListen (${c.metricsListen}) is not loopback and has neither metrics.bearerTokenFile nor metrics.clientCaFile; anyone who reaches it reads fleet and lockout state`);
+  if (
+    c.metrics.enabled &&
+    !/^(127\.|\[::1\]:|localhost:)/.test(c.metricsListen) &&
+    !c.metrics.bearerTokenFile &&
+    !c.metrics.clientCaFile
+  ) {
+    out.push(
+      `metricsListen (${c.metricsListen}) is not loopback and has neither metrics.bearerTokenFile nor metrics.clientCaFile; anyone who reaches it reads fleet and lockout state`,
+    );
   }
-  if (c.staleAfterSeconds <= c.heartbeatSeconds) out.push(`staleAfterSeconds (${c.staleAfterSeconds}) is not longer than heartbeatSeconds (${c.heartbeatSeconds}); healthy nodes will be marked stale`);
+  if (c.staleAfterSeconds <= c.heartbeatSeconds)
+    out.push(
+      `staleAfterSeconds (${c.staleAfterSeconds}) is not longer than heartbeatSeconds (${c.heartbeatSeconds}); healthy nodes will be marked stale`,
+    );
   return out;
 }
 

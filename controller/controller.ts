@@ -22,7 +22,15 @@ import { createAuditLog, recordAudited, writeCheckpoint, type AuditLog } from '.
 import type { ControllerConfig } from './config';
 import { createEnrollment, type EnrollSettings, type Enrollment } from './enroll';
 import { createIntegrations, type Integrations, type IntegrationsDeps } from './integrations';
-import { CONTROLLER_ACTOR, createDispatcher, createEventBus, createSecretVault, loadOrCreateSecretKey, type Dispatcher, type EventBus } from './dispatch';
+import {
+  CONTROLLER_ACTOR,
+  createDispatcher,
+  createEventBus,
+  createSecretVault,
+  loadOrCreateSecretKey,
+  type Dispatcher,
+  type EventBus,
+} from './dispatch';
 import { checkDatabaseKey, startEscrow, type Escrow, type EscrowRuntime } from './escrow';
 import { checkpointAudit } from './jobs/audit-checkpoint';
 import { backupDatabase } from './jobs/backup';
@@ -68,7 +76,14 @@ export interface ControllerContext {
   /** Audit sinks and the /metrics, /healthz, /readyz listener (controller/integrations). */
   integrations: Integrations;
   /** Files under the state folder. */
-  paths: { stateDir: string; database: string; secretsKey: string; checkpointFile: string; pkiDir: string; backupDir: string };
+  paths: {
+    stateDir: string;
+    database: string;
+    secretsKey: string;
+    checkpointFile: string;
+    pkiDir: string;
+    backupDir: string;
+  };
 }
 
 export interface ControllerDeps {
@@ -151,8 +166,12 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
     if (state !== 'created') throw new FleetpassError('FP_INTERNAL', `cannot start a controller that is ${state}`);
     setState('starting', { stateDir: config.stateDir });
     const paths = {
-      stateDir: config.stateDir, database: config.database, secretsKey: join(config.stateDir, 'secrets.key'),
-      checkpointFile: join(config.stateDir, 'audit-checkpoints.log'), pkiDir: config.tls.dir, backupDir: config.backup.dir,
+      stateDir: config.stateDir,
+      database: config.database,
+      secretsKey: join(config.stateDir, 'secrets.key'),
+      checkpointFile: join(config.stateDir, 'audit-checkpoints.log'),
+      pkiDir: config.tls.dir,
+      backupDir: config.backup.dir,
     };
     let store: Store | undefined;
     try {
@@ -161,53 +180,118 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
       // opened for writing, with nothing changed (FP_ESCROW_KEY_MISSING / FP_ESCROW_KEY_WRONG). A first
       // start creates the key later, once the data file has opened.
       const env = deps.env ?? process.env;
-      const masterKey = config.escrow.enabled ? checkDatabaseKey({ keyFile: config.escrow.keyFile, env, databaseFile: config.database }) : undefined;
+      const masterKey = config.escrow.enabled
+        ? checkDatabaseKey({ keyFile: config.escrow.keyFile, env, databaseFile: config.database })
+        : undefined;
       const db = openDatabase(config.database, { log: rootLog.child({ component: 'store' }) });
       store = createStore(db);
       const sealed = db.prepare('SELECT count(*) FROM pending_secrets').pluck().get() as number;
       const vault = createSecretVault(db, loadOrCreateSecretKey(paths.secretsKey, sealed === 0));
       const census = vault.census();
       if (census.foreignKey > 0) {
-        throw new FleetpassError('FP_KEY_INVALID', `${census.foreignKey} waiting password(s) were sealed under another key than ${paths.secretsKey}; restore the matching key file`);
+        throw new FleetpassError(
+          'FP_KEY_INVALID',
+          `${census.foreignKey} waiting password(s) were sealed under another key than ${paths.secretsKey}; restore the matching key file`,
+        );
       }
       const pki = await ensureControllerPki(paths.pkiDir, { hosts: pkiHosts(config) });
-      integrations = createIntegrations({ config, db, clock, log: rootLog.child({ component: 'integrations' }), checkpointFile: paths.checkpointFile, ...deps.integrations });
+      integrations = createIntegrations({
+        config,
+        db,
+        clock,
+        log: rootLog.child({ component: 'integrations' }),
+        checkpointFile: paths.checkpointFile,
+        ...deps.integrations,
+      });
       const audit = integrations.guardAudit(createAuditLog(db, clock));
       const events = createEventBus(rootLog.child({ component: 'events' }));
       const sessions = createSessionRegistry();
       liveness = createLivenessTracker(store, rootLog.child({ component: 'liveness' }));
       const dispatcher = createDispatcher({
-        store, audit, vault, channels: sessions, events, clock, log: rootLog.child({ component: 'dispatch' }),
+        store,
+        audit,
+        vault,
+        channels: sessions,
+        events,
+        clock,
+        log: rootLog.child({ component: 'dispatch' }),
         settings: { operationTtlSeconds: config.operationTtlSeconds, resultGraceSeconds: config.resultGraceSeconds },
       });
       const s = store;
       recordAudited(db, () => {
         const offline = s.nodes.markAllOffline();
-        audit.append({ actor: CONTROLLER_ACTOR, action: 'controller.started', outcome: 'ok', details: { schemaVersion: schemaVersion(db), nodesMarkedOffline: offline, caFingerprint: pki.caFingerprint } });
+        audit.append({
+          actor: CONTROLLER_ACTOR,
+          action: 'controller.started',
+          outcome: 'ok',
+          details: { schemaVersion: schemaVersion(db), nodesMarkedOffline: offline, caFingerprint: pki.caFingerprint },
+        });
       });
       const enrollment = createEnrollment({
-        store, audit, pki, sessions, events, clock, log: rootLog.child({ component: 'enroll' }),
+        store,
+        audit,
+        pki,
+        sessions,
+        events,
+        clock,
+        log: rootLog.child({ component: 'enroll' }),
         settings: { nodeCertificateDays: config.tls.nodeCertificateDays, ...deps.enrollSettings },
       });
       const policy = compilePolicy(config.policy);
       const jlog = rootLog.child({ component: 'jobs' });
       if (config.escrow.enabled) {
         escrow = startEscrow({
-          config: config.escrow, policy, store, audit, dispatcher, clock, log: rootLog.child({ component: 'escrow' }), masterKey, env,
-          scheduleJobs: deps.scheduleJobs !== false, jobLog: jlog,
+          config: config.escrow,
+          policy,
+          store,
+          audit,
+          dispatcher,
+          clock,
+          log: rootLog.child({ component: 'escrow' }),
+          masterKey,
+          env,
+          scheduleJobs: deps.scheduleJobs !== false,
+          jobLog: jlog,
         });
       } else {
         log.info('password escrow is turned off');
       }
       const service = createService({
-        store, audit, dispatcher, sessions, clock, log: rootLog.child({ component: 'service' }), policy, caPem: pki.ca.certPem,
-        checkpointFile: paths.checkpointFile, enrollment: enrollment.deps, escrow: escrow?.engine, floodLimits: deps.adminFloodLimits,
+        store,
+        audit,
+        dispatcher,
+        sessions,
+        clock,
+        log: rootLog.child({ component: 'service' }),
+        policy,
+        caPem: pki.ca.certPem,
+        checkpointFile: paths.checkpointFile,
+        enrollment: enrollment.deps,
+        escrow: escrow?.engine,
+        floodLimits: deps.adminFloodLimits,
       });
       const escrowEngine = escrow?.engine;
       ctx = {
-        config, clock, log: rootLog, store, audit, dispatcher, events, sessions, service, pki, enrollment, integrations, paths, adminAddress: '',
+        config,
+        clock,
+        log: rootLog,
+        store,
+        audit,
+        dispatcher,
+        events,
+        sessions,
+        service,
+        pki,
+        enrollment,
+        integrations,
+        paths,
+        adminAddress: '',
         escrow() {
-          if (!escrowEngine) throw new FleetpassError('FP_ACTION_UNSUPPORTED', 'password escrow is turned off on this controller (escrow.enabled: false)');
+          if (!escrowEngine)
+            throw new FleetpassError(
+              'FP_ACTION_UNSUPPORTED',
+              'password escrow is turned off on this controller (escrow.enabled: false)',
+            );
           return escrowEngine;
         },
       };
@@ -216,47 +300,97 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
       accepting = true;
       server = createGrpcServer(
         {
-          keepaliveTimeSeconds: config.keepalive.timeSeconds, keepaliveTimeoutSeconds: config.keepalive.timeoutSeconds, maxMessageBytes: config.maxMessageBytes,
+          keepaliveTimeSeconds: config.keepalive.timeSeconds,
+          keepaliveTimeoutSeconds: config.keepalive.timeoutSeconds,
+          maxMessageBytes: config.maxMessageBytes,
           log: rootLog.child({ component: 'agent-server' }),
         },
         [
           agentServiceRegistration({
-            store, audit, dispatcher, sessions, events, liveness, clock, log: rootLog.child({ component: 'agent-server' }),
-            settings: { heartbeatSeconds: config.heartbeatSeconds, reportIntervalSeconds: config.reportIntervalSeconds, helloTimeoutMs: deps.helloTimeoutMs },
-            identify: enrollment.identify, enroll: enrollment.handlers.enroll, renew: enrollment.handlers.renew,
-            accepting: () => accepting, track, limits: createNodeLimiter(deps.nodeLimits),
+            store,
+            audit,
+            dispatcher,
+            sessions,
+            events,
+            liveness,
+            clock,
+            log: rootLog.child({ component: 'agent-server' }),
+            settings: {
+              heartbeatSeconds: config.heartbeatSeconds,
+              reportIntervalSeconds: config.reportIntervalSeconds,
+              helloTimeoutMs: deps.helloTimeoutMs,
+            },
+            identify: enrollment.identify,
+            enroll: enrollment.handlers.enroll,
+            renew: enrollment.handlers.renew,
+            accepting: () => accepting,
+            track,
+            limits: createNodeLimiter(deps.nodeLimits),
           }),
         ],
       );
       // The client certificate is asked for, not required: Enroll comes before a node has one, and every
       // other call checks it (controller/enroll/peer-certificate.ts). The chain carries the CA so an
       // enrolling agent can check it against the fingerprint it pinned before it sends its token.
-      const agentPort = await bindServer(server, config.agentListen, serverCredentials({
-        caPem: pki.ca.certPem, certPem: `${pki.server.certPem.trimEnd()}\n${pki.ca.certPem}`, keyPem: pki.server.keyPem, requireClientCert: false,
-      }));
+      const agentPort = await bindServer(
+        server,
+        config.agentListen,
+        serverCredentials({
+          caPem: pki.ca.certPem,
+          certPem: `${pki.server.certPem.trimEnd()}\n${pki.ca.certPem}`,
+          keyPem: pki.server.keyPem,
+          requireClientCert: false,
+        }),
+      );
       liveness.start();
 
       adminApi = await startAdminApi({ config, pki, service, log: rootLog.child({ component: 'admin-api' }) });
       ctx.adminAddress = adminApi.address;
       if (config.web.enabled) {
-        web = await startWebConsole({ listen: config.webListen, pki, service, clock, log: rootLog.child({ component: 'web' }), options: deps.web });
+        web = await startWebConsole({
+          listen: config.webListen,
+          pki,
+          service,
+          clock,
+          log: rootLog.child({ component: 'web' }),
+          options: deps.web,
+        });
         ctx.web = web;
       }
 
       const live = liveness;
       jobs = {
         refresh: () => refreshOnlineNodes({ sessions, log: jlog }),
-        stale: () => markStaleNodes({ store: s, sessions, liveness: live, events, log: jlog, staleAfterSeconds: config.staleAfterSeconds }, clock),
+        stale: () =>
+          markStaleNodes(
+            { store: s, sessions, liveness: live, events, log: jlog, staleAfterSeconds: config.staleAfterSeconds },
+            clock,
+          ),
         expire: () => expireOperations({ dispatcher }),
         backup: () => backupDatabase({ db, dir: paths.backupDir, keep: config.backup.keep, log: jlog }, clock),
         checkpoint: () => checkpointAudit({ db, audit, file: paths.checkpointFile, log: jlog }),
       };
       if (deps.scheduleJobs !== false) {
-        scheduler = scheduleJobs(JOB_NAMES.map((name) => ({ name, cron: config.jobs[name], run: jobs![name] })), jlog);
+        scheduler = scheduleJobs(
+          JOB_NAMES.map((name) => ({ name, cron: config.jobs[name], run: jobs![name] })),
+          jlog,
+        );
       }
       const agentAddress = `${config.agentListen.slice(0, config.agentListen.lastIndexOf(':'))}:${agentPort}`;
-      setState('running', { agentAddress, adminAddress: adminApi.address, webUrl: web?.url, database: config.database, caFingerprint: pki.caFingerprint });
-      return { agentPort, agentAddress, caFingerprint: pki.caFingerprint, adminAddress: adminApi.address, webUrl: web?.url };
+      setState('running', {
+        agentAddress,
+        adminAddress: adminApi.address,
+        webUrl: web?.url,
+        database: config.database,
+        caFingerprint: pki.caFingerprint,
+      });
+      return {
+        agentPort,
+        agentAddress,
+        caFingerprint: pki.caFingerprint,
+        adminAddress: adminApi.address,
+        webUrl: web?.url,
+      };
     } catch (e) {
       setState('failed', { err: e });
       accepting = false;
@@ -276,7 +410,11 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
 
   /** Web console, admin API, then escrow (its pass in progress finishes); each failure is logged. */
   async function stopTransports(): Promise<void> {
-    const steps: Array<[string, (() => Promise<void>) | undefined]> = [['web console', web?.stop], ['admin api', adminApi?.stop], ['escrow', escrow?.stop]];
+    const steps: Array<[string, (() => Promise<void>) | undefined]> = [
+      ['web console', web?.stop],
+      ['admin api', adminApi?.stop],
+      ['escrow', escrow?.stop],
+    ];
     web = undefined;
     adminApi = undefined;
     escrow = undefined;

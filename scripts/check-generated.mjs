@@ -18,14 +18,23 @@ function list(dir) {
 }
 
 try {
-  execFileSync(join(root, 'node_modules/.bin/buf'), ['generate', '--template', templateFile], { cwd: root, stdio: 'inherit' });
-  const fresh = list(out).filter((p) => p.endsWith('.ts')).map((p) => relative(out, p)).sort();
-  const committed = list(join(root, 'shared/gen')).map((p) => relative(join(root, 'shared/gen'), p)).sort();
+  execFileSync(join(root, 'node_modules/.bin/buf'), ['generate', '--template', templateFile], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  const fresh = list(out)
+    .filter((p) => p.endsWith('.ts'))
+    .map((p) => relative(out, p))
+    .sort();
+  const committed = list(join(root, 'shared/gen'))
+    .map((p) => relative(join(root, 'shared/gen'), p))
+    .sort();
   const problems = [];
   for (const f of new Set([...fresh, ...committed])) {
     if (!fresh.includes(f)) problems.push(`${f}: committed but no longer generated`);
     else if (!committed.includes(f)) problems.push(`${f}: generated but not committed`);
-    else if (readFileSync(join(out, f), 'utf8') !== readFileSync(join(root, 'shared/gen', f), 'utf8')) problems.push(`${f}: differs from proto/`);
+    else if (readFileSync(join(out, f), 'utf8') !== readFileSync(join(root, 'shared/gen', f), 'utf8'))
+      problems.push(`${f}: differs from proto/`);
   }
   if (problems.length) {
     console.error('shared/gen is stale; run `npm run gen` and commit:\n  ' + problems.join('\n  '));

@@ -6,7 +6,9 @@ export interface Clock {
 export const systemClock: Clock = { now: () => new Date() };
 
 /** A clock tests set and advance by hand. */
-export function fakeClock(start: Date | string = '2026-01-01T00:00:00Z'): Clock & { advance(ms: number): void; set(d: Date): void } {
+export function fakeClock(
+  start: Date | string = '2026-01-01T00:00:00Z',
+): Clock & { advance(ms: number): void; set(d: Date): void } {
   let t = new Date(start).getTime();
   return {
     now: () => new Date(t),

@@ -31,7 +31,10 @@ export function readKeyFile(file: string, kind: KeyKind): Buffer {
   try {
     const st = statSync(file);
     if ((st.mode & 0o077) !== 0) {
-      throw new FleetpassError(kind.code, `${kind.name} ${file} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 on it`);
+      throw new FleetpassError(
+        kind.code,
+        `${kind.name} ${file} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 on it`,
+      );
     }
     text = readFileSync(file, 'utf8');
   } catch (e) {
@@ -58,7 +61,11 @@ export function createKeyFile(file: string, kind: KeyKind, existingOk = false): 
   try {
     writeSync(fd, `${key.toString('base64')}\n`);
     fsyncSync(fd);
-    if ((fstatSync(fd).mode & 0o077) !== 0) throw new FleetpassError(kind.code, `the new ${kind.name.replace(/^the /, '')} ${file} is readable by others (umask)`);
+    if ((fstatSync(fd).mode & 0o077) !== 0)
+      throw new FleetpassError(
+        kind.code,
+        `the new ${kind.name.replace(/^the /, '')} ${file} is readable by others (umask)`,
+      );
   } finally {
     closeSync(fd);
   }

@@ -18,7 +18,10 @@ describe('logger redaction', () => {
 
   it('never writes a password field, at any depth, in any spelling', async () => {
     const { lines, logger } = capture();
-    logger.info({ password: secret, op: { newSecret: secret, nested: { new_password: secret, list: [{ token: secret }] } } }, 'reset applied');
+    logger.info(
+      { password: secret, op: { newSecret: secret, nested: { new_password: secret, list: [{ token: secret }] } } },
+      'reset applied',
+    );
     logger.child({ authorization: `Bearer ${secret}` }).warn({ 'api-token': secret }, 'call');
     logger.flush();
     await new Promise((r) => setImmediate(r));
@@ -35,8 +38,13 @@ describe('logger redaction', () => {
 
   it('redacts the details and cause chain of a logged error, keeping its code and message', async () => {
     const { lines, logger } = capture();
-    const inner = new FleetpassError('FP_COMMAND_FAILED', 'chpasswd failed', { details: { command: 'chpasswd', newPassword: secret } });
-    const err = new FleetpassError('FP_INTERNAL', 'reset failed', { cause: inner, details: { password: secret, account: 'ilmnuser' } });
+    const inner = new FleetpassError('FP_COMMAND_FAILED', 'chpasswd failed', {
+      details: { command: 'chpasswd', newPassword: secret },
+    });
+    const err = new FleetpassError('FP_INTERNAL', 'reset failed', {
+      cause: inner,
+      details: { password: secret, account: 'ilmnuser' },
+    });
     logger.error({ err }, 'operation failed');
     logger.error(err);
     logger.warn({ result: { error: err } }, 'nested');
@@ -48,9 +56,15 @@ describe('logger redaction', () => {
     const [first, second, third, fourth] = lines.map((l) => JSON.parse(l));
     for (const logged of [first.err, second.err, third.result.error, fourth.err]) {
       expect(logged).toMatchObject({
-        type: 'FleetpassError', code: 'FP_INTERNAL', message: expect.stringContaining('reset failed'),
+        type: 'FleetpassError',
+        code: 'FP_INTERNAL',
+        message: expect.stringContaining('reset failed'),
         details: { password: REDACTED, account: 'ilmnuser' },
-        cause: { code: 'FP_COMMAND_FAILED', message: 'chpasswd failed', details: { command: 'chpasswd', newPassword: REDACTED } },
+        cause: {
+          code: 'FP_COMMAND_FAILED',
+          message: 'chpasswd failed',
+          details: { command: 'chpasswd', newPassword: REDACTED },
+        },
       });
       expect(logged.stack).toContain('caused by');
     }

@@ -11,15 +11,42 @@ export type { Logger } from 'pino';
 
 /** Field names (case-insensitive, ignoring _ and -) that always carry a secret. */
 const SECRET_KEY_NAMES = [
-  'password', 'newPassword', 'oldPassword', 'newSecret', 'secret', 'secrets', 'token', 'apiToken', 'accessToken',
-  'authorization', 'cookie', 'setCookie', 'privateKey', 'keyPem', 'masterKey', 'dataKey', 'passphrase',
-  'generatedPasswords', 'credential', 'credentials', 'serviceAccountPassword', 'csrfToken', 'sessionId',
+  'password',
+  'newPassword',
+  'oldPassword',
+  'newSecret',
+  'secret',
+  'secrets',
+  'token',
+  'apiToken',
+  'accessToken',
+  'authorization',
+  'cookie',
+  'setCookie',
+  'privateKey',
+  'keyPem',
+  'masterKey',
+  'dataKey',
+  'passphrase',
+  'generatedPasswords',
+  'credential',
+  'credentials',
+  'serviceAccountPassword',
+  'csrfToken',
+  'sessionId',
 ];
 const SECRET_KEYS = new Set(SECRET_KEY_NAMES.map(normalize));
 
 /** pino redact paths for child bindings, which the log formatter does not see: each spelling, top level. */
 const BINDING_PATHS = [
-  ...new Set(SECRET_KEY_NAMES.flatMap((k) => [k, k.toLowerCase(), k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)])),
+  ...new Set(
+    SECRET_KEY_NAMES.flatMap((k) => [
+      k,
+      k.toLowerCase(),
+      k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+    ]),
+  ),
 ].map((k) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : `["${k}"]`));
 
 export const REDACTED = '[redacted]';
@@ -61,7 +88,8 @@ function addCause(out: Record<string, unknown>, err: Error, depth: number, seen:
   const cause: unknown = err.cause;
   if (cause === undefined || out.cause !== undefined) return;
   const redacted = redactSecrets(cause, depth + 1, seen);
-  if (isError(cause) && redacted !== null && typeof redacted === 'object') delete (redacted as Record<string, unknown>).stack;
+  if (isError(cause) && redacted !== null && typeof redacted === 'object')
+    delete (redacted as Record<string, unknown>).stack;
   out.cause = redacted;
 }
 

@@ -7,6 +7,7 @@ const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, 
 export function parseDuration(text: string, option: string): number {
   const m = /^(\d+)([smhdw]?)$/.exec(text.trim());
   const seconds = m ? Number(m[1]) * UNIT_SECONDS[m[2] || 's'] : NaN;
-  if (!Number.isSafeInteger(seconds) || seconds <= 0) throw new UsageError(`${option} must be a duration like 90d, 12h, 30m or 45s, got ${JSON.stringify(text)}`);
+  if (!Number.isSafeInteger(seconds) || seconds <= 0)
+    throw new UsageError(`${option} must be a duration like 90d, 12h, 30m or 45s, got ${JSON.stringify(text)}`);
   return seconds;
 }

@@ -1,4 +1,10 @@
-import { assertSsrPasswordPolicy, checkSsrPasswordPolicy, editDistance, generateSsrPassword, SSR_PASSWORD_POLICY } from './ssr-password-policy';
+import {
+  assertSsrPasswordPolicy,
+  checkSsrPasswordPolicy,
+  editDistance,
+  generateSsrPassword,
+  SSR_PASSWORD_POLICY,
+} from './ssr-password-policy';
 
 describe('SSR password policy', () => {
   it('accepts a password with every class within 8-15 characters', () => {

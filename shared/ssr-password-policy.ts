@@ -28,7 +28,8 @@ const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 export function checkSsrPasswordPolicy(password: string): readonly string[] {
   const problems: string[] = [];
   const { minLength, maxLength } = SSR_PASSWORD_POLICY;
-  if (password.length < minLength || password.length > maxLength) problems.push(`must be ${minLength} to ${maxLength} characters long`);
+  if (password.length < minLength || password.length > maxLength)
+    problems.push(`must be ${minLength} to ${maxLength} characters long`);
   if (!PRINTABLE_ASCII.test(password)) problems.push('may contain only printable ASCII characters');
   if (!/[A-Z]/.test(password)) problems.push('needs an upper-case letter');
   if (!/[a-z]/.test(password)) problems.push('needs a lower-case letter');
@@ -41,9 +42,13 @@ export function checkSsrPasswordPolicy(password: string): readonly string[] {
 export function assertSsrPasswordPolicy(password: string): void {
   const problems = checkSsrPasswordPolicy(password);
   if (problems.length > 0) {
-    throw new FleetpassError('FP_PASSWORD_POLICY', `the new password does not meet the SSR password policy: it ${problems.join(', ')}`, {
-      details: { problems, step: 'policy-check' },
-    });
+    throw new FleetpassError(
+      'FP_PASSWORD_POLICY',
+      `the new password does not meet the SSR password policy: it ${problems.join(', ')}`,
+      {
+        details: { problems, step: 'policy-check' },
+      },
+    );
   }
 }
 
@@ -73,7 +78,10 @@ function pick(chars: string): string {
 export function generateSsrPassword(options: { length?: number; avoid?: string } = {}): string {
   const length = options.length ?? SSR_PASSWORD_POLICY.maxLength;
   if (!Number.isInteger(length) || length < SSR_PASSWORD_POLICY.minLength || length > SSR_PASSWORD_POLICY.maxLength) {
-    throw new FleetpassError('FP_INVALID_ARGUMENT', `an SSR password must be ${SSR_PASSWORD_POLICY.minLength} to ${SSR_PASSWORD_POLICY.maxLength} characters long`);
+    throw new FleetpassError(
+      'FP_INVALID_ARGUMENT',
+      `an SSR password must be ${SSR_PASSWORD_POLICY.minLength} to ${SSR_PASSWORD_POLICY.maxLength} characters long`,
+    );
   }
   const avoid = new Set(options.avoid ?? '');
   const classes = [UPPER, LOWER, DIGITS, SPECIAL].map((set) => {

@@ -46,7 +46,9 @@ export function backendWarnings(config: BackendsConfig): string[] {
   if (config.lrm) {
     warnings.push(...lrmConfigWarnings(withoutEnabled(config.lrm)).map((w) => `backends.${w}`));
     if (config.lrm.serviceAccount.password !== undefined) {
-      warnings.push('backends.lrm.serviceAccount.password is written in the config file; prefer passwordFile (a file only the agent can read)');
+      warnings.push(
+        'backends.lrm.serviceAccount.password is written in the config file; prefer passwordFile (a file only the agent can read)',
+      );
     }
   }
   return warnings;
@@ -61,12 +63,20 @@ function withoutEnabled<T extends { enabled: boolean }>(c: T): Omit<T, 'enabled'
 export function createBackends(config: BackendsConfig, deps: BackendDeps): ReadonlyMap<Backend, AccountBackend> {
   const backends = new Map<Backend, AccountBackend>();
   const linuxConfig = withoutEnabled(config.linux);
-  if (config.linux.enabled) backends.set(Backend.BACKEND_LINUX, createLinuxBackend({ config: linuxConfig, clock: deps.clock, log: deps.log }));
+  if (config.linux.enabled)
+    backends.set(Backend.BACKEND_LINUX, createLinuxBackend({ config: linuxConfig, clock: deps.clock, log: deps.log }));
   if (config.ssr?.enabled) {
     // SSR users are Linux accounts too: their Linux side uses the node's backends.linux paths and timeouts.
     const linux = createLinuxContext({ config: linuxConfig, clock: deps.clock, log: deps.log });
-    backends.set(Backend.BACKEND_SSR, createSsrBackend(withoutEnabled(config.ssr), { log: deps.log, clock: deps.clock, linux }));
+    backends.set(
+      Backend.BACKEND_SSR,
+      createSsrBackend(withoutEnabled(config.ssr), { log: deps.log, clock: deps.clock, linux }),
+    );
   }
-  if (config.lrm?.enabled) backends.set(Backend.BACKEND_LRM, createLrmBackend(withoutEnabled(config.lrm), { log: deps.log, clock: deps.clock }));
+  if (config.lrm?.enabled)
+    backends.set(
+      Backend.BACKEND_LRM,
+      createLrmBackend(withoutEnabled(config.lrm), { log: deps.log, clock: deps.clock }),
+    );
   return backends;
 }

@@ -21,7 +21,11 @@ export interface CheckConfigOptions {
 const EXPIRY_WARNING_DAYS = 30;
 
 /** 0 when the config is valid and usable (warnings allowed), 1 when it is not. */
-export async function checkConfigCommand(opts: CheckConfigOptions, io: CommandIo, deps: { clock?: Clock } = {}): Promise<number> {
+export async function checkConfigCommand(
+  opts: CheckConfigOptions,
+  io: CommandIo,
+  deps: { clock?: Clock } = {},
+): Promise<number> {
   const clock = deps.clock ?? systemClock;
   const file = configFile(opts.config, io.env);
   let loaded;
@@ -42,8 +46,17 @@ export async function checkConfigCommand(opts: CheckConfigOptions, io: CommandIo
     nodeId = tls.nodeId;
     notAfter = tls.notAfter;
     const daysLeft = (tls.notAfter.getTime() - clock.now().getTime()) / 86_400_000;
-    if (daysLeft < 0) problems.push(errorLine(new FleetpassError('FP_TLS_MATERIAL', `the node certificate ${config.controller.certFile} expired on ${tls.notAfter.toISOString()}`)));
-    else if (daysLeft < EXPIRY_WARNING_DAYS) warnings.push(`the node certificate expires in ${Math.floor(daysLeft)} days (${tls.notAfter.toISOString()})`);
+    if (daysLeft < 0)
+      problems.push(
+        errorLine(
+          new FleetpassError(
+            'FP_TLS_MATERIAL',
+            `the node certificate ${config.controller.certFile} expired on ${tls.notAfter.toISOString()}`,
+          ),
+        ),
+      );
+    else if (daysLeft < EXPIRY_WARNING_DAYS)
+      warnings.push(`the node certificate expires in ${Math.floor(daysLeft)} days (${tls.notAfter.toISOString()})`);
   } catch (e) {
     problems.push(errorLine(e));
   }
@@ -51,15 +64,35 @@ export async function checkConfigCommand(opts: CheckConfigOptions, io: CommandIo
   const backends: { backend: string; description: string }[] = [];
   try {
     // Backend warnings are already in `warnings`; only errors from building them go to the log.
-    const log = createLogger({ level: io.env.FLEETPASS_LOG_LEVEL ?? 'error', name: 'fleetpass-agent', destination: process.stderr });
-    for (const [b, impl] of createBackends(config.backends, { log, clock })) backends.push({ backend: backendName(b), description: impl.describe().description });
+    const log = createLogger({
+      level: io.env.FLEETPASS_LOG_LEVEL ?? 'error',
+      name: 'fleetpass-agent',
+      destination: process.stderr,
+    });
+    for (const [b, impl] of createBackends(config.backends, { log, clock }))
+      backends.push({ backend: backendName(b), description: impl.describe().description });
   } catch (e) {
     problems.push(errorLine(e));
   }
 
   const effective = redactSecrets(config);
   if (opts.json) {
-    io.out(JSON.stringify({ file: loaded.file ?? null, valid: problems.length === 0, nodeId: nodeId ?? null, certificateNotAfter: notAfter ?? null, backends, warnings, problems, config: effective }, null, 2));
+    io.out(
+      JSON.stringify(
+        {
+          file: loaded.file ?? null,
+          valid: problems.length === 0,
+          nodeId: nodeId ?? null,
+          certificateNotAfter: notAfter ?? null,
+          backends,
+          warnings,
+          problems,
+          config: effective,
+        },
+        null,
+        2,
+      ),
+    );
   } else {
     io.out(`# effective configuration from ${loaded.file ?? 'embedded defaults'} (secrets redacted)`);
     io.out(stringify(effective).trimEnd());

@@ -22,9 +22,16 @@ export async function doctorCommand(names: string[], opts: DoctorOptions, io: Co
   let report: DoctorReport;
   try {
     const { config } = loadAgentConfig({ file: configFile(opts.config, io.env), env: io.env });
-    const accounts = names.length > 0 ? names.map((n) => assertAccountName(n)) : config.policy.accounts.filter((a) => a.backend === 'linux').map((a) => a.account);
+    const accounts =
+      names.length > 0
+        ? names.map((n) => assertAccountName(n))
+        : config.policy.accounts.filter((a) => a.backend === 'linux').map((a) => a.account);
     const { enabled: _enabled, ...linux } = config.backends.linux;
-    const log = createLogger({ level: io.env.FLEETPASS_LOG_LEVEL ?? 'warn', name: 'fleetpass-agent', destination: process.stderr });
+    const log = createLogger({
+      level: io.env.FLEETPASS_LOG_LEVEL ?? 'warn',
+      name: 'fleetpass-agent',
+      destination: process.stderr,
+    });
     report = await buildDoctorReport(createLinuxContext({ config: linux, log }), [...new Set(accounts)]);
   } catch (e) {
     io.err(errorLine(e));
@@ -39,7 +46,9 @@ export async function doctorCommand(names: string[], opts: DoctorOptions, io: Co
 /** The human report. */
 export function renderDoctor(r: DoctorReport): string {
   const lines: string[] = [];
-  lines.push(`PAM directory ${r.pamDir}; modules in ${r.moduleDir} (${r.moduleDirWhy}); failure counter setting: ${r.counterSetting}`);
+  lines.push(
+    `PAM directory ${r.pamDir}; modules in ${r.moduleDir} (${r.moduleDirWhy}); failure counter setting: ${r.counterSetting}`,
+  );
   lines.push(`Login services judged: ${r.services.map((s) => s.service).join(', ')} (${r.servicesWhy})`);
   if (r.unknown) lines.push(`WARNING: the layout cannot be read with confidence: ${r.unknown}`);
   for (const s of r.services) {
@@ -72,14 +81,16 @@ export function renderDoctor(r: DoctorReport): string {
       continue;
     }
     const state = a.locked ? `LOCKED (${(a.reasons ?? []).join(', ')})` : 'not locked';
-    lines.push(`  ${a.account}: ${state}; counter ${a.counter} ${a.failures}/${a.deny}${a.strictest ? `; strictest service: ${a.strictest}` : ''}`);
+    lines.push(
+      `  ${a.account}: ${state}; counter ${a.counter} ${a.failures}/${a.deny}${a.strictest ? `; strictest service: ${a.strictest}` : ''}`,
+    );
     if (a.unknown) lines.push(`    cannot be sure: ${a.unknown}`);
     for (const v of a.services) {
-      lines.push(`    ${v.service}: ${v.verdict}${v.cause ? ` (${v.cause === 'pam' ? 'PAM refuses every login' : 'too many failures'})` : ''}: ${v.why}`);
+      lines.push(
+        `    ${v.service}: ${v.verdict}${v.cause ? ` (${v.cause === 'pam' ? 'PAM refuses every login' : 'too many failures'})` : ''}: ${v.why}`,
+      );
       if (v.decidedBy) lines.push(`      decided by ${v.decidedBy}`);
     }
   }
   return lines.join('\n');
 }
-
-

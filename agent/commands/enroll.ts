@@ -28,7 +28,12 @@ export interface EnrollIo extends CommandIo {
 
 /** First non-empty line, trimmed. */
 function firstLine(text: string): string {
-  return text.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0) ?? '';
+  return (
+    text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? ''
+  );
 }
 
 async function readToken(opts: EnrollOptions, io: EnrollIo): Promise<string | { usage: string }> {
@@ -36,7 +41,10 @@ async function readToken(opts: EnrollOptions, io: EnrollIo): Promise<string | { 
     try {
       return firstLine(readFileSync(opts.tokenFile, 'utf8'));
     } catch (e) {
-      throw new FleetpassError('FP_INVALID_ARGUMENT', `cannot read the token file ${opts.tokenFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new FleetpassError(
+        'FP_INVALID_ARGUMENT',
+        `cannot read the token file ${opts.tokenFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   const stdin = await io.readStdin();
@@ -47,11 +55,15 @@ async function readToken(opts: EnrollOptions, io: EnrollIo): Promise<string | { 
 /** Runs the enrollment; returns the exit code. */
 export async function enrollCommand(opts: EnrollOptions, io: EnrollIo): Promise<number> {
   if (opts.token !== undefined) {
-    io.err('usage: the enrollment token is a secret and is not taken on the command line (other users can read argv): use --token-file FILE or stdin');
+    io.err(
+      'usage: the enrollment token is a secret and is not taken on the command line (other users can read argv): use --token-file FILE or stdin',
+    );
     return 2;
   }
   if (!opts.caFingerprint) {
-    io.err("usage: --ca-fingerprint sha256:... is required: it pins the controller's CA so the token is sent to no one else");
+    io.err(
+      "usage: --ca-fingerprint sha256:... is required: it pins the controller's CA so the token is sent to no one else",
+    );
     return 2;
   }
   const timeout = opts.timeoutSeconds === undefined ? 30 : Number(opts.timeoutSeconds);
@@ -62,18 +74,32 @@ export async function enrollCommand(opts: EnrollOptions, io: EnrollIo): Promise<
   try {
     const file = configFile(opts.config, io.env);
     // Without --config (or FLEETPASS_CONFIG) a missing default file means: use the built-in defaults.
-    const { config } = loadAgentConfig({ file, fileRequired: opts.config !== undefined || io.env.FLEETPASS_CONFIG !== undefined, env: io.env });
+    const { config } = loadAgentConfig({
+      file,
+      fileRequired: opts.config !== undefined || io.env.FLEETPASS_CONFIG !== undefined,
+      env: io.env,
+    });
     const token = await readToken(opts, io);
     if (typeof token !== 'string') {
       io.err(`usage: ${token.usage}`);
       return 2;
     }
     const node = await enrollNode({
-      controller: config.controller, address: opts.controller, caFingerprint: opts.caFingerprint, token, hostname: config.hostname,
-      force: opts.force, timeoutMs: timeout * 1000,
+      controller: config.controller,
+      address: opts.controller,
+      caFingerprint: opts.caFingerprint,
+      token,
+      hostname: config.hostname,
+      force: opts.force,
+      timeoutMs: timeout * 1000,
     });
     io.out(`enrolled as node ${node.nodeId}; certificate valid until ${node.notAfter.toISOString()}`);
-    if (Object.keys(node.labels).length) io.out(`labels: ${Object.entries(node.labels).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+    if (Object.keys(node.labels).length)
+      io.out(
+        `labels: ${Object.entries(node.labels)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(', ')}`,
+      );
     io.out(`key: ${node.files.keyFile} (0600)  certificate: ${node.files.certFile}  CA: ${node.files.caFile}`);
     io.out('next: start the agent (systemctl start fleetpass-agent, or fleetpass-agent run)');
     return 0;

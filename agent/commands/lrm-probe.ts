@@ -7,11 +7,21 @@
 import { isFleetpassError, type FleetpassError } from '../../shared/errors';
 import { silentLogger, type Logger } from '../../shared/logger';
 import {
-  LRM_ENDPOINT_NAMES, lrmClientFor, readServicePassword, versionSupport, SUPPORT_GUIDANCE,
-  type LrmBackendConfig, type LrmBackendConfigInput, type LrmClient, type LrmEndpointName, type LrmSession, type VersionSupport,
+  LRM_ENDPOINT_NAMES,
+  lrmClientFor,
+  readServicePassword,
+  versionSupport,
+  SUPPORT_GUIDANCE,
+  type LrmBackendConfig,
+  type LrmBackendConfigInput,
+  type LrmClient,
+  type LrmEndpointName,
+  type LrmSession,
+  type VersionSupport,
 } from '../backends/lrm';
 
-export type ProbeResult = 'ok' | 'answers' | 'absent' | 'missing' | 'unconfirmed' | 'refused' | 'unexpected' | 'error' | 'skipped';
+export type ProbeResult =
+  'ok' | 'answers' | 'absent' | 'missing' | 'unconfirmed' | 'refused' | 'unexpected' | 'error' | 'skipped';
 
 export interface EndpointReport {
   name: LrmEndpointName;
@@ -39,7 +49,11 @@ const OPTIONAL: ReadonlySet<LrmEndpointName> = new Set(['securitySettings']);
 function describeError(e: unknown): { result: ProbeResult; detail: string; code?: string } {
   if (!isFleetpassError(e)) return { result: 'error', detail: 'unexpected error (see the agent log)' };
   const result: ProbeResult =
-    e.code === 'FP_LRM_UNEXPECTED_RESPONSE' ? 'unexpected' : e.code === 'FP_LRM_NOT_ADMIN' || e.code === 'FP_LRM_AUTH_FAILED' ? 'refused' : 'error';
+    e.code === 'FP_LRM_UNEXPECTED_RESPONSE'
+      ? 'unexpected'
+      : e.code === 'FP_LRM_NOT_ADMIN' || e.code === 'FP_LRM_AUTH_FAILED'
+        ? 'refused'
+        : 'error';
   return { result, detail: e.message, code: e.code };
 }
 
@@ -49,9 +63,14 @@ async function probe(config: LrmBackendConfig, client: LrmClient): Promise<Probe
   const add = (name: LrmEndpointName, r: { result: ProbeResult; detail: string; code?: string }) =>
     endpoints.push({ name, method: client.endpoints[name].method, path: client.endpoints[name].path, ...r });
   const skipRest = (why: string) => {
-    for (const name of LRM_ENDPOINT_NAMES) if (!endpoints.some((e) => e.name === name)) add(name, { result: 'skipped', detail: why });
+    for (const name of LRM_ENDPOINT_NAMES)
+      if (!endpoints.some((e) => e.name === name)) add(name, { result: 'skipped', detail: why });
   };
-  const report = (partial: Omit<ProbeReport, 'origin' | 'endpoints'>): ProbeReport => ({ origin: client.origin, endpoints, ...partial });
+  const report = (partial: Omit<ProbeReport, 'origin' | 'endpoints'>): ProbeReport => ({
+    origin: client.origin,
+    endpoints,
+    ...partial,
+  });
 
   let page;
   try {
@@ -60,12 +79,21 @@ async function probe(config: LrmBackendConfig, client: LrmClient): Promise<Probe
     const d = describeError(e);
     add('loginPage', d);
     const fp = isFleetpassError(e) ? (e as FleetpassError).details.presentedFingerprint : undefined;
-    const hint = typeof fp === 'string' ? ` The instrument presented certificate ${fp}; once you have checked on the instrument that this is LRM's own certificate, set lrm.tls.fingerprint to it.` : '';
+    const hint =
+      typeof fp === 'string'
+        ? ` The instrument presented certificate ${fp}; once you have checked on the instrument that this is LRM's own certificate, set lrm.tls.fingerprint to it.`
+        : '';
     skipRest('the login page could not be read');
     return report({ ready: false, message: `${d.detail}.${hint}` });
   }
   if (!page.version) {
-    add('loginPage', { result: 'unexpected', detail: page.status >= 200 && page.status < 300 ? 'no version found on the page (set lrm.versionPattern or lrm.endpoints.loginPage)' : `HTTP ${page.status}` });
+    add('loginPage', {
+      result: 'unexpected',
+      detail:
+        page.status >= 200 && page.status < 300
+          ? 'no version found on the page (set lrm.versionPattern or lrm.endpoints.loginPage)'
+          : `HTTP ${page.status}`,
+    });
     skipRest('the version is unknown');
     return report({ ready: false, message: 'The LRM version could not be read; nothing else was tried.' });
   }
@@ -83,7 +111,12 @@ async function probe(config: LrmBackendConfig, client: LrmClient): Promise<Probe
   } catch (e) {
     add('login', describeError(e));
     skipRest('the service account could not sign in');
-    return report({ version: page.version.text, support, ready: false, message: 'The LRM service account could not sign in; fix lrm.serviceAccount and probe again.' });
+    return report({
+      version: page.version.text,
+      support,
+      ready: false,
+      message: 'The LRM service account could not sign in; fix lrm.serviceAccount and probe again.',
+    });
   }
 
   try {
@@ -95,9 +128,15 @@ async function probe(config: LrmBackendConfig, client: LrmClient): Promise<Probe
     });
     try {
       const s = await client.securitySettings(session);
-      add('securitySettings', s
-        ? { result: 'ok', detail: `allowed login attempts ${s.allowedLoginAttempts ?? '?'}, password expiry ${s.passwordExpiryDays ?? '?'} days` }
-        : { result: 'absent', detail: 'not served (optional: the user record is used instead)' });
+      add(
+        'securitySettings',
+        s
+          ? {
+              result: 'ok',
+              detail: `allowed login attempts ${s.allowedLoginAttempts ?? '?'}, password expiry ${s.passwordExpiryDays ?? '?'} days`,
+            }
+          : { result: 'absent', detail: 'not served (optional: the user record is used instead)' },
+      );
     } catch (e) {
       add('securitySettings', describeError(e));
     }
@@ -105,11 +144,18 @@ async function probe(config: LrmBackendConfig, client: LrmClient): Promise<Probe
       // OPTIONS only: a write endpoint is never called by the probe.
       try {
         const res = await client.options(name, config.serviceAccount.username);
-        const allow = String(res.headers.allow ?? '').toUpperCase().split(/\s*,\s*/);
+        const allow = String(res.headers.allow ?? '')
+          .toUpperCase()
+          .split(/\s*,\s*/);
         const method = client.endpoints[name].method;
-        if (res.status >= 200 && res.status < 300 && allow.includes(method)) add(name, { result: 'answers', detail: `OPTIONS allows ${method} (not called)` });
+        if (res.status >= 200 && res.status < 300 && allow.includes(method))
+          add(name, { result: 'answers', detail: `OPTIONS allows ${method} (not called)` });
         else if (res.status === 404) add(name, { result: 'missing', detail: 'OPTIONS: HTTP 404, no such path' });
-        else add(name, { result: 'unconfirmed', detail: `OPTIONS: HTTP ${res.status}; not called, confirm with one unlock of a test user` });
+        else
+          add(name, {
+            result: 'unconfirmed',
+            detail: `OPTIONS: HTTP ${res.status}; not called, confirm with one unlock of a test user`,
+          });
       } catch (e) {
         add(name, describeError(e));
       }
@@ -163,7 +209,8 @@ export async function runLrmProbe(
     out(`Local Run Manager at ${result.origin}`);
     out(`version: ${result.version ?? 'unknown'}${result.support ? ` (${result.support})` : ''}`);
     out(`${'ENDPOINT'.padEnd(22)}${'METHOD'.padEnd(8)}${'PATH'.padEnd(42)}${'RESULT'.padEnd(13)}DETAIL`);
-    for (const e of result.endpoints) out(`${e.name.padEnd(22)}${e.method.padEnd(8)}${e.path.padEnd(42)}${e.result.padEnd(13)}${e.detail}`);
+    for (const e of result.endpoints)
+      out(`${e.name.padEnd(22)}${e.method.padEnd(8)}${e.path.padEnd(42)}${e.result.padEnd(13)}${e.detail}`);
     out(`${result.ready ? 'ready' : 'not ready'}: ${result.message}`);
   }
   return result.ready ? 0 : 1;

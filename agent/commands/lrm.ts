@@ -19,10 +19,16 @@ export async function lrmProbeCommand(opts: LrmProbeOptions, io: CommandIo): Pro
     return 2;
   }
   if (!lrm) {
-    io.err('error FP_CONFIG_INVALID: backends.lrm is not set in the agent config; add it (see agent/backends/lrm/README.md) and probe again');
+    io.err(
+      'error FP_CONFIG_INVALID: backends.lrm is not set in the agent config; add it (see agent/backends/lrm/README.md) and probe again',
+    );
     return 2;
   }
   const { enabled: _enabled, ...settings } = lrm;
-  const log = createLogger({ level: io.env.FLEETPASS_LOG_LEVEL ?? 'warn', name: 'fleetpass-agent', destination: process.stderr });
+  const log = createLogger({
+    level: io.env.FLEETPASS_LOG_LEVEL ?? 'warn',
+    name: 'fleetpass-agent',
+    destination: process.stderr,
+  });
   return runLrmProbe(settings, io.out, { json: opts.json, log });
 }

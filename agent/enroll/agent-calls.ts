@@ -18,7 +18,11 @@ function channelOptions(t: CallTarget): ChannelOptions {
   return t.serverName ? { 'grpc.ssl_target_name_override': t.serverName, 'grpc.default_authority': t.serverName } : {};
 }
 
-function unary<Res>(t: CallTarget, creds: ChannelCredentials, call: (client: AgentServiceClient, deadline: Date, done: (err: unknown, res?: Res) => void) => void): Promise<Res> {
+function unary<Res>(
+  t: CallTarget,
+  creds: ChannelCredentials,
+  call: (client: AgentServiceClient, deadline: Date, done: (err: unknown, res?: Res) => void) => void,
+): Promise<Res> {
   const client = new AgentServiceClient(t.address, creds, channelOptions(t));
   const deadline = new Date(Date.now() + (t.timeoutMs ?? 30_000));
   return new Promise<Res>((resolve, reject) => {
@@ -31,14 +35,22 @@ function unary<Res>(t: CallTarget, creds: ChannelCredentials, call: (client: Age
 }
 
 /** Enroll over TLS that trusts exactly `caPem`; the token goes nowhere else. */
-export function callEnroll(t: CallTarget, caPem: string, req: { token: string; csrPem: string; hostname: string }): Promise<EnrollResponse> {
+export function callEnroll(
+  t: CallTarget,
+  caPem: string,
+  req: { token: string; csrPem: string; hostname: string },
+): Promise<EnrollResponse> {
   return unary<EnrollResponse>(t, credentials.createSsl(Buffer.from(caPem)), (client, deadline, done) =>
     client.enroll(req, new Metadata(), { deadline }, (err, res) => done(err, res)),
   );
 }
 
 /** Renew over mutual TLS with the node's current key and certificate. */
-export function callRenew(t: CallTarget, tls: { ca: Buffer; key: Buffer; cert: Buffer }, csrPem: string): Promise<RenewResponse> {
+export function callRenew(
+  t: CallTarget,
+  tls: { ca: Buffer; key: Buffer; cert: Buffer },
+  csrPem: string,
+): Promise<RenewResponse> {
   return unary<RenewResponse>(t, credentials.createSsl(tls.ca, tls.key, tls.cert), (client, deadline, done) =>
     client.renew({ csrPem }, new Metadata(), { deadline }, (err, res) => done(err, res)),
   );

@@ -8,7 +8,11 @@ let dir: string;
 let ca: CertAndKey;
 let a: CertAndKey;
 let b: CertAndKey;
-const paths = () => ({ caFile: join(dir, 'ca.crt'), certFile: join(dir, 'state', 'node.crt'), keyFile: join(dir, 'state', 'node.key') });
+const paths = () => ({
+  caFile: join(dir, 'ca.crt'),
+  certFile: join(dir, 'state', 'node.crt'),
+  keyFile: join(dir, 'state', 'node.key'),
+});
 
 beforeAll(async () => {
   ca = await createCa();
@@ -34,7 +38,9 @@ describe('credential files', () => {
 
   it('refuses a certificate for another key and writes nothing', () => {
     const p = paths();
-    expect(() => writeCredentials(p, { keyPem: a.keyPem, certPem: b.certPem })).toThrow(expect.objectContaining({ code: 'FP_TLS_MATERIAL' }));
+    expect(() => writeCredentials(p, { keyPem: a.keyPem, certPem: b.certPem })).toThrow(
+      expect.objectContaining({ code: 'FP_TLS_MATERIAL' }),
+    );
     expect(existsSync(p.keyFile)).toBe(false);
     expect(keyMatchesCertificate(a.keyPem, a.certPem)).toBe(true);
     expect(keyMatchesCertificate(a.keyPem, b.certPem)).toBe(false);

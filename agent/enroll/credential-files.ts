@@ -5,7 +5,17 @@
  * files) finishes the swap when the waiting certificate matches the key, so the node is never stranded.
  */
 import { X509Certificate, createPrivateKey, createPublicKey } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
 import { FleetpassError } from '../../shared/errors';
 
@@ -60,16 +70,24 @@ function syncDir(dir: string): void {
 
 function writeError(file: string, what: string, e: unknown): FleetpassError {
   const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-  const hint = code === 'EROFS' || code === 'EACCES' || code === 'EPERM' ? '; keep it in the state directory (/var/lib/fleetpass-agent), which the agent may write' : '';
-  return new FleetpassError('FP_TLS_MATERIAL', `cannot write the ${what} ${file}: ${code}${hint}`, { cause: e, details: { file } });
+  const hint =
+    code === 'EROFS' || code === 'EACCES' || code === 'EPERM'
+      ? '; keep it in the state directory (/var/lib/fleetpass-agent), which the agent may write'
+      : '';
+  return new FleetpassError('FP_TLS_MATERIAL', `cannot write the ${what} ${file}: ${code}${hint}`, {
+    cause: e,
+    details: { file },
+  });
 }
 
 /** Writes the new files and swaps them in (CA, key, then certificate). Throws FP_TLS_MATERIAL naming the file. */
 export function writeCredentials(paths: CredentialPaths, creds: Credentials): void {
-  if (!keyMatchesCertificate(creds.keyPem, creds.certPem)) throw new FleetpassError('FP_TLS_MATERIAL', 'the new certificate does not match the new key; nothing was written');
+  if (!keyMatchesCertificate(creds.keyPem, creds.certPem))
+    throw new FleetpassError('FP_TLS_MATERIAL', 'the new certificate does not match the new key; nothing was written');
   // The certificate goes last: while `<certFile>.new` exists, the swap is not finished.
   const files: Array<{ file: string; content: string; mode: number; what: string }> = [];
-  if (creds.caPem) files.push({ file: paths.caFile, content: creds.caPem, mode: 0o644, what: 'CA certificate (controller.caFile)' });
+  if (creds.caPem)
+    files.push({ file: paths.caFile, content: creds.caPem, mode: 0o644, what: 'CA certificate (controller.caFile)' });
   files.push(
     { file: paths.keyFile, content: creds.keyPem, mode: 0o600, what: 'node key (controller.keyFile)' },
     { file: paths.certFile, content: creds.certPem, mode: 0o644, what: 'node certificate (controller.certFile)' },

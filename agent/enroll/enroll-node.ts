@@ -39,7 +39,10 @@ export async function enrollNode(o: EnrollNodeOptions): Promise<EnrolledNode> {
   const { controller } = o;
   const files = { caFile: controller.caFile, certFile: controller.certFile, keyFile: controller.keyFile };
   if (!o.force && existsSync(files.certFile)) {
-    throw new FleetpassError('FP_ALREADY_ENROLLED', `this node already has a certificate (${files.certFile}); remove it, or pass --force, to enroll again`);
+    throw new FleetpassError(
+      'FP_ALREADY_ENROLLED',
+      `this node already has a certificate (${files.certFile}); remove it, or pass --force, to enroll again`,
+    );
   }
   const pinned = parsePinnedFingerprint(o.caFingerprint);
   const token = o.token.trim();
@@ -54,17 +57,31 @@ export async function enrollNode(o: EnrollNodeOptions): Promise<EnrolledNode> {
   try {
     cert = new X509Certificate(res.certificatePem);
   } catch (e) {
-    throw new FleetpassError('FP_TLS_MATERIAL', 'the controller answered with a certificate that cannot be read; nothing was written', { cause: e });
+    throw new FleetpassError(
+      'FP_TLS_MATERIAL',
+      'the controller answered with a certificate that cannot be read; nothing was written',
+      { cause: e },
+    );
   }
   if (!res.caCertificatePem || formatFingerprint(new X509Certificate(res.caCertificatePem).fingerprint256) !== pinned) {
-    throw new FleetpassError('FP_CA_FINGERPRINT_MISMATCH', 'the controller answered with another CA than the pinned one; nothing was written');
+    throw new FleetpassError(
+      'FP_CA_FINGERPRINT_MISMATCH',
+      'the controller answered with another CA than the pinned one; nothing was written',
+    );
   }
   const ca = new X509Certificate(res.caCertificatePem);
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey) || !keyMatchesCertificate(keyPem, res.certificatePem)) {
-    throw new FleetpassError('FP_TLS_MATERIAL', 'the certificate from the controller is not for this key or not signed by the pinned CA; nothing was written');
+    throw new FleetpassError(
+      'FP_TLS_MATERIAL',
+      'the certificate from the controller is not for this key or not signed by the pinned CA; nothing was written',
+    );
   }
   const cn = commonName(cert);
-  if (cn !== res.nodeId) throw new FleetpassError('FP_TLS_MATERIAL', `the certificate names ${cn ?? 'nothing'}, not the node id ${res.nodeId} the controller gave; nothing was written`);
+  if (cn !== res.nodeId)
+    throw new FleetpassError(
+      'FP_TLS_MATERIAL',
+      `the certificate names ${cn ?? 'nothing'}, not the node id ${res.nodeId} the controller gave; nothing was written`,
+    );
   writeCredentials(files, { keyPem, certPem: res.certificatePem, caPem: res.caCertificatePem });
   return { nodeId: res.nodeId, notAfter: new Date(cert.validTo), labels: res.labels, files };
 }

@@ -14,7 +14,8 @@ describe('enrollment input', () => {
   it('splits host:port and bracketed IPv6', () => {
     expect(splitAddress('fp.example.org:7443')).toEqual({ host: 'fp.example.org', port: 7443 });
     expect(splitAddress('[::1]:7443')).toEqual({ host: '::1', port: 7443 });
-    for (const bad of ['fp.example.org', ':7443', 'h:0', 'h:70000']) expect(() => splitAddress(bad)).toThrow(/HOST:PORT/);
+    for (const bad of ['fp.example.org', ':7443', 'h:0', 'h:70000'])
+      expect(() => splitAddress(bad)).toThrow(/HOST:PORT/);
   });
 
   it('renews when a third of the lifetime is left', () => {

@@ -41,7 +41,11 @@ export function renewalDue(v: Validity): number {
 
 function validity(certPem: Buffer | string): Validity & { fingerprint: string } {
   const c = new X509Certificate(certPem);
-  return { notBefore: new Date(c.validFrom).getTime(), notAfter: new Date(c.validTo).getTime(), fingerprint: formatFingerprint(c.fingerprint256) };
+  return {
+    notBefore: new Date(c.validFrom).getTime(),
+    notAfter: new Date(c.validTo).getTime(),
+    fingerprint: formatFingerprint(c.fingerprint256),
+  };
 }
 
 export function createRenewal(o: { config: AgentConfig; log: Logger; clock: Clock }): Renewal {
@@ -64,7 +68,10 @@ export function createRenewal(o: { config: AgentConfig; log: Logger; clock: Cloc
     const now = o.clock.now().getTime();
     if (now < renewalDue(current)) return false;
     if (now >= current.notAfter) {
-      throw new FleetpassError('FP_TLS_MATERIAL', `the node certificate expired on ${new Date(current.notAfter).toISOString()} and cannot renew itself; enroll the node again with a new token`);
+      throw new FleetpassError(
+        'FP_TLS_MATERIAL',
+        `the node certificate expired on ${new Date(current.notAfter).toISOString()} and cannot renew itself; enroll the node again with a new token`,
+      );
     }
     log.info({ notAfter: new Date(current.notAfter).toISOString() }, 'renewing the node certificate');
     const { keyPem, csrPem } = await createKeyAndCsr({ commonName: tls.nodeId });
@@ -73,13 +80,28 @@ export function createRenewal(o: { config: AgentConfig; log: Logger; clock: Cloc
     const ca = new X509Certificate(tls.ca);
     // Trust nothing in the answer beyond what the CA we already hold vouches for.
     if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey) || !keyMatchesCertificate(keyPem, res.certificatePem)) {
-      throw new FleetpassError('FP_TLS_MATERIAL', 'the renewed certificate is not for the new key or not signed by the CA this node trusts; kept the current one');
+      throw new FleetpassError(
+        'FP_TLS_MATERIAL',
+        'the renewed certificate is not for the new key or not signed by the CA this node trusts; kept the current one',
+      );
     }
     const cn = commonName(cert);
-    if (cn !== tls.nodeId) throw new FleetpassError('FP_TLS_MATERIAL', `the renewed certificate names ${cn ?? 'nothing'}, not this node (${tls.nodeId}); kept the current one`);
+    if (cn !== tls.nodeId)
+      throw new FleetpassError(
+        'FP_TLS_MATERIAL',
+        `the renewed certificate names ${cn ?? 'nothing'}, not this node (${tls.nodeId}); kept the current one`,
+      );
     writeCredentials(c, { keyPem, certPem: res.certificatePem });
     const next = validity(res.certificatePem);
-    log.info({ nodeId: tls.nodeId, fingerprint: next.fingerprint, previous: current.fingerprint, notAfter: new Date(next.notAfter).toISOString() }, 'node certificate renewed');
+    log.info(
+      {
+        nodeId: tls.nodeId,
+        fingerprint: next.fingerprint,
+        previous: current.fingerprint,
+        notAfter: new Date(next.notAfter).toISOString(),
+      },
+      'node certificate renewed',
+    );
     return true;
   }
 
@@ -97,7 +119,10 @@ export function createRenewal(o: { config: AgentConfig; log: Logger; clock: Cloc
 
   async function tick(): Promise<void> {
     timer = undefined;
-    const ok = await checkNow().then(() => true, () => false);
+    const ok = await checkNow().then(
+      () => true,
+      () => false,
+    );
     schedule(nextDelay(!ok));
   }
 

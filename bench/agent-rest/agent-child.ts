@@ -12,17 +12,31 @@ import { createBenchMemoryBackend } from '../fleet/bench-memory-backend';
 import { serveIpc } from '../lib/ipc';
 
 async function main(): Promise<void> {
-  const o = JSON.parse(process.argv[2]) as { controllerAddress: string; caFile: string; certFile: string; keyFile: string; stateDir: string };
+  const o = JSON.parse(process.argv[2]) as {
+    controllerAddress: string;
+    caFile: string;
+    certFile: string;
+    keyFile: string;
+    stateDir: string;
+  };
   const config = agentConfigSchema.parse({
     controller: { address: o.controllerAddress, caFile: o.caFile, certFile: o.certFile, keyFile: o.keyFile },
-    stateDir: o.stateDir, hostname: 'bench-rest', platform: 'bench-simulated',
+    stateDir: o.stateDir,
+    hostname: 'bench-rest',
+    platform: 'bench-simulated',
     policy: { accounts: [{ backend: 'linux', account: 'ilmnuser', actions: ['unlock', 'reset_password'] }] },
   });
   const backend = createBenchMemoryBackend({ accounts: ['ilmnuser'], locked: true });
-  const agent = createAgent(config, { log: createLogger({ level: 'info', name: 'fleetpass-agent' }), backends: new Map([[Backend.BACKEND_LINUX, backend]]) });
+  const agent = createAgent(config, {
+    log: createLogger({ level: 'info', name: 'fleetpass-agent' }),
+    backends: new Map([[Backend.BACKEND_LINUX, backend]]),
+  });
   await agent.start();
   process.on('SIGTERM', () => void agent.shutdown().then(() => process.exit(0)));
-  serveIpc({ state: () => ({ state: agent.state, calls: backend.calls }), cpu: () => process.cpuUsage() }, { pid: process.pid });
+  serveIpc(
+    { state: () => ({ state: agent.state, calls: backend.calls }), cpu: () => process.cpuUsage() },
+    { pid: process.pid },
+  );
 }
 
 main().catch((e) => {

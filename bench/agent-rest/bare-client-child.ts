@@ -9,8 +9,18 @@ import { BareClient, CLIENT_KEEPALIVE, KIND, payload } from '../baseline/bare-se
 import { serveIpc } from '../lib/ipc';
 
 async function main(): Promise<void> {
-  const o = JSON.parse(process.argv[2]) as { address: string; caFile: string; certFile: string; keyFile: string; helloBytes: number };
-  const client = new BareClient(o.address, credentials.createSsl(readFileSync(o.caFile), readFileSync(o.keyFile), readFileSync(o.certFile)), { ...CLIENT_KEEPALIVE });
+  const o = JSON.parse(process.argv[2]) as {
+    address: string;
+    caFile: string;
+    certFile: string;
+    keyFile: string;
+    helloBytes: number;
+  };
+  const client = new BareClient(
+    o.address,
+    credentials.createSsl(readFileSync(o.caFile), readFileSync(o.keyFile), readFileSync(o.certFile)),
+    { ...CLIENT_KEEPALIVE },
+  );
   const call = (client as unknown as { chat(md: Metadata): ClientDuplexStream<Buffer, Buffer> }).chat(new Metadata());
   let welcomed = false;
   let ended = false;

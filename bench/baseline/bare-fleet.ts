@@ -28,7 +28,11 @@ export interface BareFleet {
 
 /** Starts the bare server (with --expose-gc) and forks the client workers. */
 export async function startBareFleet(o: BareFleetOptions): Promise<BareFleet> {
-  const server = await forkChild(bundle('bare-server'), { args: [JSON.stringify({ pkiDir: o.pkiDir, welcomeBytes: o.sizes.welcome })], execArgv: ['--expose-gc'], logFile: o.logFile });
+  const server = await forkChild(bundle('bare-server'), {
+    args: [JSON.stringify({ pkiDir: o.pkiDir, welcomeBytes: o.sizes.welcome })],
+    execArgv: ['--expose-gc'],
+    logFile: o.logFile,
+  });
   const memoryBefore = await server.call<NodeJS.MemoryUsage>('gc');
   const per = Math.ceil(o.nodes / o.workers);
   const workers: Child[] = [];
@@ -41,9 +45,21 @@ export async function startBareFleet(o: BareFleetOptions): Promise<BareFleet> {
     memoryBefore,
     async connect() {
       const t0 = Date.now();
-      await Promise.all(workers.map((w, i) => w.call('start', {
-        address, ...ranges[i], helloBytes: o.sizes.hello, resultBytes: o.sizes.result, rampConcurrency: o.rampConcurrency ?? 16,
-      }, 900_000)));
+      await Promise.all(
+        workers.map((w, i) =>
+          w.call(
+            'start',
+            {
+              address,
+              ...ranges[i],
+              helloBytes: o.sizes.hello,
+              resultBytes: o.sizes.result,
+              rampConcurrency: o.rampConcurrency ?? 16,
+            },
+            900_000,
+          ),
+        ),
+      );
       return { ms: Date.now() - t0 };
     },
     clientPids: () => workers.map((w) => w.proc.pid!),

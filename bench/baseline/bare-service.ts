@@ -23,7 +23,11 @@ export const BareClient = makeGenericClientConstructor(BARE_SERVICE, 'Bare');
 export const SERVER_KEEPALIVE = { 'grpc.keepalive_time_ms': 20_000, 'grpc.keepalive_timeout_ms': 10_000 };
 
 /** Client keepalive as the agent sets it by default (agent/connection.ts, agent/config). */
-export const CLIENT_KEEPALIVE = { 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_timeout_ms': 10_000, 'grpc.keepalive_permit_without_calls': 1 };
+export const CLIENT_KEEPALIVE = {
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+};
 
 /** First byte of a payload: what it is. */
 export const KIND = { hello: 1, welcome: 2, operation: 3, result: 4 } as const;

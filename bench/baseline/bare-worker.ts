@@ -18,19 +18,35 @@ interface Peer {
 
 const peers: Peer[] = [];
 
-async function start(o: { address: string; first: number; count: number; helloBytes: number; resultBytes: number; rampConcurrency: number }): Promise<{ ms: number }> {
+async function start(o: {
+  address: string;
+  first: number;
+  count: number;
+  helloBytes: number;
+  resultBytes: number;
+  rampConcurrency: number;
+}): Promise<{ ms: number }> {
   const t0 = Date.now();
   const pki = await benchPki();
   const ca = readFileSync(pki.caFile);
-  const files = await nodeCertificates(pki, Array.from({ length: o.count }, (_, i) => nodeId(o.first + i)));
+  const files = await nodeCertificates(
+    pki,
+    Array.from({ length: o.count }, (_, i) => nodeId(o.first + i)),
+  );
   const hello = payload(KIND.hello, o.helloBytes);
   const result = payload(KIND.result, o.resultBytes);
   let next = 0;
   async function lane(): Promise<void> {
     while (next < files.length) {
       const f = files[next++];
-      const client = new BareClient(o.address, credentials.createSsl(ca, readFileSync(f.keyFile), readFileSync(f.certFile)), { ...CLIENT_KEEPALIVE });
-      const call = (client as unknown as { chat(md: Metadata): ClientDuplexStream<Buffer, Buffer> }).chat(new Metadata());
+      const client = new BareClient(
+        o.address,
+        credentials.createSsl(ca, readFileSync(f.keyFile), readFileSync(f.certFile)),
+        { ...CLIENT_KEEPALIVE },
+      );
+      const call = (client as unknown as { chat(md: Metadata): ClientDuplexStream<Buffer, Buffer> }).chat(
+        new Metadata(),
+      );
       const peer: Peer = { client, call, welcomed: false };
       peers.push(peer);
       await new Promise<void>((res) => {
@@ -53,7 +69,11 @@ async function start(o: { address: string; first: number; count: number; helloBy
 
 serveIpc({
   start: (b) => start(b as unknown as Parameters<typeof start>[0]),
-  stats: () => ({ total: peers.length, connected: peers.filter((p) => p.welcomed).length, rssBytes: process.memoryUsage().rss }),
+  stats: () => ({
+    total: peers.length,
+    connected: peers.filter((p) => p.welcomed).length,
+    rssBytes: process.memoryUsage().rss,
+  }),
   stop: () => {
     for (const p of peers) {
       p.call.cancel();

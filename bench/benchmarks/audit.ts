@@ -29,8 +29,14 @@ export interface AuditOptions {
 /** A typical record: an agent's successful unlock result. */
 function entry(i: number): AuditEntry {
   return {
-    actor: `node:bench-${String(i % 1000).padStart(5, '0')}`, action: 'operation.succeeded', nodeId: `bench-${String(i % 1000).padStart(5, '0')}`,
-    account: 'ilmnuser', operationId: randomUUID(), requestId: randomUUID(), outcome: 'succeeded', reason: '',
+    actor: `node:bench-${String(i % 1000).padStart(5, '0')}`,
+    action: 'operation.succeeded',
+    nodeId: `bench-${String(i % 1000).padStart(5, '0')}`,
+    account: 'ilmnuser',
+    operationId: randomUUID(),
+    requestId: randomUUID(),
+    outcome: 'succeeded',
+    reason: '',
     details: { outcome: 'OPERATION_OUTCOME_SUCCEEDED', lockedAfter: false },
   };
 }
@@ -48,7 +54,11 @@ function rawOpen(file: string): Db {
 
 /** The audit_log DDL (table, indexes, triggers) exactly as the product's migrations made it. */
 function auditDdl(product: Db): string[] {
-  const rows = product.prepare("SELECT type, sql FROM sqlite_master WHERE tbl_name = 'audit_log' AND sql IS NOT NULL ORDER BY type = 'table' DESC").all() as { sql: string }[];
+  const rows = product
+    .prepare(
+      "SELECT type, sql FROM sqlite_master WHERE tbl_name = 'audit_log' AND sql IS NOT NULL ORDER BY type = 'table' DESC",
+    )
+    .all() as { sql: string }[];
   return rows.map((r) => r.sql);
 }
 
@@ -63,8 +73,21 @@ function rawRow(seq: number): RowValues {
   const hash = createHash('sha256').update(String(seq)).digest('hex');
   return {
     seq,
-    values: [seq, new Date().toISOString(), e.actor, e.action, e.nodeId, e.account, e.operationId, e.requestId, e.outcome, e.reason,
-      JSON.stringify(e.details), hash, hash],
+    values: [
+      seq,
+      new Date().toISOString(),
+      e.actor,
+      e.action,
+      e.nodeId,
+      e.account,
+      e.operationId,
+      e.requestId,
+      e.outcome,
+      e.reason,
+      JSON.stringify(e.details),
+      hash,
+      hash,
+    ],
   };
 }
 
@@ -81,7 +104,9 @@ export async function auditBenchmark(o: AuditOptions): Promise<BenchResult> {
     const audit = createAuditLog(product, systemClock);
     const raw = rawOpen(join(dir, 'raw.db'));
     for (const sql of auditDdl(product)) raw.exec(sql);
-    const insert = raw.prepare('INSERT INTO audit_log (seq, time, actor, action, node_id, account, operation_id, request_id, outcome, reason, details_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
+    const insert = raw.prepare(
+      'INSERT INTO audit_log (seq, time, actor, action, node_id, account, operation_id, request_id, outcome, reason, details_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
     let rawSeq = 0;
 
     // Warm both up (statement caches, file growth) outside the timings.
@@ -118,9 +143,11 @@ export async function auditBenchmark(o: AuditOptions): Promise<BenchResult> {
       });
       productBatchedMs += msSince(t0);
       t0 = process.hrtime.bigint();
-      raw.transaction(() => {
-        for (const r of rows) insert.run(...r.values);
-      }).immediate();
+      raw
+        .transaction(() => {
+          for (const r of rows) insert.run(...r.values);
+        })
+        .immediate();
       rawBatchedMs += msSince(t0);
     }
     product.close();
@@ -142,12 +169,20 @@ export async function auditBenchmark(o: AuditOptions): Promise<BenchResult> {
     t0 = process.hrtime.bigint();
     const verified = verifyAudit(chain);
     const verifyMs = msSince(t0);
-    if (!verified.ok || verified.total !== o.verifyRecords) throw new Error(`verify failed: ${JSON.stringify(verified)}`);
+    if (!verified.ok || verified.total !== o.verifyRecords)
+      throw new Error(`verify failed: ${JSON.stringify(verified)}`);
     // Baseline: read the same rows in order and hash each one's fields, checking nothing.
     t0 = process.hrtime.bigint();
     let sink = 0;
-    for (const r of chain.prepare('SELECT seq, time, actor, action, node_id, account, operation_id, request_id, outcome, reason, details_json, prev_hash, hash FROM audit_log ORDER BY seq').raw(true).iterate() as IterableIterator<unknown[]>) {
-      sink ^= createHash('sha256').update(JSON.stringify(r.slice(0, 12)), 'utf8').digest()[0];
+    for (const r of chain
+      .prepare(
+        'SELECT seq, time, actor, action, node_id, account, operation_id, request_id, outcome, reason, details_json, prev_hash, hash FROM audit_log ORDER BY seq',
+      )
+      .raw(true)
+      .iterate() as IterableIterator<unknown[]>) {
+      sink ^= createHash('sha256')
+        .update(JSON.stringify(r.slice(0, 12)), 'utf8')
+        .digest()[0];
     }
     const scanMs = msSince(t0);
     chain.close();
@@ -164,14 +199,39 @@ export async function auditBenchmark(o: AuditOptions): Promise<BenchResult> {
       size: `${o.single.toLocaleString('en-US')} single, ${(batches * o.batchSize).toLocaleString('en-US')} batched (${o.batchSize}/transaction), verify over ${o.verifyRecords.toLocaleString('en-US')}`,
       seconds: (Date.now() - started) / 1000,
       figures: [
-        { metric: 'single append (1 record per transaction)', value: singleP, unit: 'records/s', baseline: { label: 'raw better-sqlite3 insert', value: singleR }, ratio: singleP / singleR, goal: '≥ 0.5x of raw', met: singleP / singleR >= 0.5 },
-        { metric: `batched append (${o.batchSize} per transaction)`, value: batchP, unit: 'records/s', baseline: { label: 'raw better-sqlite3 insert', value: batchR }, ratio: batchP / batchR, goal: '≥ 0.5x of raw', met: batchP / batchR >= 0.5 },
         {
-          metric: `audit verify over ${o.verifyRecords.toLocaleString('en-US')} records`, value: verifyMs / 1000, unit: 's',
-          baseline: { label: 'raw scan hashing each row', value: scanMs / 1000 }, ratio: verifyMs / scanMs, note: `${Math.round(verifyRate).toLocaleString('en-US')} records/s`,
+          metric: 'single append (1 record per transaction)',
+          value: singleP,
+          unit: 'records/s',
+          baseline: { label: 'raw better-sqlite3 insert', value: singleR },
+          ratio: singleP / singleR,
+          goal: '≥ 0.5x of raw',
+          met: singleP / singleR >= 0.5,
+        },
+        {
+          metric: `batched append (${o.batchSize} per transaction)`,
+          value: batchP,
+          unit: 'records/s',
+          baseline: { label: 'raw better-sqlite3 insert', value: batchR },
+          ratio: batchP / batchR,
+          goal: '≥ 0.5x of raw',
+          met: batchP / batchR >= 0.5,
+        },
+        {
+          metric: `audit verify over ${o.verifyRecords.toLocaleString('en-US')} records`,
+          value: verifyMs / 1000,
+          unit: 's',
+          baseline: { label: 'raw scan hashing each row', value: scanMs / 1000 },
+          ratio: verifyMs / scanMs,
+          note: `${Math.round(verifyRate).toLocaleString('en-US')} records/s`,
         },
       ],
-      checks: { verified: { ok: verified.ok, total: verified.total }, chainBuildRecordsPerSecond: opsPerSecond(o.verifyRecords, buildMs), rawScanRecordsPerSecond: scanRate, sink },
+      checks: {
+        verified: { ok: verified.ok, total: verified.total },
+        chainBuildRecordsPerSecond: opsPerSecond(o.verifyRecords, buildMs),
+        rawScanRecordsPerSecond: scanRate,
+        sink,
+      },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -31,7 +31,8 @@ async function waitSessions(c: BenchController, n: number, timeoutMs: number): P
   for (;;) {
     const s = await c.call<ControllerStatus>('status');
     if (s.sessions >= n) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`only ${s.sessions} of ${n} nodes connected after ${timeoutMs} ms`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`only ${s.sessions} of ${n} nodes connected after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -45,12 +46,23 @@ export async function idleFleetBenchmark(o: IdleOptions): Promise<BenchResult> {
   const sizes = await messageSizes();
   const stateDir = diskScratch('idle');
   const log = (name: string) => join(o.logDir, `idle-${name}.log`);
-  const settings = { stateDir, pkiDir: pki.dir, agentListen: '127.0.0.1:0', adminListen: '127.0.0.1:0', logLevel: 'info' };
+  const settings = {
+    stateDir,
+    pkiDir: pki.dir,
+    agentListen: '127.0.0.1:0',
+    adminListen: '127.0.0.1:0',
+    logLevel: 'info',
+  };
   let controller = await startBenchController(settings, log('controller'));
   const checks: Record<string, unknown> = {};
   let fleetMem: { rss: number; heap: number };
   let storm: { fromListeningMs: number; fromStopMs: number; downMs: number; lag: { maxMs: number; p99Ms: number } };
-  const fleet = await createFleet({ controllerAddress: controller.agentAddress, nodes: o.nodes, workers: o.workers, logFile: log('fleet') });
+  const fleet = await createFleet({
+    controllerAddress: controller.agentAddress,
+    nodes: o.nodes,
+    workers: o.workers,
+    logFile: log('fleet'),
+  });
   try {
     const before = await controller.call<NodeJS.MemoryUsage>('gc');
     const connect = await fleet.start();
@@ -59,7 +71,10 @@ export async function idleFleetBenchmark(o: IdleOptions): Promise<BenchResult> {
     // Let hellos, state reports and the first liveness flush settle, then measure after GC.
     await new Promise((r) => setTimeout(r, 5000));
     const after = await controller.call<NodeJS.MemoryUsage>('gc');
-    fleetMem = { rss: (after.rss - before.rss) / o.nodes, heap: (after.heapUsed + after.external - before.heapUsed - before.external) / o.nodes };
+    fleetMem = {
+      rss: (after.rss - before.rss) / o.nodes,
+      heap: (after.heapUsed + after.external - before.heapUsed - before.external) / o.nodes,
+    };
     checks.controllerMemory = { before, after };
 
     // Reconnect storm.
@@ -68,7 +83,10 @@ export async function idleFleetBenchmark(o: IdleOptions): Promise<BenchResult> {
     const tStop = Date.now();
     await controller.stop();
     const tDown = Date.now();
-    controller = await startBenchController({ ...settings, agentListen: `127.0.0.1:${port}` }, log('controller-restarted'));
+    controller = await startBenchController(
+      { ...settings, agentListen: `127.0.0.1:${port}` },
+      log('controller-restarted'),
+    );
     const tUp = Date.now();
     await waitSessions(controller, o.nodes, 120_000);
     const tAll = Date.now();
@@ -76,14 +94,22 @@ export async function idleFleetBenchmark(o: IdleOptions): Promise<BenchResult> {
     storm = { fromListeningMs: tAll - tUp, fromStopMs: tAll - tStop, downMs: tUp - tDown, lag };
     // Settle, then check nobody connected twice and nothing was refused.
     await new Promise((r) => setTimeout(r, 3000));
-    const connected = (await controller.call<{ count: number }>('countAudit', { action: 'node.connected', afterSeq: auditBefore })).count;
-    const refused = (await controller.call<{ count: number }>('countAudit', { action: 'node.connect_refused', afterSeq: auditBefore })).count;
+    const connected = (
+      await controller.call<{ count: number }>('countAudit', { action: 'node.connected', afterSeq: auditBefore })
+    ).count;
+    const refused = (
+      await controller.call<{ count: number }>('countAudit', { action: 'node.connect_refused', afterSeq: auditBefore })
+    ).count;
     const stats = await fleet.stats();
     const status = await controller.call<ControllerStatus>('status');
     // A node that connected more than once after the restart lost a stream during the storm (a keepalive
     // went unanswered, or the stream was refused): counted, and the goal is not met, but the run goes on.
     checks.storm = {
-      nodeConnectedRecords: connected, reconnectedMoreThanOnce: connected - o.nodes, refused, sessions: status.sessions, agentsConnected: stats.connected,
+      nodeConnectedRecords: connected,
+      reconnectedMoreThanOnce: connected - o.nodes,
+      refused,
+      sessions: status.sessions,
+      agentsConnected: stats.connected,
       controllerAlive: controller.proc.exitCode === null,
     };
     checks.auditChain = await controller.call('verify');
@@ -94,7 +120,13 @@ export async function idleFleetBenchmark(o: IdleOptions): Promise<BenchResult> {
   }
 
   // Baseline: the same number of streams on a bare grpc-js server.
-  const bare = await startBareFleet({ pkiDir: pki.dir, nodes: o.nodes, workers: o.workers, sizes: { hello: sizes.hello, welcome: sizes.welcome, result: sizes.result }, logFile: log('bare') });
+  const bare = await startBareFleet({
+    pkiDir: pki.dir,
+    nodes: o.nodes,
+    workers: o.workers,
+    sizes: { hello: sizes.hello, welcome: sizes.welcome, result: sizes.result },
+    logFile: log('bare'),
+  });
   let bareMem: { rss: number; heap: number };
   try {
     await bare.connect();
@@ -103,13 +135,21 @@ export async function idleFleetBenchmark(o: IdleOptions): Promise<BenchResult> {
     await new Promise((r) => setTimeout(r, 5000));
     const after = await bare.server.call<NodeJS.MemoryUsage>('gc');
     const before = bare.memoryBefore;
-    bareMem = { rss: (after.rss - before.rss) / o.nodes, heap: (after.heapUsed + after.external - before.heapUsed - before.external) / o.nodes };
+    bareMem = {
+      rss: (after.rss - before.rss) / o.nodes,
+      heap: (after.heapUsed + after.external - before.heapUsed - before.external) / o.nodes,
+    };
     checks.bareMemory = { before, after };
   } finally {
     await bare.stop();
   }
 
-  const st = checks.storm as { reconnectedMoreThanOnce: number; refused: number; controllerAlive: boolean; agentsConnected: number };
+  const st = checks.storm as {
+    reconnectedMoreThanOnce: number;
+    refused: number;
+    controllerAlive: boolean;
+    agentsConnected: number;
+  };
   const flaps = st.reconnectedMoreThanOnce;
   const refusedCount = st.refused;
   const stormClean = flaps === 0 && refusedCount === 0 && st.controllerAlive && st.agentsConnected === o.nodes;
@@ -123,19 +163,33 @@ export async function idleFleetBenchmark(o: IdleOptions): Promise<BenchResult> {
     seconds: (Date.now() - started) / 1000,
     figures: [
       {
-        metric: 'controller RSS per node', value: fleetMem.rss / KB, unit: 'KB', baseline: { label: 'bare grpc-js server RSS per stream', value: bareMem.rss / KB },
-        ratio: rssRatio, goal: '≤ 1.2x of bare', met: rssRatio <= 1.2,
+        metric: 'controller RSS per node',
+        value: fleetMem.rss / KB,
+        unit: 'KB',
+        baseline: { label: 'bare grpc-js server RSS per stream', value: bareMem.rss / KB },
+        ratio: rssRatio,
+        goal: '≤ 1.2x of bare',
+        met: rssRatio <= 1.2,
         note: `issue goal < 20 KB per node: ${fleetMem.rss < 20 * KB ? 'met' : 'not met'}`,
       },
       {
-        metric: 'controller V8 heap + external per node', value: fleetMem.heap / KB, unit: 'KB', baseline: { label: 'bare grpc-js server per stream', value: bareMem.heap / KB },
-        ratio: heapRatio, goal: '≤ 1.2x of bare', met: heapRatio <= 1.2,
+        metric: 'controller V8 heap + external per node',
+        value: fleetMem.heap / KB,
+        unit: 'KB',
+        baseline: { label: 'bare grpc-js server per stream', value: bareMem.heap / KB },
+        ratio: heapRatio,
+        goal: '≤ 1.2x of bare',
+        met: heapRatio <= 1.2,
       },
       {
-        metric: 'reconnect storm: all back after restart', value: storm.fromListeningMs / 1000, unit: 's', goal: '< 60 s, no crash, no overload',
+        metric: 'reconnect storm: all back after restart',
+        value: storm.fromListeningMs / 1000,
+        unit: 's',
+        goal: '< 60 s, no crash, no overload',
         met: storm.fromListeningMs < 60_000 && stormClean,
-        note: `${(storm.fromStopMs / 1000).toFixed(1)} s from SIGTERM; ${flaps} streams lost and re-opened during the storm; ${refusedCount} refused; `
-          + `controller event-loop delay max ${storm.lag.maxMs.toFixed(0)} ms, p99 ${storm.lag.p99Ms.toFixed(0)} ms`,
+        note:
+          `${(storm.fromStopMs / 1000).toFixed(1)} s from SIGTERM; ${flaps} streams lost and re-opened during the storm; ${refusedCount} refused; ` +
+          `controller event-loop delay max ${storm.lag.maxMs.toFixed(0)} ms, p99 ${storm.lag.p99Ms.toFixed(0)} ms`,
       },
     ],
     checks: { ...checks, storm: { ...(checks.storm as object), ...storm } },

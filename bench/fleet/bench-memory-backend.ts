@@ -22,14 +22,24 @@ export interface BenchMemoryBackend extends AccountBackend {
 }
 
 /** Creates a BENCHMARK-ONLY backend holding `accounts`, each locked when `locked` is true. */
-export function createBenchMemoryBackend(options: { accounts: readonly string[]; locked?: boolean; deny?: number }): BenchMemoryBackend {
+export function createBenchMemoryBackend(options: {
+  accounts: readonly string[];
+  locked?: boolean;
+  deny?: number;
+}): BenchMemoryBackend {
   const deny = options.deny ?? 3;
-  const accounts = new Map<string, BenchAccount>(options.accounts.map((a) => [a, { failures: options.locked ? deny : 0 }]));
+  const accounts = new Map<string, BenchAccount>(
+    options.accounts.map((a) => [a, { failures: options.locked ? deny : 0 }]),
+  );
   const calls = { inspect: 0, unlock: 0, resetPassword: 0 };
 
   function get(name: string): BenchAccount {
     const a = accounts.get(name);
-    if (!a) throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `no account ${JSON.stringify(name.slice(0, 40))} on this simulated node`);
+    if (!a)
+      throw new FleetpassError(
+        'FP_ACCOUNT_NOT_FOUND',
+        `no account ${JSON.stringify(name.slice(0, 40))} on this simulated node`,
+      );
     return a;
   }
 
@@ -37,16 +47,33 @@ export function createBenchMemoryBackend(options: { accounts: readonly string[];
     const a = accounts.get(name);
     const locked = !!a && a.failures >= deny;
     return {
-      backend: Backend.BACKEND_LINUX, account: name, exists: !!a, locked, lockReasons: locked ? [LockReason.LOCK_REASON_TOO_MANY_FAILURES] : [],
-      failureCount: a?.failures ?? 0, denyThreshold: deny, lockEnds: undefined, lockPermanent: false, lastFailure: undefined, lastFailureSource: '',
-      passwordChanged: undefined, passwordExpires: undefined, observed: new Date(), counter: FailureCounter.FAILURE_COUNTER_FAILLOCK,
-      mustChangePassword: false, details: {},
+      backend: Backend.BACKEND_LINUX,
+      account: name,
+      exists: !!a,
+      locked,
+      lockReasons: locked ? [LockReason.LOCK_REASON_TOO_MANY_FAILURES] : [],
+      failureCount: a?.failures ?? 0,
+      denyThreshold: deny,
+      lockEnds: undefined,
+      lockPermanent: false,
+      lastFailure: undefined,
+      lastFailureSource: '',
+      passwordChanged: undefined,
+      passwordExpires: undefined,
+      observed: new Date(),
+      counter: FailureCounter.FAILURE_COUNTER_FAILLOCK,
+      mustChangePassword: false,
+      details: {},
     };
   }
 
   return {
     calls,
-    describe: () => ({ backend: Backend.BACKEND_LINUX, actions: [Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD, Action.ACTION_REFRESH_STATE], description: 'BENCHMARK-ONLY in-memory backend' }),
+    describe: () => ({
+      backend: Backend.BACKEND_LINUX,
+      actions: [Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD, Action.ACTION_REFRESH_STATE],
+      description: 'BENCHMARK-ONLY in-memory backend',
+    }),
     async inspect(name) {
       calls.inspect++;
       return state(name);

@@ -60,11 +60,19 @@ async function start(o: FleetWorkerStart): Promise<{ started: number; ms: number
     mkdirSync(stateDir, { recursive: true });
     const config = agentConfigSchema.parse({
       controller: { address: o.controllerAddress, caFile: pki.caFile, certFile: f.certFile, keyFile: f.keyFile },
-      stateDir, hostname: f.nodeId, platform: 'bench-simulated', labels: { bench: 'fleet' }, reconnect: o.reconnect,
+      stateDir,
+      hostname: f.nodeId,
+      platform: 'bench-simulated',
+      labels: { bench: 'fleet' },
+      reconnect: o.reconnect,
       policy: { accounts: [{ backend: 'linux', account: o.account, actions: ['unlock', 'reset_password'] }] },
     });
     const backend = createBenchMemoryBackend({ accounts: [o.account], locked: true });
-    const agent = createAgent(config, { log: rootLog.child({ nodeId: f.nodeId }), backends: new Map([[Backend.BACKEND_LINUX, backend]]), busy: async () => false });
+    const agent = createAgent(config, {
+      log: rootLog.child({ nodeId: f.nodeId }),
+      backends: new Map([[Backend.BACKEND_LINUX, backend]]),
+      busy: async () => false,
+    });
     nodes.push({ id: f.nodeId, agent, backend });
   }
   // Ramp: at most rampConcurrency nodes between "start" and "connected" at once.
@@ -95,7 +103,11 @@ function stats(): FleetWorkerStats {
     max = Math.max(max, n.backend.calls.unlock);
   }
   return {
-    total: nodes.length, connected: states.connected ?? 0, states, calls, unlockPerNode: { min: nodes.length ? min : 0, max },
+    total: nodes.length,
+    connected: states.connected ?? 0,
+    states,
+    calls,
+    unlockPerNode: { min: nodes.length ? min : 0, max },
     rssBytes: process.memoryUsage().rss,
   };
 }

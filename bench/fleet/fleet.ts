@@ -45,7 +45,14 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
 
   async function stats(): Promise<FleetWorkerStats> {
     const all = await Promise.all(workers.map((w) => w.call<FleetWorkerStats>('stats')));
-    const sum: FleetWorkerStats = { total: 0, connected: 0, states: {}, calls: { inspect: 0, unlock: 0, resetPassword: 0 }, unlockPerNode: { min: Infinity, max: 0 }, rssBytes: 0 };
+    const sum: FleetWorkerStats = {
+      total: 0,
+      connected: 0,
+      states: {},
+      calls: { inspect: 0, unlock: 0, resetPassword: 0 },
+      unlockPerNode: { min: Infinity, max: 0 },
+      rssBytes: 0,
+    };
     for (const s of all) {
       sum.total += s.total;
       sum.connected += s.connected;
@@ -64,10 +71,22 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
     size: o.nodes,
     async start() {
       const t0 = Date.now();
-      await Promise.all(workers.map((w, i) => w.call('start', {
-        controllerAddress: o.controllerAddress, ...ranges[i], stateRoot: join(stateRoot, `w${i}`), account: o.account ?? 'ilmnuser',
-        reconnect: o.reconnect ?? { initialMs: 1000, maxMs: 60_000 }, rampConcurrency: o.rampConcurrency ?? 16,
-      }, 900_000)));
+      await Promise.all(
+        workers.map((w, i) =>
+          w.call(
+            'start',
+            {
+              controllerAddress: o.controllerAddress,
+              ...ranges[i],
+              stateRoot: join(stateRoot, `w${i}`),
+              account: o.account ?? 'ilmnuser',
+              reconnect: o.reconnect ?? { initialMs: 1000, maxMs: 60_000 },
+              rampConcurrency: o.rampConcurrency ?? 16,
+            },
+            900_000,
+          ),
+        ),
+      );
       return { ms: Date.now() - t0 };
     },
     stats,
@@ -79,7 +98,10 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
       for (;;) {
         const s = await stats();
         if (pred(s)) return s;
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify({ connected: s.connected, states: s.states })}`);
+        if (Date.now() > end)
+          throw new Error(
+            `timed out waiting for ${what}: ${JSON.stringify({ connected: s.connected, states: s.states })}`,
+          );
         await new Promise((r) => setTimeout(r, 100));
       }
     },

@@ -12,10 +12,19 @@ export interface BenchController extends Child {
 }
 
 /** Forks the controller with --expose-gc and waits until it listens. */
-export async function startBenchController(settings: BenchControllerSettings, logFile: string): Promise<BenchController> {
+export async function startBenchController(
+  settings: BenchControllerSettings,
+  logFile: string,
+): Promise<BenchController> {
   // FLEETPASS_BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each controller run there (for finding where time goes).
-  const prof = process.env.FLEETPASS_BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FLEETPASS_BENCH_CPU_PROF}`] : [];
-  const child = await forkChild(bundle('controller-main'), { args: [JSON.stringify(settings)], execArgv: ['--expose-gc', ...prof], logFile });
+  const prof = process.env.FLEETPASS_BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.FLEETPASS_BENCH_CPU_PROF}`]
+    : [];
+  const child = await forkChild(bundle('controller-main'), {
+    args: [JSON.stringify(settings)],
+    execArgv: ['--expose-gc', ...prof],
+    logFile,
+  });
   return {
     ...child,
     agentAddress: String(child.info.agentAddress),

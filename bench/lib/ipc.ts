@@ -16,14 +16,18 @@ interface Request {
 
 /** In a child: answers calls by type; resolves/rejects of async handlers are sent back. Sends "ready" first. */
 export function serveIpc(handlers: Record<string, Handler>, ready: Record<string, unknown> = {}): void {
-  if (!process.send) throw new Error('this benchmark process must be started by bench/run.mjs (it needs an IPC channel)');
+  if (!process.send)
+    throw new Error('this benchmark process must be started by bench/run.mjs (it needs an IPC channel)');
   process.on('message', (m: Request) => {
     const reply = (msg: Record<string, unknown>) => process.send?.({ id: m.id, ...msg });
     const h = handlers[m.type];
     if (!h) return reply({ error: `unknown command ${m.type}` });
     Promise.resolve()
       .then(() => h(m.body ?? {}))
-      .then((body) => reply({ body }), (e: unknown) => reply({ error: (e as Error)?.stack ?? String(e) }));
+      .then(
+        (body) => reply({ body }),
+        (e: unknown) => reply({ error: (e as Error)?.stack ?? String(e) }),
+      );
   });
   process.send({ id: 0, body: ready });
 }
@@ -50,7 +54,11 @@ export interface ForkOptions {
 /** Forks a bundled benchmark entry and waits until it is ready. */
 export async function forkChild(bundle: string, o: ForkOptions = {}): Promise<Child> {
   const out = o.logFile ? openSync(o.logFile, 'a') : 'inherit';
-  const proc = fork(bundle, o.args ?? [], { stdio: ['ignore', out, out, 'ipc'], execArgv: o.execArgv ?? [], env: { ...process.env, ...o.env } });
+  const proc = fork(bundle, o.args ?? [], {
+    stdio: ['ignore', out, out, 'ipc'],
+    execArgv: o.execArgv ?? [],
+    env: { ...process.env, ...o.env },
+  });
   let next = 1;
   const pending = new Map<number, { res: (v: unknown) => void; rej: (e: Error) => void; timer?: NodeJS.Timeout }>();
   let readyRes!: (v: Record<string, unknown>) => void;
@@ -74,8 +82,17 @@ export async function forkChild(bundle: string, o: ForkOptions = {}): Promise<Ch
   let timer: NodeJS.Timeout | undefined;
   const info = await Promise.race([
     ready,
-    exited.then((e) => Promise.reject(new Error(`${bundle} exited (${e.code ?? e.signal}) before it was ready${o.logFile ? `; see ${o.logFile}` : ''}`))),
-    new Promise<never>((_, rej) => (timer = setTimeout(() => rej(new Error(`${bundle} not ready in time`)), o.readyTimeoutMs ?? 120_000))),
+    exited.then((e) =>
+      Promise.reject(
+        new Error(
+          `${bundle} exited (${e.code ?? e.signal}) before it was ready${o.logFile ? `; see ${o.logFile}` : ''}`,
+        ),
+      ),
+    ),
+    new Promise<never>(
+      (_, rej) =>
+        (timer = setTimeout(() => rej(new Error(`${bundle} not ready in time`)), o.readyTimeoutMs ?? 120_000)),
+    ),
   ]).finally(() => clearTimeout(timer));
   return {
     proc,

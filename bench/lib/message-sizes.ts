@@ -23,18 +23,42 @@ export async function messageSizes(): Promise<MessageSizes> {
     message: {
       $case: 'hello',
       hello: {
-        nodeId, hostname: nodeId, platform: 'bench-simulated', agentVersion: '0.1.0', labels: { bench: 'fleet' }, backends: [Backend.BACKEND_LINUX],
-        policy: [{ backend: Backend.BACKEND_LINUX, account: 'ilmnuser', actions: [Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD] }], busy: false,
+        nodeId,
+        hostname: nodeId,
+        platform: 'bench-simulated',
+        agentVersion: '0.1.0',
+        labels: { bench: 'fleet' },
+        backends: [Backend.BACKEND_LINUX],
+        policy: [
+          {
+            backend: Backend.BACKEND_LINUX,
+            account: 'ilmnuser',
+            actions: [Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD],
+          },
+        ],
+        busy: false,
       },
     },
   }).finish().length;
-  const welcome = ConnectResponse.encode({ message: { $case: 'welcome', welcome: { nodeId, heartbeatSeconds: 30, reportIntervalSeconds: 300 } } }).finish().length;
+  const welcome = ConnectResponse.encode({
+    message: { $case: 'welcome', welcome: { nodeId, heartbeatSeconds: 30, reportIntervalSeconds: 300 } },
+  }).finish().length;
   const operation = ConnectResponse.encode({
     message: {
       $case: 'operation',
       operation: {
-        id: randomUUID(), backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_UNLOCK, newSecret: '', expires: new Date(),
-        requestedBy: 'bench-operator', approvedBy: '', reason: 'bench wave 1', created: new Date(), requireIdle: false, temporary: false,
+        id: randomUUID(),
+        backend: Backend.BACKEND_LINUX,
+        account: 'ilmnuser',
+        action: Action.ACTION_UNLOCK,
+        newSecret: '',
+        expires: new Date(),
+        requestedBy: 'bench-operator',
+        approvedBy: '',
+        reason: 'bench wave 1',
+        created: new Date(),
+        requireIdle: false,
+        temporary: false,
       },
     },
   }).finish().length;
@@ -42,8 +66,17 @@ export async function messageSizes(): Promise<MessageSizes> {
     message: {
       $case: 'result',
       result: {
-        operationId: randomUUID(), outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED, errorCode: '', message: '', before: change.before, after: change.after,
-        started: new Date(), finished: new Date(), replayed: false, failedStep: '', notes: [],
+        operationId: randomUUID(),
+        outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED,
+        errorCode: '',
+        message: '',
+        before: change.before,
+        after: change.after,
+        started: new Date(),
+        finished: new Date(),
+        replayed: false,
+        failedStep: '',
+        notes: [],
       },
     },
   }).finish().length;

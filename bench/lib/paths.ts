@@ -13,7 +13,8 @@ import { dirname, join } from 'node:path';
 function findRepoRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
     const pkg = join(dir, 'package.json');
-    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'fleetpass') return dir;
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === 'fleetpass')
+      return dir;
     if (dirname(dir) === dir) throw new Error(`no fleetpass package.json above ${from}`);
   }
 }

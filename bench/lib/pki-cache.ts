@@ -47,14 +47,20 @@ export function nodeId(i: number): string {
 
 /** The files of each node id, issuing (concurrently) those not cached yet. */
 export async function nodeCertificates(pki: BenchPki, ids: readonly string[]): Promise<NodeFiles[]> {
-  const files = ids.map((id) => ({ nodeId: id, certFile: join(pki.nodesDir, `${id}.crt`), keyFile: join(pki.nodesDir, `${id}.key`) }));
+  const files = ids.map((id) => ({
+    nodeId: id,
+    certFile: join(pki.nodesDir, `${id}.crt`),
+    keyFile: join(pki.nodesDir, `${id}.key`),
+  }));
   const missing = files.filter((f) => !existsSync(f.certFile) || !existsSync(f.keyFile));
   for (let i = 0; i < missing.length; i += 32) {
-    await Promise.all(missing.slice(i, i + 32).map(async (f) => {
-      const c = await issueClientCertificate(pki.ca, { commonName: f.nodeId, validDays: 365 });
-      writeSecureFile(f.keyFile, c.keyPem);
-      writeSecureFile(f.certFile, c.certPem, 0o644);
-    }));
+    await Promise.all(
+      missing.slice(i, i + 32).map(async (f) => {
+        const c = await issueClientCertificate(pki.ca, { commonName: f.nodeId, validDays: 365 });
+        writeSecureFile(f.keyFile, c.keyPem);
+        writeSecureFile(f.certFile, c.certPem, 0o644);
+      }),
+    );
   }
   return files;
 }

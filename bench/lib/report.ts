@@ -40,13 +40,23 @@ export interface MachineInfo {
 
 export function machineInfo(): MachineInfo {
   const c = cpus();
-  return { cpuModel: c[0]?.model.trim() ?? 'unknown', cores: c.length, memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version, platform: `${process.platform} ${process.arch}`, loadAverage: Math.round(loadavg()[0] * 100) / 100 };
+  return {
+    cpuModel: c[0]?.model.trim() ?? 'unknown',
+    cores: c.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadAverage: Math.round(loadavg()[0] * 100) / 100,
+  };
 }
 
 function num(v: number, unit: string): string {
   const digits = Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2;
   // Small values keep three significant digits, so 0.0999 % is not shown as 0.1 % next to a "< 0.1 %" goal.
-  const text = Math.abs(v) > 0 && Math.abs(v) < 1 ? String(Number(v.toPrecision(3))) : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+  const text =
+    Math.abs(v) > 0 && Math.abs(v) < 1
+      ? String(Number(v.toPrecision(3)))
+      : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
   return `${text} ${unit}`.trim();
 }
 
@@ -64,7 +74,9 @@ export function markdown(results: readonly BenchResult[], machine: MachineInfo, 
       const ratio = f.ratio === undefined ? '' : `${f.ratio.toFixed(2)}x`;
       const met = f.met === undefined ? '' : f.met ? 'yes' : '**no**';
       const [title, size] = i === 0 ? [r.title, r.size] : ['', ''];
-      lines.push(`| ${title} | ${size} | ${f.metric}: ${num(f.value, f.unit)}${f.note ? ` (${f.note})` : ''} | ${baseline} | ${ratio} | ${f.goal ?? ''} | ${met} |`);
+      lines.push(
+        `| ${title} | ${size} | ${f.metric}: ${num(f.value, f.unit)}${f.note ? ` (${f.note})` : ''} | ${baseline} | ${ratio} | ${f.goal ?? ''} | ${met} |`,
+      );
     });
   }
   return `${lines.join('\n')}\n`;

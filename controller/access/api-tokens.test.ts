@@ -43,9 +43,15 @@ describe('API tokens', () => {
     expect(repo.getToken(t.id)!.lastUsed).toBe(now.toISOString());
     const other = `${t.token.slice(0, -1)}${t.token.endsWith('A') ? 'B' : 'A'}`;
     expect(checkApiToken(repo, other, now)).toEqual({ ok: false, id: t.id, why: 'mismatch' });
-    expect(checkApiToken(repo, `fpt_${'f'.repeat(16)}_${'A'.repeat(43)}`, now)).toMatchObject({ ok: false, why: 'unknown' });
+    expect(checkApiToken(repo, `fpt_${'f'.repeat(16)}_${'A'.repeat(43)}`, now)).toMatchObject({
+      ok: false,
+      why: 'unknown',
+    });
     expect(checkApiToken(repo, 'hello', now)).toEqual({ ok: false, why: 'malformed' });
-    expect(checkApiToken(repo, t.token, new Date(now.getTime() + 3600_000))).toMatchObject({ ok: false, why: 'expired' });
+    expect(checkApiToken(repo, t.token, new Date(now.getTime() + 3600_000))).toMatchObject({
+      ok: false,
+      why: 'expired',
+    });
     repo.revokeTokensOf('otto');
     expect(checkApiToken(repo, t.token, now)).toMatchObject({ ok: false, why: 'revoked' });
   });

@@ -29,13 +29,23 @@ function digest(salt: Buffer, secret: string): Buffer {
  * Creates and stores a token for `operator`; `ttlSeconds` 0 means it never expires. `knownTo` adds the
  * operators who could hold the credential it was made with (owner and maker are always in it).
  */
-export function issueApiToken(repo: OperatorsRepo, operator: string, opts: { createdBy: string; ttlSeconds: number; now: Date; knownTo?: readonly string[] }): IssuedToken {
+export function issueApiToken(
+  repo: OperatorsRepo,
+  operator: string,
+  opts: { createdBy: string; ttlSeconds: number; now: Date; knownTo?: readonly string[] },
+): IssuedToken {
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(32).toString('base64url');
   const salt = randomBytes(16);
   const expires = opts.ttlSeconds > 0 ? new Date(opts.now.getTime() + opts.ttlSeconds * 1000) : null;
   repo.insertToken({
-    id, operator, salt, hash: digest(salt, secret), created: opts.now.toISOString(), createdBy: opts.createdBy, expires: expires?.toISOString() ?? null,
+    id,
+    operator,
+    salt,
+    hash: digest(salt, secret),
+    created: opts.now.toISOString(),
+    createdBy: opts.createdBy,
+    expires: expires?.toISOString() ?? null,
     knownTo: [operator, opts.createdBy, ...(opts.knownTo ?? [])],
   });
   return { id, token: `fpt_${id}_${secret}`, expires };
@@ -53,10 +63,12 @@ export function checkApiToken(repo: OperatorsRepo, token: string, now: Date): To
   const row = repo.getToken(id);
   if (!row) return { ok: false, id, why: 'unknown' };
   const presented = digest(row.salt, secret);
-  if (presented.length !== row.hash.length || !timingSafeEqual(presented, row.hash)) return { ok: false, id, why: 'mismatch' };
+  if (presented.length !== row.hash.length || !timingSafeEqual(presented, row.hash))
+    return { ok: false, id, why: 'mismatch' };
   if (row.revoked) return { ok: false, id, why: 'revoked' };
   if (row.expires && new Date(row.expires).getTime() <= now.getTime()) return { ok: false, id, why: 'expired' };
   // Last use to the minute is enough, and spares a write on every call.
-  if (!row.lastUsed || now.getTime() - new Date(row.lastUsed).getTime() >= 60_000) repo.touchToken(id, now.toISOString());
+  if (!row.lastUsed || now.getTime() - new Date(row.lastUsed).getTime() >= 60_000)
+    repo.touchToken(id, now.toISOString());
   return { ok: true, operator: row.operator, id };
 }

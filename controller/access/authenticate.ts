@@ -83,7 +83,18 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
   function summarise(key: string, w: Window): void {
     const suppressed = w.failures - limits.auditedPerWindow;
     if (suppressed > 0) {
-      safeAudit({ actor: 'unauthenticated', action: 'auth.failed', outcome: 'refused', details: { source: key, summary: true, failures: w.failures, notAuditedOneByOne: suppressed, windowStart: new Date(w.start).toISOString() } });
+      safeAudit({
+        actor: 'unauthenticated',
+        action: 'auth.failed',
+        outcome: 'refused',
+        details: {
+          source: key,
+          summary: true,
+          failures: w.failures,
+          notAuditedOneByOne: suppressed,
+          windowStart: new Date(w.start).toISOString(),
+        },
+      });
     }
   }
 
@@ -112,15 +123,28 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
     const w = windowFor(key, deps.clock.now().getTime());
     w.failures++;
     if (w.failures <= limits.auditedPerWindow) {
-      safeAudit({ actor: 'unauthenticated', action: 'auth.failed', outcome: 'refused', details: { source: key, what: creds.what ?? '', why, ...facts } });
+      safeAudit({
+        actor: 'unauthenticated',
+        action: 'auth.failed',
+        outcome: 'refused',
+        details: { source: key, what: creds.what ?? '', why, ...facts },
+      });
       log.warn({ source: key, what: creds.what, why, ...facts }, 'authentication failed');
     } else if (w.failures === limits.auditedPerWindow + 1) {
-      log.warn({ source: key, windowMs: limits.windowMs }, 'authentication failures flood; counting the rest of this window');
+      log.warn(
+        { source: key, windowMs: limits.windowMs },
+        'authentication failures flood; counting the rest of this window',
+      );
     }
     throw new FleetpassError('FP_UNAUTHENTICATED');
   }
 
-  function operatorPrincipal(creds: Credentials, name: string, via: Principal['via'], facts: Record<string, unknown>): Principal {
+  function operatorPrincipal(
+    creds: Credentials,
+    name: string,
+    via: Principal['via'],
+    facts: Record<string, unknown>,
+  ): Principal {
     const op = deps.repo.get(name);
     if (!op) refuse(creds, 'unknown-operator', { ...facts, operator: name });
     if (op.disabled) refuse(creds, 'operator-disabled', { ...facts, operator: name });
@@ -134,7 +158,10 @@ export function createAuthenticator(deps: AuthenticatorDeps) {
       const w = windows.get(peerAddress(creds.source));
       if (w && now.getTime() - w.start < limits.windowMs && w.failures >= limits.blockAfter) {
         w.failures++;
-        throw new FleetpassError('FP_RATE_LIMITED', 'too many failed sign-ins from this address; wait a minute and try again');
+        throw new FleetpassError(
+          'FP_RATE_LIMITED',
+          'too many failed sign-ins from this address; wait a minute and try again',
+        );
       }
       const auth = creds.authorization?.trim();
       if (auth) {

@@ -19,12 +19,18 @@ const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 /** Issues a client certificate (and its new key) for operator `name`. */
-export async function issueOperatorCertificate(ca: CertAndKey, name: string, opts: { validDays?: number; now?: Date } = {}): Promise<CertAndKey> {
+export async function issueOperatorCertificate(
+  ca: CertAndKey,
+  name: string,
+  opts: { validDays?: number; now?: Date } = {},
+): Promise<CertAndKey> {
   assertOperatorName(name);
   const caCert = new x509.X509Certificate(ca.certPem);
   let signingKey: webcrypto.CryptoKey;
   try {
-    signingKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(ca.keyPem), ALG, false, ['sign']);
+    signingKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(ca.keyPem), ALG, false, [
+      'sign',
+    ]);
   } catch (e) {
     throw new FleetpassError('FP_TLS_MATERIAL', 'the CA private key cannot be read', { cause: e });
   }
@@ -53,7 +59,8 @@ export async function issueOperatorCertificate(ca: CertAndKey, name: string, opt
   return { certPem: cert.toString('pem'), keyPem };
 }
 
-export type OperatorCertCheck = { ok: true; name: string } | { ok: false; why: 'not-operator' | 'untrusted' | 'expired' };
+export type OperatorCertCheck =
+  { ok: true; name: string } | { ok: false; why: 'not-operator' | 'untrusted' | 'expired' };
 
 /**
  * Checks a client certificate the TLS layer accepted without verifying (the admin port asks for one but
@@ -73,7 +80,8 @@ export function checkOperatorCertificate(peer: PeerCertificate, caPem: string, n
   try {
     const ca = new X509Certificate(caPem);
     if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) return { ok: false, why: 'untrusted' };
-    if (new Date(cert.validFrom).getTime() > now.getTime() || new Date(cert.validTo).getTime() <= now.getTime()) return { ok: false, why: 'expired' };
+    if (new Date(cert.validFrom).getTime() > now.getTime() || new Date(cert.validTo).getTime() <= now.getTime())
+      return { ok: false, why: 'expired' };
   } catch {
     return { ok: false, why: 'untrusted' };
   }

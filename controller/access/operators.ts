@@ -15,9 +15,13 @@ const RESERVED = new Set(['controller', 'system', 'root', 'unauthenticated', 'an
 export function assertOperatorName(name: unknown): string {
   if (typeof name !== 'string' || !OPERATOR_NAME.test(name)) {
     const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 40)) : typeof name;
-    throw new FleetpassError('FP_OPERATOR_NAME_INVALID', `an operator name must be 1-64 lower-case letters, digits, ".", "_" or "-", starting with a letter; got ${shown}`);
+    throw new FleetpassError(
+      'FP_OPERATOR_NAME_INVALID',
+      `an operator name must be 1-64 lower-case letters, digits, ".", "_" or "-", starting with a letter; got ${shown}`,
+    );
   }
-  if (RESERVED.has(name)) throw new FleetpassError('FP_OPERATOR_NAME_INVALID', `"${name}" is reserved; choose another operator name`);
+  if (RESERVED.has(name))
+    throw new FleetpassError('FP_OPERATOR_NAME_INVALID', `"${name}" is reserved; choose another operator name`);
   return name;
 }
 
@@ -29,13 +33,22 @@ export interface OperatorDeps {
 }
 
 /** Adds an operator; FP_OPERATOR_EXISTS when the name is taken (disabled operators keep their name). */
-export function createOperator(deps: OperatorDeps, input: { name: string; role: OperatorRole; by: string }): OperatorRecord {
+export function createOperator(
+  deps: OperatorDeps,
+  input: { name: string; role: OperatorRole; by: string },
+): OperatorRecord {
   const name = assertOperatorName(input.name);
   const now = deps.now().toISOString();
   return deps.audited((audit) => {
-    if (deps.repo.get(name)) throw new FleetpassError('FP_OPERATOR_EXISTS', `an operator named "${name}" already exists`);
+    if (deps.repo.get(name))
+      throw new FleetpassError('FP_OPERATOR_EXISTS', `an operator named "${name}" already exists`);
     deps.repo.insert(name, input.role, input.by, now);
-    audit.append({ actor: input.by, action: 'operator.created', outcome: 'ok', details: { operator: name, role: input.role } });
+    audit.append({
+      actor: input.by,
+      action: 'operator.created',
+      outcome: 'ok',
+      details: { operator: name, role: input.role },
+    });
     return deps.repo.get(name)!;
   });
 }
@@ -51,7 +64,12 @@ export function disableOperator(deps: OperatorDeps, input: { name: string; by: s
     if (op.role === 'admin' && deps.repo.adminCount() <= 1) throw new FleetpassError('FP_LAST_ADMIN');
     deps.repo.setDisabled(name, true, now);
     const tokens = deps.repo.revokeTokensOf(name);
-    audit.append({ actor: input.by, action: 'operator.disabled', outcome: 'ok', details: { operator: name, tokensRevoked: tokens } });
+    audit.append({
+      actor: input.by,
+      action: 'operator.disabled',
+      outcome: 'ok',
+      details: { operator: name, tokensRevoked: tokens },
+    });
     return deps.repo.get(name)!;
   });
 }

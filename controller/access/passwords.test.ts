@@ -42,14 +42,25 @@ describe('supplied passwords', () => {
 
   it('names every problem and never the password', () => {
     expect(passwordProblems('short', Backend.BACKEND_LINUX, rules)).toEqual([
-      'must be at least 12 characters long', 'needs an upper-case letter', 'needs a digit', 'needs a special character',
+      'must be at least 12 characters long',
+      'needs an upper-case letter',
+      'needs a digit',
+      'needs a special character',
     ]);
-    expect(passwordProblems('Good-Password-2026\n', Backend.BACKEND_LINUX, rules)).toEqual(['may not contain control characters or line breaks']);
-    expect(() => assertPasswordAcceptable('secretvalue', Backend.BACKEND_LINUX, rules)).toThrow(expect.objectContaining({ code: 'FP_PASSWORD_POLICY', message: expect.not.stringContaining('secretvalue') }));
+    expect(passwordProblems('Good-Password-2026\n', Backend.BACKEND_LINUX, rules)).toEqual([
+      'may not contain control characters or line breaks',
+    ]);
+    expect(() => assertPasswordAcceptable('secretvalue', Backend.BACKEND_LINUX, rules)).toThrow(
+      expect.objectContaining({ code: 'FP_PASSWORD_POLICY', message: expect.not.stringContaining('secretvalue') }),
+    );
   });
 
   it('SSR passwords are judged by the SSR policy (at most 15 characters)', () => {
-    expect(passwordProblems('Long-Enough-But-Too-Long-1', Backend.BACKEND_SSR, policy.passwordRules(Backend.BACKEND_SSR))).toContain('must be 8 to 15 characters long');
-    expect(passwordProblems('Router-Pw-2026', Backend.BACKEND_SSR, policy.passwordRules(Backend.BACKEND_SSR))).toEqual([]);
+    expect(
+      passwordProblems('Long-Enough-But-Too-Long-1', Backend.BACKEND_SSR, policy.passwordRules(Backend.BACKEND_SSR)),
+    ).toContain('must be 8 to 15 characters long');
+    expect(passwordProblems('Router-Pw-2026', Backend.BACKEND_SSR, policy.passwordRules(Backend.BACKEND_SSR))).toEqual(
+      [],
+    );
   });
 });

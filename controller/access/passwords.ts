@@ -17,8 +17,18 @@ const SETS: Record<CharacterClass, string> = {
   digit: '23456789',
   special: '!#%+-.=?@^_~*$',
 };
-const TESTS: Record<CharacterClass, RegExp> = { upper: /[A-Z]/, lower: /[a-z]/, digit: /[0-9]/, special: /[^A-Za-z0-9]/ };
-const CLASS_NAMES: Record<CharacterClass, string> = { upper: 'an upper-case letter', lower: 'a lower-case letter', digit: 'a digit', special: 'a special character' };
+const TESTS: Record<CharacterClass, RegExp> = {
+  upper: /[A-Z]/,
+  lower: /[a-z]/,
+  digit: /[0-9]/,
+  special: /[^A-Za-z0-9]/,
+};
+const CLASS_NAMES: Record<CharacterClass, string> = {
+  upper: 'an upper-case letter',
+  lower: 'a lower-case letter',
+  digit: 'a digit',
+  special: 'a special character',
+};
 
 /** A new random password for a node of `backend` under `rules`. */
 export function generatePassword(backend: Backend, rules: PasswordRules): string {
@@ -40,7 +50,8 @@ export function passwordProblems(password: string, backend: Backend, rules: Pass
   const problems: string[] = [];
   if (password.length < rules.minLength) problems.push(`must be at least ${rules.minLength} characters long`);
   if (password.length > rules.maxLength) problems.push(`must be at most ${rules.maxLength} characters long`);
-  if ([...password].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) problems.push('may not contain control characters or line breaks');
+  if ([...password].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f))
+    problems.push('may not contain control characters or line breaks');
   for (const c of rules.classes) if (!TESTS[c].test(password)) problems.push(`needs ${CLASS_NAMES[c]}`);
   return problems;
 }
@@ -49,6 +60,10 @@ export function passwordProblems(password: string, backend: Backend, rules: Pass
 export function assertPasswordAcceptable(password: string, backend: Backend, rules: PasswordRules): void {
   const problems = passwordProblems(password, backend, rules);
   if (problems.length > 0) {
-    throw new FleetpassError('FP_PASSWORD_POLICY', `the password does not meet the ${backend === Backend.BACKEND_SSR ? 'SSR ' : ''}password policy: it ${problems.join(', ')}`, { details: { problems } });
+    throw new FleetpassError(
+      'FP_PASSWORD_POLICY',
+      `the password does not meet the ${backend === Backend.BACKEND_SSR ? 'SSR ' : ''}password policy: it ${problems.join(', ')}`,
+      { details: { problems } },
+    );
   }
 }

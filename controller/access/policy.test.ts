@@ -14,18 +14,30 @@ describe('controller policy', () => {
     expect(p.isPrivileged(Backend.BACKEND_LINUX, 'toor', { details: { 'linux.uid': '0' } })).toBe(true);
     expect(p.isPrivileged(Backend.BACKEND_LINUX, 'ilmnuser', { details: { 'linux.uid': '1001' } })).toBe(false);
     expect(p.isPrivileged(Backend.BACKEND_LINUX, 'ilmnuser', { details: {} })).toBe(false);
-    for (const role of ['operator', 'approver', 'admin'] as const) expect(p.allows(role, Backend.BACKEND_LRM, 'labuser', Action.ACTION_RESET_PASSWORD)).toBe(true);
+    for (const role of ['operator', 'approver', 'admin'] as const)
+      expect(p.allows(role, Backend.BACKEND_LRM, 'labuser', Action.ACTION_RESET_PASSWORD)).toBe(true);
     expect(p.allows('viewer', Backend.BACKEND_LINUX, 'ilmnuser', Action.ACTION_UNLOCK)).toBe(false);
   });
 
   it('allows only what a rule names', () => {
-    const p = compilePolicy(policySchema.parse({ rules: [{ roles: ['operator'], backends: ['linux'], accounts: ['ilmnuser'], actions: ['unlock'] }] }));
+    const p = compilePolicy(
+      policySchema.parse({
+        rules: [{ roles: ['operator'], backends: ['linux'], accounts: ['ilmnuser'], actions: ['unlock'] }],
+      }),
+    );
     expect(p.allows('operator', Backend.BACKEND_LINUX, 'ilmnuser', Action.ACTION_UNLOCK)).toBe(true);
     expect(p.allows('operator', Backend.BACKEND_LINUX, 'ilmnuser', Action.ACTION_RESET_PASSWORD)).toBe(false);
     expect(p.allows('operator', Backend.BACKEND_SSR, 'ilmnuser', Action.ACTION_UNLOCK)).toBe(false);
     expect(p.allows('operator', Backend.BACKEND_LINUX, 'root', Action.ACTION_UNLOCK)).toBe(false);
     expect(p.allows('admin', Backend.BACKEND_LINUX, 'ilmnuser', Action.ACTION_UNLOCK)).toBe(false);
-    expect(compilePolicy(policySchema.parse({ rules: [] })).allows('admin', Backend.BACKEND_LINUX, 'ilmnuser', Action.ACTION_UNLOCK)).toBe(false);
+    expect(
+      compilePolicy(policySchema.parse({ rules: [] })).allows(
+        'admin',
+        Backend.BACKEND_LINUX,
+        'ilmnuser',
+        Action.ACTION_UNLOCK,
+      ),
+    ).toBe(false);
   });
 
   it('refuses bad policy settings', () => {
@@ -42,7 +54,14 @@ describe('role table', () => {
     expect(roleAllows('approver', 'requests.decide')).toBe(true);
     expect(roleAllows('admin', 'requests.decide')).toBe(false);
     expect(roleAllows('operator', 'requests.decide')).toBe(false);
-    for (const p of ['operators.manage', 'tokens.manage', 'enrollment.manage', 'nodes.revoke', 'nodes.label', 'requests.cancel-any'] as const) {
+    for (const p of [
+      'operators.manage',
+      'tokens.manage',
+      'enrollment.manage',
+      'nodes.revoke',
+      'nodes.label',
+      'requests.cancel-any',
+    ] as const) {
       expect((['viewer', 'operator', 'approver', 'admin'] as const).filter((r) => roleAllows(r, p))).toEqual(['admin']);
     }
     expect(roleAllows('root', 'fleet.read')).toBe(false);

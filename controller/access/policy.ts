@@ -15,7 +15,9 @@ type BackendWord = (typeof BACKEND_WORDS)[number];
 type ActionWord = (typeof ACTION_WORDS)[number];
 export type CharacterClass = (typeof CLASS_WORDS)[number];
 
-const accountPattern = z.string().regex(/^(\*|[A-Za-z0-9._][A-Za-z0-9._-]{0,31})$/, { message: 'must be an account name or "*"' });
+const accountPattern = z
+  .string()
+  .regex(/^(\*|[A-Za-z0-9._][A-Za-z0-9._-]{0,31})$/, { message: 'must be an account name or "*"' });
 
 const DEFAULT_PRIVILEGED = [
   { backend: 'linux', account: 'root' },
@@ -24,7 +26,14 @@ const DEFAULT_PRIVILEGED = [
   { backend: 'ssr', account: 'admin' },
 ] as const;
 
-const DEFAULT_RULES = [{ roles: ['operator', 'approver', 'admin'], backends: [...BACKEND_WORDS], accounts: ['*'], actions: [...ACTION_WORDS] }] as const;
+const DEFAULT_RULES = [
+  {
+    roles: ['operator', 'approver', 'admin'],
+    backends: [...BACKEND_WORDS],
+    accounts: ['*'],
+    actions: [...ACTION_WORDS],
+  },
+] as const;
 
 const DEFAULT_PASSWORDS = { length: 20, classes: [...CLASS_WORDS], minLength: 12 };
 
@@ -32,25 +41,44 @@ const ruleSchema = z
   .object({
     /** Roles this rule lets act (a viewer never can: the role lacks the operations.request permission). */
     roles: z.array(z.enum(['viewer', 'operator', 'approver', 'admin'])).min(1),
-    backends: z.array(z.enum(BACKEND_WORDS)).min(1).default([...BACKEND_WORDS]),
+    backends: z
+      .array(z.enum(BACKEND_WORDS))
+      .min(1)
+      .default([...BACKEND_WORDS]),
     /** Account names, or "*" for every account. */
     accounts: z.array(accountPattern).min(1),
-    actions: z.array(z.enum(ACTION_WORDS)).min(1).default([...ACTION_WORDS]),
+    actions: z
+      .array(z.enum(ACTION_WORDS))
+      .min(1)
+      .default([...ACTION_WORDS]),
   })
   .strict();
 
 export const policySchema = z
   .object({
     /** Accounts whose unlock or reset needs a second person's approval (never the requester's own). */
-    privileged: z.array(z.object({ backend: z.enum(BACKEND_WORDS), account: accountPattern }).strict()).default(DEFAULT_PRIVILEGED.map((p) => ({ ...p }))),
+    privileged: z
+      .array(z.object({ backend: z.enum(BACKEND_WORDS), account: accountPattern }).strict())
+      .default(DEFAULT_PRIVILEGED.map((p) => ({ ...p }))),
     /** Who may act on which accounts: a request is allowed when any rule names the role, backend, account and action. */
-    rules: z.array(ruleSchema).default(DEFAULT_RULES.map((r) => ({ ...r, roles: [...r.roles], backends: [...r.backends], accounts: [...r.accounts], actions: [...r.actions] }))),
+    rules: z.array(ruleSchema).default(
+      DEFAULT_RULES.map((r) => ({
+        ...r,
+        roles: [...r.roles],
+        backends: [...r.backends],
+        accounts: [...r.accounts],
+        actions: [...r.actions],
+      })),
+    ),
     passwords: z
       .object({
         /** Length of generated passwords (SSR nodes get at most 15, their limit). */
         length: z.number().int().min(12).max(128).default(DEFAULT_PASSWORDS.length),
         /** Character classes every generated password contains, and every supplied one must contain. */
-        classes: z.array(z.enum(CLASS_WORDS)).min(1).default([...CLASS_WORDS]),
+        classes: z
+          .array(z.enum(CLASS_WORDS))
+          .min(1)
+          .default([...CLASS_WORDS]),
         /** The shortest password an operator may supply with --password-stdin. */
         minLength: z.number().int().min(8).max(128).default(DEFAULT_PASSWORDS.minLength),
       })
@@ -66,8 +94,15 @@ export function defaultPolicy(): PolicyConfig {
   return policySchema.parse({});
 }
 
-const BACKEND_BY_WORD: Record<BackendWord, Backend> = { linux: Backend.BACKEND_LINUX, ssr: Backend.BACKEND_SSR, lrm: Backend.BACKEND_LRM };
-const ACTION_BY_WORD: Record<ActionWord, Action> = { unlock: Action.ACTION_UNLOCK, reset_password: Action.ACTION_RESET_PASSWORD };
+const BACKEND_BY_WORD: Record<BackendWord, Backend> = {
+  linux: Backend.BACKEND_LINUX,
+  ssr: Backend.BACKEND_SSR,
+  lrm: Backend.BACKEND_LRM,
+};
+const ACTION_BY_WORD: Record<ActionWord, Action> = {
+  unlock: Action.ACTION_UNLOCK,
+  reset_password: Action.ACTION_RESET_PASSWORD,
+};
 
 export interface PasswordRules {
   length: number;
@@ -116,12 +151,28 @@ export function compilePolicy(config: PolicyConfig): Policy {
     config,
     isPrivileged: (backend, account, reported) => privileged.has(`${backend}/${account}`) || hasUidZero(reported),
     allows: (role, backend, account, action) =>
-      rules.some((r) => r.roles.has(role) && r.backends.has(backend) && (r.anyAccount || r.accounts.has(account)) && r.actions.has(action)),
+      rules.some(
+        (r) =>
+          r.roles.has(role) &&
+          r.backends.has(backend) &&
+          (r.anyAccount || r.accounts.has(account)) &&
+          r.actions.has(action),
+      ),
     passwordRules(backend) {
       if (backend === Backend.BACKEND_SSR) {
-        return { length: Math.min(config.passwords.length, SSR_LIMITS.maxLength), minLength: Math.max(SSR_LIMITS.minLength, Math.min(config.passwords.minLength, SSR_LIMITS.maxLength)), maxLength: SSR_LIMITS.maxLength, classes: [...CLASS_WORDS] };
+        return {
+          length: Math.min(config.passwords.length, SSR_LIMITS.maxLength),
+          minLength: Math.max(SSR_LIMITS.minLength, Math.min(config.passwords.minLength, SSR_LIMITS.maxLength)),
+          maxLength: SSR_LIMITS.maxLength,
+          classes: [...CLASS_WORDS],
+        };
       }
-      return { length: config.passwords.length, minLength: config.passwords.minLength, maxLength: 512, classes: config.passwords.classes };
+      return {
+        length: config.passwords.length,
+        minLength: config.passwords.minLength,
+        maxLength: 512,
+        classes: config.passwords.classes,
+      };
     },
   };
 }

@@ -26,12 +26,24 @@ export interface RefusalDeps {
 }
 
 /** Audits `p` being refused `what` with `error`, and returns the error to throw. */
-export function recordRefusal(deps: RefusalDeps, p: Principal, what: string, error: FleetpassError, facts: RefusalFacts = {}): FleetpassError {
+export function recordRefusal(
+  deps: RefusalDeps,
+  p: Principal,
+  what: string,
+  error: FleetpassError,
+  facts: RefusalFacts = {},
+): FleetpassError {
   try {
     recordAudited(deps.db, () =>
       deps.audit.append({
-        actor: p?.name ?? 'unauthenticated', action: 'access.denied', outcome: 'refused', requestId: facts.requestId, nodeId: facts.nodeId, account: facts.account,
-        reason: facts.reason, details: { what, code: error.code, role: p?.role, via: p?.via, ...facts.details },
+        actor: p?.name ?? 'unauthenticated',
+        action: 'access.denied',
+        outcome: 'refused',
+        requestId: facts.requestId,
+        nodeId: facts.nodeId,
+        account: facts.account,
+        reason: facts.reason,
+        details: { what, code: error.code, role: p?.role, via: p?.via, ...facts.details },
       }),
     );
   } catch (err) {

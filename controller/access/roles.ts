@@ -44,12 +44,23 @@ export const ROLE_PERMISSIONS: Readonly<Record<OperatorRole, ReadonlySet<Permiss
   viewer: new Set(READ),
   operator: new Set(OPERATE),
   approver: new Set([...OPERATE, 'requests.decide']),
-  admin: new Set([...OPERATE, 'requests.cancel-any', 'nodes.revoke', 'nodes.label', 'operators.manage', 'tokens.manage', 'enrollment.manage']),
+  admin: new Set([
+    ...OPERATE,
+    'requests.cancel-any',
+    'nodes.revoke',
+    'nodes.label',
+    'operators.manage',
+    'tokens.manage',
+    'enrollment.manage',
+  ]),
 };
 
 /** True when `role` grants `permission`; false for anything unknown. */
 export function roleAllows(role: string, permission: Permission): boolean {
-  return Object.prototype.hasOwnProperty.call(ROLE_PERMISSIONS, role) && ROLE_PERMISSIONS[role as OperatorRole].has(permission);
+  return (
+    Object.prototype.hasOwnProperty.call(ROLE_PERMISSIONS, role) &&
+    ROLE_PERMISSIONS[role as OperatorRole].has(permission)
+  );
 }
 
 export function isRole(value: unknown): value is OperatorRole {

@@ -19,15 +19,34 @@ export interface AdminApiServer {
 }
 
 /** Starts the admin API on config.adminListen. */
-export async function startAdminApi(o: { config: ControllerConfig; pki: ControllerPki; service: Service; log: Logger }): Promise<AdminApiServer> {
+export async function startAdminApi(o: {
+  config: ControllerConfig;
+  pki: ControllerPki;
+  service: Service;
+  log: Logger;
+}): Promise<AdminApiServer> {
   const { config, pki, log } = o;
   const streams = new Set<{ end(reason: FleetpassError): void }>();
   const server = createGrpcServer(
-    { keepaliveTimeSeconds: config.keepalive.timeSeconds, keepaliveTimeoutSeconds: config.keepalive.timeoutSeconds, maxMessageBytes: config.maxMessageBytes, log },
+    {
+      keepaliveTimeSeconds: config.keepalive.timeSeconds,
+      keepaliveTimeoutSeconds: config.keepalive.timeoutSeconds,
+      maxMessageBytes: config.maxMessageBytes,
+      log,
+    },
     [adminServiceRegistration({ service: o.service, log, streams })],
   );
   const listen = config.adminListen;
-  const port = await bindServer(server, listen, serverCredentials({ caPem: pki.ca.certPem, certPem: pki.server.certPem, keyPem: pki.server.keyPem, requireClientCert: false }));
+  const port = await bindServer(
+    server,
+    listen,
+    serverCredentials({
+      caPem: pki.ca.certPem,
+      certPem: pki.server.certPem,
+      keyPem: pki.server.keyPem,
+      requireClientCert: false,
+    }),
+  );
   const address = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;
   log.info({ address }, 'admin api listening');
   return {

@@ -1,13 +1,29 @@
 /** Domain records to AdminService messages and back: the gRPC transport's only mapping layer. */
 import {
-  ChangeRequestState, OperationState, RevealState, Role, type EnrollmentToken, type EscrowEntry, type Operator, type Reveal, type AuditRecord as ProtoAuditRecord, type ChangeRequest, type Node,
+  ChangeRequestState,
+  OperationState,
+  RevealState,
+  Role,
+  type EnrollmentToken,
+  type EscrowEntry,
+  type Operator,
+  type Reveal,
+  type AuditRecord as ProtoAuditRecord,
+  type ChangeRequest,
+  type Node,
   type OperationSummary,
 } from '../../shared/gen/fleetpass/v1/admin';
 import type { AuditRecord } from '../audit';
 import type { EnrollmentTokenView } from '../enroll';
 import type { EscrowStatusEntry, RevealRecord, RevealRecordState } from '../escrow';
 import type { OperatorRecord, OperatorRole } from '../store/operators-repo';
-import type { ChangeRequestRecord, NodeRecord, OperationRecord, OperationState as StoreOpState, ChangeRequestState as StoreCrState } from '../store';
+import type {
+  ChangeRequestRecord,
+  NodeRecord,
+  OperationRecord,
+  OperationState as StoreOpState,
+  ChangeRequestState as StoreCrState,
+} from '../store';
 
 const OP_STATE: Record<StoreOpState, OperationState> = {
   requested: OperationState.OPERATION_STATE_REQUESTED,
@@ -45,23 +61,54 @@ const date = (s: string | null | undefined): Date | undefined => (s ? new Date(s
 
 export function nodeToProto(n: NodeRecord, lockedAccounts = 0): Node {
   return {
-    id: n.id, hostname: n.hostname, platform: n.platform, agentVersion: n.agentVersion, labels: { ...n.labels }, reportedLabels: { ...n.reportedLabels }, backends: [...n.backends],
-    online: n.online, stale: n.stale, revoked: n.revoked, busy: n.busy, firstSeen: date(n.firstSeen), lastSeen: date(n.lastSeen),
-    certificateExpires: date(n.certificateExpires), lockedAccounts,
+    id: n.id,
+    hostname: n.hostname,
+    platform: n.platform,
+    agentVersion: n.agentVersion,
+    labels: { ...n.labels },
+    reportedLabels: { ...n.reportedLabels },
+    backends: [...n.backends],
+    online: n.online,
+    stale: n.stale,
+    revoked: n.revoked,
+    busy: n.busy,
+    firstSeen: date(n.firstSeen),
+    lastSeen: date(n.lastSeen),
+    certificateExpires: date(n.certificateExpires),
+    lockedAccounts,
   };
 }
 
-export function operationToProto(op: OperationRecord, node?: Pick<NodeRecord, 'hostname' | 'online'>): OperationSummary {
+export function operationToProto(
+  op: OperationRecord,
+  node?: Pick<NodeRecord, 'hostname' | 'online'>,
+): OperationSummary {
   return {
-    id: op.id, requestId: op.requestId, nodeId: op.nodeId, hostname: node?.hostname ?? '', backend: op.backend, account: op.account,
-    action: op.action, state: OP_STATE[op.state], errorCode: op.errorCode, message: op.message, updated: date(op.updated),
-    before: op.before, after: op.after, notes: [...op.notes], failedStep: op.failedStep, nodeOnline: node?.online ?? false,
+    id: op.id,
+    requestId: op.requestId,
+    nodeId: op.nodeId,
+    hostname: node?.hostname ?? '',
+    backend: op.backend,
+    account: op.account,
+    action: op.action,
+    state: OP_STATE[op.state],
+    errorCode: op.errorCode,
+    message: op.message,
+    updated: date(op.updated),
+    before: op.before,
+    after: op.after,
+    notes: [...op.notes],
+    failedStep: op.failedStep,
+    nodeOnline: node?.online ?? false,
     expires: date(op.expires),
   };
 }
 
 /** `counts` keys are proto state names without the prefix, e.g. "SUCCEEDED". */
-export function changeRequestToProto(cr: ChangeRequestRecord, counts: Partial<Record<StoreOpState, number>>): ChangeRequest {
+export function changeRequestToProto(
+  cr: ChangeRequestRecord,
+  counts: Partial<Record<StoreOpState, number>>,
+): ChangeRequest {
   const protoCounts: Record<string, number> = {};
   let nodeCount = 0;
   for (const [state, n] of Object.entries(counts) as Array<[StoreOpState, number]>) {
@@ -69,23 +116,48 @@ export function changeRequestToProto(cr: ChangeRequestRecord, counts: Partial<Re
     nodeCount += n;
   }
   return {
-    id: cr.id, requestedBy: cr.requestedBy, reason: cr.reason, backend: cr.backend, account: cr.account, action: cr.action,
-    state: CR_STATE[cr.state], needsApproval: cr.needsApproval, approvedBy: cr.approvedBy, rejectedBy: cr.rejectedBy,
-    created: date(cr.created), expires: date(cr.expires), nodeCount, counts: protoCounts, privileged: cr.privileged,
+    id: cr.id,
+    requestedBy: cr.requestedBy,
+    reason: cr.reason,
+    backend: cr.backend,
+    account: cr.account,
+    action: cr.action,
+    state: CR_STATE[cr.state],
+    needsApproval: cr.needsApproval,
+    approvedBy: cr.approvedBy,
+    rejectedBy: cr.rejectedBy,
+    created: date(cr.created),
+    expires: date(cr.expires),
+    nodeCount,
+    counts: protoCounts,
+    privileged: cr.privileged,
     decisionNote: cr.decisionNote,
   };
 }
 
 export function auditRecordToProto(r: AuditRecord): ProtoAuditRecord {
   return {
-    seq: r.seq, time: new Date(r.time), actor: r.actor, action: r.action, nodeId: r.nodeId, account: r.account,
-    operationId: r.operationId, requestId: r.requestId, outcome: r.outcome, reason: r.reason, detailsJson: r.detailsJson,
-    prevHash: r.prevHash, hash: r.hash,
+    seq: r.seq,
+    time: new Date(r.time),
+    actor: r.actor,
+    action: r.action,
+    nodeId: r.nodeId,
+    account: r.account,
+    operationId: r.operationId,
+    requestId: r.requestId,
+    outcome: r.outcome,
+    reason: r.reason,
+    detailsJson: r.detailsJson,
+    prevHash: r.prevHash,
+    hash: r.hash,
   };
 }
 
 const ROLE: Record<OperatorRole, Role> = {
-  viewer: Role.ROLE_VIEWER, operator: Role.ROLE_OPERATOR, approver: Role.ROLE_APPROVER, admin: Role.ROLE_ADMIN,
+  viewer: Role.ROLE_VIEWER,
+  operator: Role.ROLE_OPERATOR,
+  approver: Role.ROLE_APPROVER,
+  admin: Role.ROLE_ADMIN,
 };
 
 export function roleToProto(role: OperatorRole): Role {
@@ -103,8 +175,15 @@ export function operatorToProto(o: OperatorRecord): Operator {
 
 export function enrollmentTokenToProto(t: EnrollmentTokenView): EnrollmentToken {
   return {
-    id: t.id, labels: { ...t.labels }, created: new Date(t.created), expires: new Date(t.expires), used: t.used ? new Date(t.used) : undefined,
-    usedByNode: t.usedByNode, createdBy: t.createdBy, revoked: t.revoked !== null, nodeId: t.nodeId,
+    id: t.id,
+    labels: { ...t.labels },
+    created: new Date(t.created),
+    expires: new Date(t.expires),
+    used: t.used ? new Date(t.used) : undefined,
+    usedByNode: t.usedByNode,
+    createdBy: t.createdBy,
+    revoked: t.revoked !== null,
+    nodeId: t.nodeId,
   };
 }
 
@@ -118,16 +197,36 @@ const REVEAL_STATE: Record<RevealRecordState, RevealState> = {
 
 export function revealToProto(r: RevealRecord): Reveal {
   return {
-    id: r.id, nodeId: r.nodeId, backend: r.backend, account: r.account, requestedBy: r.requestedBy, reason: r.reason, state: REVEAL_STATE[r.state],
-    needsApproval: r.needsApproval, decidedBy: r.decidedBy, decisionNote: r.decisionNote, created: new Date(r.created), expires: new Date(r.expires),
+    id: r.id,
+    nodeId: r.nodeId,
+    backend: r.backend,
+    account: r.account,
+    requestedBy: r.requestedBy,
+    reason: r.reason,
+    state: REVEAL_STATE[r.state],
+    needsApproval: r.needsApproval,
+    decidedBy: r.decidedBy,
+    decisionNote: r.decisionNote,
+    created: new Date(r.created),
+    expires: new Date(r.expires),
     collected: date(r.collected),
   };
 }
 
 export function escrowEntryToProto(e: EscrowStatusEntry): EscrowEntry {
   return {
-    nodeId: e.nodeId, backend: e.backend, account: e.account, setAt: date(e.setAt), setBy: e.setBy, versions: e.versions, lastRevealed: date(e.lastRevealed),
-    nextRotation: date(e.nextRotation), rotationClass: e.rotationClass, lastRotationOutcome: e.lastRotationOutcome, lastRotationAt: date(e.lastRotationAt),
-    rotationReason: e.rotationReason, inFlight: e.inFlight,
+    nodeId: e.nodeId,
+    backend: e.backend,
+    account: e.account,
+    setAt: date(e.setAt),
+    setBy: e.setBy,
+    versions: e.versions,
+    lastRevealed: date(e.lastRevealed),
+    nextRotation: date(e.nextRotation),
+    rotationClass: e.rotationClass,
+    lastRotationOutcome: e.lastRotationOutcome,
+    lastRotationAt: date(e.lastRotationAt),
+    rotationReason: e.rotationReason,
+    inFlight: e.inFlight,
   };
 }

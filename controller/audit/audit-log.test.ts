@@ -25,7 +25,14 @@ describe('audit log', () => {
     recordAudited(db, () => {
       for (let i = 0; i < n; i++) {
         clock.advance(1000);
-        audit.append({ actor: `op${i % 3}`, action: 'operation.requested', nodeId: `n${i}`, account: 'root', outcome: 'ok', details: { i } });
+        audit.append({
+          actor: `op${i % 3}`,
+          action: 'operation.requested',
+          nodeId: `n${i}`,
+          account: 'root',
+          outcome: 'ok',
+          details: { i },
+        });
       }
     });
     return audit;
@@ -44,7 +51,13 @@ describe('audit log', () => {
     expect(first.prevHash).toBe(GENESIS_HASH);
     const all = audit.query().records;
     for (let i = 1; i < all.length; i++) expect(all[i].prevHash).toBe(all[i - 1].hash);
-    expect(verifyAudit(db)).toMatchObject({ ok: true, total: 5, verifiedThrough: 5, brokenAt: 0, headHash: all[4].hash });
+    expect(verifyAudit(db)).toMatchObject({
+      ok: true,
+      total: 5,
+      verifiedThrough: 5,
+      brokenAt: 0,
+      headHash: all[4].hash,
+    });
   });
 
   it('refuses UPDATE and DELETE through triggers', () => {
@@ -56,7 +69,13 @@ describe('audit log', () => {
 
   it('never stores a secret-named detail', () => {
     const audit = createAuditLog(db, clock);
-    const rec = recordAudited(db, () => audit.append({ actor: 'a', action: 'x', details: { newSecret: 'Hunter2-very-secret', nested: { password: 'p4ss-word-1' }, ok: 1 } }));
+    const rec = recordAudited(db, () =>
+      audit.append({
+        actor: 'a',
+        action: 'x',
+        details: { newSecret: 'Hunter2-very-secret', nested: { password: 'p4ss-word-1' }, ok: 1 },
+      }),
+    );
     expect(rec.detailsJson).not.toContain('Hunter2');
     expect(rec.detailsJson).not.toContain('p4ss-word-1');
     expect(JSON.parse(rec.detailsJson)).toEqual({ newSecret: '[redacted]', nested: { password: '[redacted]' }, ok: 1 });
@@ -65,7 +84,12 @@ describe('audit log', () => {
   it('finds an edited record by number', () => {
     fill(10);
     tamper("UPDATE audit_log SET actor = 'mallory' WHERE seq = 7");
-    expect(verifyAudit(db)).toMatchObject({ ok: false, brokenAt: 7, verifiedThrough: 6, problem: expect.stringContaining('altered') });
+    expect(verifyAudit(db)).toMatchObject({
+      ok: false,
+      brokenAt: 7,
+      verifiedThrough: 6,
+      problem: expect.stringContaining('altered'),
+    });
   });
 
   it('finds a deleted record by number', () => {
@@ -76,7 +100,9 @@ describe('audit log', () => {
 
   it('finds reordered records', () => {
     fill(10);
-    tamper('UPDATE audit_log SET seq = 1000 WHERE seq = 5; UPDATE audit_log SET seq = 5 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = 1000;');
+    tamper(
+      'UPDATE audit_log SET seq = 1000 WHERE seq = 5; UPDATE audit_log SET seq = 5 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = 1000;',
+    );
     expect(verifyAudit(db)).toMatchObject({ ok: false, brokenAt: 5 });
   });
 
@@ -93,7 +119,11 @@ describe('audit log', () => {
     expect(verifyAudit(db)).toMatchObject({ brokenAt: 6 }); // the table still remembers the checkpoint
     db.exec('DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints;');
     expect(verifyAudit(db).ok).toBe(true); // ...so without any anchor it would pass
-    expect(verifyAudit(db, { checkpointFile: file })).toMatchObject({ ok: false, brokenAt: 6, problem: expect.stringContaining('truncated') });
+    expect(verifyAudit(db, { checkpointFile: file })).toMatchObject({
+      ok: false,
+      brokenAt: 6,
+      problem: expect.stringContaining('truncated'),
+    });
   });
 
   it('verifies 100k records quickly', () => {
@@ -114,7 +144,13 @@ describe('audit log', () => {
     expect(p2.nextCursor).toBe(0);
     const d = audit.query({ descending: true, limit: 3, filter: { action: 'operation.*' } });
     expect(d.records.map((r) => r.seq)).toEqual([25, 24, 23]);
-    expect(audit.query({ descending: true, limit: 3, beforeSeq: d.nextCursor }).records.map((r) => r.seq)).toEqual([22, 21, 20]);
-    expect(audit.query({ filter: { since: new Date('2026-03-01T08:00:03Z'), until: new Date('2026-03-01T08:00:05Z') } }).records.map((r) => r.seq)).toEqual([3, 4]);
+    expect(audit.query({ descending: true, limit: 3, beforeSeq: d.nextCursor }).records.map((r) => r.seq)).toEqual([
+      22, 21, 20,
+    ]);
+    expect(
+      audit
+        .query({ filter: { since: new Date('2026-03-01T08:00:03Z'), until: new Date('2026-03-01T08:00:05Z') } })
+        .records.map((r) => r.seq),
+    ).toEqual([3, 4]);
   });
 });

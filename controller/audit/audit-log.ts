@@ -61,22 +61,50 @@ export interface AuditPage {
 }
 
 /** The audit_log columns in the order rowToRecord reads a raw row. */
-export const AUDIT_COLUMNS = 'seq, time, actor, action, node_id, account, operation_id, request_id, outcome, reason, details_json, prev_hash, hash';
+export const AUDIT_COLUMNS =
+  'seq, time, actor, action, node_id, account, operation_id, request_id, outcome, reason, details_json, prev_hash, hash';
 
-export type AuditRow = [number, string, string, string, string, string, string, string, string, string, string, string, string];
+export type AuditRow = [
+  number,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+];
 
 /** A raw row selected as AUDIT_COLUMNS, as a record. */
 export function rowToRecord(r: AuditRow): AuditRecord {
   return {
-    seq: r[0], time: r[1], actor: r[2], action: r[3], nodeId: r[4], account: r[5], operationId: r[6],
-    requestId: r[7], outcome: r[8], reason: r[9], detailsJson: r[10], prevHash: r[11], hash: r[12],
+    seq: r[0],
+    time: r[1],
+    actor: r[2],
+    action: r[3],
+    nodeId: r[4],
+    account: r[5],
+    operationId: r[6],
+    requestId: r[7],
+    outcome: r[8],
+    reason: r[9],
+    detailsJson: r[10],
+    prevHash: r[11],
+    hash: r[12],
   };
 }
 
 /** SQLite failures that mean "the data file refuses writes" rather than a bug in a statement. */
 function isWriteRefusal(e: unknown): boolean {
   const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' && /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB|PERM)/.test(code);
+  return (
+    typeof code === 'string' && /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB|PERM)/.test(code)
+  );
 }
 
 export interface AuditLog {
@@ -93,7 +121,9 @@ export interface AuditLog {
 /** The audit log over the store's data file. */
 export function createAuditLog(db: Db, clock: Clock): AuditLog {
   const headStmt = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1').raw(true);
-  const insertStmt = db.prepare(`INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+  const insertStmt = db.prepare(
+    `INSERT INTO audit_log (${AUDIT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
   const countStmt = db.prepare('SELECT count(*) FROM audit_log').pluck();
   const queryCache = new Map<string, Statement>();
 
@@ -109,8 +139,15 @@ export function createAuditLog(db: Db, clock: Clock): AuditLog {
       const time = clock.now().toISOString();
       const detailsJson = canonicalJson(redactSecrets(entry.details ?? {}));
       const f = [
-        entry.actor, entry.action, entry.nodeId ?? '', entry.account ?? '', entry.operationId ?? '', entry.requestId ?? '',
-        entry.outcome ?? '', entry.reason ?? '', detailsJson,
+        entry.actor,
+        entry.action,
+        entry.nodeId ?? '',
+        entry.account ?? '',
+        entry.operationId ?? '',
+        entry.requestId ?? '',
+        entry.outcome ?? '',
+        entry.reason ?? '',
+        detailsJson,
       ] as const;
       const hash = hashAuditFields(seq, time, ...f, prev.hash);
       insertStmt.run(seq, time, ...f, prev.hash, hash);
@@ -188,7 +225,10 @@ export function createAuditLog(db: Db, clock: Clock): AuditLog {
 
   function* iterate(filter?: AuditFilter): IterableIterator<AuditRecord> {
     const w = where(filter);
-    for (const row of db.prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE ${w.sql} ORDER BY seq`).raw(true).iterate(...w.params)) {
+    for (const row of db
+      .prepare(`SELECT ${AUDIT_COLUMNS} FROM audit_log WHERE ${w.sql} ORDER BY seq`)
+      .raw(true)
+      .iterate(...w.params)) {
       yield rowToRecord(row as AuditRow);
     }
   }

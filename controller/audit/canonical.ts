@@ -37,14 +37,51 @@ export interface AuditFields {
 
 /** The hash of one record over its canonical encoding (positional arguments keep verify fast). */
 export function hashAuditFields(
-  seq: number, time: string, actor: string, action: string, nodeId: string, account: string, operationId: string,
-  requestId: string, outcome: string, reason: string, detailsJson: string, prevHash: string,
+  seq: number,
+  time: string,
+  actor: string,
+  action: string,
+  nodeId: string,
+  account: string,
+  operationId: string,
+  requestId: string,
+  outcome: string,
+  reason: string,
+  detailsJson: string,
+  prevHash: string,
 ): string {
-  const encoded = JSON.stringify([AUDIT_FORMAT, seq, time, actor, action, nodeId, account, operationId, requestId, outcome, reason, detailsJson, prevHash]);
+  const encoded = JSON.stringify([
+    AUDIT_FORMAT,
+    seq,
+    time,
+    actor,
+    action,
+    nodeId,
+    account,
+    operationId,
+    requestId,
+    outcome,
+    reason,
+    detailsJson,
+    prevHash,
+  ]);
   return createHash('sha256').update(encoded, 'utf8').digest('hex');
 }
 
 /** The hash of a record given as an object. */
 export function hashAuditRecord(f: AuditFields): string {
-  return hashAuditFields(f.seq, f.time, f.actor, f.action, f.nodeId, f.account, f.operationId, f.requestId, f.outcome, f.reason, f.detailsJson, f.prevHash);
+  return hashAuditFields(
+    f.seq,
+    f.time,
+    f.actor,
+    f.action,
+    f.nodeId,
+    f.account,
+    f.operationId,
+    f.requestId,
+    f.outcome,
+    f.reason,
+    f.detailsJson,
+    f.prevHash,
+  );
 }

@@ -31,7 +31,12 @@ export function writeCheckpoint(db: Db, audit: AuditLog, file: string, actor = '
   const insert = db.prepare('INSERT INTO audit_checkpoints (time, head_seq, head_hash) VALUES (?, ?, ?)');
   const cp = recordAudited(db, () => {
     const head = audit.head();
-    const rec = audit.append({ actor, action: 'audit.checkpoint', outcome: 'ok', details: { headSeq: head.seq, headHash: head.hash } });
+    const rec = audit.append({
+      actor,
+      action: 'audit.checkpoint',
+      outcome: 'ok',
+      details: { headSeq: head.seq, headHash: head.hash },
+    });
     insert.run(rec.time, rec.seq, rec.hash);
     return { seq: rec.seq, hash: rec.hash, time: rec.time };
   });

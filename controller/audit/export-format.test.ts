@@ -4,8 +4,20 @@ import { EXPORT_COLUMNS, formatExport, parseAuditExport } from './export-format'
 
 function rec(seq: number, over: Partial<AuditRecord> = {}): AuditRecord {
   const r = {
-    seq, time: '2026-03-01T10:00:00.000Z', actor: 'otto', action: 'request.created', nodeId: 'n1', account: 'ilmnuser', operationId: '', requestId: 'r1',
-    outcome: 'approved', reason: 'T-1', detailsJson: '{"a":1}', prevHash: '0'.repeat(64), hash: '', ...over,
+    seq,
+    time: '2026-03-01T10:00:00.000Z',
+    actor: 'otto',
+    action: 'request.created',
+    nodeId: 'n1',
+    account: 'ilmnuser',
+    operationId: '',
+    requestId: 'r1',
+    outcome: 'approved',
+    reason: 'T-1',
+    detailsJson: '{"a":1}',
+    prevHash: '0'.repeat(64),
+    hash: '',
+    ...over,
   };
   return { ...r, hash: hashAuditRecord(r) };
 }
@@ -39,8 +51,16 @@ describe('audit export formats', () => {
     ['csv', `${EXPORT_COLUMNS.join(',')}\r\n"open`, /line 2: a quoted field is not closed/],
     ['csv', `${EXPORT_COLUMNS.join(',')}\r\nab"c`, /line 2: a quote inside an unquoted field/],
     ['jsonl', '{"seq":1}\nnot json\n', /line 1: time is missing/],
-    ['jsonl', `${JSON.stringify({ ...Object.fromEntries(EXPORT_COLUMNS.map((c) => [c, ''])), seq: 1 })}\n[1]\n`, /line 2: not a JSON object/],
-    ['jsonl', `${JSON.stringify({ ...Object.fromEntries(EXPORT_COLUMNS.map((c) => [c, ''])), seq: -3 })}\n`, /line 1: seq must be a positive whole number/],
+    [
+      'jsonl',
+      `${JSON.stringify({ ...Object.fromEntries(EXPORT_COLUMNS.map((c) => [c, ''])), seq: 1 })}\n[1]\n`,
+      /line 2: not a JSON object/,
+    ],
+    [
+      'jsonl',
+      `${JSON.stringify({ ...Object.fromEntries(EXPORT_COLUMNS.map((c) => [c, ''])), seq: -3 })}\n`,
+      /line 1: seq must be a positive whole number/,
+    ],
   ] as const)('refuses a damaged %s file, naming the line', (format, text, problem) => {
     let err: unknown;
     try {

@@ -9,12 +9,37 @@ import type { AuditRecord } from './audit-log';
 export type ExportFormat = 'csv' | 'jsonl';
 
 /** Column names, in order: the database's own. */
-export const EXPORT_COLUMNS = ['seq', 'time', 'actor', 'action', 'node_id', 'account', 'operation_id', 'request_id', 'outcome', 'reason', 'details_json', 'prev_hash', 'hash'] as const;
+export const EXPORT_COLUMNS = [
+  'seq',
+  'time',
+  'actor',
+  'action',
+  'node_id',
+  'account',
+  'operation_id',
+  'request_id',
+  'outcome',
+  'reason',
+  'details_json',
+  'prev_hash',
+  'hash',
+] as const;
 type Column = (typeof EXPORT_COLUMNS)[number];
 
 const FIELD: Record<Column, keyof AuditRecord> = {
-  seq: 'seq', time: 'time', actor: 'actor', action: 'action', node_id: 'nodeId', account: 'account', operation_id: 'operationId',
-  request_id: 'requestId', outcome: 'outcome', reason: 'reason', details_json: 'detailsJson', prev_hash: 'prevHash', hash: 'hash',
+  seq: 'seq',
+  time: 'time',
+  actor: 'actor',
+  action: 'action',
+  node_id: 'nodeId',
+  account: 'account',
+  operation_id: 'operationId',
+  request_id: 'requestId',
+  outcome: 'outcome',
+  reason: 'reason',
+  details_json: 'detailsJson',
+  prev_hash: 'prevHash',
+  hash: 'hash',
 };
 
 function csvField(v: string | number): string {
@@ -33,7 +58,11 @@ export function formatRecord(r: AuditRecord, format: ExportFormat): string {
 }
 
 /** The export as text chunks of about `chunkBytes` (the CSV header first), for streaming. */
-export function* formatExport(records: Iterable<AuditRecord>, format: ExportFormat, chunkBytes = 64 * 1024): IterableIterator<string> {
+export function* formatExport(
+  records: Iterable<AuditRecord>,
+  format: ExportFormat,
+  chunkBytes = 64 * 1024,
+): IterableIterator<string> {
   let buf = format === 'csv' ? `${EXPORT_COLUMNS.join(',')}\r\n` : '';
   for (const r of records) {
     buf += formatRecord(r, format);
@@ -46,7 +75,9 @@ export function* formatExport(records: Iterable<AuditRecord>, format: ExportForm
 }
 
 function invalid(line: number, why: string): FleetpassError {
-  return new FleetpassError('FP_AUDIT_EXPORT_INVALID', `the audit export is not valid at line ${line}: ${why}`, { details: { line } });
+  return new FleetpassError('FP_AUDIT_EXPORT_INVALID', `the audit export is not valid at line ${line}: ${why}`, {
+    details: { line },
+  });
 }
 
 function toRecord(values: Record<string, unknown>, line: number): AuditRecord {
@@ -91,7 +122,8 @@ function parseCsvRows(text: string): Array<{ line: number; fields: string[] }> {
         }
         quoted = false;
         i++;
-        if (i < text.length && !/[,\r\n]/.test(text[i])) throw invalid(line, 'a quoted field must end at a comma or the end of the line');
+        if (i < text.length && !/[,\r\n]/.test(text[i]))
+          throw invalid(line, 'a quoted field must end at a comma or the end of the line');
         continue;
       }
       if (ch === '\n') line++;
@@ -144,9 +176,11 @@ export function parseAuditExport(text: string, format: ExportFormat): AuditRecor
   const rows = parseCsvRows(text);
   if (rows.length === 0) throw invalid(1, 'the file is empty');
   const header = rows[0].fields;
-  if (header.join(',') !== EXPORT_COLUMNS.join(',')) throw invalid(rows[0].line, `the header must be ${EXPORT_COLUMNS.join(',')}`);
+  if (header.join(',') !== EXPORT_COLUMNS.join(','))
+    throw invalid(rows[0].line, `the header must be ${EXPORT_COLUMNS.join(',')}`);
   return rows.slice(1).map(({ line, fields }) => {
-    if (fields.length !== EXPORT_COLUMNS.length) throw invalid(line, `expected ${EXPORT_COLUMNS.length} fields, found ${fields.length}`);
+    if (fields.length !== EXPORT_COLUMNS.length)
+      throw invalid(line, `expected ${EXPORT_COLUMNS.length} fields, found ${fields.length}`);
     return toRecord(Object.fromEntries(EXPORT_COLUMNS.map((c, k) => [c, fields[k]])), line);
   });
 }

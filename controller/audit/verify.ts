@@ -80,29 +80,61 @@ export interface ChainWalk {
  * The chain walk itself, over records in seq order from seq 1: used for the database (verifyAudit) and
  * for exported files (verifyRecords), so both are judged by the same rules.
  */
-export function walkChain(records: Iterable<ChainRecord>, options: { claims?: ReadonlyMap<number, Claim> } = {}): ChainWalk {
+export function walkChain(
+  records: Iterable<ChainRecord>,
+  options: { claims?: ReadonlyMap<number, Claim> } = {},
+): ChainWalk {
   let expected = 1;
   let prev = GENESIS_HASH;
   let count = 0;
-  const broken = (at: number, problem: string): ChainWalk => ({ ok: false, verifiedThrough: at - 1, brokenAt: at, problem, headHash: prev, count });
+  const broken = (at: number, problem: string): ChainWalk => ({
+    ok: false,
+    verifiedThrough: at - 1,
+    brokenAt: at,
+    problem,
+    headHash: prev,
+    count,
+  });
   for (const r of records) {
     count++;
     const seq = r.seq;
     if (seq !== expected) {
-      return broken(expected, seq > expected
-        ? `record ${expected} is missing (the next record present is ${seq}); records were deleted or reordered`
-        : `record ${seq} appears out of order`);
+      return broken(
+        expected,
+        seq > expected
+          ? `record ${expected} is missing (the next record present is ${seq}); records were deleted or reordered`
+          : `record ${seq} appears out of order`,
+      );
     }
     if (r.prevHash !== prev) {
-      return broken(seq, `record ${seq} does not link to record ${seq - 1} (prev_hash differs): one of them was rewritten or records were reordered`);
+      return broken(
+        seq,
+        `record ${seq} does not link to record ${seq - 1} (prev_hash differs): one of them was rewritten or records were reordered`,
+      );
     }
-    const hash = hashAuditFields(seq, r.time, r.actor, r.action, r.nodeId, r.account, r.operationId, r.requestId, r.outcome, r.reason, r.detailsJson, r.prevHash);
+    const hash = hashAuditFields(
+      seq,
+      r.time,
+      r.actor,
+      r.action,
+      r.nodeId,
+      r.account,
+      r.operationId,
+      r.requestId,
+      r.outcome,
+      r.reason,
+      r.detailsJson,
+      r.prevHash,
+    );
     if (hash !== r.hash) {
       return broken(seq, `record ${seq} was altered: its content does not match its hash`);
     }
     const claim = options.claims?.get(seq);
     if (claim && claim.hash !== hash) {
-      return broken(seq, `record ${seq} differs from the checkpoint taken at ${claim.time} (${claim.source}): the log up to here was rewritten`);
+      return broken(
+        seq,
+        `record ${seq} differs from the checkpoint taken at ${claim.time} (${claim.source}): the log up to here was rewritten`,
+      );
     }
     prev = hash;
     expected++;
@@ -113,7 +145,15 @@ export function walkChain(records: Iterable<ChainRecord>, options: { claims?: Re
 /** Verifies exported records (a whole export, from record 1) with the same walk as the database. */
 export function verifyRecords(records: Iterable<ChainRecord>): VerifyResult {
   const walk = walkChain(records);
-  return { ok: walk.ok, total: walk.count, verifiedThrough: walk.verifiedThrough, brokenAt: walk.brokenAt, problem: walk.problem, headHash: walk.headHash, checkpoints: 0 };
+  return {
+    ok: walk.ok,
+    total: walk.count,
+    verifiedThrough: walk.verifiedThrough,
+    brokenAt: walk.brokenAt,
+    problem: walk.problem,
+    headHash: walk.headHash,
+    checkpoints: 0,
+  };
 }
 
 /** Verifies the whole chain against itself and every known checkpoint. */
@@ -124,7 +164,10 @@ export function verifyAudit(db: Db, options: VerifyOptions = {}): VerifyResult {
     // Keep the file's claim when both sources name a seq: the file is the anchor outside the database.
     if (!claims.has(seq) || c.source !== 'audit_checkpoints') claims.set(seq, c);
   };
-  for (const [seq, hash, time] of db.prepare('SELECT head_seq, head_hash, time FROM audit_checkpoints ORDER BY id').raw(true).iterate() as IterableIterator<[number, string, string]>) {
+  for (const [seq, hash, time] of db
+    .prepare('SELECT head_seq, head_hash, time FROM audit_checkpoints ORDER BY id')
+    .raw(true)
+    .iterate() as IterableIterator<[number, string, string]>) {
     addClaim(seq, { hash, time, source: 'audit_checkpoints' });
   }
   let fileProblem: string | undefined;
@@ -139,17 +182,40 @@ export function verifyAudit(db: Db, options: VerifyOptions = {}): VerifyResult {
     .raw(true)
     .iterate() as IterableIterator<AuditRow>;
   const walk = walkChain(mapRows(rows), { claims });
-  if (!walk.ok) return { ok: false, total, verifiedThrough: walk.verifiedThrough, brokenAt: walk.brokenAt, problem: walk.problem, headHash: walk.headHash, checkpoints: claims.size };
+  if (!walk.ok)
+    return {
+      ok: false,
+      total,
+      verifiedThrough: walk.verifiedThrough,
+      brokenAt: walk.brokenAt,
+      problem: walk.problem,
+      headHash: walk.headHash,
+      checkpoints: claims.size,
+    };
   const last = walk.verifiedThrough;
   const prev = walk.headHash;
   let furthest: [number, Claim] | undefined;
   for (const entry of claims) if (!furthest || entry[0] > furthest[0]) furthest = entry;
   if (furthest && furthest[0] > last) {
     return {
-      ok: false, total, verifiedThrough: last, brokenAt: last + 1, headHash: prev, checkpoints: claims.size,
+      ok: false,
+      total,
+      verifiedThrough: last,
+      brokenAt: last + 1,
+      headHash: prev,
+      checkpoints: claims.size,
       problem: `records ${last + 1} to ${furthest[0]} are missing: the checkpoint taken at ${furthest[1].time} (${furthest[1].source}) recorded the log up to record ${furthest[0]}; the tail was truncated`,
     };
   }
-  if (fileProblem) return { ok: false, total, verifiedThrough: last, brokenAt: 0, problem: fileProblem, headHash: prev, checkpoints: claims.size };
+  if (fileProblem)
+    return {
+      ok: false,
+      total,
+      verifiedThrough: last,
+      brokenAt: 0,
+      problem: fileProblem,
+      headHash: prev,
+      checkpoints: claims.size,
+    };
   return { ok: true, total, verifiedThrough: last, brokenAt: 0, problem: '', headHash: prev, checkpoints: claims.size };
 }

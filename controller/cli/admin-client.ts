@@ -10,8 +10,17 @@ import { FleetpassError, fromGrpcError } from '../../shared/errors';
 import { readToken, type CliConfig } from './cli-config';
 
 /** The full (last) overload of a generated unary client method. */
-type UnaryMethod<Req, Res> = (req: Req, md: grpc.Metadata, opts: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => grpc.ClientUnaryCall;
-type ServerStreamMethod<Req, Res> = (req: Req, md?: grpc.Metadata, opts?: Partial<grpc.CallOptions>) => grpc.ClientReadableStream<Res>;
+type UnaryMethod<Req, Res> = (
+  req: Req,
+  md: grpc.Metadata,
+  opts: Partial<grpc.CallOptions>,
+  cb: (e: grpc.ServiceError | null, r: Res) => void,
+) => grpc.ClientUnaryCall;
+type ServerStreamMethod<Req, Res> = (
+  req: Req,
+  md?: grpc.Metadata,
+  opts?: Partial<grpc.CallOptions>,
+) => grpc.ClientReadableStream<Res>;
 
 export interface AdminApi {
   readonly client: AdminServiceClient;
@@ -28,7 +37,11 @@ export function createAdminApi(config: CliConfig): AdminApi {
   try {
     ca = readFileSync(config.caFile);
   } catch (e) {
-    throw new FleetpassError('FP_TLS_MATERIAL', `cannot read the controller CA certificate ${config.caFile}; set caFile in the CLI config`, { cause: e });
+    throw new FleetpassError(
+      'FP_TLS_MATERIAL',
+      `cannot read the controller CA certificate ${config.caFile}; set caFile in the CLI config`,
+      { cause: e },
+    );
   }
   const token = readToken(config);
   const host = config.controller.replace(/:\d+$/, '');
@@ -44,7 +57,11 @@ export function createAdminApi(config: CliConfig): AdminApi {
       key = readFileSync(config.keyFile);
       cert = readFileSync(config.certFile);
     } catch (e) {
-      throw new FleetpassError('FP_TLS_MATERIAL', `cannot read the operator certificate ${config.certFile} or its key ${config.keyFile}`, { cause: e });
+      throw new FleetpassError(
+        'FP_TLS_MATERIAL',
+        `cannot read the operator certificate ${config.certFile} or its key ${config.keyFile}`,
+        { cause: e },
+      );
     }
     creds = grpc.credentials.createSsl(ca, key, cert);
   } else {
@@ -61,7 +78,9 @@ export function createAdminApi(config: CliConfig): AdminApi {
     client,
     call<Req, Res>(method: UnaryMethod<Req, Res>, req: Req): Promise<Res> {
       return new Promise((resolve, reject) => {
-        method.call(client, req, metadata(), { deadline: Date.now() + config.timeoutSeconds * 1000 }, (err, res) => (err ? reject(fromGrpcError(err)) : resolve(res)));
+        method.call(client, req, metadata(), { deadline: Date.now() + config.timeoutSeconds * 1000 }, (err, res) =>
+          err ? reject(fromGrpcError(err)) : resolve(res),
+        );
       });
     },
     stream<Req, Res>(method: ServerStreamMethod<Req, Res>, req: Req): AsyncIterable<Res> {

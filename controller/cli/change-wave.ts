@@ -59,8 +59,10 @@ export async function runWave(ctx: CommandContext, action: Action, o: WaveOption
   let passwordSource = PasswordSource.PASSWORD_SOURCE_UNSPECIFIED;
   let password = '';
   if (action === Action.ACTION_RESET_PASSWORD) {
-    if (Boolean(o.generate) === Boolean(o.passwordStdin)) throw new UsageError('choose exactly one of --generate and --password-stdin');
-    if (o.samePassword && !o.passwordStdin) throw new UsageError('--same-password goes with --password-stdin (generated passwords differ per node)');
+    if (Boolean(o.generate) === Boolean(o.passwordStdin))
+      throw new UsageError('choose exactly one of --generate and --password-stdin');
+    if (o.samePassword && !o.passwordStdin)
+      throw new UsageError('--same-password goes with --password-stdin (generated passwords differ per node)');
     if (o.generate) passwordSource = PasswordSource.PASSWORD_SOURCE_GENERATE;
     else {
       passwordSource = PasswordSource.PASSWORD_SOURCE_PROVIDED;
@@ -68,8 +70,17 @@ export async function runWave(ctx: CommandContext, action: Action, o: WaveOption
     }
   }
   const base: RequestOperationsRequest = {
-    selector, backend, account: o.account, action, passwordSource, password, reason: o.reason, dryRun: true,
-    ttlSeconds: o.ttl ? parseDuration(o.ttl, '--ttl') : 0, temporary: Boolean(o.temporary), samePasswordOnAllNodes: Boolean(o.samePassword),
+    selector,
+    backend,
+    account: o.account,
+    action,
+    passwordSource,
+    password,
+    reason: o.reason,
+    dryRun: true,
+    ttlSeconds: o.ttl ? parseDuration(o.ttl, '--ttl') : 0,
+    temporary: Boolean(o.temporary),
+    samePasswordOnAllNodes: Boolean(o.samePassword),
   };
   const api = ctx.api();
   // The dry run also checks a supplied password against the policy, before anyone is asked to confirm.
@@ -79,15 +90,20 @@ export async function runWave(ctx: CommandContext, action: Action, o: WaveOption
   if (o.dryRun) {
     if (ctx.json) ctx.out.json(requestJson(plan.request, plan.operations, { dryRun: true, warnings: plan.warnings }));
     else {
-      ctx.out.line(`dry run: would ${what}${plan.request?.needsApproval ? '; a second person must approve it first (privileged account)' : ''}`);
-      ctx.out.line(plan.operations.map((op) => `  ${op.nodeId}${op.nodeOnline ? '' : ' (offline: waits for it)'}`).join('\n'));
+      ctx.out.line(
+        `dry run: would ${what}${plan.request?.needsApproval ? '; a second person must approve it first (privileged account)' : ''}`,
+      );
+      ctx.out.line(
+        plan.operations.map((op) => `  ${op.nodeId}${op.nodeOnline ? '' : ' (offline: waits for it)'}`).join('\n'),
+      );
       for (const w of plan.warnings) ctx.out.line(`warning: ${w}`);
       ctx.out.line('nothing was changed');
     }
     return 0;
   }
   if (nodes > 1 && !o.yes) {
-    if (o.passwordStdin || !ctx.isInteractive()) throw new UsageError(`this would ${what}; add --yes to confirm without a terminal`);
+    if (o.passwordStdin || !ctx.isInteractive())
+      throw new UsageError(`this would ${what}; add --yes to confirm without a terminal`);
     if (!(await ctx.confirm(`${what.charAt(0).toUpperCase()}${what.slice(1)}?`))) {
       ctx.out.error('cancelled; nothing was changed');
       return 1;
@@ -97,18 +113,31 @@ export async function runWave(ctx: CommandContext, action: Action, o: WaveOption
   const request = res.request!;
   if (!ctx.json) for (const w of res.warnings) ctx.out.error(`warning: ${w}`);
   if (request.needsApproval) {
-    if (ctx.json) ctx.out.json(requestJson(request, res.operations, { generatedPasswords: res.generatedPasswords, warnings: res.warnings }));
+    if (ctx.json)
+      ctx.out.json(
+        requestJson(request, res.operations, { generatedPasswords: res.generatedPasswords, warnings: res.warnings }),
+      );
     else {
       ctx.out.line(`request ${request.id} waits for approval by a second person (privileged account).`);
       ctx.out.line(`  approve: fleetpass approve ${request.id} [--note TEXT]    follow: fleetpass watch ${request.id}`);
-      if (res.generatedPasswords.length) ctx.out.line(operationsTable(res.operations, res.generatedPasswords, ctx.now().getTime()));
+      if (res.generatedPasswords.length)
+        ctx.out.line(operationsTable(res.operations, res.generatedPasswords, ctx.now().getTime()));
     }
     return 0;
   }
-  const followed = await followRequest(api, request.id, { waitForOffline: o.wait, progress: !ctx.json && ctx.stderrIsTty() });
+  const followed = await followRequest(api, request.id, {
+    waitForOffline: o.wait,
+    progress: !ctx.json && ctx.stderrIsTty(),
+  });
   const summary = outcomeSummary(followed.operations);
   if (ctx.json) {
-    ctx.out.json(requestJson(followed.request, followed.operations, { generatedPasswords: res.generatedPasswords, warnings: res.warnings, complete: followed.complete }));
+    ctx.out.json(
+      requestJson(followed.request, followed.operations, {
+        generatedPasswords: res.generatedPasswords,
+        warnings: res.warnings,
+        complete: followed.complete,
+      }),
+    );
   } else {
     ctx.out.line(requestLine(followed.request));
     ctx.out.line(operationsTable(followed.operations, res.generatedPasswords, ctx.now().getTime()));
@@ -116,7 +145,10 @@ export async function runWave(ctx: CommandContext, action: Action, o: WaveOption
     if (!followed.complete) ctx.out.line(`follow the rest with: fleetpass watch ${request.id}`);
   }
   if (summary.notSucceeded > 0) {
-    const e = new FleetpassError('FP_OPERATIONS_FAILED', `${summary.notSucceeded} of ${followed.operations.length} node(s) did not succeed (${summary.text})`);
+    const e = new FleetpassError(
+      'FP_OPERATIONS_FAILED',
+      `${summary.notSucceeded} of ${followed.operations.length} node(s) did not succeed (${summary.text})`,
+    );
     ctx.out.error(`error ${e.code}: ${e.message}`);
     return 1;
   }

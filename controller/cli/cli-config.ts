@@ -29,22 +29,46 @@ export const cliConfigSchema = z
   .strict()
   .refine((c) => !c.certFile === !c.keyFile, { message: 'certFile and keyFile go together', path: ['certFile'] });
 
-const CLI_KEYS = new Set(['controller', 'caFile', 'serverName', 'token', 'tokenFile', 'certFile', 'keyFile', 'timeoutSeconds']);
+const CLI_KEYS = new Set([
+  'controller',
+  'caFile',
+  'serverName',
+  'token',
+  'tokenFile',
+  'certFile',
+  'keyFile',
+  'timeoutSeconds',
+]);
 
 export type CliConfig = z.infer<typeof cliConfigSchema>;
 
 /** FLEETPASS_CLI_CONFIG names the CLI's file (FLEETPASS_CONFIG is also read, for a shell set up for the CLI alone). */
 export function defaultCliConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return env.FLEETPASS_CLI_CONFIG ?? env.FLEETPASS_CONFIG ?? join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'fleetpass', 'cli.yaml');
+  return (
+    env.FLEETPASS_CLI_CONFIG ??
+    env.FLEETPASS_CONFIG ??
+    join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'fleetpass', 'cli.yaml')
+  );
 }
 
 /** Loads the CLI config: defaults, then the file, then FLEETPASS_* (FLEETPASS_CONTROLLER, FLEETPASS_TOKEN, ...), then flags. */
-export function loadCliConfig(opts: { file?: string; flags?: Partial<CliConfig>; env?: NodeJS.ProcessEnv } = {}): CliConfig {
+export function loadCliConfig(
+  opts: { file?: string; flags?: Partial<CliConfig>; env?: NodeJS.ProcessEnv } = {},
+): CliConfig {
   const env = opts.env ?? process.env;
   const file = opts.file ?? defaultCliConfigPath(env);
   // The controller and agent share the FLEETPASS_ prefix; only names of CLI keys are ours.
-  const envIgnore = Object.keys(env).filter((name) => name.startsWith('FLEETPASS_') && !CLI_KEYS.has(envNameToPath(name, 'FLEETPASS_')[0]));
-  return loadConfig({ schema: cliConfigSchema, file, fileRequired: Boolean(opts.file), env, envIgnore, flags: opts.flags }).config;
+  const envIgnore = Object.keys(env).filter(
+    (name) => name.startsWith('FLEETPASS_') && !CLI_KEYS.has(envNameToPath(name, 'FLEETPASS_')[0]),
+  );
+  return loadConfig({
+    schema: cliConfigSchema,
+    file,
+    fileRequired: Boolean(opts.file),
+    env,
+    envIgnore,
+    flags: opts.flags,
+  }).config;
 }
 
 /** The operator's token from the config, or the token file it names; undefined when a certificate is configured instead. */
@@ -58,5 +82,8 @@ export function readToken(config: CliConfig): string | undefined {
     }
   }
   if (config.certFile) return undefined;
-  throw new FleetpassError('FP_UNAUTHENTICATED', 'no operator credential: set FLEETPASS_TOKEN_FILE (or token/tokenFile, or certFile/keyFile) in the CLI config file');
+  throw new FleetpassError(
+    'FP_UNAUTHENTICATED',
+    'no operator credential: set FLEETPASS_TOKEN_FILE (or token/tokenFile, or certFile/keyFile) in the CLI config file',
+  );
 }

@@ -72,7 +72,11 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps = {}): C
 }
 
 /** Runs a command body and maps its outcome to an exit code, printing any error as one sentence. */
-export async function runCommand(globals: GlobalOptions, body: (ctx: CommandContext) => Promise<number>, deps: ContextDeps = {}): Promise<number> {
+export async function runCommand(
+  globals: GlobalOptions,
+  body: (ctx: CommandContext) => Promise<number>,
+  deps: ContextDeps = {},
+): Promise<number> {
   const out = deps.out ?? processOutput;
   let ctx: CommandContext | undefined;
   try {

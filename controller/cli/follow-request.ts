@@ -34,7 +34,9 @@ export async function followRequest(api: AdminApi, id: string, options: FollowOp
     if (!had || !isFinalOperation(had)) ops.set(o.id, o);
   };
   const finished = () => [...ops.values()].filter(isFinalOperation).length;
-  const settled = () => ops.size > 0 && [...ops.values()].every((o) => isFinalOperation(o) || (!options.waitForOffline && isWaitingOffline(o)));
+  const settled = () =>
+    ops.size > 0 &&
+    [...ops.values()].every((o) => isFinalOperation(o) || (!options.waitForOffline && isWaitingOffline(o)));
   const stream = api.stream(api.client.watchChangeRequest, { id });
   try {
     let first = true;
@@ -48,7 +50,12 @@ export async function followRequest(api: AdminApi, id: string, options: FollowOp
         for (const o of snapshot.operations) merge(o);
         request = snapshot.request ?? request;
         if (options.progress) {
-          bar = new SingleBar({ stream: options.stream ?? process.stderr, format: ' {bar} {value}/{total} nodes done | {eta_formatted} left', hideCursor: true, clearOnComplete: false });
+          bar = new SingleBar({
+            stream: options.stream ?? process.stderr,
+            format: ' {bar} {value}/{total} nodes done | {eta_formatted} left',
+            hideCursor: true,
+            clearOnComplete: false,
+          });
           bar.start(ops.size, finished());
         }
       }

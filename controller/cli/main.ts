@@ -23,7 +23,10 @@ import { registerWhoami } from './commands/whoami';
 export function buildProgram(): Command {
   const program = new Command('fleetpass')
     .description('reset passwords and clear lockouts across a fleet of lab instruments')
-    .option('--config <file>', 'CLI config file (default $FLEETPASS_CLI_CONFIG, $FLEETPASS_CONFIG or ~/.config/fleetpass/cli.yaml)')
+    .option(
+      '--config <file>',
+      'CLI config file (default $FLEETPASS_CLI_CONFIG, $FLEETPASS_CONFIG or ~/.config/fleetpass/cli.yaml)',
+    )
     .option('--controller <host:port>', 'controller admin API address')
     .option('--json', 'machine-readable output for read commands')
     .showHelpAfterError()
@@ -33,8 +36,23 @@ export function buildProgram(): Command {
     });
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   for (const register of [
-    registerNodes, registerAccounts, registerUnlock, registerReset, registerRequests, registerApprove, registerReject, registerCancel,
-    registerWatch, registerReveal, registerRotate, registerEscrow, registerOperators, registerTokens, registerEnrollTokens, registerWhoami, registerAudit,
+    registerNodes,
+    registerAccounts,
+    registerUnlock,
+    registerReset,
+    registerRequests,
+    registerApprove,
+    registerReject,
+    registerCancel,
+    registerWatch,
+    registerReveal,
+    registerRotate,
+    registerEscrow,
+    registerOperators,
+    registerTokens,
+    registerEnrollTokens,
+    registerWhoami,
+    registerAudit,
   ]) {
     register(program, globals);
   }

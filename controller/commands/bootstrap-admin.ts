@@ -25,7 +25,11 @@ export interface BootstrapInput {
 }
 
 /** Creates the first admin and their token; FP_ADMIN_EXISTS when an enabled admin exists and not forced. */
-export function bootstrapAdmin(db: Db, clock: Clock, input: BootstrapInput): IssuedToken & { operator: string; replaced: boolean } {
+export function bootstrapAdmin(
+  db: Db,
+  clock: Clock,
+  input: BootstrapInput,
+): IssuedToken & { operator: string; replaced: boolean } {
   const name = assertOperatorName(input.name);
   const repo = createOperatorsRepo(db);
   const audit = createAuditLog(db, clock);
@@ -34,17 +38,34 @@ export function bootstrapAdmin(db: Db, clock: Clock, input: BootstrapInput): Iss
   return recordAudited(db, () => {
     const admins = repo.adminCount();
     if (admins > 0 && !input.force) {
-      throw new FleetpassError('FP_ADMIN_EXISTS', `${admins} enabled admin(s) already exist; ask one of them for an account, or run again with --force on the controller host`);
+      throw new FleetpassError(
+        'FP_ADMIN_EXISTS',
+        `${admins} enabled admin(s) already exist; ask one of them for an account, or run again with --force on the controller host`,
+      );
     }
     const now = clock.now();
     const existing = repo.get(name);
-    if (existing && !input.force) throw new FleetpassError('FP_OPERATOR_EXISTS', `an operator named "${name}" already exists; add --force to make them an admin again`);
+    if (existing && !input.force)
+      throw new FleetpassError(
+        'FP_OPERATOR_EXISTS',
+        `an operator named "${name}" already exists; add --force to make them an admin again`,
+      );
     if (existing) repo.setRoleEnabled(name, 'admin', now.toISOString());
     else repo.insert(name, 'admin', actor, now.toISOString());
     const issued = issueApiToken(repo, name, { createdBy: actor, ttlSeconds: ttl, now });
     audit.append({
-      actor, action: 'operator.bootstrapped', outcome: 'ok',
-      details: { operator: name, role: 'admin', forced: !!input.force, replacedExisting: !!existing, enabledAdminsBefore: admins, tokenId: issued.id, expires: issued.expires?.toISOString() ?? '' },
+      actor,
+      action: 'operator.bootstrapped',
+      outcome: 'ok',
+      details: {
+        operator: name,
+        role: 'admin',
+        forced: !!input.force,
+        replacedExisting: !!existing,
+        enabledAdminsBefore: admins,
+        tokenId: issued.id,
+        expires: issued.expires?.toISOString() ?? '',
+      },
     });
     return { ...issued, operator: name, replaced: !!existing };
   });
@@ -55,14 +76,19 @@ function writeNewSecret(file: string, text: string): void {
   try {
     writeFileSync(file, text, { mode: 0o600, flag: 'wx' });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new FleetpassError('FP_INVALID_ARGUMENT', `${file} already exists; choose a new file for the token`);
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST')
+      throw new FleetpassError('FP_INVALID_ARGUMENT', `${file} already exists; choose a new file for the token`);
     throw new FleetpassError('FP_INVALID_ARGUMENT', `cannot write ${file}: ${(e as Error).message}`, { cause: e });
   }
 }
 
 function bootstrap(opts: CommonOptions & { name: string; tokenFile?: string; ttl?: string; force?: boolean }): number {
   const ttlSeconds = opts.ttl ? parseDuration(opts.ttl, '--ttl') : 0;
-  if (opts.tokenFile && existsSync(opts.tokenFile)) throw new FleetpassError('FP_INVALID_ARGUMENT', `${opts.tokenFile} already exists; choose a new file for the token`);
+  if (opts.tokenFile && existsSync(opts.tokenFile))
+    throw new FleetpassError(
+      'FP_INVALID_ARGUMENT',
+      `${opts.tokenFile} already exists; choose a new file for the token`,
+    );
   const { database } = databaseOf(opts);
   const db = openDatabase(database);
   try {
@@ -70,12 +96,18 @@ function bootstrap(opts: CommonOptions & { name: string; tokenFile?: string; ttl
     const expires = r.expires ? r.expires.toISOString() : 'never';
     if (opts.tokenFile) {
       writeNewSecret(opts.tokenFile, `${r.token}\n`);
-      console.log(`admin "${r.operator}" ${r.replaced ? 'enabled again' : 'created'}; API token (expires ${expires}) written to ${opts.tokenFile} (mode 0600).`);
+      console.log(
+        `admin "${r.operator}" ${r.replaced ? 'enabled again' : 'created'}; API token (expires ${expires}) written to ${opts.tokenFile} (mode 0600).`,
+      );
       console.log(`Point the CLI at it: tokenFile: ${opts.tokenFile} in ~/.config/fleetpass/cli.yaml`);
     } else {
-      console.log(`admin "${r.operator}" ${r.replaced ? 'enabled again' : 'created'}; API token (expires ${expires}), shown once:`);
+      console.log(
+        `admin "${r.operator}" ${r.replaced ? 'enabled again' : 'created'}; API token (expires ${expires}), shown once:`,
+      );
       console.log(r.token);
-      console.log('Keep it in a file only you can read and set tokenFile in ~/.config/fleetpass/cli.yaml (or FLEETPASS_TOKEN).');
+      console.log(
+        'Keep it in a file only you can read and set tokenFile in ~/.config/fleetpass/cli.yaml (or FLEETPASS_TOKEN).',
+      );
     }
     return 0;
   } finally {

@@ -16,16 +16,24 @@ import { databaseOf, usageTo2, type CommonOptions, type SetResult } from './loca
 
 async function operatorCert(opts: CommonOptions & { name: string; outDir: string; days?: string }): Promise<number> {
   const days = opts.days ? Number(opts.days) : 365;
-  if (!Number.isInteger(days) || days < 1 || days > 825) throw new UsageError('--days must be a whole number from 1 to 825');
+  if (!Number.isInteger(days) || days < 1 || days > 825)
+    throw new UsageError('--days must be a whole number from 1 to 825');
   const { database, pkiDir } = databaseOf(opts);
   const db = openDatabase(database, { readonly: true });
   try {
     const op = createOperatorsRepo(db).get(opts.name);
-    if (!op || op.disabled) throw new FleetpassError('FP_NOT_FOUND', `no enabled operator named ${JSON.stringify(opts.name.slice(0, 64))}; add them first`);
+    if (!op || op.disabled)
+      throw new FleetpassError(
+        'FP_NOT_FOUND',
+        `no enabled operator named ${JSON.stringify(opts.name.slice(0, 64))}; add them first`,
+      );
   } finally {
     db.close();
   }
-  const ca = { certPem: readFileSync(join(pkiDir, 'ca.crt'), 'utf8'), keyPem: readFileSync(join(pkiDir, 'ca.key'), 'utf8') };
+  const ca = {
+    certPem: readFileSync(join(pkiDir, 'ca.crt'), 'utf8'),
+    keyPem: readFileSync(join(pkiDir, 'ca.key'), 'utf8'),
+  };
   const pair = await issueOperatorCertificate(ca, opts.name, { validDays: days });
   mkdirSync(opts.outDir, { recursive: true, mode: 0o700 });
   const certFile = join(opts.outDir, `${opts.name}.crt`);

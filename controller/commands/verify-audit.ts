@@ -18,8 +18,12 @@ function verify(opts: { config?: string; database?: string; checkpoints?: string
   try {
     const r = verifyAudit(db, { checkpointFile });
     if (opts.json) console.log(JSON.stringify({ database, checkpointFile, ...r }));
-    else if (r.ok) console.log(`audit chain ok: ${r.total} records, ${r.checkpoints} checkpoint(s), head ${r.headHash}`);
-    else console.log(`audit chain BROKEN at record ${r.brokenAt}: ${r.problem} (records 1 to ${r.verifiedThrough} verified)`);
+    else if (r.ok)
+      console.log(`audit chain ok: ${r.total} records, ${r.checkpoints} checkpoint(s), head ${r.headHash}`);
+    else
+      console.log(
+        `audit chain BROKEN at record ${r.brokenAt}: ${r.problem} (records 1 to ${r.verifiedThrough} verified)`,
+      );
     return r.ok ? 0 : 1;
   } finally {
     db.close();
@@ -37,6 +41,8 @@ export function registerVerifyAudit(program: Command, setResult: SetResult): voi
     .exitOverride()
     .action((_opts: unknown, cmd: Command) => {
       // -c after the subcommand is parsed as the program's option: read both levels.
-      setResult(verify(cmd.optsWithGlobals<{ config?: string; database?: string; checkpoints?: string; json?: boolean }>()));
+      setResult(
+        verify(cmd.optsWithGlobals<{ config?: string; database?: string; checkpoints?: string; json?: boolean }>()),
+      );
     });
 }

@@ -75,7 +75,14 @@ async function writeNodeFiles(opts: DemoFleetOptions, spec: DemoNodeSpec, dir: s
     changeCheckSeconds: 5,
     // The sandbox's own PAM service is the node's login service (the host's sshd/login files are Debian's, without pam_faillock).
     backends: { linux: { pamServices: [DEMO_PAM_SERVICE] } },
-    policy: { allowRoot: false, accounts: DEMO_ACCOUNTS.map((account) => ({ backend: 'linux', account, actions: ['unlock', 'reset_password', 'refresh_state'] })) },
+    policy: {
+      allowRoot: false,
+      accounts: DEMO_ACCOUNTS.map((account) => ({
+        backend: 'linux',
+        account,
+        actions: ['unlock', 'reset_password', 'refresh_state'],
+      })),
+    },
   };
   const file = join(dir, 'agent.yaml');
   writeSecureFile(file, stringify(config));
@@ -97,7 +104,10 @@ async function startNode(opts: DemoFleetOptions, spec: DemoNodeSpec): Promise<De
     for (const account of spec.lockedAccounts) await sandbox.failLogins(account, DEMO_DENY, { rhost: '10.0.0.99' });
     // A node's agent has its own environment: the controller's FLEETPASS_* settings are not its keys.
     const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' };
-    const agent = sandbox.spawn([process.execPath, opts.agentBundle, 'run', '--config', configFile], { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const agent = sandbox.spawn([process.execPath, opts.agentBundle, 'run', '--config', configFile], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env,
+    });
     const logFile = createWriteStream(join(dir, 'agent.log'), { flags: 'a', mode: 0o600 });
     agent.stdout?.pipe(logFile);
     agent.stderr?.pipe(logFile);

@@ -26,7 +26,14 @@ export interface DemoOperator {
 const TOKEN_TTL_SECONDS = 30 * 86_400;
 
 /** A valid token for `name` (reused from its file when still valid), creating the operator when missing. */
-function ensureOperator(db: Db, auditLog: AuditLog, clock: Clock, dir: string, name: string, role: OperatorRole): string {
+function ensureOperator(
+  db: Db,
+  auditLog: AuditLog,
+  clock: Clock,
+  dir: string,
+  name: string,
+  role: OperatorRole,
+): string {
   const tokenFile = join(dir, `${name}.token`);
   const repo = createOperatorsRepo(db);
   const audited = <T>(fn: (audit: AuditLog) => T): T => recordAudited(db, () => fn(auditLog));
@@ -41,7 +48,12 @@ function ensureOperator(db: Db, auditLog: AuditLog, clock: Clock, dir: string, n
     if (!repo.get(name)) createOperator({ repo, audited, now: () => clock.now() }, { name, role, by: ACTOR });
     token = audited((audit) => {
       const issued = issueApiToken(repo, name, { createdBy: ACTOR, ttlSeconds: TOKEN_TTL_SECONDS, now: clock.now() });
-      audit.append({ actor: ACTOR, action: 'token.created', outcome: 'ok', details: { operator: name, tokenId: issued.id, expires: issued.expires?.toISOString() ?? '' } });
+      audit.append({
+        actor: ACTOR,
+        action: 'token.created',
+        outcome: 'ok',
+        details: { operator: name, tokenId: issued.id, expires: issued.expires?.toISOString() ?? '' },
+      });
       return issued.token;
     });
   }
@@ -50,7 +62,14 @@ function ensureOperator(db: Db, auditLog: AuditLog, clock: Clock, dir: string, n
 }
 
 /** Creates the demo admin and approver with their tokens and CLI configs under `dir`. */
-export function ensureDemoOperators(db: Db, audit: AuditLog, clock: Clock, dir: string, adminAddress: string, caFile: string): DemoOperator[] {
+export function ensureDemoOperators(
+  db: Db,
+  audit: AuditLog,
+  clock: Clock,
+  dir: string,
+  adminAddress: string,
+  caFile: string,
+): DemoOperator[] {
   const ops: Array<[string, OperatorRole]> = [
     ['demo-admin', 'admin'],
     ['demo-approver', 'approver'],
@@ -58,7 +77,10 @@ export function ensureDemoOperators(db: Db, audit: AuditLog, clock: Clock, dir: 
   return ops.map(([name, role]) => {
     const tokenFile = resolve(ensureOperator(db, audit, clock, dir, name, role));
     const cliConfig = resolve(join(dir, `${name}.cli.yaml`));
-    writeSecureFile(cliConfig, stringify({ controller: adminAddress, caFile: resolve(caFile), serverName: 'localhost', tokenFile }));
+    writeSecureFile(
+      cliConfig,
+      stringify({ controller: adminAddress, caFile: resolve(caFile), serverName: 'localhost', tokenFile }),
+    );
     return { name, role, tokenFile, cliConfig };
   });
 }

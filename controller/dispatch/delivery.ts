@@ -23,9 +23,18 @@ interface Outgoing {
 
 function toMessage(op: OperationRecord, cr: ChangeRequestRecord, secret: string | undefined): Operation {
   return {
-    id: op.id, backend: op.backend, account: op.account, action: op.action, newSecret: secret ?? '', expires: new Date(op.expires),
-    requestedBy: cr.requestedBy, approvedBy: cr.approvedBy, reason: cr.reason, created: new Date(op.created),
-    requireIdle: cr.requireIdle, temporary: cr.temporary,
+    id: op.id,
+    backend: op.backend,
+    account: op.account,
+    action: op.action,
+    newSecret: secret ?? '',
+    expires: new Date(op.expires),
+    requestedBy: cr.requestedBy,
+    approvedBy: cr.approvedBy,
+    reason: cr.reason,
+    created: new Date(op.created),
+    requireIdle: cr.requireIdle,
+    temporary: cr.temporary,
   };
 }
 
@@ -36,8 +45,15 @@ function expireInstead(deps: DispatchDeps, op: OperationRecord, now: Date): bool
   deps.vault.erase(op.id);
   deps.store.operations.clearSecretFlag(op.id);
   deps.audit.append({
-    actor: CONTROLLER_ACTOR, action: 'operation.expired', nodeId: op.nodeId, operationId: op.id, requestId: op.requestId,
-    account: op.account, outcome: 'expired', reason: why, details: { from: op.state, expires: op.expires },
+    actor: CONTROLLER_ACTOR,
+    action: 'operation.expired',
+    nodeId: op.nodeId,
+    operationId: op.id,
+    requestId: op.requestId,
+    account: op.account,
+    outcome: 'expired',
+    reason: why,
+    details: { from: op.state, expires: op.expires },
   });
   return true;
 }
@@ -47,7 +63,11 @@ function expireInstead(deps: DispatchDeps, op: OperationRecord, now: Date): bool
  * are skipped (they wait for the node's next connection); approved ones past their expiry (say, approved
  * after it but before the expiry job ran) are expired instead. Throws FP_AUDIT_WRITE_FAILED with nothing sent.
  */
-function sendBatch(deps: DispatchDeps, batch: readonly OperationRecord[], redeliver: boolean): { sent: string[]; expired: string[] } {
+function sendBatch(
+  deps: DispatchDeps,
+  batch: readonly OperationRecord[],
+  redeliver: boolean,
+): { sent: string[]; expired: string[] } {
   const { store, audit, vault, channels, clock } = deps;
   const ops = store.operations;
   const now = clock.now();
@@ -80,19 +100,34 @@ function sendBatch(deps: DispatchDeps, batch: readonly OperationRecord[], redeli
         throw new FleetpassError('FP_SECRET_MISSING', `operation ${op.id} lost its sealed password`);
       }
       audit.append({
-        actor: CONTROLLER_ACTOR, action: 'operation.dispatched', requestId: op.requestId, operationId: op.id, nodeId: op.nodeId,
-        account: op.account, outcome: 'dispatched', details: { attempt: op.attempts + 1, redelivery: op.state === 'dispatched' },
+        actor: CONTROLLER_ACTOR,
+        action: 'operation.dispatched',
+        requestId: op.requestId,
+        operationId: op.id,
+        nodeId: op.nodeId,
+        account: op.account,
+        outcome: 'dispatched',
+        details: { attempt: op.attempts + 1, redelivery: op.state === 'dispatched' },
       });
       out.push({ op, channel, message: toMessage(op, cr, secret) });
     }
-    if (expired.length) settleRequests(deps, expired.map((id) => ops.getOperation(id)!.requestId), now);
+    if (expired.length)
+      settleRequests(
+        deps,
+        expired.map((id) => ops.getOperation(id)!.requestId),
+        now,
+      );
     return out;
   });
-  if (expired.length) deps.log.warn({ operations: expired.length }, 'approved operations past their expiry were expired instead of sent');
+  if (expired.length)
+    deps.log.warn({ operations: expired.length }, 'approved operations past their expiry were expired instead of sent');
   for (const o of outgoing) {
     // The message may wait in the node's queue (backpressure), so it keeps its secret until written.
     if (!o.channel.send({ message: { $case: 'operation', operation: o.message } })) {
-      deps.log.warn({ operationId: o.op.id, nodeId: o.op.nodeId }, 'node stream closed before send; will redeliver on reconnect');
+      deps.log.warn(
+        { operationId: o.op.id, nodeId: o.op.nodeId },
+        'node stream closed before send; will redeliver on reconnect',
+      );
     }
   }
   return { sent: outgoing.map((o) => o.op.id), expired };
@@ -103,12 +138,19 @@ function sendBatch(deps: DispatchDeps, batch: readonly OperationRecord[], redeli
  * batches; with `redeliver`, dispatched ones without a result are sent again too (reconnects only).
  * Returns the error that stopped it, if any (already logged); operations not sent stay approved.
  */
-export async function dispatchOperations(deps: DispatchDeps, operationIds: readonly string[], redeliver = false): Promise<FleetpassError | undefined> {
+export async function dispatchOperations(
+  deps: DispatchDeps,
+  operationIds: readonly string[],
+  redeliver = false,
+): Promise<FleetpassError | undefined> {
   const size = deps.settings.batchSize ?? 200;
   const ops = deps.store.operations;
   let sent = 0;
   for (let i = 0; i < operationIds.length; i += size) {
-    const batch = operationIds.slice(i, i + size).map((id) => ops.getOperation(id)).filter((o): o is OperationRecord => !!o && deps.channels.get(o.nodeId) !== undefined);
+    const batch = operationIds
+      .slice(i, i + size)
+      .map((id) => ops.getOperation(id))
+      .filter((o): o is OperationRecord => !!o && deps.channels.get(o.nodeId) !== undefined);
     if (batch.length > 0) {
       let ids: string[];
       try {
@@ -121,7 +163,8 @@ export async function dispatchOperations(deps: DispatchDeps, operationIds: reado
         return err;
       }
       sent += ids.length;
-      for (const id of ids) deps.log.info({ operationId: id, nodeId: ops.getOperation(id)?.nodeId }, 'operation dispatched');
+      for (const id of ids)
+        deps.log.info({ operationId: id, nodeId: ops.getOperation(id)?.nodeId }, 'operation dispatched');
       publish(deps, ids);
     }
     if (i + size < operationIds.length) await yieldToLoop();
@@ -135,11 +178,18 @@ export async function deliverPending(deps: DispatchDeps, nodeId: string): Promis
   const pending = deps.store.operations.deliverableFor(nodeId, deps.clock.now());
   if (pending.length === 0) return undefined;
   deps.log.info({ nodeId, operations: pending.length }, 'delivering pending operations');
-  return dispatchOperations(deps, pending.map((o) => o.id), true);
+  return dispatchOperations(
+    deps,
+    pending.map((o) => o.id),
+    true,
+  );
 }
 
 /** Job: retry approved operations whose node is connected (e.g. after the data file refused a write). */
 export async function retryApproved(deps: DispatchDeps): Promise<FleetpassError | undefined> {
   const live = deps.store.operations.approvedLive(deps.clock.now()).filter((o) => deps.channels.get(o.nodeId));
-  return dispatchOperations(deps, live.map((o) => o.id));
+  return dispatchOperations(
+    deps,
+    live.map((o) => o.id),
+  );
 }

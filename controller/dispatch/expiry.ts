@@ -25,12 +25,23 @@ export async function expireDue(deps: DispatchDeps): Promise<number> {
         vault.erase(op.id);
         store.operations.clearSecretFlag(op.id);
         audit.append({
-          actor: CONTROLLER_ACTOR, action: 'operation.expired', nodeId: op.nodeId, operationId: op.id, requestId: op.requestId,
-          account: op.account, outcome: 'expired', reason: why, details: { from: op.state, expires: op.expires },
+          actor: CONTROLLER_ACTOR,
+          action: 'operation.expired',
+          nodeId: op.nodeId,
+          operationId: op.id,
+          requestId: op.requestId,
+          account: op.account,
+          outcome: 'expired',
+          reason: why,
+          details: { from: op.state, expires: op.expires },
         });
         done.push(op.id);
       }
-      settleRequests(deps, batch.map((o) => o.requestId), now);
+      settleRequests(
+        deps,
+        batch.map((o) => o.requestId),
+        now,
+      );
       return done;
     });
     for (const id of ids) log.info({ operationId: id }, 'operation expired');

@@ -6,8 +6,13 @@
  */
 import type { DispatchDeps } from './context';
 import {
-  approveChangeRequest, cancelChangeRequest, createChangeRequest, rejectChangeRequest,
-  type ChangeRequestResult, type CreateChangeRequestInput, type DecisionInput,
+  approveChangeRequest,
+  cancelChangeRequest,
+  createChangeRequest,
+  rejectChangeRequest,
+  type ChangeRequestResult,
+  type CreateChangeRequestInput,
+  type DecisionInput,
 } from './change-requests';
 import { deliverPending, dispatchOperations, retryApproved } from './delivery';
 import { expireDue } from './expiry';
@@ -30,8 +35,10 @@ export function createDispatcher(deps: DispatchDeps) {
   return {
     deps,
     events: deps.events,
-    createChangeRequest: (input: CreateChangeRequestInput): Promise<ChangeRequestResult> => createChangeRequest(deps, input),
-    approveChangeRequest: (id: string, d: DecisionInput): Promise<ChangeRequestResult> => approveChangeRequest(deps, id, d),
+    createChangeRequest: (input: CreateChangeRequestInput): Promise<ChangeRequestResult> =>
+      createChangeRequest(deps, input),
+    approveChangeRequest: (id: string, d: DecisionInput): Promise<ChangeRequestResult> =>
+      approveChangeRequest(deps, id, d),
     rejectChangeRequest: (id: string, d: DecisionInput): ChangeRequestResult => rejectChangeRequest(deps, id, d),
     cancelChangeRequest: (id: string, d: DecisionInput): ChangeRequestResult => cancelChangeRequest(deps, id, d),
     dispatchOperations: (ids: readonly string[]) => dispatchOperations(deps, ids),
@@ -40,7 +47,8 @@ export function createDispatcher(deps: DispatchDeps) {
     handleResult: (nodeId: string, result: Parameters<typeof handleResult>[2]) => handleResult(deps, nodeId, result),
     expireDue: () => expireDue(deps),
     /** Inside the revocation's transaction: ends the node's open operations; publish the ids after commit. */
-    closeNodeOperations: (nodeId: string, by: { actor: string; reason: string }, now: Date) => closeNodeOperations(deps, nodeId, by, now),
+    closeNodeOperations: (nodeId: string, by: { actor: string; reason: string }, now: Date) =>
+      closeNodeOperations(deps, nodeId, by, now),
     /** After a commit: one event per changed operation and its request. */
     publish: (operationIds: Iterable<string>) => publish(deps, operationIds),
   };

@@ -13,7 +13,11 @@ export function settleRequests(deps: DispatchDeps, requestIds: Iterable<string>,
     if (next !== cr.state) {
       ops.setRequestState(id, next, now);
       deps.audit.append({
-        actor: CONTROLLER_ACTOR, action: 'request.done', requestId: id, account: cr.account, outcome: 'done',
+        actor: CONTROLLER_ACTOR,
+        action: 'request.done',
+        requestId: id,
+        account: cr.account,
+        outcome: 'done',
         details: { counts: ops.countsOf(id) },
       });
     }

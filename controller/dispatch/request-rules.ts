@@ -13,11 +13,17 @@ export const MAX_REASON_LENGTH = 500;
 export const MAX_TTL_SECONDS = 7 * 86_400;
 
 /** Every action a change request may carry (the admin layer narrows it for operators). */
-export const REQUEST_ACTIONS: ReadonlySet<Action> = new Set([Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD, Action.ACTION_REFRESH_STATE]);
+export const REQUEST_ACTIONS: ReadonlySet<Action> = new Set([
+  Action.ACTION_UNLOCK,
+  Action.ACTION_RESET_PASSWORD,
+  Action.ACTION_REFRESH_STATE,
+]);
 const BACKENDS: ReadonlySet<Backend> = new Set([Backend.BACKEND_LINUX, Backend.BACKEND_SSR, Backend.BACKEND_LRM]);
 
 const ACTION_WORD: Partial<Record<Action, string>> = {
-  [Action.ACTION_UNLOCK]: 'unlock', [Action.ACTION_RESET_PASSWORD]: 'reset-password', [Action.ACTION_REFRESH_STATE]: 'refresh-state',
+  [Action.ACTION_UNLOCK]: 'unlock',
+  [Action.ACTION_RESET_PASSWORD]: 'reset-password',
+  [Action.ACTION_REFRESH_STATE]: 'refresh-state',
 };
 
 export interface RequestShape {
@@ -40,10 +46,20 @@ export function assertRequestShape(input: RequestShape, actions: ReadonlySet<Act
   if (!reason) throw new FleetpassError('FP_REASON_REQUIRED');
   const problem = textProblem('the reason', reason, { max: MAX_REASON_LENGTH });
   if (problem) throw new FleetpassError('FP_INVALID_ARGUMENT', problem);
-  if (!BACKENDS.has(input.backend)) throw new FleetpassError('FP_INVALID_ARGUMENT', 'choose the backend: linux, ssr or lrm');
-  if (!actions.has(input.action)) throw new FleetpassError('FP_INVALID_ARGUMENT', `the action must be ${either([...actions].map((a) => ACTION_WORD[a] ?? String(a)))}`);
+  if (!BACKENDS.has(input.backend))
+    throw new FleetpassError('FP_INVALID_ARGUMENT', 'choose the backend: linux, ssr or lrm');
+  if (!actions.has(input.action))
+    throw new FleetpassError(
+      'FP_INVALID_ARGUMENT',
+      `the action must be ${either([...actions].map((a) => ACTION_WORD[a] ?? String(a)))}`,
+    );
   assertAccountName(input.account);
   const ttl = input.ttlSeconds ?? 0;
-  if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) throw new FleetpassError('FP_INVALID_ARGUMENT', `the wait for offline nodes must be 0 to ${MAX_TTL_SECONDS} seconds`);
-  if (input.temporary && input.backend !== Backend.BACKEND_LRM) throw new FleetpassError('FP_INVALID_ARGUMENT', 'only Local Run Manager accounts take a temporary password');
+  if (!Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS)
+    throw new FleetpassError(
+      'FP_INVALID_ARGUMENT',
+      `the wait for offline nodes must be 0 to ${MAX_TTL_SECONDS} seconds`,
+    );
+  if (input.temporary && input.backend !== Backend.BACKEND_LRM)
+    throw new FleetpassError('FP_INVALID_ARGUMENT', 'only Local Run Manager accounts take a temporary password');
 }

@@ -20,8 +20,12 @@ export type ResultVerdict =
 /** The one line an audit record keeps of a result (never a secret: agents send none back). */
 function resultDetails(r: OperationResult): Record<string, unknown> {
   return {
-    outcome: OperationOutcome[r.outcome] ?? String(r.outcome), errorCode: r.errorCode || undefined, failedStep: r.failedStep || undefined,
-    replayed: r.replayed || undefined, notes: r.notes.length ? r.notes : undefined, message: r.message || undefined,
+    outcome: OperationOutcome[r.outcome] ?? String(r.outcome),
+    errorCode: r.errorCode || undefined,
+    failedStep: r.failedStep || undefined,
+    replayed: r.replayed || undefined,
+    notes: r.notes.length ? r.notes : undefined,
+    message: r.message || undefined,
     lockedAfter: r.after ? r.after.locked : undefined,
   };
 }
@@ -34,24 +38,41 @@ export function handleResult(deps: DispatchDeps, nodeId: string, result: Operati
   const op = result.operationId ? ops.getOperation(result.operationId) : undefined;
 
   const reject = (reason: string, details: Record<string, unknown> = {}): ResultVerdict => {
-    recordAudited(store.db, () => audit.append({
-      actor: nodeActor(nodeId), action: 'operation.result_rejected', nodeId, operationId: result.operationId.slice(0, 100),
-      requestId: op?.requestId ?? '', account: op?.account ?? '', outcome: 'rejected', reason, details: { ...resultDetails(result), ...details },
-    }));
+    recordAudited(store.db, () =>
+      audit.append({
+        actor: nodeActor(nodeId),
+        action: 'operation.result_rejected',
+        nodeId,
+        operationId: result.operationId.slice(0, 100),
+        requestId: op?.requestId ?? '',
+        account: op?.account ?? '',
+        outcome: 'rejected',
+        reason,
+        details: { ...resultDetails(result), ...details },
+      }),
+    );
     log.warn({ nodeId, operationId: result.operationId.slice(0, 100), reason }, 'result rejected');
     return { accepted: false, code: 'FP_OPERATION_UNKNOWN', reason };
   };
 
   if (!op) return reject('the controller does not know this operation');
   if (op.nodeId !== nodeId) return reject('the operation was sent to another node', { sentTo: op.nodeId });
-  if (op.state === 'requested' || op.state === 'approved') return reject(`the operation was never sent (it is ${op.state})`);
+  if (op.state === 'requested' || op.state === 'approved')
+    return reject(`the operation was never sent (it is ${op.state})`);
   if (isFinal(op.state)) {
     // A late answer to an operation the controller already gave up on still tells what happened on the node.
     if (op.state === 'expired' && result.outcome === OperationOutcome.OPERATION_OUTCOME_SUCCEEDED) {
       const changes = recordAudited(store.db, () => {
         audit.append({
-          actor: nodeActor(nodeId), action: 'operation.result_late', nodeId, operationId: op.id, requestId: op.requestId, account: op.account,
-          outcome: 'succeeded', reason: 'the result arrived after the operation expired', details: resultDetails(result),
+          actor: nodeActor(nodeId),
+          action: 'operation.result_late',
+          nodeId,
+          operationId: op.id,
+          requestId: op.requestId,
+          account: op.account,
+          outcome: 'succeeded',
+          reason: 'the result arrived after the operation expired',
+          details: resultDetails(result),
         });
         return result.after ? store.accounts.apply(nodeId, [result.after], 'operation', now) : [];
       });
@@ -67,21 +88,46 @@ export function handleResult(deps: DispatchDeps, nodeId: string, result: Operati
   const changes = recordAudited(store.db, () => {
     if (!ops.transition(op.id, 'dispatched', to, nodeActor(nodeId), result.errorCode || '', now)) return undefined;
     ops.recordResult(op.id, {
-      errorCode: result.errorCode, message: result.message, before: result.before, after: result.after, notes: result.notes,
-      failedStep: result.failedStep, replayed: result.replayed, started: result.started, finished: result.finished,
+      errorCode: result.errorCode,
+      message: result.message,
+      before: result.before,
+      after: result.after,
+      notes: result.notes,
+      failedStep: result.failedStep,
+      replayed: result.replayed,
+      started: result.started,
+      finished: result.finished,
     });
     vault.erase(op.id);
     ops.clearSecretFlag(op.id);
     audit.append({
-      actor: nodeActor(nodeId), action: `operation.${to}`, nodeId, operationId: op.id, requestId: op.requestId, account: op.account,
-      outcome: to, reason: result.errorCode || '', details: resultDetails(result),
+      actor: nodeActor(nodeId),
+      action: `operation.${to}`,
+      nodeId,
+      operationId: op.id,
+      requestId: op.requestId,
+      account: op.account,
+      outcome: to,
+      reason: result.errorCode || '',
+      details: resultDetails(result),
     });
     const accountChanges = result.after ? store.accounts.apply(nodeId, [result.after], 'operation', now) : [];
     settleRequests(deps, [op.requestId], now);
     return accountChanges;
   });
-  if (changes === undefined) return { accepted: false, code: 'FP_OPERATION_DUPLICATE', reason: 'the operation changed state meanwhile' };
-  log.info({ nodeId, operationId: op.id, requestId: op.requestId, state: to, errorCode: result.errorCode || undefined, replayed: result.replayed }, 'operation result recorded');
+  if (changes === undefined)
+    return { accepted: false, code: 'FP_OPERATION_DUPLICATE', reason: 'the operation changed state meanwhile' };
+  log.info(
+    {
+      nodeId,
+      operationId: op.id,
+      requestId: op.requestId,
+      state: to,
+      errorCode: result.errorCode || undefined,
+      replayed: result.replayed,
+    },
+    'operation result recorded',
+  );
   publish(deps, [op.id]);
   emitAccounts(deps, nodeId, changes);
   return { accepted: true, operationId: op.id, state: to };

@@ -57,7 +57,9 @@ describe('secret vault', () => {
     writeFileSync(file, 'c2hvcnQ=\n', { mode: 0o600 });
     chmodSync(file, 0o600);
     expect(() => loadOrCreateSecretKey(file, true)).toThrow(/not a 32-byte base64 key/);
-    expect(() => loadOrCreateSecretKey(join(dir, 'absent.key'), false)).toThrow(expect.objectContaining({ code: 'FP_KEY_INVALID', message: expect.stringContaining('restore the key file') }));
+    expect(() => loadOrCreateSecretKey(join(dir, 'absent.key'), false)).toThrow(
+      expect.objectContaining({ code: 'FP_KEY_INVALID', message: expect.stringContaining('restore the key file') }),
+    );
     expect(existsSync(join(dir, 'absent.key'))).toBe(false);
   });
 });

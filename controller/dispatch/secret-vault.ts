@@ -17,7 +17,6 @@ export interface SecretKey {
   keyId: string;
 }
 
-
 function keyIdOf(key: Buffer): string {
   return createHash('sha256').update('fleetpass-secrets-key').update(key).digest('hex').slice(0, 16);
 }
@@ -30,7 +29,10 @@ const KIND = { code: 'FP_KEY_INVALID', name: 'the secrets key' } as const;
  */
 export function loadOrCreateSecretKey(file: string, mayCreate: boolean): SecretKey {
   if (!mayCreate && !existsSync(file)) {
-    throw new FleetpassError('FP_KEY_INVALID', `the secrets key ${file} is missing but the database holds sealed secrets; restore the key file from backup`);
+    throw new FleetpassError(
+      'FP_KEY_INVALID',
+      `the secrets key ${file} is missing but the database holds sealed secrets; restore the key file from backup`,
+    );
   }
   const key = (mayCreate ? createKeyFile(file, KIND, true) : undefined) ?? readKeyFile(file, KIND);
   return { key, keyId: keyIdOf(key) };
@@ -49,10 +51,16 @@ export interface SecretVault {
 
 /** The vault over the pending_secrets table. */
 export function createSecretVault(db: Db, secretKey: SecretKey): SecretVault {
-  const insert = db.prepare('INSERT INTO pending_secrets (operation_id, key_id, iv, ciphertext, tag, created) VALUES (?, ?, ?, ?, ?, ?)');
-  const select = db.prepare<[string], { key_id: string; iv: Buffer; ciphertext: Buffer; tag: Buffer }>('SELECT key_id, iv, ciphertext, tag FROM pending_secrets WHERE operation_id = ?');
+  const insert = db.prepare(
+    'INSERT INTO pending_secrets (operation_id, key_id, iv, ciphertext, tag, created) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const select = db.prepare<[string], { key_id: string; iv: Buffer; ciphertext: Buffer; tag: Buffer }>(
+    'SELECT key_id, iv, ciphertext, tag FROM pending_secrets WHERE operation_id = ?',
+  );
   const remove = db.prepare('DELETE FROM pending_secrets WHERE operation_id = ?');
-  const census = db.prepare<[string], { total: number; foreign_key: number }>('SELECT count(*) AS total, coalesce(sum(key_id <> ?), 0) AS foreign_key FROM pending_secrets');
+  const census = db.prepare<[string], { total: number; foreign_key: number }>(
+    'SELECT count(*) AS total, coalesce(sum(key_id <> ?), 0) AS foreign_key FROM pending_secrets',
+  );
 
   return {
     seal(operationId, secret, now) {
@@ -65,14 +73,22 @@ export function createSecretVault(db: Db, secretKey: SecretKey): SecretVault {
     open(operationId) {
       const row = select.get(operationId);
       if (!row) return undefined;
-      if (row.key_id !== secretKey.keyId) throw new FleetpassError('FP_KEY_INVALID', `the secret of operation ${operationId} was sealed under another key`);
+      if (row.key_id !== secretKey.keyId)
+        throw new FleetpassError(
+          'FP_KEY_INVALID',
+          `the secret of operation ${operationId} was sealed under another key`,
+        );
       try {
         const decipher = createDecipheriv('aes-256-gcm', secretKey.key, row.iv);
         decipher.setAAD(Buffer.from(operationId, 'utf8'));
         decipher.setAuthTag(row.tag);
         return Buffer.concat([decipher.update(row.ciphertext), decipher.final()]).toString('utf8');
       } catch (e) {
-        throw new FleetpassError('FP_KEY_INVALID', `the secret of operation ${operationId} does not open with this key`, { cause: e });
+        throw new FleetpassError(
+          'FP_KEY_INVALID',
+          `the secret of operation ${operationId} does not open with this key`,
+          { cause: e },
+        );
       }
     },
     erase(operationId) {

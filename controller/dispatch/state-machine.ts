@@ -19,7 +19,13 @@ export const LEGAL_TRANSITIONS: Readonly<Record<OperationState, readonly Operati
   cancelled: [],
 };
 
-export const FINAL_STATES: ReadonlySet<OperationState> = new Set(['succeeded', 'failed', 'refused', 'expired', 'cancelled']);
+export const FINAL_STATES: ReadonlySet<OperationState> = new Set([
+  'succeeded',
+  'failed',
+  'refused',
+  'expired',
+  'cancelled',
+]);
 
 export function isFinal(state: OperationState): boolean {
   return FINAL_STATES.has(state);
@@ -31,7 +37,8 @@ export function canTransition(from: OperationState, to: OperationState): boolean
 
 /** Throws FP_INTERNAL for an illegal transition: a bug, never user input. */
 export function assertTransition(from: OperationState, to: OperationState): void {
-  if (!canTransition(from, to)) throw new FleetpassError('FP_INTERNAL', `illegal operation transition ${from} -> ${to}`);
+  if (!canTransition(from, to))
+    throw new FleetpassError('FP_INTERNAL', `illegal operation transition ${from} -> ${to}`);
 }
 
 /** The final state an agent's outcome leads to. */

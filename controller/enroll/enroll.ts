@@ -36,12 +36,27 @@ function peerActor(address: string): string {
 }
 
 /** Audits a refusal in its own transaction; a failing audit write only makes it louder in the log. */
-function auditRefusal(deps: EnrollDeps, address: string, err: FleetpassError, facts: { tokenId?: string; nodeId?: string; why?: string; hostname?: string }): void {
+function auditRefusal(
+  deps: EnrollDeps,
+  address: string,
+  err: FleetpassError,
+  facts: { tokenId?: string; nodeId?: string; why?: string; hostname?: string },
+): void {
   try {
     recordAudited(deps.store.db, () =>
       deps.audit.append({
-        actor: peerActor(address), action: 'enrollment.refused', nodeId: facts.nodeId ?? '', outcome: 'refused', reason: err.message,
-        details: { code: err.code, why: facts.why, tokenId: facts.tokenId, hostname: facts.hostname?.slice(0, 100), peer: address },
+        actor: peerActor(address),
+        action: 'enrollment.refused',
+        nodeId: facts.nodeId ?? '',
+        outcome: 'refused',
+        reason: err.message,
+        details: {
+          code: err.code,
+          why: facts.why,
+          tokenId: facts.tokenId,
+          hostname: facts.hostname?.slice(0, 100),
+          peer: address,
+        },
       }),
     );
   } catch (e) {
@@ -55,9 +70,15 @@ export async function enroll(deps: EnrollDeps, input: EnrollInput): Promise<Enro
   const log = deps.log.child({ peer: address });
   if (deps.tokenFailures.blocked(address)) {
     log.warn('enrollment refused: too many wrong tokens from this address');
-    throw new FleetpassError('FP_RATE_LIMITED', `too many wrong enrollment tokens from ${address}; wait ${Math.round(deps.settings.tokenFailureWindowSeconds / 60)} minutes and try again with a valid token`);
+    throw new FleetpassError(
+      'FP_RATE_LIMITED',
+      `too many wrong enrollment tokens from ${address}; wait ${Math.round(deps.settings.tokenFailureWindowSeconds / 60)} minutes and try again with a valid token`,
+    );
   }
-  const facts: { tokenId?: string; nodeId?: string; why?: string; hostname?: string } = { tokenId: enrollmentTokenId(input.token), hostname: input.hostname };
+  const facts: { tokenId?: string; nodeId?: string; why?: string; hostname?: string } = {
+    tokenId: enrollmentTokenId(input.token),
+    hostname: input.hostname,
+  };
   try {
     const check = checkEnrollmentToken(deps, input.token, deps.clock.now());
     if (!check.ok) {
@@ -67,11 +88,15 @@ export async function enroll(deps: EnrollDeps, input: EnrollInput): Promise<Enro
       if (deps.tokenFailures.hit(address)) {
         log.warn({ maxFailures: deps.settings.maxTokenFailures }, 'enrollment rate limit reached');
         try {
-          recordAudited(deps.store.db, () => deps.audit.append({
-            actor: peerActor(address), action: 'enrollment.rate_limited', outcome: 'refused',
-            reason: `${deps.settings.maxTokenFailures} wrong enrollment tokens within ${deps.settings.tokenFailureWindowSeconds} seconds`,
-            details: { peer: address, windowSeconds: deps.settings.tokenFailureWindowSeconds },
-          }));
+          recordAudited(deps.store.db, () =>
+            deps.audit.append({
+              actor: peerActor(address),
+              action: 'enrollment.rate_limited',
+              outcome: 'refused',
+              reason: `${deps.settings.maxTokenFailures} wrong enrollment tokens within ${deps.settings.tokenFailureWindowSeconds} seconds`,
+              details: { peer: address, windowSeconds: deps.settings.tokenFailureWindowSeconds },
+            }),
+          );
         } catch (e) {
           log.error({ err: e }, 'cannot audit the enrollment rate limit');
         }
@@ -85,11 +110,18 @@ export async function enroll(deps: EnrollDeps, input: EnrollInput): Promise<Enro
     const existing = deps.store.nodes.get(nodeId);
     if (existing && !explicit) {
       facts.why = 'node-exists';
-      throw new FleetpassError('FP_NODE_EXISTS', `a node with id ${nodeId} is already enrolled; an admin must create a token for --node-id ${nodeId} to enroll it again (the token was not used)`);
+      throw new FleetpassError(
+        'FP_NODE_EXISTS',
+        `a node with id ${nodeId} is already enrolled; an admin must create a token for --node-id ${nodeId} to enroll it again (the token was not used)`,
+      );
     }
-    if (Buffer.byteLength(input.csrPem) > MAX_CSR_BYTES) throw new FleetpassError('FP_CSR_INVALID', 'the certificate signing request is too large');
+    if (Buffer.byteLength(input.csrPem) > MAX_CSR_BYTES)
+      throw new FleetpassError('FP_CSR_INVALID', 'the certificate signing request is too large');
     // Signing is async (WebCrypto); the token is spent afterwards, in the transaction that records the result.
-    const certificatePem = await signCsr(deps.ca, input.csrPem, { commonName: nodeId, validDays: deps.settings.nodeCertificateDays });
+    const certificatePem = await signCsr(deps.ca, input.csrPem, {
+      commonName: nodeId,
+      validDays: deps.settings.nodeCertificateDays,
+    });
     const info = readCertificateInfo(certificatePem);
     const now = deps.clock.now().toISOString();
     let reenrolled = false;
@@ -111,28 +143,58 @@ export async function enroll(deps: EnrollDeps, input: EnrollInput): Promise<Enro
       }
       deps.store.nodes.ensure(nodeId, deps.clock.now(), token.labels);
       deps.repo.insertCertificate({
-        fingerprint: info.fingerprint, nodeId, serial: info.serialNumber, notBefore: info.notBefore.toISOString(), notAfter: info.notAfter.toISOString(),
-        issued: now, via: 'enroll', tokenId: token.id,
+        fingerprint: info.fingerprint,
+        nodeId,
+        serial: info.serialNumber,
+        notBefore: info.notBefore.toISOString(),
+        notAfter: info.notAfter.toISOString(),
+        issued: now,
+        via: 'enroll',
+        tokenId: token.id,
       });
       deps.repo.recordEnrollment(nodeId, token.id, token.labels, now);
       deps.audit.append({
-        actor: nodeActor(nodeId), action: 'node.enrolled', nodeId, outcome: 'ok',
+        actor: nodeActor(nodeId),
+        action: 'node.enrolled',
+        nodeId,
+        outcome: 'ok',
         details: {
-          tokenId: token.id, tokenCreatedBy: token.createdBy, hostname: input.hostname.slice(0, 100), peer: address, fingerprint: info.fingerprint,
-          serial: info.serialNumber, notAfter: info.notAfter.toISOString(), labels: token.labels, reenrolled, revokedCertificates, wasRevoked: current?.revoked ?? false,
+          tokenId: token.id,
+          tokenCreatedBy: token.createdBy,
+          hostname: input.hostname.slice(0, 100),
+          peer: address,
+          fingerprint: info.fingerprint,
+          serial: info.serialNumber,
+          notAfter: info.notAfter.toISOString(),
+          labels: token.labels,
+          reenrolled,
+          revokedCertificates,
+          wasRevoked: current?.revoked ?? false,
         },
       });
     });
     deps.tokenFailures.reset(address);
     if (reenrolled) {
       // Its old certificates are revoked: a stream opened with one of them must not outlive that.
-      deps.sessions.get(nodeId)?.close('node enrolled again', new FleetpassError('FP_CERTIFICATE_REVOKED', `node ${nodeId} was enrolled again; its previous certificates are revoked`));
+      deps.sessions
+        .get(nodeId)
+        ?.close(
+          'node enrolled again',
+          new FleetpassError(
+            'FP_CERTIFICATE_REVOKED',
+            `node ${nodeId} was enrolled again; its previous certificates are revoked`,
+          ),
+        );
     }
-    log.info({ nodeId, tokenId: token.id, fingerprint: info.fingerprint, notAfter: info.notAfter.toISOString(), reenrolled }, 'node enrolled');
+    log.info(
+      { nodeId, tokenId: token.id, fingerprint: info.fingerprint, notAfter: info.notAfter.toISOString(), reenrolled },
+      'node enrolled',
+    );
     return { nodeId, certificatePem, caCertificatePem: deps.ca.certPem, labels: { ...token.labels } };
   } catch (e) {
     const err = asFleetpassError(e);
-    facts.why ??= err.code === 'FP_CSR_INVALID' ? 'csr-invalid' : err.code === 'FP_NODE_ID_INVALID' ? 'node-id-invalid' : undefined;
+    facts.why ??=
+      err.code === 'FP_CSR_INVALID' ? 'csr-invalid' : err.code === 'FP_NODE_ID_INVALID' ? 'node-id-invalid' : undefined;
     auditRefusal(deps, address, err, facts);
     log.warn({ code: err.code, why: facts.why, tokenId: facts.tokenId, nodeId: facts.nodeId }, 'enrollment refused');
     throw err;

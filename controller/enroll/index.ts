@@ -20,8 +20,13 @@ export { DEFAULT_ENROLL_SETTINGS, type EnrollDeps, type EnrollSettings } from '.
 export { enroll, type EnrollInput, type EnrollResult } from './enroll';
 export { renew, type RenewResult } from './renew';
 export {
-  createEnrollmentToken, listEnrollmentTokens, revokeEnrollmentToken, enrollmentTokenId,
-  type CreateEnrollmentTokenInput, type CreatedEnrollmentToken, type EnrollmentTokenView,
+  createEnrollmentToken,
+  listEnrollmentTokens,
+  revokeEnrollmentToken,
+  enrollmentTokenId,
+  type CreateEnrollmentTokenInput,
+  type CreatedEnrollmentToken,
+  type EnrollmentTokenView,
 } from './tokens';
 export { verifyPeerCertificate, type VerifiedPeer } from './peer-certificate';
 export { assertNodeId, nodeIdFromHostname, nodeIdProblem } from './node-id';
@@ -49,21 +54,47 @@ export interface CreateEnrollmentOptions {
 export function createEnrollment(o: CreateEnrollmentOptions): Enrollment {
   const settings = { ...DEFAULT_ENROLL_SETTINGS, ...o.settings };
   const deps: EnrollDeps = {
-    store: o.store, repo: createEnrollmentRepo(o.store.db), audit: o.audit, ca: o.pki.ca, caFingerprint: o.pki.caFingerprint,
-    sessions: o.sessions, events: o.events, clock: o.clock, log: o.log, settings,
-    tokenFailures: createRateLimiter({ maxFailures: settings.maxTokenFailures, windowSeconds: settings.tokenFailureWindowSeconds, clock: o.clock }),
-    renewals: createRateLimiter({ maxFailures: settings.maxRenewals, windowSeconds: settings.renewalWindowSeconds, clock: o.clock }),
+    store: o.store,
+    repo: createEnrollmentRepo(o.store.db),
+    audit: o.audit,
+    ca: o.pki.ca,
+    caFingerprint: o.pki.caFingerprint,
+    sessions: o.sessions,
+    events: o.events,
+    clock: o.clock,
+    log: o.log,
+    settings,
+    tokenFailures: createRateLimiter({
+      maxFailures: settings.maxTokenFailures,
+      windowSeconds: settings.tokenFailureWindowSeconds,
+      clock: o.clock,
+    }),
+    renewals: createRateLimiter({
+      maxFailures: settings.maxRenewals,
+      windowSeconds: settings.renewalWindowSeconds,
+      clock: o.clock,
+    }),
   };
   // The node row's revoked flag already refuses it; this also marks each certificate, so the record says
   // which ones and a later re-enrollment never brings them back.
   const unsubscribe = o.events.subscribe((e) => {
     if (e.type !== 'node' || e.change !== 'revoked') return;
     try {
-      const count = recordAudited(o.store.db, () => deps.repo.revokeCertificatesOf(e.node.id, 'node revoked', o.clock.now().toISOString()));
+      const count = recordAudited(o.store.db, () =>
+        deps.repo.revokeCertificatesOf(e.node.id, 'node revoked', o.clock.now().toISOString()),
+      );
       o.log.info({ nodeId: e.node.id, certificates: count }, 'node certificates revoked');
     } catch (err) {
-      o.log.error({ err, nodeId: e.node.id }, 'cannot mark the certificates of a revoked node; the node stays refused by its revoked flag');
+      o.log.error(
+        { err, nodeId: e.node.id },
+        'cannot mark the certificates of a revoked node; the node stays refused by its revoked flag',
+      );
     }
   });
-  return { deps, handlers: { enroll: enrollHandler(deps), renew: renewHandler(deps) }, identify: identifyNode(deps), shutdown: unsubscribe };
+  return {
+    deps,
+    handlers: { enroll: enrollHandler(deps), renew: renewHandler(deps) },
+    identify: identifyNode(deps),
+    shutdown: unsubscribe,
+  };
 }

@@ -7,7 +7,8 @@ describe('node ids', () => {
     for (const ok of ['nx-1', 'nextseq-01.lab.example.org', 'a', '9']) expect(nodeIdProblem(ok)).toBeUndefined();
     expect(nodeIdProblem('')).toMatch(/empty/);
     expect(nodeIdProblem('a'.repeat(64))).toMatch(/longer than 63/);
-    for (const bad of ['NX-1', '-nx', 'nx-', 'nx_1', 'nx 1', 'CN=evil', 'a/b']) expect(nodeIdProblem(bad)).toMatch(/may hold only/);
+    for (const bad of ['NX-1', '-nx', 'nx-', 'nx_1', 'nx 1', 'CN=evil', 'a/b'])
+      expect(nodeIdProblem(bad)).toMatch(/may hold only/);
   });
 
   it('derives one from a hostname, or says to name the node', () => {
@@ -23,7 +24,14 @@ describe('rate limiter', () => {
   it('blocks a key after the limit within the window, reports the hit that tripped it, and forgets after the window', () => {
     const clock = fakeClock();
     const l = createRateLimiter({ maxFailures: 3, windowSeconds: 60, clock });
-    expect([l.hit('a'), l.hit('a'), l.blocked('a'), l.hit('a'), l.blocked('a'), l.hit('a')]).toEqual([false, false, false, true, true, false]);
+    expect([l.hit('a'), l.hit('a'), l.blocked('a'), l.hit('a'), l.blocked('a'), l.hit('a')]).toEqual([
+      false,
+      false,
+      false,
+      true,
+      true,
+      false,
+    ]);
     expect(l.blocked('b')).toBe(false);
     clock.advance(60_000);
     expect(l.blocked('a')).toBe(false);

@@ -10,7 +10,8 @@ const NODE_ID = /^[a-z0-9](?:[a-z0-9.-]{0,61}[a-z0-9])?$/;
 export function nodeIdProblem(id: string): string | undefined {
   if (id.length === 0) return 'the node id is empty';
   if (id.length > 63) return 'the node id is longer than 63 characters';
-  if (!NODE_ID.test(id)) return `the node id ${JSON.stringify(id.slice(0, 80))} may hold only lower-case letters, digits, "." and "-", and must start and end with a letter or digit`;
+  if (!NODE_ID.test(id))
+    return `the node id ${JSON.stringify(id.slice(0, 80))} may hold only lower-case letters, digits, "." and "-", and must start and end with a letter or digit`;
   return undefined;
 }
 
@@ -33,7 +34,10 @@ export function nodeIdFromHostname(hostname: string): string {
     .slice(0, 63)
     .replace(/^[.-]+|[.-]+$/g, '');
   if (nodeIdProblem(id)) {
-    throw new FleetpassError('FP_NODE_ID_INVALID', `no node id can be made from the hostname ${JSON.stringify(hostname.slice(0, 80))}; create a token that names the node (--node-id)`);
+    throw new FleetpassError(
+      'FP_NODE_ID_INVALID',
+      `no node id can be made from the hostname ${JSON.stringify(hostname.slice(0, 80))}; create a token that names the node (--node-id)`,
+    );
   }
   return id;
 }

@@ -28,7 +28,11 @@ export interface VerifiedPeer extends CallerIdentity {
 /** The verified node identity of a peer certificate; throws FP_CLIENT_CERT_REQUIRED or FP_CERTIFICATE_REVOKED. */
 export function verifyPeerCertificate(deps: EnrollDeps, peer: PeerCertificate | undefined): VerifiedPeer {
   if (!peer?.raw) {
-    throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'no client certificate verified by the controller CA was presented', { details: { why: 'no-certificate' } });
+    throw new FleetpassError(
+      'FP_CLIENT_CERT_REQUIRED',
+      'no client certificate verified by the controller CA was presented',
+      { details: { why: 'no-certificate' } },
+    );
   }
   let cert: X509Certificate;
   let ca: X509Certificate;
@@ -36,33 +40,56 @@ export function verifyPeerCertificate(deps: EnrollDeps, peer: PeerCertificate | 
     cert = new X509Certificate(peer.raw);
     ca = new X509Certificate(deps.ca.certPem);
   } catch {
-    throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate cannot be read', { details: { why: 'unreadable' } });
+    throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate cannot be read', {
+      details: { why: 'unreadable' },
+    });
   }
   const fingerprint = formatFingerprint(cert.fingerprint256);
   const nodeId = commonName(cert) ?? '';
   const facts = { nodeId, fingerprint };
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
-    throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate was not issued by this controller CA', { details: { why: 'untrusted', ...facts } });
+    throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate was not issued by this controller CA', {
+      details: { why: 'untrusted', ...facts },
+    });
   }
   // The TLS layer checked the dates against the real clock; so does this (not the injected one).
   const now = Date.now();
   if (new Date(cert.validFrom).getTime() > now || new Date(cert.validTo).getTime() <= now) {
-    throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate is not valid now (expired or not yet valid); enroll the node again', { details: { why: 'expired', ...facts } });
+    throw new FleetpassError(
+      'FP_CLIENT_CERT_REQUIRED',
+      'the client certificate is not valid now (expired or not yet valid); enroll the node again',
+      { details: { why: 'expired', ...facts } },
+    );
   }
   if (!nodeId || subjectValues(cert, 'OU').includes(OPERATOR_OU) || !(cert.keyUsage ?? []).includes(CLIENT_AUTH)) {
-    throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate is not a node certificate', { details: { why: 'not-node', ...facts } });
+    throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate is not a node certificate', {
+      details: { why: 'not-node', ...facts },
+    });
   }
-  if (deps.store.nodes.get(nodeId)?.revoked) throw new FleetpassError('FP_NODE_REVOKED', 'the node is revoked', { details: { why: 'node-revoked', ...facts } });
+  if (deps.store.nodes.get(nodeId)?.revoked)
+    throw new FleetpassError('FP_NODE_REVOKED', 'the node is revoked', { details: { why: 'node-revoked', ...facts } });
   const recorded = deps.repo.getCertificate(fingerprint);
   if (recorded?.revoked) {
-    throw new FleetpassError('FP_CERTIFICATE_REVOKED', `the certificate of node ${nodeId} was revoked (${recorded.revokedReason})`, { details: { why: recorded.revokedReason, ...facts } });
+    throw new FleetpassError(
+      'FP_CERTIFICATE_REVOKED',
+      `the certificate of node ${nodeId} was revoked (${recorded.revokedReason})`,
+      { details: { why: recorded.revokedReason, ...facts } },
+    );
   }
   if (!recorded && deps.repo.hasCertificates(nodeId)) {
-    throw new FleetpassError('FP_CERTIFICATE_REVOKED', `node ${nodeId} must use a certificate the controller issued to it at enrollment or renewal`, { details: { why: 'not-issued-to-node', ...facts } });
+    throw new FleetpassError(
+      'FP_CERTIFICATE_REVOKED',
+      `node ${nodeId} must use a certificate the controller issued to it at enrollment or renewal`,
+      { details: { why: 'not-issued-to-node', ...facts } },
+    );
   }
   const expires = new Date(cert.validTo);
   return {
-    nodeId, fingerprint, serial: cert.serialNumber.toLowerCase(), certificateExpires: expires, issued: recorded?.issued,
+    nodeId,
+    fingerprint,
+    serial: cert.serialNumber.toLowerCase(),
+    certificateExpires: expires,
+    issued: recorded?.issued,
     labels: deps.repo.enrollmentLabels(nodeId),
   };
 }
@@ -78,7 +105,13 @@ export function retireOlderCertificates(deps: EnrollDeps, peer: VerifiedPeer): n
   return recordAudited(deps.store.db, () => {
     const n = deps.repo.supersedeOlder(peer.nodeId, peer.issued!, now);
     if (n > 0) {
-      deps.audit.append({ actor: nodeActor(peer.nodeId), action: 'node.certificates_superseded', nodeId: peer.nodeId, outcome: 'revoked', details: { count: n, inUse: peer.fingerprint } });
+      deps.audit.append({
+        actor: nodeActor(peer.nodeId),
+        action: 'node.certificates_superseded',
+        nodeId: peer.nodeId,
+        outcome: 'revoked',
+        details: { count: n, inUse: peer.fingerprint },
+      });
     }
     return n;
   });

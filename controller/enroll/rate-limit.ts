@@ -14,7 +14,12 @@ export interface RateLimiter {
   reset(key: string): void;
 }
 
-export function createRateLimiter(opts: { maxFailures: number; windowSeconds: number; clock: Clock; maxKeys?: number }): RateLimiter {
+export function createRateLimiter(opts: {
+  maxFailures: number;
+  windowSeconds: number;
+  clock: Clock;
+  maxKeys?: number;
+}): RateLimiter {
   const windowMs = opts.windowSeconds * 1000;
   const maxKeys = opts.maxKeys ?? 10_000;
   const entries = new Map<string, { start: number; count: number }>();

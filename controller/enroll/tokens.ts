@@ -18,7 +18,9 @@ const MAX_LABEL_TEXT = 100;
 const LABEL_KEY = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,62}$/;
 
 /** A token as listed: never the secret or its hash. */
-export type EnrollmentTokenView = Omit<EnrollmentTokenRecord, 'salt' | 'hash'> & { state: 'active' | 'used' | 'expired' | 'revoked' };
+export type EnrollmentTokenView = Omit<EnrollmentTokenRecord, 'salt' | 'hash'> & {
+  state: 'active' | 'used' | 'expired' | 'revoked';
+};
 
 export interface CreateEnrollmentTokenInput {
   labels?: Record<string, string>;
@@ -61,10 +63,19 @@ function view(t: EnrollmentTokenRecord, now: Date): EnrollmentTokenView {
 
 function checkLabels(labels: Record<string, string>): Record<string, string> {
   const entries = Object.entries(labels);
-  if (entries.length > MAX_LABELS) throw new FleetpassError('FP_INVALID_ARGUMENT', `a token may carry at most ${MAX_LABELS} labels`);
+  if (entries.length > MAX_LABELS)
+    throw new FleetpassError('FP_INVALID_ARGUMENT', `a token may carry at most ${MAX_LABELS} labels`);
   for (const [k, v] of entries) {
-    if (!LABEL_KEY.test(k)) throw new FleetpassError('FP_INVALID_ARGUMENT', `the label key ${JSON.stringify(k.slice(0, 80))} must be 1-63 letters, digits, ".", "_", "/" or "-"`);
-    if (typeof v !== 'string' || v.length > MAX_LABEL_TEXT) throw new FleetpassError('FP_INVALID_ARGUMENT', `the value of label ${k} must be text of at most ${MAX_LABEL_TEXT} characters`);
+    if (!LABEL_KEY.test(k))
+      throw new FleetpassError(
+        'FP_INVALID_ARGUMENT',
+        `the label key ${JSON.stringify(k.slice(0, 80))} must be 1-63 letters, digits, ".", "_", "/" or "-"`,
+      );
+    if (typeof v !== 'string' || v.length > MAX_LABEL_TEXT)
+      throw new FleetpassError(
+        'FP_INVALID_ARGUMENT',
+        `the value of label ${k} must be text of at most ${MAX_LABEL_TEXT} characters`,
+      );
     const problem = textProblem(`the value of label ${k}`, v, { max: MAX_LABEL_TEXT, singleLine: true });
     if (problem) throw new FleetpassError('FP_INVALID_ARGUMENT', problem);
   }
@@ -76,7 +87,10 @@ export function createEnrollmentToken(deps: EnrollDeps, input: CreateEnrollmentT
   const { settings } = deps;
   const ttl = input.ttlSeconds || settings.defaultTokenTtlSeconds;
   if (!Number.isInteger(ttl) || ttl < 60 || ttl > settings.maxTokenTtlSeconds) {
-    throw new FleetpassError('FP_INVALID_ARGUMENT', `a token must live between 60 seconds and ${settings.maxTokenTtlSeconds} seconds (${Math.round(settings.maxTokenTtlSeconds / 86_400)} days)`);
+    throw new FleetpassError(
+      'FP_INVALID_ARGUMENT',
+      `a token must live between 60 seconds and ${settings.maxTokenTtlSeconds} seconds (${Math.round(settings.maxTokenTtlSeconds / 86_400)} days)`,
+    );
   }
   const nodeId = input.nodeId ? assertNodeId(input.nodeId) : '';
   const labels = checkLabels(input.labels ?? {});
@@ -85,16 +99,35 @@ export function createEnrollmentToken(deps: EnrollDeps, input: CreateEnrollmentT
   const secret = randomBytes(32).toString('base64url');
   const salt = randomBytes(16);
   const expires = new Date(now.getTime() + ttl * 1000).toISOString();
-  const row = { id, salt, hash: digest(salt, secret), labels, nodeId, created: now.toISOString(), createdBy: input.createdBy, expires };
+  const row = {
+    id,
+    salt,
+    hash: digest(salt, secret),
+    labels,
+    nodeId,
+    created: now.toISOString(),
+    createdBy: input.createdBy,
+    expires,
+  };
   recordAudited(deps.store.db, () => {
     deps.repo.insertToken(row);
     deps.audit.append({
-      actor: input.createdBy, action: 'enrollment.token_created', nodeId, outcome: 'ok',
+      actor: input.createdBy,
+      action: 'enrollment.token_created',
+      nodeId,
+      outcome: 'ok',
       details: { tokenId: id, labels, expires, nodeId: nodeId || undefined },
     });
   });
-  deps.log.info({ tokenId: id, nodeId: nodeId || undefined, expires, createdBy: input.createdBy }, 'enrollment token created');
-  return { token: view({ ...row, used: null, usedByNode: '', revoked: null, revokedBy: '' }, now), secret: `fpe_${id}_${secret}`, caFingerprint: deps.caFingerprint };
+  deps.log.info(
+    { tokenId: id, nodeId: nodeId || undefined, expires, createdBy: input.createdBy },
+    'enrollment token created',
+  );
+  return {
+    token: view({ ...row, used: null, usedByNode: '', revoked: null, revokedBy: '' }, now),
+    secret: `fpe_${id}_${secret}`,
+    caFingerprint: deps.caFingerprint,
+  };
 }
 
 /** Every token, newest first, with its state; secrets and hashes are never returned. */
@@ -107,13 +140,25 @@ export function listEnrollmentTokens(deps: EnrollDeps): EnrollmentTokenView[] {
 export function revokeEnrollmentToken(deps: EnrollDeps, id: string, actor: string): EnrollmentTokenView {
   const tokenId = enrollmentTokenId(id) ?? id;
   const existing = deps.repo.getToken(tokenId);
-  if (!existing) throw new FleetpassError('FP_NOT_FOUND', `no enrollment token with id ${JSON.stringify(tokenId.slice(0, 40))}`);
-  if (existing.used) throw new FleetpassError('FP_INVALID_ARGUMENT', `the enrollment token ${tokenId} was already used by node ${existing.usedByNode}; revoke the node instead`);
+  if (!existing)
+    throw new FleetpassError('FP_NOT_FOUND', `no enrollment token with id ${JSON.stringify(tokenId.slice(0, 40))}`);
+  if (existing.used)
+    throw new FleetpassError(
+      'FP_INVALID_ARGUMENT',
+      `the enrollment token ${tokenId} was already used by node ${existing.usedByNode}; revoke the node instead`,
+    );
   if (existing.revoked) return view(existing, deps.clock.now());
   const now = deps.clock.now().toISOString();
   recordAudited(deps.store.db, () => {
-    if (!deps.repo.revokeToken(tokenId, actor, now)) throw new FleetpassError('FP_INVALID_ARGUMENT', `the enrollment token ${tokenId} was used meanwhile`);
-    deps.audit.append({ actor, action: 'enrollment.token_revoked', nodeId: existing.nodeId, outcome: 'revoked', details: { tokenId } });
+    if (!deps.repo.revokeToken(tokenId, actor, now))
+      throw new FleetpassError('FP_INVALID_ARGUMENT', `the enrollment token ${tokenId} was used meanwhile`);
+    deps.audit.append({
+      actor,
+      action: 'enrollment.token_revoked',
+      nodeId: existing.nodeId,
+      outcome: 'revoked',
+      details: { tokenId },
+    });
   });
   deps.log.info({ tokenId, actor }, 'enrollment token revoked');
   return view(deps.repo.getToken(tokenId)!, deps.clock.now());
@@ -121,7 +166,12 @@ export function revokeEnrollmentToken(deps: EnrollDeps, id: string, actor: strin
 
 export type TokenCheck =
   | { ok: true; token: EnrollmentTokenRecord }
-  | { ok: false; tokenId?: string; why: 'malformed' | 'unknown' | 'mismatch' | 'used' | 'revoked' | 'expired'; token?: EnrollmentTokenRecord };
+  | {
+      ok: false;
+      tokenId?: string;
+      why: 'malformed' | 'unknown' | 'mismatch' | 'used' | 'revoked' | 'expired';
+      token?: EnrollmentTokenRecord;
+    };
 
 /** Checks a presented token without spending it. */
 export function checkEnrollmentToken(deps: EnrollDeps, presented: string, now: Date): TokenCheck {
@@ -131,7 +181,8 @@ export function checkEnrollmentToken(deps: EnrollDeps, presented: string, now: D
   const row = deps.repo.getToken(id);
   if (!row) return { ok: false, tokenId: id, why: 'unknown' };
   const hash = digest(row.salt, secret);
-  if (hash.length !== row.hash.length || !timingSafeEqual(hash, row.hash)) return { ok: false, tokenId: id, why: 'mismatch' };
+  if (hash.length !== row.hash.length || !timingSafeEqual(hash, row.hash))
+    return { ok: false, tokenId: id, why: 'mismatch' };
   const state = tokenState(row, now);
   if (state !== 'active') return { ok: false, tokenId: id, why: state, token: row };
   return { ok: true, token: row };

@@ -35,7 +35,13 @@ export function stage(d: EscrowDeps, op: OperationRecord, request: ChangeRequest
     assertKeyCurrent(d);
     const version = d.repo.nextVersion(a);
     d.repo.insertStaged({
-      id: randomUUID(), ...a, version, operationId: op.id, requestId: op.requestId, setBy: request.requestedBy, staged: now.toISOString(),
+      id: randomUUID(),
+      ...a,
+      version,
+      operationId: op.id,
+      requestId: op.requestId,
+      setBy: request.requestedBy,
+      staged: now.toISOString(),
       sealed: sealSecret(d.master.key, password, { ...a, version }),
     });
     d.repo.ensureAccount(a, now);
@@ -56,25 +62,51 @@ export function settle(d: EscrowDeps, op: OperationRecord, request: ChangeReques
   const a = keyOf(op);
   const now = d.clock.now();
   const rotation = request.requestedBy === ROTATION_ACTOR;
-  const facts = { actor: ESCROW_ACTOR, nodeId: op.nodeId, account: op.account, operationId: op.id, requestId: op.requestId };
+  const facts = {
+    actor: ESCROW_ACTOR,
+    nodeId: op.nodeId,
+    account: op.account,
+    operationId: op.id,
+    requestId: op.requestId,
+  };
   audited(d, (audit) => {
     if (op.state === 'succeeded') {
       d.repo.promote(staged, now, d.config.history);
       d.repo.passwordSet(a);
       if (rotation) d.repo.rotationSucceeded(a, now);
-      audit.append({ ...facts, action: 'escrow.stored', outcome: 'current', details: { version: staged.version, setBy: staged.setBy, rotation } });
+      audit.append({
+        ...facts,
+        action: 'escrow.stored',
+        outcome: 'current',
+        details: { version: staged.version, setBy: staged.setBy, rotation },
+      });
     } else {
       d.repo.discard(staged);
       if (rotation) {
         // A busy instrument is not a failure: the next pass waits for the node to say it is idle.
         const busy = op.errorCode === 'FP_NODE_BUSY';
         const failures = (d.repo.account(a)?.failures ?? 0) + 1;
-        d.repo.rotationFailed(a, now, outcomeOf(op), !busy, busy ? null : new Date(now.getTime() + retryDelayMs(failures, d.config.retry)));
+        d.repo.rotationFailed(
+          a,
+          now,
+          outcomeOf(op),
+          !busy,
+          busy ? null : new Date(now.getTime() + retryDelayMs(failures, d.config.retry)),
+        );
       }
-      audit.append({ ...facts, action: 'escrow.discarded', outcome: op.state, reason: op.errorCode, details: { version: staged.version, rotation, kept: 'the previous password stays current' } });
+      audit.append({
+        ...facts,
+        action: 'escrow.discarded',
+        outcome: op.state,
+        reason: op.errorCode,
+        details: { version: staged.version, rotation, kept: 'the previous password stays current' },
+      });
     }
   });
-  d.log.info({ operationId: op.id, nodeId: op.nodeId, account: op.account, state: op.state, rotation }, op.state === 'succeeded' ? 'escrowed password now current' : 'staged password discarded');
+  d.log.info(
+    { operationId: op.id, nodeId: op.nodeId, account: op.account, state: op.state, rotation },
+    op.state === 'succeeded' ? 'escrowed password now current' : 'staged password discarded',
+  );
 }
 
 /** Handles one operation event; errors are logged (the event bus must not be disturbed). */
@@ -83,7 +115,10 @@ export function onOperation(d: EscrowDeps, op: OperationRecord, request: ChangeR
     if (isFinal(op.state)) settle(d, op, request);
     else stage(d, op, request);
   } catch (e) {
-    d.log.error({ err: asFleetpassError(e), operationId: op.id, nodeId: op.nodeId }, 'escrow could not record a password change');
+    d.log.error(
+      { err: asFleetpassError(e), operationId: op.id, nodeId: op.nodeId },
+      'escrow could not record a password change',
+    );
   }
 }
 
@@ -91,7 +126,9 @@ export function onOperation(d: EscrowDeps, op: OperationRecord, request: ChangeR
 export function reconcile(d: EscrowDeps): { staged: number; settled: number } {
   const ops = d.store.operations;
   const open = d.store.db
-    .prepare<[number], string>("SELECT id FROM operations WHERE action = ? AND has_secret = 1 AND state IN ('requested', 'approved', 'dispatched')")
+    .prepare<[number], string>(
+      "SELECT id FROM operations WHERE action = ? AND has_secret = 1 AND state IN ('requested', 'approved', 'dispatched')",
+    )
     .pluck()
     .all(Action.ACTION_RESET_PASSWORD);
   let staged = 0;

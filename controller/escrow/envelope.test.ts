@@ -11,9 +11,13 @@ describe('envelope encryption', () => {
     expect(s.ciphertext.includes(Buffer.from('Ilmn-user-pw-9!'))).toBe(false);
     expect(s.wrappedKey).toHaveLength(32);
     expect(openSecret(master, s, binding)).toBe('Ilmn-user-pw-9!');
-    expect(() => openSecret(randomBytes(32), s, binding)).toThrow(expect.objectContaining({ code: 'FP_ESCROW_UNREADABLE' }));
+    expect(() => openSecret(randomBytes(32), s, binding)).toThrow(
+      expect.objectContaining({ code: 'FP_ESCROW_UNREADABLE' }),
+    );
     for (const other of [{ nodeId: 'n2' }, { backend: 2 }, { account: 'ilmnadmin' }, { version: 4 }]) {
-      expect(() => openSecret(master, s, { ...binding, ...other })).toThrow(expect.objectContaining({ code: 'FP_ESCROW_UNREADABLE' }));
+      expect(() => openSecret(master, s, { ...binding, ...other })).toThrow(
+        expect.objectContaining({ code: 'FP_ESCROW_UNREADABLE' }),
+      );
     }
   });
 
@@ -38,6 +42,8 @@ describe('envelope encryption', () => {
     const moved = { ...s, ...w };
     expect(openSecret(next, moved, binding)).toBe('Ilmn-user-pw-9!');
     expect(() => openSecret(master, moved, binding)).toThrow(expect.objectContaining({ code: 'FP_ESCROW_UNREADABLE' }));
-    expect(() => rewrapKey(randomBytes(32), next, s, binding)).toThrow(expect.objectContaining({ code: 'FP_ESCROW_UNREADABLE' }));
+    expect(() => rewrapKey(randomBytes(32), next, s, binding)).toThrow(
+      expect.objectContaining({ code: 'FP_ESCROW_UNREADABLE' }),
+    );
   });
 });

@@ -29,7 +29,10 @@ export interface SealedSecret extends WrappedKey {
 }
 
 function aad(b: SecretBinding, layer: 'key' | 'secret'): Buffer {
-  return Buffer.from(['fleetpass-escrow-v1', layer, b.nodeId, String(b.backend), b.account, String(b.version)].join('\0'), 'utf8');
+  return Buffer.from(
+    ['fleetpass-escrow-v1', layer, b.nodeId, String(b.backend), b.account, String(b.version)].join('\0'),
+    'utf8',
+  );
 }
 
 function encrypt(key: Buffer, plaintext: Buffer, associated: Buffer): { iv: Buffer; ciphertext: Buffer; tag: Buffer } {
@@ -51,7 +54,11 @@ function unwrap(master: Buffer, w: WrappedKey, b: SecretBinding): Buffer {
   try {
     return decrypt(master, w.keyIv, w.wrappedKey, w.keyTag, aad(b, 'key'));
   } catch (e) {
-    throw new FleetpassError('FP_ESCROW_UNREADABLE', `the data key of ${b.account} (version ${b.version}) on ${b.nodeId} does not open with this master key`, { cause: e });
+    throw new FleetpassError(
+      'FP_ESCROW_UNREADABLE',
+      `the data key of ${b.account} (version ${b.version}) on ${b.nodeId} does not open with this master key`,
+      { cause: e },
+    );
   }
 }
 
@@ -82,14 +89,23 @@ export function openSecret(master: Buffer, sealed: SealedSecret, binding: Secret
     plain.fill(0);
     return text;
   } catch (e) {
-    throw new FleetpassError('FP_ESCROW_UNREADABLE', `the escrowed password of ${binding.account} (version ${binding.version}) on ${binding.nodeId} does not open`, { cause: e });
+    throw new FleetpassError(
+      'FP_ESCROW_UNREADABLE',
+      `the escrowed password of ${binding.account} (version ${binding.version}) on ${binding.nodeId} does not open`,
+      { cause: e },
+    );
   } finally {
     dataKey.fill(0);
   }
 }
 
 /** The data key of `sealed` wrapped under `newMaster` instead of `oldMaster` (fresh IV). */
-export function rewrapKey(oldMaster: Buffer, newMaster: Buffer, sealed: WrappedKey, binding: SecretBinding): WrappedKey {
+export function rewrapKey(
+  oldMaster: Buffer,
+  newMaster: Buffer,
+  sealed: WrappedKey,
+  binding: SecretBinding,
+): WrappedKey {
   const dataKey = unwrap(oldMaster, sealed, binding);
   try {
     return wrap(newMaster, dataKey, binding);

@@ -15,24 +15,38 @@ type BackendWord = (typeof BACKEND_WORDS)[number];
 const REVEAL_ROLES = ['operator', 'approver', 'admin'] as const;
 export type RevealRole = (typeof REVEAL_ROLES)[number];
 
-const accountPattern = z.string().regex(/^(\*|[A-Za-z0-9._][A-Za-z0-9._-]{0,31})$/, { message: 'must be an account name or "*"' });
+const accountPattern = z
+  .string()
+  .regex(/^(\*|[A-Za-z0-9._][A-Za-z0-9._-]{0,31})$/, { message: 'must be an account name or "*"' });
 
-const windowCron = cronExpression.refine(isPlainCron, { message: 'rotation windows need a minute-precision cron without L, W or # (e.g. "0 2 1 * *")' });
+const windowCron = cronExpression.refine(isPlainCron, {
+  message: 'rotation windows need a minute-precision cron without L, W or # (e.g. "0 2 1 * *")',
+});
 
 const classSchema = z
   .object({
     /** Shown in status and audit records. */
     name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { message: 'must be lower-case letters, digits and "-"' }),
     /** The accounts it covers; "*" matches any backend or account. */
-    accounts: z.array(z.object({ backend: z.enum([...BACKEND_WORDS, '*']).default('*'), account: accountPattern }).strict()).min(1),
+    accounts: z
+      .array(z.object({ backend: z.enum([...BACKEND_WORDS, '*']).default('*'), account: accountPattern }).strict())
+      .min(1),
     /** Only nodes carrying all these labels (none: every node). */
     labels: z.record(z.string(), z.string()).default({}),
     /** When a rotation window opens (cron, controller local time); none: no scheduled rotation. */
     schedule: windowCron.optional(),
     /** Each account's rotation falls at a fixed offset (a hash of node and account) within this long after the window opens. */
-    spreadSeconds: z.number().int().min(0).max(366 * 86_400).default(0),
+    spreadSeconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(366 * 86_400)
+      .default(0),
     /** Roles that may reveal (a viewer never can). */
-    revealRoles: z.array(z.enum(REVEAL_ROLES)).min(1).default([...REVEAL_ROLES]),
+    revealRoles: z
+      .array(z.enum(REVEAL_ROLES))
+      .min(1)
+      .default([...REVEAL_ROLES]),
     /** A reveal waits until someone else with the approver role approves it. */
     revealNeedsApproval: z.boolean().default(false),
     /** Rotate the account when the grace period after a reveal ends (post-use rotation). */
@@ -46,8 +60,10 @@ const DEFAULT_CLASSES = [
   {
     name: 'privileged',
     accounts: [
-      { backend: 'linux', account: 'root' }, { backend: 'linux', account: 'ilmnadmin' },
-      { backend: 'ssr', account: 'root' }, { backend: 'ssr', account: 'admin' },
+      { backend: 'linux', account: 'root' },
+      { backend: 'linux', account: 'ilmnadmin' },
+      { backend: 'ssr', account: 'root' },
+      { backend: 'ssr', account: 'admin' },
     ],
     schedule: '0 2 1 * *',
     spreadSeconds: 3 * 86_400,
@@ -67,12 +83,25 @@ export const escrowSchema = z
     /** Default grace period between a reveal and the post-use rotation. */
     postUseGraceSeconds: z.number().int().min(0).default(3600),
     /** A reveal waits this long for approval, and once approved, this long to be collected. */
-    revealTtlSeconds: z.number().int().min(10).max(7 * 86_400).default(3600),
+    revealTtlSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 86_400)
+      .default(3600),
     /** How long a rotation operation may wait for its node (a node that returns later gets a new rotation). */
-    rotationTtlSeconds: z.number().int().min(10).max(7 * 86_400).default(3600),
+    rotationTtlSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(7 * 86_400)
+      .default(3600),
     /** After a failed rotation, wait base·2^(failures-1), at most max, before the next try. */
     retry: z
-      .object({ baseSeconds: z.number().int().min(1).default(900), maxSeconds: z.number().int().min(1).default(86_400) })
+      .object({
+        baseSeconds: z.number().int().min(1).default(900),
+        maxSeconds: z.number().int().min(1).default(86_400),
+      })
       .strict()
       .default({ baseSeconds: 900, maxSeconds: 86_400 }),
     /** How often due rotations are looked for. */
@@ -84,7 +113,12 @@ export const escrowSchema = z
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
     c.classes.forEach((cls, i) => {
-      if (seen.has(cls.name)) ctx.addIssue({ code: 'custom', path: ['classes', i, 'name'], message: `the class name "${cls.name}" is used twice` });
+      if (seen.has(cls.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['classes', i, 'name'],
+          message: `the class name "${cls.name}" is used twice`,
+        });
       seen.add(cls.name);
     });
   });
@@ -104,9 +138,19 @@ export interface AccountClass {
 }
 
 /** Accounts no class covers: escrowed, revealed by operators without approval, rotated after use. */
-const UNCLASSED = { name: '', spreadSeconds: 0, revealRoles: REVEAL_ROLES, revealNeedsApproval: false, rotateAfterReveal: true } as const;
+const UNCLASSED = {
+  name: '',
+  spreadSeconds: 0,
+  revealRoles: REVEAL_ROLES,
+  revealNeedsApproval: false,
+  rotateAfterReveal: true,
+} as const;
 
-const BACKEND_BY_WORD: Record<BackendWord, Backend> = { linux: Backend.BACKEND_LINUX, ssr: Backend.BACKEND_SSR, lrm: Backend.BACKEND_LRM };
+const BACKEND_BY_WORD: Record<BackendWord, Backend> = {
+  linux: Backend.BACKEND_LINUX,
+  ssr: Backend.BACKEND_SSR,
+  lrm: Backend.BACKEND_LRM,
+};
 
 /** The defaults of the section (as the controller config fills them in). */
 export function defaultEscrowConfig(): EscrowConfig {
@@ -114,14 +158,27 @@ export function defaultEscrowConfig(): EscrowConfig {
 }
 
 /** The class of an account on a node (labels from the inventory); unclassed accounts get the defaults. */
-export function classify(config: EscrowConfig, node: Pick<NodeRecord, 'labels'> | undefined, backend: Backend, account: string): AccountClass {
+export function classify(
+  config: EscrowConfig,
+  node: Pick<NodeRecord, 'labels'> | undefined,
+  backend: Backend,
+  account: string,
+): AccountClass {
   for (const c of config.classes) {
-    const accountMatches = c.accounts.some((a) => (a.backend === '*' || BACKEND_BY_WORD[a.backend] === backend) && (a.account === '*' || a.account === account));
+    const accountMatches = c.accounts.some(
+      (a) =>
+        (a.backend === '*' || BACKEND_BY_WORD[a.backend] === backend) && (a.account === '*' || a.account === account),
+    );
     const labelsMatch = Object.entries(c.labels).every(([k, v]) => node?.labels[k] === v);
     if (accountMatches && labelsMatch) {
       return {
-        name: c.name, schedule: c.schedule, spreadSeconds: c.spreadSeconds, revealRoles: c.revealRoles, revealNeedsApproval: c.revealNeedsApproval,
-        rotateAfterReveal: c.rotateAfterReveal, graceSeconds: c.graceSeconds ?? config.postUseGraceSeconds,
+        name: c.name,
+        schedule: c.schedule,
+        spreadSeconds: c.spreadSeconds,
+        revealRoles: c.revealRoles,
+        revealNeedsApproval: c.revealNeedsApproval,
+        rotateAfterReveal: c.rotateAfterReveal,
+        graceSeconds: c.graceSeconds ?? config.postUseGraceSeconds,
       };
     }
   }

@@ -38,7 +38,10 @@ export interface EscrowDeps {
 export function assertKeyCurrent(d: EscrowDeps): void {
   const meta = d.repo.meta();
   if (!meta || meta.keyId !== d.master.keyId) {
-    throw new FleetpassError('FP_ESCROW_KEY_WRONG', `the escrow master key on record (${meta?.keyId ?? 'none'}) is not the one this controller holds (${d.master.keyId}); it was changed while the controller ran: restart it with the new key`);
+    throw new FleetpassError(
+      'FP_ESCROW_KEY_WRONG',
+      `the escrow master key on record (${meta?.keyId ?? 'none'}) is not the one this controller holds (${d.master.keyId}); it was changed while the controller ran: restart it with the new key`,
+    );
   }
 }
 

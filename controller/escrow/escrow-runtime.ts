@@ -45,8 +45,16 @@ export function startEscrow(o: EscrowRuntimeOptions): EscrowRuntime {
   const repo = createEscrowRepo(o.store.db);
   const master = o.masterKey ?? loadMasterKey({ keyFile: o.config.keyFile, env: o.env, mayCreate: !repo.meta() });
   const engine = createEscrow({
-    config: o.config, store: o.store, repo, audit: o.audit, dispatcher: o.dispatcher, vault: o.dispatcher.deps.vault, policy: o.policy, master,
-    clock: o.clock, log: o.log,
+    config: o.config,
+    store: o.store,
+    repo,
+    audit: o.audit,
+    dispatcher: o.dispatcher,
+    vault: o.dispatcher.deps.vault,
+    policy: o.policy,
+    master,
+    clock: o.clock,
+    log: o.log,
   });
   engine.start();
   let scheduler: Scheduler | undefined;

@@ -20,13 +20,21 @@ export function recordMasterKey(d: EscrowDeps): 'created' | 'verified' {
   const meta = d.repo.meta();
   if (meta) {
     if (!keyMatches(meta, d.master.key)) {
-      throw new FleetpassError('FP_ESCROW_KEY_WRONG', `the escrow key from ${d.master.source} (id ${d.master.keyId}) is not the key the escrowed passwords are sealed under (id ${meta.keyId})`);
+      throw new FleetpassError(
+        'FP_ESCROW_KEY_WRONG',
+        `the escrow key from ${d.master.source} (id ${d.master.keyId}) is not the key the escrowed passwords are sealed under (id ${meta.keyId})`,
+      );
     }
     return 'verified';
   }
   audited(d, (audit) => {
     d.repo.insertMeta({ keyId: d.master.keyId, keyCheck: keyCheckOf(d.master.key) }, d.clock.now());
-    audit.append({ actor: ESCROW_ACTOR, action: 'escrow.key.created', outcome: 'ok', details: { keyId: d.master.keyId, source: d.master.source } });
+    audit.append({
+      actor: ESCROW_ACTOR,
+      action: 'escrow.key.created',
+      outcome: 'ok',
+      details: { keyId: d.master.keyId, source: d.master.source },
+    });
   });
   return 'created';
 }
@@ -40,7 +48,9 @@ export function createEscrow(d: EscrowDeps) {
   let unsubscribe: (() => void) | undefined;
 
   function track(p: Promise<unknown>): void {
-    const t = p.catch((err) => d.log.error({ err }, 'escrow background work failed')).finally(() => background.delete(t));
+    const t = p
+      .catch((err) => d.log.error({ err }, 'escrow background work failed'))
+      .finally(() => background.delete(t));
     background.add(t);
   }
 

@@ -21,20 +21,30 @@ describe('escrow master key', () => {
 
   it('refuses to create one when escrow exists, and takes the environment first', () => {
     const file = join(dir, 'absent.key');
-    expect(() => loadMasterKey({ keyFile: file, env: {}, mayCreate: false })).toThrow(expect.objectContaining({ code: 'FP_ESCROW_KEY_MISSING' }));
+    expect(() => loadMasterKey({ keyFile: file, env: {}, mayCreate: false })).toThrow(
+      expect.objectContaining({ code: 'FP_ESCROW_KEY_MISSING' }),
+    );
     const key = randomBytes(32);
-    expect(loadMasterKey({ keyFile: file, env: { [ESCROW_KEY_ENV]: key.toString('base64') }, mayCreate: false })).toMatchObject({ source: ESCROW_KEY_ENV, created: false });
-    expect(() => loadMasterKey({ keyFile: file, env: { [ESCROW_KEY_ENV]: 'c2hvcnQ=' }, mayCreate: false })).toThrow(expect.objectContaining({ code: 'FP_ESCROW_KEY_INVALID' }));
+    expect(
+      loadMasterKey({ keyFile: file, env: { [ESCROW_KEY_ENV]: key.toString('base64') }, mayCreate: false }),
+    ).toMatchObject({ source: ESCROW_KEY_ENV, created: false });
+    expect(() => loadMasterKey({ keyFile: file, env: { [ESCROW_KEY_ENV]: 'c2hvcnQ=' }, mayCreate: false })).toThrow(
+      expect.objectContaining({ code: 'FP_ESCROW_KEY_INVALID' }),
+    );
   });
 
   it('refuses a key file others can read or of the wrong size', () => {
     const loose = join(dir, 'loose.key');
     writeFileSync(loose, randomBytes(32).toString('base64'));
     chmodSync(loose, 0o640);
-    expect(() => loadMasterKey({ keyFile: loose, env: {}, mayCreate: false })).toThrow(expect.objectContaining({ code: 'FP_ESCROW_KEY_INVALID' }));
+    expect(() => loadMasterKey({ keyFile: loose, env: {}, mayCreate: false })).toThrow(
+      expect.objectContaining({ code: 'FP_ESCROW_KEY_INVALID' }),
+    );
     const short = join(dir, 'short.key');
     writeFileSync(short, randomBytes(16).toString('base64'), { mode: 0o600 });
-    expect(() => loadMasterKey({ keyFile: short, env: {}, mayCreate: false })).toThrow(expect.objectContaining({ code: 'FP_ESCROW_KEY_INVALID' }));
+    expect(() => loadMasterKey({ keyFile: short, env: {}, mayCreate: false })).toThrow(
+      expect.objectContaining({ code: 'FP_ESCROW_KEY_INVALID' }),
+    );
   });
 
   it('the check value tells the right key from a wrong one', () => {

@@ -8,7 +8,11 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { FleetpassError } from '../../shared/errors';
-import { createKeyFile as createSharedKeyFile, parseKey, readKeyFile as readSharedKeyFile } from '../../shared/key-file';
+import {
+  createKeyFile as createSharedKeyFile,
+  parseKey,
+  readKeyFile as readSharedKeyFile,
+} from '../../shared/key-file';
 
 export const ESCROW_KEY_ENV = 'FLEETPASS_ESCROW_KEY';
 const CHECK_TEXT = 'fleetpass escrow master key check v1';
@@ -73,7 +77,10 @@ export function loadMasterKey(o: LoadMasterKeyOptions): MasterKey & { created: b
     return { key, keyId: keyIdOf(key), source: o.keyFile, created: false };
   }
   if (!o.mayCreate) {
-    throw new FleetpassError('FP_ESCROW_KEY_MISSING', `the escrow key ${o.keyFile} does not exist and ${ESCROW_KEY_ENV} is not set`);
+    throw new FleetpassError(
+      'FP_ESCROW_KEY_MISSING',
+      `the escrow key ${o.keyFile} does not exist and ${ESCROW_KEY_ENV} is not set`,
+    );
   }
   const key = createKeyFile(o.keyFile);
   return { key, keyId: keyIdOf(key), source: o.keyFile, created: true };
@@ -103,7 +110,9 @@ export function readKeyMeta(databaseFile: string): KeyMeta | undefined {
   try {
     const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'escrow_meta'").get();
     if (!table) return undefined;
-    const row = db.prepare<[], { key_id: string; key_check: Buffer }>('SELECT key_id, key_check FROM escrow_meta WHERE id = 1').get();
+    const row = db
+      .prepare<[], { key_id: string; key_check: Buffer }>('SELECT key_id, key_check FROM escrow_meta WHERE id = 1')
+      .get();
     return row ? { keyId: row.key_id, keyCheck: row.key_check } : undefined;
   } finally {
     db.close();
@@ -115,12 +124,20 @@ export function readKeyMeta(databaseFile: string): KeyMeta | undefined {
  * FP_ESCROW_KEY_WRONG stop the controller before it touches the file. Undefined when the file records no
  * escrow yet: the plugin then loads (or creates) the key at start, once the data file has opened.
  */
-export function checkDatabaseKey(o: { keyFile: string; env: NodeJS.ProcessEnv; databaseFile: string }): MasterKey | undefined {
+export function checkDatabaseKey(o: {
+  keyFile: string;
+  env: NodeJS.ProcessEnv;
+  databaseFile: string;
+}): MasterKey | undefined {
   let meta: KeyMeta | undefined;
   try {
     meta = readKeyMeta(o.databaseFile);
   } catch (e) {
-    throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot read the escrow key check from ${o.databaseFile}: ${(e as Error).message}`, { cause: e });
+    throw new FleetpassError(
+      'FP_DB_UNAVAILABLE',
+      `cannot read the escrow key check from ${o.databaseFile}: ${(e as Error).message}`,
+      { cause: e },
+    );
   }
   if (!meta) return undefined;
   let loaded: MasterKey;
@@ -128,12 +145,18 @@ export function checkDatabaseKey(o: { keyFile: string; env: NodeJS.ProcessEnv; d
     loaded = loadMasterKey({ keyFile: o.keyFile, env: o.env, mayCreate: false });
   } catch (e) {
     if (e instanceof FleetpassError && e.code === 'FP_ESCROW_KEY_MISSING') {
-      throw new FleetpassError('FP_ESCROW_KEY_MISSING', `the escrow key ${o.keyFile} does not exist and ${ESCROW_KEY_ENV} is not set, but ${o.databaseFile} holds passwords escrowed under key ${meta.keyId}; restore that key`);
+      throw new FleetpassError(
+        'FP_ESCROW_KEY_MISSING',
+        `the escrow key ${o.keyFile} does not exist and ${ESCROW_KEY_ENV} is not set, but ${o.databaseFile} holds passwords escrowed under key ${meta.keyId}; restore that key`,
+      );
     }
     throw e;
   }
   if (!keyMatches(meta, loaded.key)) {
-    throw new FleetpassError('FP_ESCROW_KEY_WRONG', `the escrow key from ${loaded.source} (id ${loaded.keyId}) is not the key ${o.databaseFile} was sealed under (id ${meta.keyId}); nothing was changed`);
+    throw new FleetpassError(
+      'FP_ESCROW_KEY_WRONG',
+      `the escrow key from ${loaded.source} (id ${loaded.keyId}) is not the key ${o.databaseFile} was sealed under (id ${meta.keyId}); nothing was changed`,
+    );
   }
   return loaded;
 }

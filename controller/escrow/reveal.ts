@@ -28,7 +28,13 @@ export type RevealResult =
 const MAX_REASON = 500;
 const BACKENDS = new Set([Backend.BACKEND_LINUX, Backend.BACKEND_SSR, Backend.BACKEND_LRM]);
 
-function refuse(d: EscrowDeps, p: Principal, what: string, error: FleetpassError, facts: { nodeId?: string; account?: string; reason?: string; revealId?: string }): FleetpassError {
+function refuse(
+  d: EscrowDeps,
+  p: Principal,
+  what: string,
+  error: FleetpassError,
+  facts: { nodeId?: string; account?: string; reason?: string; revealId?: string },
+): FleetpassError {
   const { revealId, ...rest } = facts;
   return recordRefusal(refusalDeps(d), p, what, error, { ...rest, details: { revealId } });
 }
@@ -39,9 +45,25 @@ function classOf(d: EscrowDeps, a: AccountKey): AccountClass {
   return classify(d.config, node, a.backend, a.account);
 }
 
-function assertMayReveal(d: EscrowDeps, p: Principal, cls: AccountClass, a: AccountKey, reason: string, revealId?: string): void {
+function assertMayReveal(
+  d: EscrowDeps,
+  p: Principal,
+  cls: AccountClass,
+  a: AccountKey,
+  reason: string,
+  revealId?: string,
+): void {
   if (!(cls.revealRoles as readonly string[]).includes(p.role)) {
-    throw refuse(d, p, 'revealing a password', new FleetpassError('FP_POLICY_FORBIDDEN', `the escrow policy does not let the ${p.role} role reveal ${a.account} passwords${cls.name ? ` (class ${cls.name})` : ''}`), { ...a, reason, revealId });
+    throw refuse(
+      d,
+      p,
+      'revealing a password',
+      new FleetpassError(
+        'FP_POLICY_FORBIDDEN',
+        `the escrow policy does not let the ${p.role} role reveal ${a.account} passwords${cls.name ? ` (class ${cls.name})` : ''}`,
+      ),
+      { ...a, reason, revealId },
+    );
   }
 }
 
@@ -65,8 +87,10 @@ function afterUse(d: EscrowDeps, cls: AccountClass, a: AccountKey, reveal: strin
 export function requestReveal(d: EscrowDeps, p: Principal, input: RevealInput): RevealResult {
   const reason = input.reason?.trim() ?? '';
   if (!reason) throw new FleetpassError('FP_REASON_REQUIRED');
-  if (reason.length > MAX_REASON) throw new FleetpassError('FP_INVALID_ARGUMENT', `the reason is longer than ${MAX_REASON} characters`);
-  if (!BACKENDS.has(input.backend)) throw new FleetpassError('FP_INVALID_ARGUMENT', 'choose the backend: linux, ssr or lrm');
+  if (reason.length > MAX_REASON)
+    throw new FleetpassError('FP_INVALID_ARGUMENT', `the reason is longer than ${MAX_REASON} characters`);
+  if (!BACKENDS.has(input.backend))
+    throw new FleetpassError('FP_INVALID_ARGUMENT', 'choose the backend: linux, ssr or lrm');
   assertAccountName(input.account);
   const a: AccountKey = { nodeId: input.nodeId, backend: input.backend, account: input.account };
   const cls = classOf(d, a);
@@ -76,11 +100,17 @@ export function requestReveal(d: EscrowDeps, p: Principal, input: RevealInput): 
   const base = { id, ...a, requestedBy: p.name, reason, created: now.toISOString() };
   const facts = { actor: p.name, nodeId: a.nodeId, account: a.account, reason };
   if (cls.revealNeedsApproval) {
-    if (!d.repo.current(a)) throw new FleetpassError('FP_ESCROW_NOT_FOUND', `no escrowed password for ${a.account} on ${a.nodeId}`);
+    if (!d.repo.current(a))
+      throw new FleetpassError('FP_ESCROW_NOT_FOUND', `no escrowed password for ${a.account} on ${a.nodeId}`);
     const expires = new Date(now.getTime() + d.config.revealTtlSeconds * 1000).toISOString();
     audited(d, (audit) => {
       d.repo.insertReveal({ ...base, state: 'pending', needsApproval: true, expires });
-      audit.append({ ...facts, action: 'escrow.reveal.requested', outcome: 'pending_approval', details: { revealId: id, backend: Backend[a.backend], class: cls.name, expires } });
+      audit.append({
+        ...facts,
+        action: 'escrow.reveal.requested',
+        outcome: 'pending_approval',
+        details: { revealId: id, backend: Backend[a.backend], class: cls.name, expires },
+      });
     });
     d.log.info({ revealId: id, operator: p.name, nodeId: a.nodeId, account: a.account }, 'reveal waits for approval');
     return { state: 'pending', reveal: d.repo.reveal(id)! };
@@ -90,7 +120,18 @@ export function requestReveal(d: EscrowDeps, p: Principal, input: RevealInput): 
     d.repo.insertReveal({ ...base, state: 'approved', needsApproval: false, expires: now.toISOString() });
     d.repo.collect(id, 'approved', now, version);
     const at = afterUse(d, cls, a, id, now);
-    audit.append({ ...facts, action: 'escrow.revealed', outcome: 'revealed', details: { revealId: id, backend: Backend[a.backend], version, class: cls.name, rotateAfter: at?.toISOString() ?? '' } });
+    audit.append({
+      ...facts,
+      action: 'escrow.revealed',
+      outcome: 'revealed',
+      details: {
+        revealId: id,
+        backend: Backend[a.backend],
+        version,
+        class: cls.name,
+        rotateAfter: at?.toISOString() ?? '',
+      },
+    });
     return at;
   });
   d.log.info({ revealId: id, operator: p.name, nodeId: a.nodeId, account: a.account }, 'password revealed');
@@ -101,12 +142,17 @@ export function requestReveal(d: EscrowDeps, p: Principal, input: RevealInput): 
 export function getReveal(d: EscrowDeps, id: string): RevealRecord {
   d.repo.expireReveals(d.clock.now());
   const r = typeof id === 'string' && id.length <= 64 ? d.repo.reveal(id) : undefined;
-  if (!r) throw new FleetpassError('FP_REVEAL_NOT_FOUND', `no reveal with id ${JSON.stringify(String(id).slice(0, 64))}`);
+  if (!r)
+    throw new FleetpassError('FP_REVEAL_NOT_FOUND', `no reveal with id ${JSON.stringify(String(id).slice(0, 64))}`);
   return r;
 }
 
 /** An approver decides on a pending reveal (the service layer has applied the second-person rule; checked again). */
-export function decideReveal(d: EscrowDeps, p: Principal, input: { revealId: string; approve: boolean; note: string }): RevealRecord {
+export function decideReveal(
+  d: EscrowDeps,
+  p: Principal,
+  input: { revealId: string; approve: boolean; note: string },
+): RevealRecord {
   const r = getReveal(d, input.revealId);
   if (r.requestedBy === p.name) throw new FleetpassError('FP_SELF_APPROVAL');
   const note = (input.note ?? '').trim().slice(0, MAX_REASON);
@@ -115,9 +161,15 @@ export function decideReveal(d: EscrowDeps, p: Principal, input: { revealId: str
   const to = input.approve ? 'approved' : 'rejected';
   const expires = input.approve ? new Date(now.getTime() + d.config.revealTtlSeconds * 1000).toISOString() : r.expires;
   audited(d, (audit) => {
-    if (!d.repo.decide(r.id, to, p.name, note, now, expires)) throw new FleetpassError('FP_REVEAL_NOT_PENDING', 'the reveal was decided meanwhile');
+    if (!d.repo.decide(r.id, to, p.name, note, now, expires))
+      throw new FleetpassError('FP_REVEAL_NOT_PENDING', 'the reveal was decided meanwhile');
     audit.append({
-      actor: p.name, action: `escrow.reveal.${to}`, outcome: to, nodeId: r.nodeId, account: r.account, reason: note,
+      actor: p.name,
+      action: `escrow.reveal.${to}`,
+      outcome: to,
+      nodeId: r.nodeId,
+      account: r.account,
+      reason: note,
       details: { revealId: r.id, requestedBy: r.requestedBy, expires: input.approve ? expires : undefined },
     });
   });
@@ -130,7 +182,13 @@ export function collectReveal(d: EscrowDeps, p: Principal, revealId: string): Re
   const r = getReveal(d, revealId);
   const facts = { nodeId: r.nodeId, account: r.account, reason: r.reason, revealId: r.id };
   if (r.requestedBy !== p.name) {
-    throw refuse(d, p, "collecting someone else's reveal", new FleetpassError('FP_REVEAL_NOT_COLLECTABLE', 'only the operator who asked for this reveal can collect it'), facts);
+    throw refuse(
+      d,
+      p,
+      "collecting someone else's reveal",
+      new FleetpassError('FP_REVEAL_NOT_COLLECTABLE', 'only the operator who asked for this reveal can collect it'),
+      facts,
+    );
   }
   if (r.state === 'pending') throw new FleetpassError('FP_REVEAL_PENDING');
   if (r.state !== 'approved') throw new FleetpassError('FP_REVEAL_NOT_COLLECTABLE', `the reveal is ${r.state}`);
@@ -139,11 +197,24 @@ export function collectReveal(d: EscrowDeps, p: Principal, revealId: string): Re
   const { password, version } = currentPassword(d, r);
   const now = d.clock.now();
   const rotateAfter = audited(d, (audit) => {
-    if (!d.repo.collect(r.id, 'approved', now, version)) throw new FleetpassError('FP_REVEAL_NOT_COLLECTABLE', 'the reveal was collected meanwhile');
+    if (!d.repo.collect(r.id, 'approved', now, version))
+      throw new FleetpassError('FP_REVEAL_NOT_COLLECTABLE', 'the reveal was collected meanwhile');
     const at = afterUse(d, cls, r, r.id, now);
     audit.append({
-      actor: p.name, action: 'escrow.revealed', outcome: 'revealed', nodeId: r.nodeId, account: r.account, reason: r.reason,
-      details: { revealId: r.id, backend: Backend[r.backend], version, class: cls.name, approvedBy: r.decidedBy, rotateAfter: at?.toISOString() ?? '' },
+      actor: p.name,
+      action: 'escrow.revealed',
+      outcome: 'revealed',
+      nodeId: r.nodeId,
+      account: r.account,
+      reason: r.reason,
+      details: {
+        revealId: r.id,
+        backend: Backend[r.backend],
+        version,
+        class: cls.name,
+        approvedBy: r.decidedBy,
+        rotateAfter: at?.toISOString() ?? '',
+      },
     });
     return at;
   });

@@ -36,24 +36,41 @@ export interface RotateMasterKeyResult {
 export function rotateMasterKey(i: RotateMasterKeyInput): RotateMasterKeyResult {
   const database = i.config.database;
   const old = checkDatabaseKey({ keyFile: i.config.escrow.keyFile, env: i.env, databaseFile: database });
-  if (!old) throw new FleetpassError('FP_INVALID_ARGUMENT', `${database} holds no escrow yet, so there is nothing to re-wrap; point escrow.keyFile at the new key instead`);
+  if (!old)
+    throw new FleetpassError(
+      'FP_INVALID_ARGUMENT',
+      `${database} holds no escrow yet, so there is nothing to re-wrap; point escrow.keyFile at the new key instead`,
+    );
   const exists = existsSync(i.newKeyFile);
   const newKey = exists ? readKeyFile(i.newKeyFile) : createKeyFile(i.newKeyFile);
   const newKeyId = keyIdOf(newKey);
-  if (newKeyId === old.keyId) throw new FleetpassError('FP_INVALID_ARGUMENT', `${i.newKeyFile} holds the current key; give a new key file`);
+  if (newKeyId === old.keyId)
+    throw new FleetpassError('FP_INVALID_ARGUMENT', `${i.newKeyFile} holds the current key; give a new key file`);
   const db = openDatabase(database);
   try {
     const repo = createEscrowRepo(db);
     const audit = createAuditLog(db, i.clock);
     const rewrapped = recordAudited(db, () => {
       const meta = repo.meta();
-      if (!meta || !keyMatches(meta, old.key)) throw new FleetpassError('FP_ESCROW_KEY_WRONG', 'the escrow key changed while the command ran; nothing was changed');
+      if (!meta || !keyMatches(meta, old.key))
+        throw new FleetpassError(
+          'FP_ESCROW_KEY_WRONG',
+          'the escrow key changed while the command ran; nothing was changed',
+        );
       const rows = repo.all();
       for (const s of rows) repo.rewrap(s.id, rewrapKey(old.key, newKey, s.sealed, s));
       repo.updateMeta({ keyId: newKeyId, keyCheck: keyCheckOf(newKey) }, i.clock.now());
       audit.append({
-        actor: i.actor, action: 'escrow.master_key.rotated', outcome: 'ok',
-        details: { oldKeyId: old.keyId, newKeyId, rewrapped: rows.length, newKeyFile: i.newKeyFile, createdKeyFile: !exists },
+        actor: i.actor,
+        action: 'escrow.master_key.rotated',
+        outcome: 'ok',
+        details: {
+          oldKeyId: old.keyId,
+          newKeyId,
+          rewrapped: rows.length,
+          newKeyFile: i.newKeyFile,
+          createdKeyFile: !exists,
+        },
       });
       return rows.length;
     });

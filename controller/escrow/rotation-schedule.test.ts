@@ -17,8 +17,12 @@ describe('rotation schedule', () => {
 
   it('puts the rotation in the first window that opens after the password was set', () => {
     const off = spreadOffsetMs(key(1), 3600);
-    expect(scheduledRotation('0 2 1 * *', 3600, key(1), at(2026, 3, 1, 2, 30))!.getTime()).toBe(at(2026, 4, 1, 2, 0).getTime() + off);
-    expect(scheduledRotation('0 2 1 * *', 3600, key(1), at(2026, 3, 1, 1, 59))!.getTime()).toBe(at(2026, 3, 1, 2, 0).getTime() + off);
+    expect(scheduledRotation('0 2 1 * *', 3600, key(1), at(2026, 3, 1, 2, 30))!.getTime()).toBe(
+      at(2026, 4, 1, 2, 0).getTime() + off,
+    );
+    expect(scheduledRotation('0 2 1 * *', 3600, key(1), at(2026, 3, 1, 1, 59))!.getTime()).toBe(
+      at(2026, 3, 1, 2, 0).getTime() + off,
+    );
     expect(scheduledRotation(undefined, 3600, key(1), at(2026, 3, 1))).toBeUndefined();
   });
 
@@ -33,6 +37,8 @@ describe('rotation schedule', () => {
 
   it('backs off exponentially up to the maximum', () => {
     const retry = { baseSeconds: 900, maxSeconds: 86_400 };
-    expect([1, 2, 3, 4, 10, 100].map((n) => retryDelayMs(n, retry) / 1000)).toEqual([900, 1800, 3600, 7200, 86_400, 86_400]);
+    expect([1, 2, 3, 4, 10, 100].map((n) => retryDelayMs(n, retry) / 1000)).toEqual([
+      900, 1800, 3600, 7200, 86_400, 86_400,
+    ]);
   });
 });

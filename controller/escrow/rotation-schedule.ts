@@ -19,7 +19,12 @@ export function spreadOffsetMs(a: AccountKey, spreadSeconds: number): number {
  * The scheduled rotation after a password set (or first seen) at `since`: the account's slot in the first
  * window that opens after `since`, so a password set inside a window is not rotated again in that window.
  */
-export function scheduledRotation(schedule: string | undefined, spreadSeconds: number, a: AccountKey, since: Date): Date | undefined {
+export function scheduledRotation(
+  schedule: string | undefined,
+  spreadSeconds: number,
+  a: AccountKey,
+  since: Date,
+): Date | undefined {
   if (!schedule) return undefined;
   const opens = nextCronTime(schedule, since);
   return opens && new Date(opens.getTime() + spreadOffsetMs(a, spreadSeconds));

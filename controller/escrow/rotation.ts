@@ -26,10 +26,15 @@ export interface RotationPassResult {
   waiting: Array<AccountKey & { why: string }>;
 }
 
-const sameKey = (a: AccountKey, b: AccountKey) => a.nodeId === b.nodeId && a.backend === b.backend && a.account === b.account;
+const sameKey = (a: AccountKey, b: AccountKey) =>
+  a.nodeId === b.nodeId && a.backend === b.backend && a.account === b.account;
 
 /** When `row`'s account is next due, and why (undefined: nothing scheduled or demanded). */
-export function dueOf(d: EscrowDeps, row: EscrowAccountRecord, node: NodeRecord | undefined): { at: Date; reason: string; className: string } | undefined {
+export function dueOf(
+  d: EscrowDeps,
+  row: EscrowAccountRecord,
+  node: NodeRecord | undefined,
+): { at: Date; reason: string; className: string } | undefined {
   const cls = classify(d.config, node, row.backend, row.account);
   const setAt = d.repo.current(row)?.setAt;
   const since = new Date(setAt && setAt > row.trackedSince ? setAt : row.trackedSince);
@@ -39,16 +44,23 @@ export function dueOf(d: EscrowDeps, row: EscrowAccountRecord, node: NodeRecord 
     notBefore: row.nextAttempt ? new Date(row.nextAttempt) : undefined,
   });
   if (!next) return undefined;
-  return { at: next.at, reason: next.why === 'schedule' ? `scheduled rotation (class ${cls.name})` : row.rotateReason || 'rotation asked for', className: cls.name };
+  return {
+    at: next.at,
+    reason:
+      next.why === 'schedule' ? `scheduled rotation (class ${cls.name})` : row.rotateReason || 'rotation asked for',
+    className: cls.name,
+  };
 }
 
 function whyNot(node: NodeRecord | undefined, a: AccountKey): string | undefined {
   if (!node || node.revoked) return 'skipped: node revoked or unknown';
   if (!node.online) return 'waiting: node offline';
   if (node.busy) return 'waiting: node busy';
-  if (node.backends.length > 0 && !node.backends.includes(a.backend)) return 'skipped: the node does not run this backend';
+  if (node.backends.length > 0 && !node.backends.includes(a.backend))
+    return 'skipped: the node does not run this backend';
   const local = node.policy.find((p) => p.backend === a.backend && p.account === a.account);
-  if (node.policy.length > 0 && !local?.actions.includes(Action.ACTION_RESET_PASSWORD)) return "skipped: the node's own policy does not allow password resets of this account";
+  if (node.policy.length > 0 && !local?.actions.includes(Action.ACTION_RESET_PASSWORD))
+    return "skipped: the node's own policy does not allow password resets of this account";
   return undefined;
 }
 
@@ -62,16 +74,25 @@ function trackInventory(d: EscrowDeps, nodeIds: readonly string[] | undefined, n
   });
   if (fresh.length === 0) return;
   d.store.db.transaction(() => {
-    for (const a of fresh) d.repo.ensureAccount({ nodeId: a.nodeId, backend: a.state.backend, account: a.state.account }, now);
+    for (const a of fresh)
+      d.repo.ensureAccount({ nodeId: a.nodeId, backend: a.state.backend, account: a.state.account }, now);
   })();
 }
 
 /** One rotation pass over every tracked account (or those of `only`). */
-async function pass(d: EscrowDeps, only?: { nodeId?: string; accounts?: readonly AccountKey[] }): Promise<RotationPassResult> {
+async function pass(
+  d: EscrowDeps,
+  only?: { nodeId?: string; accounts?: readonly AccountKey[] },
+): Promise<RotationPassResult> {
   const now = d.clock.now();
   d.repo.expireReveals(now);
   trackInventory(d, only?.nodeId ? [only.nodeId] : undefined, now);
-  const rows = d.repo.accounts().filter((r) => (!only?.nodeId || r.nodeId === only.nodeId) && (!only?.accounts || only.accounts.some((a) => sameKey(a, r))));
+  const rows = d.repo
+    .accounts()
+    .filter(
+      (r) =>
+        (!only?.nodeId || r.nodeId === only.nodeId) && (!only?.accounts || only.accounts.some((a) => sameKey(a, r))),
+    );
   const waiting: RotationPassResult['waiting'] = [];
   const groups = new Map<string, { backend: Backend; account: string; reason: string; nodes: string[] }>();
   for (const row of rows) {
@@ -85,7 +106,12 @@ async function pass(d: EscrowDeps, only?: { nodeId?: string; accounts?: readonly
       continue;
     }
     const key = `${row.backend}\0${row.account}\0${due.reason}`;
-    const g = groups.get(key) ?? { backend: row.backend, account: row.account, reason: due.reason, nodes: [] as string[] };
+    const g = groups.get(key) ?? {
+      backend: row.backend,
+      account: row.account,
+      reason: due.reason,
+      nodes: [] as string[],
+    };
     g.nodes.push(row.nodeId);
     groups.set(key, g);
   }
@@ -94,9 +120,16 @@ async function pass(d: EscrowDeps, only?: { nodeId?: string; accounts?: readonly
     const rules = d.policy.passwordRules(g.backend);
     try {
       const created = await d.dispatcher.createChangeRequest({
-        requestedBy: ROTATION_ACTOR, reason: g.reason, backend: g.backend, account: g.account, action: Action.ACTION_RESET_PASSWORD,
+        requestedBy: ROTATION_ACTOR,
+        reason: g.reason,
+        backend: g.backend,
+        account: g.account,
+        action: Action.ACTION_RESET_PASSWORD,
         targets: g.nodes.map((nodeId) => ({ nodeId, secret: generatePassword(g.backend, rules) })),
-        needsApproval: false, privileged: d.policy.isPrivileged(g.backend, g.account), requireIdle: true, ttlSeconds: d.config.rotationTtlSeconds,
+        needsApproval: false,
+        privileged: d.policy.isPrivileged(g.backend, g.account),
+        requireIdle: true,
+        ttlSeconds: d.config.rotationTtlSeconds,
       });
       for (const nodeId of g.nodes) {
         const a = { nodeId, backend: g.backend, account: g.account };
@@ -104,11 +137,15 @@ async function pass(d: EscrowDeps, only?: { nodeId?: string; accounts?: readonly
         if (d.repo.inFlight(a)) d.repo.setOutcome(a, 'in progress');
       }
       requests.push(created);
-      d.log.info({ requestId: created.request.id, account: g.account, nodes: g.nodes.length, reason: g.reason }, 'rotation requested');
+      d.log.info(
+        { requestId: created.request.id, account: g.account, nodes: g.nodes.length, reason: g.reason },
+        'rotation requested',
+      );
     } catch (e) {
       const err = asFleetpassError(e);
       d.log.error({ err, account: g.account, nodes: g.nodes.length }, 'cannot request a rotation');
-      for (const nodeId of g.nodes) d.repo.setOutcome({ nodeId, backend: g.backend, account: g.account }, `not started: ${err.code}`);
+      for (const nodeId of g.nodes)
+        d.repo.setOutcome({ nodeId, backend: g.backend, account: g.account }, `not started: ${err.code}`);
     }
   }
   return { requests, waiting };
@@ -132,17 +169,27 @@ export function createRotator(d: EscrowDeps) {
      * offline and busy nodes get theirs when they are back and idle. the service layer checked 'escrow.rotate';
      * the account policy must allow the operator's role to reset the account.
      */
-    async rotateNow(p: Principal, input: { selection: NodeSelection; backend: Backend; account: string; reason: string }): Promise<RotationPassResult> {
+    async rotateNow(
+      p: Principal,
+      input: { selection: NodeSelection; backend: Backend; account: string; reason: string },
+    ): Promise<RotationPassResult> {
       const reason = input.reason?.trim() ?? '';
       if (!reason) throw new FleetpassError('FP_REASON_REQUIRED');
-      if (reason.length > 500) throw new FleetpassError('FP_INVALID_ARGUMENT', 'the reason is longer than 500 characters');
-      if (![Backend.BACKEND_LINUX, Backend.BACKEND_SSR, Backend.BACKEND_LRM].includes(input.backend)) throw new FleetpassError('FP_INVALID_ARGUMENT', 'choose the backend: linux, ssr or lrm');
+      if (reason.length > 500)
+        throw new FleetpassError('FP_INVALID_ARGUMENT', 'the reason is longer than 500 characters');
+      if (![Backend.BACKEND_LINUX, Backend.BACKEND_SSR, Backend.BACKEND_LRM].includes(input.backend))
+        throw new FleetpassError('FP_INVALID_ARGUMENT', 'choose the backend: linux, ssr or lrm');
       assertAccountName(input.account);
       if (!d.policy.allows(p.role, input.backend, input.account, Action.ACTION_RESET_PASSWORD)) {
-        const error = new FleetpassError('FP_POLICY_FORBIDDEN', `the controller policy does not let the ${p.role} role reset ${input.account}`);
+        const error = new FleetpassError(
+          'FP_POLICY_FORBIDDEN',
+          `the controller policy does not let the ${p.role} role reset ${input.account}`,
+        );
         throw recordRefusal(refusalDeps(d), p, 'rotating passwords', error, { account: input.account, reason });
       }
-      const nodes = selectNodes(d.store, { ...input.selection, account: input.account, backend: input.backend }).filter((n) => !n.revoked);
+      const nodes = selectNodes(d.store, { ...input.selection, account: input.account, backend: input.backend }).filter(
+        (n) => !n.revoked,
+      );
       if (nodes.length === 0) throw new FleetpassError('FP_NO_NODES_MATCHED');
       const now = d.clock.now();
       const accounts = nodes.map((n) => ({ nodeId: n.id, backend: input.backend, account: input.account }));
@@ -152,7 +199,14 @@ export function createRotator(d: EscrowDeps) {
           d.repo.demandRotation(a, now, `asked by ${p.name}: ${reason}`);
           d.repo.clearBackoff(a);
         }
-        audit.append({ actor: p.name, action: 'escrow.rotation.requested', account: input.account, outcome: 'requested', reason, details: { backend: Backend[input.backend], nodes: nodes.map((n) => n.id) } });
+        audit.append({
+          actor: p.name,
+          action: 'escrow.rotation.requested',
+          account: input.account,
+          outcome: 'requested',
+          reason,
+          details: { backend: Backend[input.backend], nodes: nodes.map((n) => n.id) },
+        });
       });
       return serial({ accounts });
     },

@@ -24,9 +24,10 @@ export interface EscrowStatusEntry extends AccountKey {
 
 /** Every tracked account, or those on the selected nodes; never a password. */
 export function escrowStatus(d: EscrowDeps, selection?: NodeSelection): EscrowStatusEntry[] {
-  const picked = selection && (selection.all || selection.nodeIds?.length || Object.keys(selection.labels ?? {}).length)
-    ? new Set(selectNodes(d.store, selection).map((n) => n.id))
-    : undefined;
+  const picked =
+    selection && (selection.all || selection.nodeIds?.length || Object.keys(selection.labels ?? {}).length)
+      ? new Set(selectNodes(d.store, selection).map((n) => n.id))
+      : undefined;
   return d.repo
     .accounts()
     .filter((r) => !picked || picked.has(r.nodeId))
@@ -35,10 +36,19 @@ export function escrowStatus(d: EscrowDeps, selection?: NodeSelection): EscrowSt
       const current = d.repo.current(r);
       const due = dueOf(d, r, node);
       return {
-        nodeId: r.nodeId, backend: r.backend, account: r.account, setAt: current?.setAt ?? null, setBy: current?.setBy ?? '', versions: d.repo.versionsKept(r),
-        lastRevealed: r.lastRevealed, nextRotation: due?.at.toISOString() ?? null, rotationReason: due?.reason ?? '', rotationClass: classify(d.config, node, r.backend, r.account).name,
-        lastRotationAt: r.lastRotationAt, lastRotationOutcome: r.lastRotationOutcome, inFlight: d.repo.inFlight(r),
+        nodeId: r.nodeId,
+        backend: r.backend,
+        account: r.account,
+        setAt: current?.setAt ?? null,
+        setBy: current?.setBy ?? '',
+        versions: d.repo.versionsKept(r),
+        lastRevealed: r.lastRevealed,
+        nextRotation: due?.at.toISOString() ?? null,
+        rotationReason: due?.reason ?? '',
+        rotationClass: classify(d.config, node, r.backend, r.account).name,
+        lastRotationAt: r.lastRotationAt,
+        lastRotationOutcome: r.lastRotationOutcome,
+        inFlight: d.repo.inFlight(r),
       };
     });
 }
-

@@ -62,10 +62,16 @@ export function createIntegrations(d: IntegrationsDeps): Integrations {
   const cursors = createSinkCursorsRepo(db);
   const gauges = createFleetGaugesRepo(db);
   const sinks = config.audit.sinks.map((c) => createSink(c));
-  const checkpoint: CheckpointLookup = d.checkpoint ?? ((r) => (r.action === 'audit.checkpoint' ? cursors.checkpointAt(r.seq) : undefined));
-  const integrity: IntegrityMonitor = createIntegrityMonitor(d.integrityCheck ?? (() => verifyAudit(db, { checkpointFile: d.checkpointFile })), {
-    intervalMs: config.metrics.integrityCheckSeconds * 1000, now: () => clock.now(), log,
-  });
+  const checkpoint: CheckpointLookup =
+    d.checkpoint ?? ((r) => (r.action === 'audit.checkpoint' ? cursors.checkpointAt(r.seq) : undefined));
+  const integrity: IntegrityMonitor = createIntegrityMonitor(
+    d.integrityCheck ?? (() => verifyAudit(db, { checkpointFile: d.checkpointFile })),
+    {
+      intervalMs: config.metrics.integrityCheckSeconds * 1000,
+      now: () => clock.now(),
+      log,
+    },
+  );
   let runners: SinkRunner[] = [];
   let metrics: FleetMetrics | undefined;
   let server: MetricsServer | undefined;
@@ -74,17 +80,28 @@ export function createIntegrations(d: IntegrationsDeps): Integrations {
   let failuresBeforeMetrics = 0;
   unsubscribe = onAuditWriteFailure(db, () => (metrics ? metrics.auditWriteFailed() : failuresBeforeMetrics++));
 
-  const readiness = () => checkReadiness({
-    probeWrite: () => cursors.probeWrite(clock.now()),
-    integrity: () => integrity.current(),
-    sinkProblems: () => requiredSinkProblems(runners),
-  });
+  const readiness = () =>
+    checkReadiness({
+      probeWrite: () => cursors.probeWrite(clock.now()),
+      integrity: () => integrity.current(),
+      sinkProblems: () => requiredSinkProblems(runners),
+    });
 
   return {
     guardAudit(inner) {
-      runners = sinks.map((sink, i) => createSinkRunner({
-        sink, config: config.audit.sinks[i], audit: inner, cursors, gauges, clock, log: log.child({ sink: sink.name }), source: hostname(), checkpoint,
-      }));
+      runners = sinks.map((sink, i) =>
+        createSinkRunner({
+          sink,
+          config: config.audit.sinks[i],
+          audit: inner,
+          cursors,
+          gauges,
+          clock,
+          log: log.child({ sink: sink.name }),
+          source: hostname(),
+          checkpoint,
+        }),
+      );
       const wake = () => {
         if (wakePending) return;
         wakePending = true;
@@ -105,18 +122,37 @@ export function createIntegrations(d: IntegrationsDeps): Integrations {
       };
     },
     async start(pki) {
-      if (runners.length !== sinks.length) throw new FleetpassError('FP_INTERNAL', 'integrations started before guardAudit');
+      if (runners.length !== sinks.length)
+        throw new FleetpassError('FP_INTERNAL', 'integrations started before guardAudit');
       for (const r of runners) r.start();
       if (!config.metrics.enabled) return;
       integrity.start();
-      metrics = createFleetMetrics({ gauges, runners: () => runners, integrity, now: () => clock.now(), caPem: pki.ca.certPem, serverPem: pki.server.certPem });
+      metrics = createFleetMetrics({
+        gauges,
+        runners: () => runners,
+        integrity,
+        now: () => clock.now(),
+        caPem: pki.ca.certPem,
+        serverPem: pki.server.certPem,
+      });
       for (; failuresBeforeMetrics > 0; failuresBeforeMetrics--) metrics.auditWriteFailed();
       const m = config.metrics;
       server = await startMetricsServer({
-        listen: config.metricsListen, contentType: metrics.contentType, render: metrics.render, readiness, log,
+        listen: config.metricsListen,
+        contentType: metrics.contentType,
+        render: metrics.render,
+        readiness,
+        log,
         bearerToken: m.bearerTokenFile ? readSecretFile('metrics', 'bearerTokenFile', m.bearerTokenFile) : undefined,
         tls: m.clientCaFile
-          ? { certPem: `${pki.server.certPem.trimEnd()}\n${pki.ca.certPem}`, keyPem: pki.server.keyPem, clientCaPem: m.clientCaFile === 'controller-ca' ? pki.ca.certPem : readSecretFile('metrics', 'clientCaFile', m.clientCaFile) }
+          ? {
+              certPem: `${pki.server.certPem.trimEnd()}\n${pki.ca.certPem}`,
+              keyPem: pki.server.keyPem,
+              clientCaPem:
+                m.clientCaFile === 'controller-ca'
+                  ? pki.ca.certPem
+                  : readSecretFile('metrics', 'clientCaFile', m.clientCaFile),
+            }
           : undefined,
       });
     },

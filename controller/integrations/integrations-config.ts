@@ -5,12 +5,25 @@
  */
 import { z } from 'zod';
 
-const sinkName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, { message: 'must be 1-63 lower-case letters, digits and "-", starting with a letter' });
+const sinkName = z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, {
+  message: 'must be 1-63 lower-case letters, digits and "-", starting with a letter',
+});
 const hostPort = z
   .string()
   .regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, { message: 'must be host:port' })
-  .refine((s) => { const p = Number(s.slice(s.lastIndexOf(':') + 1)); return p >= 1 && p <= 65535; }, { message: 'port must be 1-65535' });
-const httpsUrl = z.string().url({ message: 'must be a URL' }).refine((u) => u.startsWith('https://'), { message: 'must be an https:// URL (the audit trail never travels in clear text)' });
+  .refine(
+    (s) => {
+      const p = Number(s.slice(s.lastIndexOf(':') + 1));
+      return p >= 1 && p <= 65535;
+    },
+    { message: 'port must be 1-65535' },
+  );
+const httpsUrl = z
+  .string()
+  .url({ message: 'must be a URL' })
+  .refine((u) => u.startsWith('https://'), {
+    message: 'must be an https:// URL (the audit trail never travels in clear text)',
+  });
 const file = z.string().min(1);
 
 /** What every sink has: delivery batch, retry and, for a required sink, the lag that stops changes. */
@@ -35,7 +48,28 @@ const common = {
   clientKeyFile: file.optional(),
 };
 
-const SYSLOG_FACILITIES = ['kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7'] as const;
+const SYSLOG_FACILITIES = [
+  'kern',
+  'user',
+  'mail',
+  'daemon',
+  'auth',
+  'syslog',
+  'lpr',
+  'news',
+  'uucp',
+  'cron',
+  'authpriv',
+  'ftp',
+  'local0',
+  'local1',
+  'local2',
+  'local3',
+  'local4',
+  'local5',
+  'local6',
+  'local7',
+] as const;
 export type SyslogFacility = (typeof SYSLOG_FACILITIES)[number];
 
 const syslogSink = z
@@ -49,7 +83,10 @@ const syslogSink = z
     serverName: z.string().min(1).optional(),
     facility: z.enum(SYSLOG_FACILITIES).default('authpriv'),
     /** The HOSTNAME field; defaults to the machine's name. */
-    hostname: z.string().regex(/^[!-~]{1,255}$/, { message: 'must be 1-255 printable characters without spaces' }).optional(),
+    hostname: z
+      .string()
+      .regex(/^[!-~]{1,255}$/, { message: 'must be 1-255 printable characters without spaces' })
+      .optional(),
     /** The SD-ID enterprise number (RFC 5424 section 7.2.2); 32473 is the one reserved for documentation. */
     enterpriseId: z.number().int().positive().default(32473),
     /**
@@ -101,16 +138,28 @@ export type HttpsJsonSinkConfig = z.output<typeof httpsJsonSink>;
 export type SplunkHecSinkConfig = z.output<typeof splunkHecSink>;
 
 /** `audit.sinks`: names must be unique (each has its own cursor in the database). */
-export const auditSinksSchema = z.array(sinkSchema).default([]).superRefine((sinks, ctx) => {
-  const seen = new Set<string>();
-  sinks.forEach((s, i) => {
-    if (seen.has(s.name)) ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `sink names must be unique; "${s.name}" is used twice` });
-    seen.add(s.name);
-    if ((s.clientCertFile === undefined) !== (s.clientKeyFile === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [i, s.clientCertFile ? 'clientKeyFile' : 'clientCertFile'], message: 'clientCertFile and clientKeyFile go together' });
-    }
+export const auditSinksSchema = z
+  .array(sinkSchema)
+  .default([])
+  .superRefine((sinks, ctx) => {
+    const seen = new Set<string>();
+    sinks.forEach((s, i) => {
+      if (seen.has(s.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, 'name'],
+          message: `sink names must be unique; "${s.name}" is used twice`,
+        });
+      seen.add(s.name);
+      if ((s.clientCertFile === undefined) !== (s.clientKeyFile === undefined)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [i, s.clientCertFile ? 'clientKeyFile' : 'clientCertFile'],
+          message: 'clientCertFile and clientKeyFile go together',
+        });
+      }
+    });
   });
-});
 
 /** `metrics`: the listener at `metricsListen` and who may read it. */
 export const metricsSchema = z

@@ -17,11 +17,20 @@ function read(owner: string, key: string, file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
-    throw new FleetpassError('FP_TLS_MATERIAL', `${owner}: cannot read ${key} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e, details: { file } });
+    throw new FleetpassError(
+      'FP_TLS_MATERIAL',
+      `${owner}: cannot read ${key} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { cause: e, details: { file } },
+    );
   }
 }
 
-export function loadSinkTls(c: { name: string; caFile?: string; clientCertFile?: string; clientKeyFile?: string }): SinkTls {
+export function loadSinkTls(c: {
+  name: string;
+  caFile?: string;
+  clientCertFile?: string;
+  clientKeyFile?: string;
+}): SinkTls {
   const owner = `audit sink "${c.name}"`;
   return {
     ca: c.caFile ? read(owner, 'caFile', c.caFile) : undefined,

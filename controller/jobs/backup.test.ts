@@ -36,7 +36,10 @@ describe('backupDatabase', () => {
     });
     const old = process.umask(0o000);
     try {
-      const { file } = await backupDatabase({ db: watching, dir: join(dir, 'backups'), keep: 3, log }, fakeClock(new Date('2026-03-01T08:15:00Z')));
+      const { file } = await backupDatabase(
+        { db: watching, dir: join(dir, 'backups'), keep: 3, log },
+        fakeClock(new Date('2026-03-01T08:15:00Z')),
+      );
       expect(seen).toEqual([0o600]);
       expect(statSync(file).mode & 0o777).toBe(0o600);
       const copy = new Database(file, { readonly: true });
@@ -50,9 +53,15 @@ describe('backupDatabase', () => {
 
   it('leaves no partial file when the copy fails', async () => {
     const failing = new Proxy(db, {
-      get: (target, prop) => (prop === 'backup' ? () => Promise.reject(new Error('disk full')) : Reflect.get(target, prop)),
+      get: (target, prop) =>
+        prop === 'backup' ? () => Promise.reject(new Error('disk full')) : Reflect.get(target, prop),
     });
-    await expect(backupDatabase({ db: failing, dir: join(dir, 'backups'), keep: 3, log }, fakeClock(new Date('2026-03-01T08:15:00Z')))).rejects.toThrow('disk full');
+    await expect(
+      backupDatabase(
+        { db: failing, dir: join(dir, 'backups'), keep: 3, log },
+        fakeClock(new Date('2026-03-01T08:15:00Z')),
+      ),
+    ).rejects.toThrow('disk full');
     expect(readdirSync(join(dir, 'backups'))).toEqual([]);
   });
 });

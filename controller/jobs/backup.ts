@@ -45,7 +45,9 @@ export async function backupDatabase(deps: BackupDeps, clock: Clock): Promise<{ 
     rmSync(tmp, { force: true });
     throw e;
   }
-  const backups = readdirSync(deps.dir).filter((f) => NAME.test(f)).sort();
+  const backups = readdirSync(deps.dir)
+    .filter((f) => NAME.test(f))
+    .sort();
   const removed = backups.slice(0, Math.max(0, backups.length - deps.keep));
   for (const f of removed) rmSync(join(deps.dir, f), { force: true });
   deps.log.info({ file, ms: Date.now() - started, removed: removed.length }, 'database backup written');

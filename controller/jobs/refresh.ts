@@ -13,7 +13,8 @@ export function refreshOnlineNodes(deps: RefreshDeps): number {
   let sent = 0;
   for (const nodeId of deps.sessions.nodeIds()) {
     const requestId = randomUUID();
-    if (deps.sessions.get(nodeId)?.send({ message: { $case: 'refresh', refresh: { requestId, accounts: [] } } })) sent++;
+    if (deps.sessions.get(nodeId)?.send({ message: { $case: 'refresh', refresh: { requestId, accounts: [] } } }))
+      sent++;
   }
   deps.log.debug({ nodes: sent }, 'refresh requested');
   return sent;

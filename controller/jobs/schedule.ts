@@ -82,7 +82,8 @@ function plainFields(expression: string): ReturnType<typeof cron.parse> | undefi
     return undefined;
   }
   const numeric = (xs: readonly unknown[]) => xs.every((x) => typeof x === 'number');
-  if (fields.second.length !== 1 || fields.second[0] !== 0 || !numeric(fields.dayOfMonth) || !numeric(fields.dayOfWeek)) return undefined;
+  if (fields.second.length !== 1 || fields.second[0] !== 0 || !numeric(fields.dayOfMonth) || !numeric(fields.dayOfWeek))
+    return undefined;
   return fields;
 }
 

@@ -4,7 +4,12 @@
  */
 import { status, type handleUnaryCall } from '@grpc/grpc-js';
 import {
-  AgentServiceService, type AgentServiceServer, type EnrollRequest, type EnrollResponse, type RenewRequest, type RenewResponse,
+  AgentServiceService,
+  type AgentServiceServer,
+  type EnrollRequest,
+  type EnrollResponse,
+  type RenewRequest,
+  type RenewResponse,
 } from '../../shared/gen/fleetpass/v1/agent';
 import { handleConnect, type ConnectDeps } from './connect-handler';
 import type { ServiceRegistration } from './grpc-server';
@@ -15,7 +20,8 @@ export interface AgentServiceDeps extends ConnectDeps {
 }
 
 function notYet<Req, Res>(): handleUnaryCall<Req, Res> {
-  return (_call, callback) => callback({ code: status.UNIMPLEMENTED, details: 'enrollment is not available on this controller' });
+  return (_call, callback) =>
+    callback({ code: status.UNIMPLEMENTED, details: 'enrollment is not available on this controller' });
 }
 
 /** The service registration for the agent port. */

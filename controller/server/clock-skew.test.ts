@@ -27,7 +27,13 @@ describe('createSkewWatch', () => {
     watch.observe(off(-601), now);
     watch.observe(off(-602), now);
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 'warn', msg: 'node clock skew; operation expiry is judged by the node clock', skewSeconds: -600, warnSeconds: 60, controllerTime: now.toISOString() });
+    expect(lines[0]).toMatchObject({
+      level: 'warn',
+      msg: 'node clock skew; operation expiry is judged by the node clock',
+      skewSeconds: -600,
+      warnSeconds: 60,
+      controllerTime: now.toISOString(),
+    });
     watch.observe(off(2), now);
     expect(lines[1]).toMatchObject({ level: 'info', msg: 'node clock skew back within bounds', skewSeconds: 2 });
     watch.observe(off(3600), now);

@@ -23,7 +23,15 @@ export function createSkewWatch(log: Logger, warnSeconds = DEFAULT_SKEW_WARN_SEC
       const skewMs = sent.getTime() - now.getTime();
       const over = Math.abs(skewMs) > warnSeconds * 1000;
       if (over && !warned) {
-        log.warn({ skewSeconds: Math.round(skewMs / 1000), warnSeconds, nodeTime: sent.toISOString(), controllerTime: now.toISOString() }, 'node clock skew; operation expiry is judged by the node clock');
+        log.warn(
+          {
+            skewSeconds: Math.round(skewMs / 1000),
+            warnSeconds,
+            nodeTime: sent.toISOString(),
+            controllerTime: now.toISOString(),
+          },
+          'node clock skew; operation expiry is judged by the node clock',
+        );
       } else if (!over && warned) {
         log.info({ skewSeconds: Math.round(skewMs / 1000) }, 'node clock skew back within bounds');
       }

@@ -31,7 +31,12 @@ export interface ConnectDeps {
   clock: Clock;
   log: Logger;
   /** clockSkewWarnSeconds: heartbeats further off the controller's clock are logged (default 60). */
-  settings: { heartbeatSeconds: number; reportIntervalSeconds: number; helloTimeoutMs?: number; clockSkewWarnSeconds?: number };
+  settings: {
+    heartbeatSeconds: number;
+    reportIntervalSeconds: number;
+    helloTimeoutMs?: number;
+    clockSkewWarnSeconds?: number;
+  };
   /** Replaceable for enrollment/revocation (issue 7); defaults to the certificate's CN. May throw a FleetpassError to refuse. */
   identify?: (call: ConnectCall) => CallerIdentity | undefined;
   /** False while the controller drains for shutdown: new streams are refused. */
@@ -48,9 +53,17 @@ function refuse(call: ConnectCall, err: FleetpassError, log: Logger): void {
 }
 
 /** Audits a refusal; a failing audit write only makes the refusal louder in the log. */
-function auditRefusal(deps: ConnectDeps, nodeId: string, action: string, reason: string, details: Record<string, unknown>): void {
+function auditRefusal(
+  deps: ConnectDeps,
+  nodeId: string,
+  action: string,
+  reason: string,
+  details: Record<string, unknown>,
+): void {
   try {
-    recordAudited(deps.store.db, () => deps.audit.append({ actor: nodeActor(nodeId || 'unknown'), action, nodeId, outcome: 'refused', reason, details }));
+    recordAudited(deps.store.db, () =>
+      deps.audit.append({ actor: nodeActor(nodeId || 'unknown'), action, nodeId, outcome: 'refused', reason, details }),
+    );
   } catch (err) {
     deps.log.error({ err, nodeId, action }, 'cannot audit a refused connection');
   }
@@ -79,7 +92,10 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
   log = log.child({ nodeId });
   const known = deps.store.nodes.get(nodeId);
   if (known?.revoked) {
-    auditRefusal(deps, nodeId, 'node.connect_refused', 'the node is revoked', { peer, fingerprint: identity.fingerprint });
+    auditRefusal(deps, nodeId, 'node.connect_refused', 'the node is revoked', {
+      peer,
+      fingerprint: identity.fingerprint,
+    });
     return refuse(call, new FleetpassError('FP_NODE_REVOKED'), log);
   }
   const limits = deps.limits;
@@ -97,7 +113,12 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
 
   if (limits) {
     const verdict = limits.connect(nodeId);
-    if (verdict !== 'ok') return refuse(call, limited(verdict, `more than ${limits.limits.connectsPerWindow} streams opened within ${w} seconds`), log);
+    if (verdict !== 'ok')
+      return refuse(
+        call,
+        limited(verdict, `more than ${limits.limits.connectsPerWindow} streams opened within ${w} seconds`),
+        log,
+      );
   }
   const bucket = limits?.bucket();
 
@@ -115,9 +136,19 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
   function onHello(hello: Hello): void {
     clearTimeout(helloTimer);
     if (hello.nodeId !== nodeId) {
-      auditRefusal(deps, nodeId, 'node.identity_mismatch', 'the hello names another node than the certificate', { claimed: hello.nodeId.slice(0, 100), peer });
+      auditRefusal(deps, nodeId, 'node.identity_mismatch', 'the hello names another node than the certificate', {
+        claimed: hello.nodeId.slice(0, 100),
+        peer,
+      });
       ended = true;
-      return refuse(call, new FleetpassError('FP_NODE_IDENTITY_MISMATCH', `the certificate is for node ${nodeId} but the hello says ${JSON.stringify(hello.nodeId.slice(0, 100))}`), log);
+      return refuse(
+        call,
+        new FleetpassError(
+          'FP_NODE_IDENTITY_MISMATCH',
+          `the certificate is for node ${nodeId} but the hello says ${JSON.stringify(hello.nodeId.slice(0, 100))}`,
+        ),
+        log,
+      );
     }
     const now = deps.clock.now();
     let facts: ReturnType<typeof helloFacts>;
@@ -134,15 +165,36 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
     recordAudited(deps.store.db, () => {
       deps.store.nodes.recordHello(nodeId, facts, now);
       deps.audit.append({
-        actor: nodeActor(nodeId), action: 'node.connected', nodeId, outcome: 'online',
-        details: { hostname: facts.hostname, platform: facts.platform, agentVersion: facts.agentVersion, peer, fingerprint: identity!.fingerprint },
+        actor: nodeActor(nodeId),
+        action: 'node.connected',
+        nodeId,
+        outcome: 'online',
+        details: {
+          hostname: facts.hostname,
+          platform: facts.platform,
+          agentVersion: facts.agentVersion,
+          peer,
+          fingerprint: identity!.fingerprint,
+        },
       });
     });
     const s = createNodeSession(call, nodeId, now, log);
     const previous = deps.sessions.register(s);
     session = s;
-    log.info({ sessionId: s.id, replaced: previous?.id, hostname: facts.hostname, agentVersion: facts.agentVersion }, 'node connected');
-    s.send({ message: { $case: 'welcome', welcome: { nodeId, heartbeatSeconds: deps.settings.heartbeatSeconds, reportIntervalSeconds: deps.settings.reportIntervalSeconds } } });
+    log.info(
+      { sessionId: s.id, replaced: previous?.id, hostname: facts.hostname, agentVersion: facts.agentVersion },
+      'node connected',
+    );
+    s.send({
+      message: {
+        $case: 'welcome',
+        welcome: {
+          nodeId,
+          heartbeatSeconds: deps.settings.heartbeatSeconds,
+          reportIntervalSeconds: deps.settings.reportIntervalSeconds,
+        },
+      },
+    });
     deps.events.emit({ type: 'node', change: 'online', node: deps.store.nodes.get(nodeId)! });
     deps.track(deps.dispatcher.deliverPending(nodeId));
   }
@@ -170,7 +222,10 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
         return;
       case 'stateReport': {
         const changes = applyStateReport(deps.store, nodeId, m.stateReport, deps.clock, log);
-        log.debug({ accounts: m.stateReport.accounts.length, changed: changes.length, trigger: m.stateReport.trigger }, 'state report');
+        log.debug(
+          { accounts: m.stateReport.accounts.length, changed: changes.length, trigger: m.stateReport.trigger },
+          'state report',
+        );
         if (changes.length) deps.events.emit({ type: 'accounts', nodeId, changes });
         return;
       }
@@ -178,7 +233,13 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
         const verdict = deps.dispatcher.handleResult(nodeId, m.result);
         if (limits && !verdict.accepted && verdict.code === 'FP_OPERATION_UNKNOWN') {
           const v = limits.rejectedResult(nodeId);
-          if (v !== 'ok') cutOff(limited(v, `more than ${limits.limits.rejectedResultsPerWindow} results for operations it was not sent within ${w} seconds`));
+          if (v !== 'ok')
+            cutOff(
+              limited(
+                v,
+                `more than ${limits.limits.rejectedResultsPerWindow} results for operations it was not sent within ${w} seconds`,
+              ),
+            );
         }
         return;
       }
@@ -206,7 +267,13 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
     try {
       recordAudited(deps.store.db, () => {
         deps.store.nodes.setOffline(nodeId, now);
-        deps.audit.append({ actor: nodeActor(nodeId), action: 'node.disconnected', nodeId, outcome: 'offline', details: { how } });
+        deps.audit.append({
+          actor: nodeActor(nodeId),
+          action: 'node.disconnected',
+          nodeId,
+          outcome: 'offline',
+          details: { how },
+        });
       });
     } catch (err) {
       log.error({ err }, 'cannot record the node offline');
@@ -219,7 +286,12 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
   call.on('data', (msg: ConnectRequest) => {
     if (ended && !session) return;
     if (bucket && !bucket.take()) {
-      return cutOff(limited(limits!.flooded(nodeId), `more than ${limits!.limits.messageBurst} messages at once or ${limits!.limits.messagesPerSecond} per second on one stream`));
+      return cutOff(
+        limited(
+          limits!.flooded(nodeId),
+          `more than ${limits!.limits.messageBurst} messages at once or ${limits!.limits.messagesPerSecond} per second on one stream`,
+        ),
+      );
     }
     try {
       onMessage(msg);

@@ -3,7 +3,13 @@
  * (client certificate required for agents), HTTP/2 keepalive so a dead peer is dropped in bounded time
  * (keepalive time + timeout), the receive size limit, binding, and a graceful stop with a deadline.
  */
-import { experimental, Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  experimental,
+  Server,
+  ServerCredentials,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { FleetpassError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 
@@ -41,7 +47,8 @@ export function createGrpcServer(settings: GrpcServerSettings, services: readonl
     'grpc.max_receive_message_length': settings.maxMessageBytes,
     'grpc.max_send_message_length': settings.maxMessageBytes,
   });
-  for (const s of services) server.addService(settings.log ? reportingMalformed(s.definition, settings.log) : s.definition, s.implementation);
+  for (const s of services)
+    server.addService(settings.log ? reportingMalformed(s.definition, settings.log) : s.definition, s.implementation);
   return server;
 }
 
@@ -58,7 +65,10 @@ function reportingMalformed(definition: ServiceDefinition, log: Logger): Service
         try {
           return method.requestDeserialize(bytes);
         } catch (err) {
-          log.warn({ method: method.path, bytes: bytes.length, problem: (err as Error).message.slice(0, 200) }, 'malformed message refused');
+          log.warn(
+            { method: method.path, bytes: bytes.length, problem: (err as Error).message.slice(0, 200) },
+            'malformed message refused',
+          );
           throw err;
         }
       },
@@ -75,7 +85,8 @@ export function serverCredentials(tls: ServerTls): ServerCredentials {
     const provider: experimental.CertificateProvider = {
       addCaCertificateListener: (l) => queueMicrotask(() => l({ caCertificate: Buffer.from(tls.caPem) })),
       removeCaCertificateListener: () => undefined,
-      addIdentityCertificateListener: (l) => queueMicrotask(() => l({ certificate: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) })),
+      addIdentityCertificateListener: (l) =>
+        queueMicrotask(() => l({ certificate: Buffer.from(tls.certPem), privateKey: Buffer.from(tls.keyPem) })),
       removeIdentityCertificateListener: () => undefined,
     };
     return experimental.createCertificateProviderServerCredentials(provider, provider, false);
@@ -91,7 +102,13 @@ export function serverCredentials(tls: ServerTls): ServerCredentials {
 export function bindServer(server: Server, address: string, credentials: ServerCredentials): Promise<number> {
   return new Promise((resolve, reject) => {
     server.bindAsync(address, credentials, (err, port) => {
-      if (err) reject(new FleetpassError('FP_UNAVAILABLE', `cannot listen on ${address}: ${err.message}`, { cause: err, details: { address } }));
+      if (err)
+        reject(
+          new FleetpassError('FP_UNAVAILABLE', `cannot listen on ${address}: ${err.message}`, {
+            cause: err,
+            details: { address },
+          }),
+        );
       else resolve(port);
     });
   });

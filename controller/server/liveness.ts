@@ -23,9 +23,11 @@ export function createLivenessTracker(store: Store, log: Logger, intervalMs = 10
     const batch = [...pending];
     pending.clear();
     try {
-      store.db.transaction(() => {
-        for (const [nodeId, n] of batch) store.nodes.touch(nodeId, n.at, n.busy);
-      }).immediate();
+      store.db
+        .transaction(() => {
+          for (const [nodeId, n] of batch) store.nodes.touch(nodeId, n.at, n.busy);
+        })
+        .immediate();
     } catch (err) {
       // Liveness is not audited; losing a note only makes a node look quieter. Put them back for the next try.
       for (const [nodeId, n] of batch) if (!pending.has(nodeId)) pending.set(nodeId, n);

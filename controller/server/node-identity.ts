@@ -17,10 +17,16 @@ export interface CallerIdentity {
 }
 
 /** The identity in the call's client certificate, or undefined when there is none. */
-export function identifyCaller(call: { getAuthContext(): { sslPeerCertificate?: PeerCertificate } }): CallerIdentity | undefined {
+export function identifyCaller(call: {
+  getAuthContext(): { sslPeerCertificate?: PeerCertificate };
+}): CallerIdentity | undefined {
   const cert = call.getAuthContext().sslPeerCertificate;
   const nodeId = nodeIdFromPeerCertificate(cert);
   if (!nodeId) return undefined;
   const expires = cert?.valid_to ? new Date(cert.valid_to) : undefined;
-  return { nodeId, fingerprint: peerFingerprint(cert), certificateExpires: expires && !Number.isNaN(expires.getTime()) ? expires : undefined };
+  return {
+    nodeId,
+    fingerprint: peerFingerprint(cert),
+    certificateExpires: expires && !Number.isNaN(expires.getTime()) ? expires : undefined,
+  };
 }

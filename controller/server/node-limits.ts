@@ -23,7 +23,12 @@ export interface NodeLimits {
 }
 
 export const DEFAULT_NODE_LIMITS: NodeLimits = {
-  windowSeconds: 60, connectsPerWindow: 30, rejectedResultsPerWindow: 20, messageBurst: 200, messagesPerSecond: 20, maxNodes: 100_000,
+  windowSeconds: 60,
+  connectsPerWindow: 30,
+  rejectedResultsPerWindow: 20,
+  messageBurst: 200,
+  messagesPerSecond: 20,
+  maxNodes: 100_000,
 };
 
 /** "ok", "limited" (refuse), or "first" (refuse; the first refusal of this window, to be audited once). */
@@ -55,7 +60,10 @@ interface Window {
 }
 
 /** A limiter over `nowMs` (default performance.now). */
-export function createNodeLimiter(overrides: Partial<NodeLimits> = {}, nowMs: () => number = () => performance.now()): NodeLimiter {
+export function createNodeLimiter(
+  overrides: Partial<NodeLimits> = {},
+  nowMs: () => number = () => performance.now(),
+): NodeLimiter {
   const limits = { ...DEFAULT_NODE_LIMITS, ...overrides };
   const windowMs = limits.windowSeconds * 1000;
   const windows = new Map<string, Window>();

@@ -30,18 +30,27 @@ function text(what: string, s: string): string {
  */
 export function helloFacts(hello: Hello, certificateExpires?: Date, log?: Logger): NodeHelloFacts {
   const labels: Record<string, string> = {};
-  for (const [k, v] of Object.entries(hello.labels).slice(0, MAX_LABELS)) labels[text('a label name', k)] = text(`the label ${JSON.stringify(k.slice(0, 40))}`, v);
+  for (const [k, v] of Object.entries(hello.labels).slice(0, MAX_LABELS))
+    labels[text('a label name', k)] = text(`the label ${JSON.stringify(k.slice(0, 40))}`, v);
   const unknown = [...hello.backends, ...hello.policy.flatMap((p) => [p.backend])].filter((b) => !BACKENDS.has(b));
   const unknownActions = hello.policy.flatMap((p) => p.actions).filter((a) => !ACTIONS.has(a));
-  if (unknown.length || unknownActions.length) log?.warn({ backends: [...new Set(unknown)], actions: [...new Set(unknownActions)] }, 'hello names backends or actions this controller does not know; left out');
+  if (unknown.length || unknownActions.length)
+    log?.warn(
+      { backends: [...new Set(unknown)], actions: [...new Set(unknownActions)] },
+      'hello names backends or actions this controller does not know; left out',
+    );
   return {
-    hostname: text('the hostname', hello.hostname), platform: text('the platform', hello.platform), agentVersion: text('the agent version', hello.agentVersion), labels,
+    hostname: text('the hostname', hello.hostname),
+    platform: text('the platform', hello.platform),
+    agentVersion: text('the agent version', hello.agentVersion),
+    labels,
     backends: [...new Set(hello.backends)].filter((b) => BACKENDS.has(b)),
     policy: hello.policy
       .filter((p) => !accountNameProblem(p.account) && BACKENDS.has(p.backend))
       .map((p) => ({ ...p, actions: p.actions.filter((a) => ACTIONS.has(a)) }))
       .slice(0, 500),
-    busy: hello.busy, certificateExpires: certificateExpires?.toISOString(),
+    busy: hello.busy,
+    certificateExpires: certificateExpires?.toISOString(),
   };
 }
 
@@ -49,16 +58,25 @@ export function helloFacts(hello: Hello, certificateExpires?: Date, log?: Logger
  * Stores a state report in one transaction; returns the accounts whose state changed. Entries with an
  * invalid account name are dropped (and logged), the rest are kept.
  */
-export function applyStateReport(store: Store, nodeId: string, report: StateReport, clock: Clock, log: Logger): AccountChange[] {
+export function applyStateReport(
+  store: Store,
+  nodeId: string,
+  report: StateReport,
+  clock: Clock,
+  log: Logger,
+): AccountChange[] {
   const valid = report.accounts.filter((a) => {
-    const problem = accountNameProblem(a.account) ?? (BACKENDS.has(a.backend) ? undefined : `unknown backend ${a.backend}`);
+    const problem =
+      accountNameProblem(a.account) ?? (BACKENDS.has(a.backend) ? undefined : `unknown backend ${a.backend}`);
     if (problem) log.warn({ nodeId, problem }, 'state report entry dropped');
     return !problem;
   });
   const now = clock.now();
-  return store.db.transaction(() => {
-    const changes = store.accounts.apply(nodeId, valid, 'report', now);
-    if (report.complete && valid.length === report.accounts.length) store.accounts.pruneMissing(nodeId, valid);
-    return changes;
-  }).immediate();
+  return store.db
+    .transaction(() => {
+      const changes = store.accounts.apply(nodeId, valid, 'report', now);
+      if (report.complete && valid.length === report.accounts.length) store.accounts.pruneMissing(nodeId, valid);
+      return changes;
+    })
+    .immediate();
 }

@@ -111,7 +111,10 @@ export function createSessionRegistry(): SessionRegistry {
       const previous = sessions.get(session.nodeId);
       sessions.set(session.nodeId, session);
       if (previous && previous !== session) {
-        previous.close('replaced by a newer connection from the same node', { code: status.ABORTED, details: 'a newer connection from this node replaced this stream' });
+        previous.close('replaced by a newer connection from the same node', {
+          code: status.ABORTED,
+          details: 'a newer connection from this node replaced this stream',
+        });
       }
       return previous;
     },
@@ -123,7 +126,8 @@ export function createSessionRegistry(): SessionRegistry {
     nodeIds: () => [...sessions.keys()],
     size: () => sessions.size,
     closeAll(reason) {
-      for (const s of sessions.values()) s.close(reason, { code: status.UNAVAILABLE, details: 'the controller is shutting down' });
+      for (const s of sessions.values())
+        s.close(reason, { code: status.UNAVAILABLE, details: 'the controller is shutting down' });
       sessions.clear();
     },
   };

@@ -15,7 +15,9 @@ describe('peer address', () => {
   });
 
   it('gives one key for every port of an address (the admin flood window and the enrollment limiter)', () => {
-    expect(new Set(['127.0.0.1:1', '127.0.0.1:65535', 'ipv4:127.0.0.1:40000'].map(peerAddress))).toEqual(new Set(['127.0.0.1']));
+    expect(new Set(['127.0.0.1:1', '127.0.0.1:65535', 'ipv4:127.0.0.1:40000'].map(peerAddress))).toEqual(
+      new Set(['127.0.0.1']),
+    );
     expect(peerAddress('127.0.0.2:1')).not.toBe(peerAddress('127.0.0.1:1'));
   });
 
@@ -25,7 +27,16 @@ describe('peer address', () => {
       const m = /^\[?([^\]]*?)\]?:\d+$/.exec(s);
       return m ? m[1] : s;
     };
-    for (const peer of ['127.0.0.1:5123', 'ipv4:127.0.0.1:1', '[::1]:5123', 'ipv6:[::1]:40000', '[fe80::1%eth0]:7443', 'local', 'unix:/run/x.sock', '10.0.0.5']) {
+    for (const peer of [
+      '127.0.0.1:5123',
+      'ipv4:127.0.0.1:1',
+      '[::1]:5123',
+      'ipv6:[::1]:40000',
+      '[fe80::1%eth0]:7443',
+      'local',
+      'unix:/run/x.sock',
+      '10.0.0.5',
+    ]) {
       expect(peerAddress(peer)).toBe(formerSourceKey(peer));
     }
   });

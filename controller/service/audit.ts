@@ -5,17 +5,31 @@
  */
 import { FleetpassError } from '../../shared/errors';
 import type { Principal } from '../access/authenticate';
-import { verifyAudit, type AuditEntry, type AuditFilter, type AuditPage, type AuditQuery, type AuditRecord, type VerifyResult } from '../audit';
+import {
+  verifyAudit,
+  type AuditEntry,
+  type AuditFilter,
+  type AuditPage,
+  type AuditQuery,
+  type AuditRecord,
+  type VerifyResult,
+} from '../audit';
 import { formatExport, type ExportFormat } from '../audit/export-format';
 import { createActivityReader, type ActivityCounts } from '../store/activity-repo';
 import type { ServiceContext } from './context';
 
 /** The access events a transport records itself: web sessions and refused (forged or throttled) requests. */
-export type AccessEvent = AuditEntry & { action: 'web.signed_in' | 'web.signed_out' | 'web.session_ended' | 'web.signin_throttled' | 'access.denied' };
+export type AccessEvent = AuditEntry & {
+  action: 'web.signed_in' | 'web.signed_out' | 'web.session_ended' | 'web.signin_throttled' | 'access.denied';
+};
 
 export function auditService(ctx: ServiceContext) {
   const { store, rules } = ctx;
-  const activity = createActivityReader({ db: store.db, nodes: () => store.nodes.list({ includeRevoked: true }), clock: ctx.clock });
+  const activity = createActivityReader({
+    db: store.db,
+    nodes: () => store.nodes.list({ includeRevoked: true }),
+    clock: ctx.clock,
+  });
 
   return {
     queryAudit(p: Principal, q: AuditQuery = {}): AuditPage {
@@ -28,7 +42,8 @@ export function auditService(ctx: ServiceContext) {
      */
     exportAudit(p: Principal, input: { filter?: AuditFilter; format: ExportFormat }): Iterable<string> {
       rules.authorize(p, 'audit.read', 'exporting the audit log');
-      if (input.format !== 'csv' && input.format !== 'jsonl') throw new FleetpassError('FP_INVALID_ARGUMENT', 'the export format must be csv or jsonl');
+      if (input.format !== 'csv' && input.format !== 'jsonl')
+        throw new FleetpassError('FP_INVALID_ARGUMENT', 'the export format must be csv or jsonl');
       const filter = input.filter ?? {};
       const head = ctx.audited((a) => {
         a.append({ actor: p.name, action: 'audit.exported', outcome: 'ok', details: { format: input.format, filter } });
@@ -54,7 +69,8 @@ export function auditService(ctx: ServiceContext) {
     },
     /** Lockouts, resets and unlocks per UTC day and node over the last `days` (1-90) days. */
     fleetActivity(p: Principal, days: number): ActivityCounts {
-      if (!Number.isInteger(days) || days < 1 || days > 90) throw new FleetpassError('FP_INVALID_ARGUMENT', 'days must be a whole number from 1 to 90');
+      if (!Number.isInteger(days) || days < 1 || days > 90)
+        throw new FleetpassError('FP_INVALID_ARGUMENT', 'days must be a whole number from 1 to 90');
       rules.authorize(p, 'fleet.read', 'reading fleet activity');
       rules.authorize(p, 'audit.read', 'reading fleet activity');
       return activity.read(days);

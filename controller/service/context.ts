@@ -41,7 +41,8 @@ export interface ServiceContext extends ServiceDeps {
 export function createServiceContext(deps: ServiceDeps): ServiceContext {
   const operators = createOperatorsRepo(deps.store.db);
   return {
-    ...deps, operators,
+    ...deps,
+    operators,
     rules: createRules({ db: deps.store.db, audit: deps.audit, log: deps.log, operators }),
     audited: (fn) => recordAudited(deps.store.db, () => fn(deps.audit)),
   };

@@ -33,7 +33,11 @@ export function escrowService(ctx: ServiceContext) {
   const { rules } = ctx;
 
   function engine(): Escrow {
-    if (!ctx.escrow) throw new FleetpassError('FP_ACTION_UNSUPPORTED', 'password escrow is turned off on this controller (escrow.enabled: false)');
+    if (!ctx.escrow)
+      throw new FleetpassError(
+        'FP_ACTION_UNSUPPORTED',
+        'password escrow is turned off on this controller (escrow.enabled: false)',
+      );
     return ctx.escrow;
   }
 
@@ -44,7 +48,12 @@ export function escrowService(ctx: ServiceContext) {
       rules.authorize(p, 'escrow.reveal', 'revealing passwords', facts);
       const e = engine();
       if ('revealId' in input) return e.collect(p, input.revealId);
-      return e.reveal(p, { nodeId: input.nodeId, backend: backendOr(input.backend), account: input.account, reason: input.reason });
+      return e.reveal(p, {
+        nodeId: input.nodeId,
+        backend: backendOr(input.backend),
+        account: input.account,
+        reason: input.reason,
+      });
     },
     /** Rotates now; offline or busy nodes get no request now (they are rotated when back and idle). */
     async rotatePasswords(p: Principal, input: RotateAsk): Promise<{ request?: ChangeRequestView }> {
@@ -54,7 +63,12 @@ export function escrowService(ctx: ServiceContext) {
       if (!sel.all && !sel.nodeIds?.length && !Object.keys(sel.labels ?? {}).length) {
         throw new FleetpassError('FP_INVALID_ARGUMENT', 'choose the nodes by id, by label, or all of them');
       }
-      const r = await e.rotateNow(p, { selection: sel, backend: backendOr(input.backend), account: input.account, reason: input.reason });
+      const r = await e.rotateNow(p, {
+        selection: sel,
+        backend: backendOr(input.backend),
+        account: input.account,
+        reason: input.reason,
+      });
       if (r.requests.length === 0) return {};
       return { request: changeRequestView(ctx.store, r.requests[0].request.id) };
     },
@@ -72,7 +86,11 @@ export function escrowService(ctx: ServiceContext) {
       rules.authorize(p, 'requests.decide', what, { details: { revealId: String(input.revealId).slice(0, 64) } });
       const e = engine();
       const reveal = e.getReveal(input.revealId);
-      rules.assertMayDecide(p, reveal.requestedBy, what, { nodeId: reveal.nodeId, account: reveal.account, details: { revealId: reveal.id } });
+      rules.assertMayDecide(p, reveal.requestedBy, what, {
+        nodeId: reveal.nodeId,
+        account: reveal.account,
+        details: { revealId: reveal.id },
+      });
       return e.decide(p, { revealId: input.revealId, approve: input.approve, note: input.note });
     },
   };

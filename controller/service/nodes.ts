@@ -10,8 +10,18 @@ import { assertLabels } from '../../shared/validation/labels';
 import type { AuditRecord } from '../audit';
 import { isFinal, type ControllerEventListener } from '../dispatch';
 import {
-  changeRequestView, isEmptySelection, listAccountViews, listNodeViews, selectNodes, type AccountQuery, type AccountView, type NodeRecord, type NodeSelection,
-  type NodeView, type OperationRecord, type ChangeRequestRecord,
+  changeRequestView,
+  isEmptySelection,
+  listAccountViews,
+  listNodeViews,
+  selectNodes,
+  type AccountQuery,
+  type AccountView,
+  type NodeRecord,
+  type NodeSelection,
+  type NodeView,
+  type OperationRecord,
+  type ChangeRequestRecord,
 } from '../store';
 import type { AccountsRepo } from '../store/accounts-repo';
 import type { Principal } from '../access/authenticate';
@@ -46,7 +56,10 @@ export function nodesService(ctx: ServiceContext) {
   const { store, rules, policy, dispatcher, sessions, clock, log } = ctx;
 
   function listings(filter: AccountQuery): AccountListing[] {
-    return listAccountViews(store, filter).map((a) => ({ ...a, privileged: policy.isPrivileged(a.account.state.backend, a.account.state.account, a.account.state) }));
+    return listAccountViews(store, filter).map((a) => ({
+      ...a,
+      privileged: policy.isPrivileged(a.account.state.backend, a.account.state.account, a.account.state),
+    }));
   }
 
   return {
@@ -74,12 +87,16 @@ export function nodesService(ctx: ServiceContext) {
       const pending: PendingOperation[] = [];
       for (const r of store.operations.listRequests({ states: ['pending_approval', 'approved'], limit: 200 })) {
         const view = changeRequestView(store, r.id);
-        for (const op of view.operations) if (op.nodeId === id && !isFinal(op.state)) pending.push({ operation: op, request: view.request });
+        for (const op of view.operations)
+          if (op.nodeId === id && !isFinal(op.state)) pending.push({ operation: op, request: view.request });
       }
       return { node, accounts, pending };
     },
     /** An account's state history and the audit records about it (needs 'fleet.read' and 'audit.read'). */
-    accountHistory(p: Principal, input: { nodeId: string; backend: Backend; account: string; limit?: number }): AccountHistory {
+    accountHistory(
+      p: Principal,
+      input: { nodeId: string; backend: Backend; account: string; limit?: number },
+    ): AccountHistory {
       const account = assertAccountName(input.account);
       rules.authorize(p, 'fleet.read', 'reading account history', { nodeId: input.nodeId, account });
       rules.authorize(p, 'audit.read', 'reading account history', { nodeId: input.nodeId, account });
@@ -101,7 +118,14 @@ export function nodesService(ctx: ServiceContext) {
       if (!node) throw nodeUnknown(input.nodeId);
       ctx.audited((audit) => {
         store.nodes.setLabels(node.id, clean);
-        audit.append({ actor: p.name, action: 'node.labels_set', nodeId: node.id, outcome: 'ok', reason, details: { before: node.labels, after: clean } });
+        audit.append({
+          actor: p.name,
+          action: 'node.labels_set',
+          nodeId: node.id,
+          outcome: 'ok',
+          reason,
+          details: { before: node.labels, after: clean },
+        });
       });
       const updated = store.nodes.get(node.id)!;
       dispatcher.events.emit({ type: 'node', change: 'labels', node: updated });
@@ -123,7 +147,14 @@ export function nodesService(ctx: ServiceContext) {
       const closed = ctx.audited((audit) => {
         store.nodes.setRevoked(node.id, true);
         const ids = dispatcher.closeNodeOperations(node.id, by, now);
-        audit.append({ actor: p.name, action: 'node.revoked', nodeId: node.id, outcome: 'revoked', reason, details: { operationsClosed: ids.length } });
+        audit.append({
+          actor: p.name,
+          action: 'node.revoked',
+          nodeId: node.id,
+          outcome: 'revoked',
+          reason,
+          details: { operationsClosed: ids.length },
+        });
         return ids;
       });
       sessions.get(node.id)?.close('node revoked', new FleetpassError('FP_NODE_REVOKED'));
@@ -146,7 +177,8 @@ export function nodesService(ctx: ServiceContext) {
     },
     /** What the feed's events need for display, without a principal (the watcher was authorized). */
     feedFacts: {
-      lockedAccounts: (nodeId: string): number => listAccountViews(store, { selection: { nodeIds: [nodeId] }, lockedOnly: true }).length,
+      lockedAccounts: (nodeId: string): number =>
+        listAccountViews(store, { selection: { nodeIds: [nodeId] }, lockedOnly: true }).length,
       node: (nodeId: string): NodeRecord | undefined => store.nodes.get(nodeId),
       isPrivileged: policy.isPrivileged,
       requestCounts: (id: string) => store.operations.countsOf(id),

@@ -58,7 +58,8 @@ export function validateRequest(input: RequestOperationsInput): void {
   if (input.action === Action.ACTION_RESET_PASSWORD && !input.password) {
     throw new FleetpassError('FP_SECRET_MISSING', 'a password reset needs --generate or --password-stdin');
   }
-  if (input.action !== Action.ACTION_RESET_PASSWORD && input.password) throw new FleetpassError('FP_INVALID_ARGUMENT', 'only a password reset takes a password');
+  if (input.action !== Action.ACTION_RESET_PASSWORD && input.password)
+    throw new FleetpassError('FP_INVALID_ARGUMENT', 'only a password reset takes a password');
 }
 
 function backendWord(b: Backend): string {
@@ -72,26 +73,40 @@ export function planOperations(store: Store, policy: Policy, input: RequestOpera
   const nodes: NodeRecord[] = [];
   const matchedIds = new Set(matched.map((n) => n.id));
   for (const id of input.selection.nodeIds ?? []) {
-    if (!matchedIds.has(id)) warnings.push(`${id}: not matched (unknown, revoked${input.selection.lockedOnly ? ', or the account is not locked there' : ''}), left out`);
+    if (!matchedIds.has(id))
+      warnings.push(
+        `${id}: not matched (unknown, revoked${input.selection.lockedOnly ? ', or the account is not locked there' : ''}), left out`,
+      );
   }
   for (const n of matched) {
     if (n.revoked) warnings.push(`${n.id}: revoked, left out`);
-    else if (n.backends.length > 0 && !n.backends.includes(input.backend)) warnings.push(`${n.id}: does not run the ${backendWord(input.backend)} backend, left out`);
+    else if (n.backends.length > 0 && !n.backends.includes(input.backend))
+      warnings.push(`${n.id}: does not run the ${backendWord(input.backend)} backend, left out`);
     else nodes.push(n);
   }
   if (nodes.length === 0) {
-    throw new FleetpassError('FP_NO_NODES_MATCHED', warnings.length ? `no node can take this request (${warnings.join('; ')})` : undefined);
+    throw new FleetpassError(
+      'FP_NO_NODES_MATCHED',
+      warnings.length ? `no node can take this request (${warnings.join('; ')})` : undefined,
+    );
   }
   for (const n of nodes) {
     const local = n.policy.find((p) => p.backend === input.backend && p.account === input.account);
-    if (n.policy.length > 0 && !local?.actions.includes(input.action)) warnings.push(`${n.id}: the node's own policy does not allow this; its agent will refuse it`);
+    if (n.policy.length > 0 && !local?.actions.includes(input.action))
+      warnings.push(`${n.id}: the node's own policy does not allow this; its agent will refuse it`);
     if (!n.online) warnings.push(`${n.id}: offline; the operation waits for it until it expires`);
   }
   // Privileged by name, or because some chosen node reports this account as uid 0 (a root by another name).
-  const reported = listAccountViews(store, { selection: { nodeIds: nodes.map((n) => n.id) }, account: input.account, backend: input.backend });
+  const reported = listAccountViews(store, {
+    selection: { nodeIds: nodes.map((n) => n.id) },
+    account: input.account,
+    backend: input.backend,
+  });
   const rootOn = reported.filter((a) => hasUidZero(a.account.state)).map((a) => a.node.id);
   const byName = policy.isPrivileged(input.backend, input.account);
-  if (!byName) for (const id of rootOn) warnings.push(`${id}: ${input.account} has uid 0 there, so the request needs a second person's approval`);
+  if (!byName)
+    for (const id of rootOn)
+      warnings.push(`${id}: ${input.account} has uid 0 there, so the request needs a second person's approval`);
   const privileged = byName || rootOn.length > 0;
   const generatedPasswords: OperationsPlan['generatedPasswords'] = [];
   let targets: ChangeTarget[];
@@ -102,7 +117,10 @@ export function planOperations(store: Store, policy: Policy, input: RequestOpera
     assertPasswordAcceptable(password, input.backend, policy.passwordRules(input.backend));
     // One shared password on many nodes: whoever learns it on one knows them all. Generated ones differ per node.
     if (nodes.length > 1 && !input.samePasswordOnAllNodes) {
-      throw new FleetpassError('FP_SAME_PASSWORD_UNCONFIRMED', `the password would be the same on ${nodes.length} nodes; use --generate for one per node, or confirm with --same-password`);
+      throw new FleetpassError(
+        'FP_SAME_PASSWORD_UNCONFIRMED',
+        `the password would be the same on ${nodes.length} nodes; use --generate for one per node, or confirm with --same-password`,
+      );
     }
     targets = nodes.map((n) => ({ nodeId: n.id, secret: password }));
   } else if (input.dryRun) {

@@ -7,7 +7,15 @@ import { FleetpassError } from '../../shared/errors';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import type { Principal } from '../access/authenticate';
 import { isFinal, type ControllerEvent } from '../dispatch';
-import { changeRequestView, type ChangeRequestRecord, type ChangeRequestState, type ChangeRequestView, type NodeRecord, type OperationRecord, type OperationState } from '../store';
+import {
+  changeRequestView,
+  type ChangeRequestRecord,
+  type ChangeRequestState,
+  type ChangeRequestView,
+  type NodeRecord,
+  type OperationRecord,
+  type OperationState,
+} from '../store';
 import type { ServiceContext } from './context';
 import { planOperations, validateRequest, type RequestOperationsInput } from './request-plan';
 import { assertText, NOTE_RULES } from './rules';
@@ -47,30 +55,66 @@ export function requestsService(ctx: ServiceContext) {
      * before it. Generated passwords are in the result only.
      */
     async requestOperations(p: Principal, input: RequestOperationsInput): Promise<RequestOperationsResult> {
-      const facts = { account: typeof input.account === 'string' ? input.account.slice(0, 64) : '', reason: input.reason?.slice(0, 500) };
+      const facts = {
+        account: typeof input.account === 'string' ? input.account.slice(0, 64) : '',
+        reason: input.reason?.slice(0, 500),
+      };
       rules.authorize(p, 'operations.request', 'asking for unlocks and resets', facts);
       validateRequest(input);
       if (!policy.allows(p.role, input.backend, input.account, input.action)) {
         const word = input.action === Action.ACTION_UNLOCK ? 'unlock' : 'reset';
-        throw rules.refusal(p, 'requestOperations', new FleetpassError('FP_POLICY_FORBIDDEN', `the controller policy does not let the ${p.role} role ${word} ${input.account} on ${Backend[input.backend].replace('BACKEND_', '').toLowerCase()} nodes`), {
-          ...facts, details: { action: Action[input.action], backend: Backend[input.backend] },
-        });
+        throw rules.refusal(
+          p,
+          'requestOperations',
+          new FleetpassError(
+            'FP_POLICY_FORBIDDEN',
+            `the controller policy does not let the ${p.role} role ${word} ${input.account} on ${Backend[input.backend].replace('BACKEND_', '').toLowerCase()} nodes`,
+          ),
+          {
+            ...facts,
+            details: { action: Action[input.action], backend: Backend[input.backend] },
+          },
+        );
       }
       const plan = planOperations(store, policy, input);
-      const base = { needsApproval: plan.needsApproval, privileged: plan.privileged, nodes: plan.nodes, warnings: plan.warnings };
+      const base = {
+        needsApproval: plan.needsApproval,
+        privileged: plan.privileged,
+        nodes: plan.nodes,
+        warnings: plan.warnings,
+      };
       if (input.dryRun) return { ...base, dryRun: true, generatedPasswords: [] };
       const created = await dispatcher.createChangeRequest({
-        requestedBy: p.name, reason: input.reason.trim(), backend: input.backend, account: input.account, action: input.action,
-        targets: plan.targets, needsApproval: plan.needsApproval, privileged: plan.privileged, ttlSeconds: input.ttlSeconds || undefined,
+        requestedBy: p.name,
+        reason: input.reason.trim(),
+        backend: input.backend,
+        account: input.account,
+        action: input.action,
+        targets: plan.targets,
+        needsApproval: plan.needsApproval,
+        privileged: plan.privileged,
+        ttlSeconds: input.ttlSeconds || undefined,
         temporary: input.temporary,
       });
       const warnings = [...plan.warnings];
-      if (created.dispatchError) warnings.push(`sending to some online nodes failed (${created.dispatchError.code}); they are retried`);
-      return { ...base, warnings, dryRun: false, request: view(created.request.id), generatedPasswords: plan.generatedPasswords };
+      if (created.dispatchError)
+        warnings.push(`sending to some online nodes failed (${created.dispatchError.code}); they are retried`);
+      return {
+        ...base,
+        warnings,
+        dryRun: false,
+        request: view(created.request.id),
+        generatedPasswords: plan.generatedPasswords,
+      };
     },
-    listChangeRequests(p: Principal, filter: { states?: readonly ChangeRequestState[]; limit?: number } = {}): ChangeRequestView[] {
+    listChangeRequests(
+      p: Principal,
+      filter: { states?: readonly ChangeRequestState[]; limit?: number } = {},
+    ): ChangeRequestView[] {
       rules.authorize(p, 'fleet.read', 'listing change requests');
-      return store.operations.listRequests(filter).map((r) => ({ request: r, operations: [], counts: store.operations.countsOf(r.id) }));
+      return store.operations
+        .listRequests(filter)
+        .map((r) => ({ request: r, operations: [], counts: store.operations.countsOf(r.id) }));
     },
     getChangeRequest(p: Principal, id: string): ChangeRequestView {
       rules.authorize(p, 'fleet.read', 'reading a change request', { requestId: id });
@@ -115,12 +159,19 @@ export function requestsService(ctx: ServiceContext) {
       let unsubscribe: () => void = () => undefined;
       const listener = (e: ControllerEvent) => {
         if (finished) return;
-        const mine = (e.type === 'operation' && e.operation.requestId === id) || (e.type === 'request' && e.request.id === id && CLOSED.has(e.request.state));
+        const mine =
+          (e.type === 'operation' && e.operation.requestId === id) ||
+          (e.type === 'request' && e.request.id === id && CLOSED.has(e.request.state));
         if (!mine) return;
         const done = store.operations.unfinishedCount(id) === 0;
         if (e.type === 'request' && !done) return;
         finished = done;
-        onUpdate({ request: store.operations.getRequest(id)!, counts: store.operations.countsOf(id), operation: e.type === 'operation' ? e.operation : undefined, done });
+        onUpdate({
+          request: store.operations.getRequest(id)!,
+          counts: store.operations.countsOf(id),
+          operation: e.type === 'operation' ? e.operation : undefined,
+          done,
+        });
         if (done) unsubscribe();
       };
       unsubscribe = dispatcher.events.subscribe(listener);

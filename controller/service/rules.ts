@@ -48,7 +48,12 @@ export function createRules(deps: { db: Db; audit: AuditLog; log: Logger; operat
   /** Throws FP_FORBIDDEN (audited) unless the principal's role grants `permission`. */
   function authorize(p: Principal, permission: Permission, what: string, facts?: RefusalFacts): void {
     if (!allows(p, permission)) {
-      throw refusal(p, what, new FleetpassError('FP_FORBIDDEN', `your role (${p?.role ?? 'none'}) does not allow ${what}`), { ...facts, details: { permission, ...facts?.details } });
+      throw refusal(
+        p,
+        what,
+        new FleetpassError('FP_FORBIDDEN', `your role (${p?.role ?? 'none'}) does not allow ${what}`),
+        { ...facts, details: { permission, ...facts?.details } },
+      );
     }
   }
 
@@ -63,11 +68,32 @@ export function createRules(deps: { db: Db; audit: AuditLog; log: Logger; operat
     if (p.name === requestedBy) throw refusal(p, what, new FleetpassError('FP_SELF_APPROVAL'), facts);
     const createdBy = repo.get(p.name)?.createdBy;
     const token = p.tokenId ? repo.getToken(p.tokenId) : undefined;
-    const why = createdBy === requestedBy ? `${requestedBy} created the operator ${p.name}` : token?.knownTo.includes(requestedBy) ? `${requestedBy} could hold the token ${token.id} that ${p.name} signed in with` : undefined;
+    const why =
+      createdBy === requestedBy
+        ? `${requestedBy} created the operator ${p.name}`
+        : token?.knownTo.includes(requestedBy)
+          ? `${requestedBy} could hold the token ${token.id} that ${p.name} signed in with`
+          : undefined;
     if (why) {
-      throw refusal(p, what, new FleetpassError('FP_APPROVER_NOT_INDEPENDENT', `${why}, so this would not be a second person deciding; ask an approver ${requestedBy} did not set up or hand a token to`), {
-        ...facts, reason: why, details: { ...facts.details, requestedBy, operatorCreatedBy: createdBy ?? '', tokenId: token?.id ?? '', tokenKnownTo: token?.knownTo ?? [] },
-      });
+      throw refusal(
+        p,
+        what,
+        new FleetpassError(
+          'FP_APPROVER_NOT_INDEPENDENT',
+          `${why}, so this would not be a second person deciding; ask an approver ${requestedBy} did not set up or hand a token to`,
+        ),
+        {
+          ...facts,
+          reason: why,
+          details: {
+            ...facts.details,
+            requestedBy,
+            operatorCreatedBy: createdBy ?? '',
+            tokenId: token?.id ?? '',
+            tokenKnownTo: token?.knownTo ?? [],
+          },
+        },
+      );
     }
   }
 

@@ -5,7 +5,15 @@ import { AccountState, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { createStore, openDatabase } from '.';
 
 const state = (locked: boolean, observed: string, failureCount = locked ? 3 : 0) =>
-  AccountState.fromPartial({ backend: Backend.BACKEND_LINUX, account: 'ilmnuser', exists: true, locked, failureCount, observed: new Date(observed), details: { 'linux.uid': '1001' } });
+  AccountState.fromPartial({
+    backend: Backend.BACKEND_LINUX,
+    account: 'ilmnuser',
+    exists: true,
+    locked,
+    failureCount,
+    observed: new Date(observed),
+    details: { 'linux.uid': '1001' },
+  });
 
 describe('account state', () => {
   it('keeps the latest observation and adds history only when something besides the time changed', () => {
@@ -21,8 +29,14 @@ describe('account state', () => {
     const latest = store.accounts.get('n1', Backend.BACKEND_LINUX, 'ilmnuser')!;
     expect(latest).toMatchObject({ observed: '2026-05-01T10:00:30.000Z', changed: '2026-05-01T10:00:30.000Z' });
     expect(latest.state.details).toEqual({ 'linux.uid': '1001' });
-    expect(store.accounts.history('n1', Backend.BACKEND_LINUX, 'ilmnuser').map((h) => [h.state.locked, h.state.failureCount, h.source])).toEqual([
-      [true, 4, 'operation'], [true, 3, 'report'], [false, 0, 'report'],
+    expect(
+      store.accounts
+        .history('n1', Backend.BACKEND_LINUX, 'ilmnuser')
+        .map((h) => [h.state.locked, h.state.failureCount, h.source]),
+    ).toEqual([
+      [true, 4, 'operation'],
+      [true, 3, 'report'],
+      [false, 0, 'report'],
     ]);
     store.db.close();
   });

@@ -48,16 +48,23 @@ export type AccountsRepo = ReturnType<typeof createAccountsRepo>;
 
 /** Prepared statements over account_state and account_state_history. */
 export function createAccountsRepo(db: Db) {
-  const latest = db.prepare<[string, number, string], Row>('SELECT * FROM account_state WHERE node_id = ? AND backend = ? AND account = ?');
+  const latest = db.prepare<[string, number, string], Row>(
+    'SELECT * FROM account_state WHERE node_id = ? AND backend = ? AND account = ?',
+  );
   const upsert = db.prepare(`
     INSERT INTO account_state (node_id, backend, account, locked, state_json, observed, changed) VALUES (?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT(node_id, backend, account) DO UPDATE SET locked = excluded.locked, state_json = excluded.state_json,
       observed = excluded.observed, changed = excluded.changed`);
-  const history = db.prepare('INSERT INTO account_state_history (node_id, backend, account, locked, state_json, observed, source) VALUES (?, ?, ?, ?, ?, ?, ?)');
-  const forNode = db.prepare<[string], { backend: number; account: string }>('SELECT backend, account FROM account_state WHERE node_id = ?');
+  const history = db.prepare(
+    'INSERT INTO account_state_history (node_id, backend, account, locked, state_json, observed, source) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  );
+  const forNode = db.prepare<[string], { backend: number; account: string }>(
+    'SELECT backend, account FROM account_state WHERE node_id = ?',
+  );
   const remove = db.prepare('DELETE FROM account_state WHERE node_id = ? AND backend = ? AND account = ?');
   const historyOf = db.prepare<[string, number, string, number], Row & { source: string }>(
-    'SELECT node_id, state_json, observed, observed AS changed, source FROM account_state_history WHERE node_id = ? AND backend = ? AND account = ? ORDER BY id DESC LIMIT ?');
+    'SELECT node_id, state_json, observed, observed AS changed, source FROM account_state_history WHERE node_id = ? AND backend = ? AND account = ? ORDER BY id DESC LIMIT ?',
+  );
 
   /** Stores observations; returns the ones that changed. Call inside a transaction. */
   function apply(nodeId: string, states: readonly AccountState[], source: string, now: Date): AccountChange[] {
@@ -106,7 +113,12 @@ export function createAccountsRepo(db: Db) {
     }
     if (filter.lockedOnly) clauses.push('locked = 1');
     const sql = `SELECT node_id, state_json, observed, changed FROM account_state${clauses.length ? ` WHERE ${clauses.join(' AND ')}` : ''} ORDER BY node_id, backend, account`;
-    return (db.prepare(sql).all(...params) as Row[]).map((r) => ({ nodeId: r.node_id, state: parse(r.state_json), observed: r.observed, changed: r.changed }));
+    return (db.prepare(sql).all(...params) as Row[]).map((r) => ({
+      nodeId: r.node_id,
+      state: parse(r.state_json),
+      observed: r.observed,
+      changed: r.changed,
+    }));
   }
 
   return {
@@ -115,11 +127,20 @@ export function createAccountsRepo(db: Db) {
     list,
     get(nodeId: string, backend: Backend, account: string): AccountStateRecord | undefined {
       const r = latest.get(nodeId, backend, account);
-      return r ? { nodeId: r.node_id, state: parse(r.state_json), observed: r.observed, changed: r.changed } : undefined;
+      return r
+        ? { nodeId: r.node_id, state: parse(r.state_json), observed: r.observed, changed: r.changed }
+        : undefined;
     },
     /** Newest first. */
-    history(nodeId: string, backend: Backend, account: string, limit = 50): Array<{ state: AccountState; observed: string; source: string }> {
-      return historyOf.all(nodeId, backend, account, limit).map((r) => ({ state: parse(r.state_json), observed: r.observed, source: r.source }));
+    history(
+      nodeId: string,
+      backend: Backend,
+      account: string,
+      limit = 50,
+    ): Array<{ state: AccountState; observed: string; source: string }> {
+      return historyOf
+        .all(nodeId, backend, account, limit)
+        .map((r) => ({ state: parse(r.state_json), observed: r.observed, source: r.source }));
     },
   };
 }

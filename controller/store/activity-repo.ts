@@ -68,7 +68,12 @@ export interface ActivityReader {
 }
 
 /** The activity reader over the controller's data file; `nodes` lists every node, revoked ones included. */
-export function createActivityReader(deps: { db: Db; nodes: () => readonly ActivityNode[]; clock: Clock; cacheMs?: number }): ActivityReader {
+export function createActivityReader(deps: {
+  db: Db;
+  nodes: () => readonly ActivityNode[];
+  clock: Clock;
+  cacheMs?: number;
+}): ActivityReader {
   const lockouts = deps.db.prepare(LOCKOUTS_SQL) as Statement<[Record<string, unknown>], DayCount>;
   const changes = deps.db.prepare(CHANGES_SQL) as Statement<[Record<string, unknown>], DayCount & { action: number }>;
   const cacheMs = deps.cacheMs ?? ACTIVITY_CACHE_MS;
@@ -80,14 +85,24 @@ export function createActivityReader(deps: { db: Db; nodes: () => readonly Activ
       const now = deps.clock.now();
       const dayLabels = utcDays(now, days);
       const hit = cache.get(days);
-      if (hit && hit.first === dayLabels[0] && now.getTime() >= hit.at && now.getTime() - hit.at < cacheMs) return hit.value;
+      if (hit && hit.first === dayLabels[0] && now.getTime() >= hit.at && now.getTime() - hit.at < cacheMs)
+        return hit.value;
       const nodeList = deps.nodes();
       const params = {
-        nodes: JSON.stringify(nodeList.filter((n) => !n.revoked).map((n) => n.id)), perAccount: HISTORY_PER_ACCOUNT,
-        first: dayLabels[0], last: dayLabels[days - 1], since: `${dayLabels[0]}T00:00:00.000Z`,
-        reset: Action.ACTION_RESET_PASSWORD, unlock: Action.ACTION_UNLOCK,
+        nodes: JSON.stringify(nodeList.filter((n) => !n.revoked).map((n) => n.id)),
+        perAccount: HISTORY_PER_ACCOUNT,
+        first: dayLabels[0],
+        last: dayLabels[days - 1],
+        since: `${dayLabels[0]}T00:00:00.000Z`,
+        reset: Action.ACTION_RESET_PASSWORD,
+        unlock: Action.ACTION_UNLOCK,
       };
-      const value: ActivityCounts = { days: dayLabels, nodes: nodeList, lockouts: lockouts.all(params), changes: changes.all(params) };
+      const value: ActivityCounts = {
+        days: dayLabels,
+        nodes: nodeList,
+        lockouts: lockouts.all(params),
+        changes: changes.all(params),
+      };
       cache.set(days, { at: now.getTime(), first: dayLabels[0], value });
       return value;
     },

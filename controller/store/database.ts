@@ -37,7 +37,11 @@ function assertNotTooNew(db: Db, migrations: readonly Migration[]): void {
 }
 
 /** Applies every migration newer than the file's version; throws FP_DB_SCHEMA_TOO_NEW for a newer file. */
-export function migrate(db: Db, migrations: readonly Migration[] = MIGRATIONS, log?: Logger): { from: number; to: number } {
+export function migrate(
+  db: Db,
+  migrations: readonly Migration[] = MIGRATIONS,
+  log?: Logger,
+): { from: number; to: number } {
   assertNotTooNew(db, migrations);
   const from = schemaVersion(db);
   const latest = migrations.length ? migrations[migrations.length - 1].version : 0;
@@ -63,7 +67,11 @@ function assertWritable(file: string): void {
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EACCES';
       const why = code === 'EROFS' ? 'is on a read-only file system' : 'is not writable';
-      throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot write the database ${file}: ${path} ${why} (${code}); the data file and its -wal and -shm files must be writable`, { cause: e, details: { file, code } });
+      throw new FleetpassError(
+        'FP_DB_UNAVAILABLE',
+        `cannot write the database ${file}: ${path} ${why} (${code}); the data file and its -wal and -shm files must be writable`,
+        { cause: e, details: { file, code } },
+      );
     }
   }
 }
@@ -79,7 +87,10 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
     db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
   } catch (e) {
     if (e instanceof FleetpassError) throw e;
-    throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot open the database ${file}: ${(e as Error).message}`, { cause: e, details: { file } });
+    throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot open the database ${file}: ${(e as Error).message}`, {
+      cause: e,
+      details: { file },
+    });
   }
   try {
     // Refuse a newer schema before changing anything in the file (journal mode is stored in it).
@@ -101,6 +112,9 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
   } catch (e) {
     db.close();
     if (e instanceof FleetpassError) throw e;
-    throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot prepare the database ${file}: ${(e as Error).message}`, { cause: e, details: { file } });
+    throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot prepare the database ${file}: ${(e as Error).message}`, {
+      cause: e,
+      details: { file },
+    });
   }
 }

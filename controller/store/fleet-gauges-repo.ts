@@ -21,16 +21,20 @@ export interface FleetGauges {
 }
 
 export function createFleetGaugesRepo(db: Db): FleetGauges {
-  const nodes = db.prepare(`SELECT CASE WHEN revoked THEN 'revoked' WHEN stale THEN 'stale' WHEN online THEN 'online' ELSE 'offline' END AS state, count(*) AS count
+  const nodes =
+    db.prepare(`SELECT CASE WHEN revoked THEN 'revoked' WHEN stale THEN 'stale' WHEN online THEN 'online' ELSE 'offline' END AS state, count(*) AS count
     FROM nodes GROUP BY 1`);
-  const locked = db.prepare(`SELECT coalesce(json_extract(n.labels_json, '$.site'), json_extract(n.reported_labels_json, '$.site'), '') AS site, a.backend AS backend, count(*) AS count
+  const locked =
+    db.prepare(`SELECT coalesce(json_extract(n.labels_json, '$.site'), json_extract(n.reported_labels_json, '$.site'), '') AS site, a.backend AS backend, count(*) AS count
     FROM account_state a JOIN nodes n ON n.id = a.node_id WHERE a.locked = 1 AND n.revoked = 0 GROUP BY 1, 2`);
   const ops = db.prepare('SELECT action, state, count(*) AS count FROM operations GROUP BY 1, 2');
   const pending = db.prepare("SELECT count(*) FROM change_requests WHERE state = 'pending_approval'").pluck();
   const head = db.prepare('SELECT coalesce(max(seq), 0) FROM audit_log').pluck();
   const after = db.prepare('SELECT seq, time FROM audit_log WHERE seq > ? ORDER BY seq LIMIT 1');
   const checkpoint = db.prepare('SELECT time FROM audit_checkpoints ORDER BY id DESC LIMIT 1').pluck();
-  const certs = db.prepare('SELECT min(certificate_expires) FROM nodes WHERE revoked = 0 AND certificate_expires IS NOT NULL').pluck();
+  const certs = db
+    .prepare('SELECT min(certificate_expires) FROM nodes WHERE revoked = 0 AND certificate_expires IS NOT NULL')
+    .pluck();
   return {
     nodesByState: () => nodes.all() as Array<{ state: string; count: number }>,
     lockedAccounts: () => locked.all() as Array<{ site: string; backend: number; count: number }>,

@@ -9,9 +9,15 @@ export { MIGRATIONS, LATEST_SCHEMA_VERSION, type Migration } from './migrations'
 export type { NodeRecord, NodeFilter, NodeHelloFacts, NodesRepo } from './nodes-repo';
 export type { AccountStateRecord, AccountChange, AccountFilter, AccountsRepo } from './accounts-repo';
 export {
-  OPERATION_STATES, CHANGE_REQUEST_STATES,
-  type OperationState, type ChangeRequestState, type ChangeRequestRecord, type OperationRecord, type TransitionRecord,
-  type OperationResultFields, type OperationsRepo,
+  OPERATION_STATES,
+  CHANGE_REQUEST_STATES,
+  type OperationState,
+  type ChangeRequestState,
+  type ChangeRequestRecord,
+  type OperationRecord,
+  type TransitionRecord,
+  type OperationResultFields,
+  type OperationsRepo,
 } from './operations-repo';
 
 export interface Store {
@@ -26,5 +32,14 @@ export function createStore(db: Db): Store {
   return { db, nodes: createNodesRepo(db), accounts: createAccountsRepo(db), operations: createOperationsRepo(db) };
 }
 
-export { selectNodes, listNodeViews, listAccountViews, isEmptySelection, type NodeSelection, type NodeView, type AccountView, type AccountQuery } from './node-queries';
+export {
+  selectNodes,
+  listNodeViews,
+  listAccountViews,
+  isEmptySelection,
+  type NodeSelection,
+  type NodeView,
+  type AccountView,
+  type AccountQuery,
+} from './node-queries';
 export { changeRequestView, type ChangeRequestView } from './change-request-view';

@@ -46,11 +46,16 @@ export function isEmptySelection(sel: NodeSelection | undefined): boolean {
 export function selectNodes(store: Store, sel: NodeSelection): NodeRecord[] {
   const hasIds = !!sel.nodeIds?.length;
   const hasLabels = !!sel.labels && Object.keys(sel.labels).length > 0;
-  if (!hasIds && !hasLabels && !sel.all) throw new FleetpassError('FP_INVALID_ARGUMENT', 'choose nodes by id, by label, or all of them');
+  if (!hasIds && !hasLabels && !sel.all)
+    throw new FleetpassError('FP_INVALID_ARGUMENT', 'choose nodes by id, by label, or all of them');
   let nodes = store.nodes.list({ ids: hasIds ? sel.nodeIds : undefined, labels: hasLabels ? sel.labels : undefined });
   if (sel.lockedOnly) {
     if (!sel.account) throw new FleetpassError('FP_INVALID_ARGUMENT', 'selecting locked nodes needs the account name');
-    const locked = new Set(store.accounts.list({ account: sel.account, backend: sel.backend, lockedOnly: true, nodeIds: nodes.map((n) => n.id) }).map((a) => a.nodeId));
+    const locked = new Set(
+      store.accounts
+        .list({ account: sel.account, backend: sel.backend, lockedOnly: true, nodeIds: nodes.map((n) => n.id) })
+        .map((a) => a.nodeId),
+    );
     nodes = nodes.filter((n) => locked.has(n.id));
   }
   return nodes;
@@ -72,10 +77,22 @@ export function listNodeViews(store: Store, filter: NodeFilter = {}): NodeView[]
 export function listAccountViews(store: Store, filter: AccountQuery = {}): AccountView[] {
   const nodes = filter.selection ? selectNodes(store, filter.selection) : store.nodes.list({});
   const byId = new Map(nodes.map((n) => [n.id, n]));
-  const rows = store.accounts.list({ nodeIds: filter.selection ? [...byId.keys()] : undefined, account: filter.account, backend: filter.backend, lockedOnly: filter.lockedOnly });
-  const ends = (a: AccountStateRecord) => (a.state.lockPermanent || !a.state.lockEnds ? Infinity : a.state.lockEnds.getTime());
+  const rows = store.accounts.list({
+    nodeIds: filter.selection ? [...byId.keys()] : undefined,
+    account: filter.account,
+    backend: filter.backend,
+    lockedOnly: filter.lockedOnly,
+  });
+  const ends = (a: AccountStateRecord) =>
+    a.state.lockPermanent || !a.state.lockEnds ? Infinity : a.state.lockEnds.getTime();
   return rows
     .filter((r) => byId.has(r.nodeId))
-    .sort((a, b) => Number(b.state.locked) - Number(a.state.locked) || (a.state.locked ? ends(b) - ends(a) : 0) || a.nodeId.localeCompare(b.nodeId) || a.state.account.localeCompare(b.state.account))
+    .sort(
+      (a, b) =>
+        Number(b.state.locked) - Number(a.state.locked) ||
+        (a.state.locked ? ends(b) - ends(a) : 0) ||
+        a.nodeId.localeCompare(b.nodeId) ||
+        a.state.account.localeCompare(b.state.account),
+    )
     .map((account) => ({ node: byId.get(account.nodeId)!, account }));
 }

@@ -47,16 +47,40 @@ export interface NodeFilter {
 }
 
 interface Row {
-  id: string; hostname: string; platform: string; labels_json: string; reported_labels_json: string; agent_version: string; backends_json: string;
-  policy_json: string; first_seen: string; last_seen: string | null; online: number; stale: number; revoked: number;
-  busy: number; certificate_expires: string | null;
+  id: string;
+  hostname: string;
+  platform: string;
+  labels_json: string;
+  reported_labels_json: string;
+  agent_version: string;
+  backends_json: string;
+  policy_json: string;
+  first_seen: string;
+  last_seen: string | null;
+  online: number;
+  stale: number;
+  revoked: number;
+  busy: number;
+  certificate_expires: string | null;
 }
 
 function toRecord(r: Row): NodeRecord {
   return {
-    id: r.id, hostname: r.hostname, platform: r.platform, labels: JSON.parse(r.labels_json), reportedLabels: JSON.parse(r.reported_labels_json), agentVersion: r.agent_version,
-    backends: JSON.parse(r.backends_json), policy: JSON.parse(r.policy_json), firstSeen: r.first_seen, lastSeen: r.last_seen,
-    online: r.online === 1, stale: r.stale === 1, revoked: r.revoked === 1, busy: r.busy === 1, certificateExpires: r.certificate_expires,
+    id: r.id,
+    hostname: r.hostname,
+    platform: r.platform,
+    labels: JSON.parse(r.labels_json),
+    reportedLabels: JSON.parse(r.reported_labels_json),
+    agentVersion: r.agent_version,
+    backends: JSON.parse(r.backends_json),
+    policy: JSON.parse(r.policy_json),
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    online: r.online === 1,
+    stale: r.stale === 1,
+    revoked: r.revoked === 1,
+    busy: r.busy === 1,
+    certificateExpires: r.certificate_expires,
   };
 }
 
@@ -73,16 +97,22 @@ export function createNodesRepo(db: Db) {
       agent_version = excluded.agent_version, backends_json = excluded.backends_json, policy_json = excluded.policy_json,
       last_seen = excluded.last_seen, online = 1, stale = 0, busy = excluded.busy,
       certificate_expires = coalesce(excluded.certificate_expires, nodes.certificate_expires)`);
-  const ensure = db.prepare('INSERT INTO nodes (id, first_seen, labels_json) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING');
+  const ensure = db.prepare(
+    'INSERT INTO nodes (id, first_seen, labels_json) VALUES (?, ?, ?) ON CONFLICT(id) DO NOTHING',
+  );
   const setOffline = db.prepare('UPDATE nodes SET online = 0, last_seen = coalesce(?, last_seen) WHERE id = ?');
   const allOffline = db.prepare('UPDATE nodes SET online = 0 WHERE online = 1');
   const touch = db.prepare('UPDATE nodes SET last_seen = ?, busy = coalesce(?, busy), stale = 0 WHERE id = ?');
-  const staleCandidates = db.prepare<[string, string], Row>('SELECT * FROM nodes WHERE stale = 0 AND revoked = 0 AND (last_seen IS NULL OR last_seen < ?) AND first_seen < ?');
+  const staleCandidates = db.prepare<[string, string], Row>(
+    'SELECT * FROM nodes WHERE stale = 0 AND revoked = 0 AND (last_seen IS NULL OR last_seen < ?) AND first_seen < ?',
+  );
   const markStale = db.prepare('UPDATE nodes SET stale = 1 WHERE id = ?');
   const setLabels = db.prepare('UPDATE nodes SET labels_json = ? WHERE id = ?');
   // The enrollment's labels are applied at every hello, so they must follow an admin's change.
   const setEnrollmentLabels = db.prepare('UPDATE node_enrollments SET labels_json = ? WHERE node_id = ?');
-  const setRevoked = db.prepare('UPDATE nodes SET revoked = ?, online = CASE WHEN ? THEN 0 ELSE online END WHERE id = ?');
+  const setRevoked = db.prepare(
+    'UPDATE nodes SET revoked = ?, online = CASE WHEN ? THEN 0 ELSE online END WHERE id = ?',
+  );
 
   function list(filter: NodeFilter = {}): NodeRecord[] {
     const clauses: string[] = [];
@@ -114,9 +144,16 @@ export function createNodesRepo(db: Db) {
     /** Records a hello: creates the node on first contact, refreshes its facts (its labels as reported ones), marks it online. */
     recordHello(id: string, facts: NodeHelloFacts, now: Date): void {
       upsert.run({
-        id, hostname: facts.hostname, platform: facts.platform, labels: JSON.stringify(facts.labels), agentVersion: facts.agentVersion,
+        id,
+        hostname: facts.hostname,
+        platform: facts.platform,
+        labels: JSON.stringify(facts.labels),
+        agentVersion: facts.agentVersion,
         adminLabels: facts.adminLabels ? JSON.stringify(facts.adminLabels) : null,
-        backends: JSON.stringify(facts.backends), policy: JSON.stringify(facts.policy), now: now.toISOString(), busy: facts.busy ? 1 : 0,
+        backends: JSON.stringify(facts.backends),
+        policy: JSON.stringify(facts.policy),
+        now: now.toISOString(),
+        busy: facts.busy ? 1 : 0,
         certificateExpires: facts.certificateExpires ?? null,
       });
     },

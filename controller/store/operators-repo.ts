@@ -27,21 +27,47 @@ export interface ApiTokenRecord {
 }
 
 interface OperatorRow {
-  name: string; role: OperatorRole; disabled: number; created: string; created_by: string; updated: string;
+  name: string;
+  role: OperatorRole;
+  disabled: number;
+  created: string;
+  created_by: string;
+  updated: string;
 }
 
 interface TokenRow {
-  id: string; operator: string; salt: Buffer; hash: Buffer; created: string; created_by: string; expires: string | null;
-  last_used: string | null; revoked: number; known_to_json: string;
+  id: string;
+  operator: string;
+  salt: Buffer;
+  hash: Buffer;
+  created: string;
+  created_by: string;
+  expires: string | null;
+  last_used: string | null;
+  revoked: number;
+  known_to_json: string;
 }
 
 const toOperator = (r: OperatorRow): OperatorRecord => ({
-  name: r.name, role: r.role, disabled: r.disabled === 1, created: r.created, createdBy: r.created_by, updated: r.updated,
+  name: r.name,
+  role: r.role,
+  disabled: r.disabled === 1,
+  created: r.created,
+  createdBy: r.created_by,
+  updated: r.updated,
 });
 
 const toToken = (r: TokenRow): ApiTokenRecord => ({
-  id: r.id, operator: r.operator, salt: r.salt, hash: r.hash, created: r.created, createdBy: r.created_by, expires: r.expires,
-  lastUsed: r.last_used, revoked: r.revoked === 1, knownTo: knownTo(r),
+  id: r.id,
+  operator: r.operator,
+  salt: r.salt,
+  hash: r.hash,
+  created: r.created,
+  createdBy: r.created_by,
+  expires: r.expires,
+  lastUsed: r.last_used,
+  revoked: r.revoked === 1,
+  knownTo: knownTo(r),
 });
 
 /** Tokens from before schema 6 recorded no holders: their owner and maker are the ones known. */
@@ -56,13 +82,19 @@ export type OperatorsRepo = ReturnType<typeof createOperatorsRepo>;
 export function createOperatorsRepo(db: Db) {
   const get = db.prepare<[string], OperatorRow>('SELECT * FROM operators WHERE name = ?');
   const list = db.prepare<[], OperatorRow>('SELECT * FROM operators ORDER BY name');
-  const insert = db.prepare('INSERT INTO operators (name, role, disabled, created, created_by, updated) VALUES (?, ?, 0, ?, ?, ?)');
+  const insert = db.prepare(
+    'INSERT INTO operators (name, role, disabled, created, created_by, updated) VALUES (?, ?, 0, ?, ?, ?)',
+  );
   const setRoleEnabled = db.prepare('UPDATE operators SET role = ?, disabled = 0, updated = ? WHERE name = ?');
   const setDisabled = db.prepare('UPDATE operators SET disabled = ?, updated = ? WHERE name = ?');
-  const countAdmins = db.prepare<[], { n: number }>("SELECT count(*) AS n FROM operators WHERE role = 'admin' AND disabled = 0");
+  const countAdmins = db.prepare<[], { n: number }>(
+    "SELECT count(*) AS n FROM operators WHERE role = 'admin' AND disabled = 0",
+  );
   const getToken = db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE id = ?');
   const tokensOf = db.prepare<[string], TokenRow>('SELECT * FROM api_tokens WHERE operator = ? ORDER BY created');
-  const insertToken = db.prepare('INSERT INTO api_tokens (id, operator, salt, hash, created, created_by, expires, known_to_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+  const insertToken = db.prepare(
+    'INSERT INTO api_tokens (id, operator, salt, hash, created, created_by, expires, known_to_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  );
   const touchToken = db.prepare('UPDATE api_tokens SET last_used = ? WHERE id = ?');
   const revokeTokensOf = db.prepare('UPDATE api_tokens SET revoked = 1 WHERE operator = ? AND revoked = 0');
 
@@ -90,7 +122,16 @@ export function createOperatorsRepo(db: Db) {
     },
     tokensOf: (operator: string): ApiTokenRecord[] => tokensOf.all(operator).map(toToken),
     insertToken(t: Omit<ApiTokenRecord, 'lastUsed' | 'revoked'>): void {
-      insertToken.run(t.id, t.operator, t.salt, t.hash, t.created, t.createdBy, t.expires, JSON.stringify([...new Set(t.knownTo)]));
+      insertToken.run(
+        t.id,
+        t.operator,
+        t.salt,
+        t.hash,
+        t.created,
+        t.createdBy,
+        t.expires,
+        JSON.stringify([...new Set(t.knownTo)]),
+      );
     },
     touchToken(id: string, now: string): void {
       touchToken.run(now, id);

@@ -18,12 +18,19 @@ export interface SinkCursorsRepo {
 }
 
 export function createSinkCursorsRepo(db: Db): SinkCursorsRepo {
-  const getStmt = db.prepare('SELECT delivered_seq AS deliveredSeq, delivered_hash AS deliveredHash, updated FROM audit_sink_cursors WHERE sink = ?');
-  const upsert = db.prepare(`INSERT INTO audit_sink_cursors (sink, delivered_seq, delivered_hash, updated) VALUES (?, ?, ?, ?)
+  const getStmt = db.prepare(
+    'SELECT delivered_seq AS deliveredSeq, delivered_hash AS deliveredHash, updated FROM audit_sink_cursors WHERE sink = ?',
+  );
+  const upsert =
+    db.prepare(`INSERT INTO audit_sink_cursors (sink, delivered_seq, delivered_hash, updated) VALUES (?, ?, ?, ?)
     ON CONFLICT (sink) DO UPDATE SET delivered_seq = excluded.delivered_seq, delivered_hash = excluded.delivered_hash, updated = excluded.updated
     WHERE excluded.delivered_seq > audit_sink_cursors.delivered_seq`);
-  const checkpoint = db.prepare('SELECT time, head_seq AS seq, head_hash AS hash FROM audit_checkpoints WHERE head_seq = ? ORDER BY id DESC LIMIT 1');
-  const probe = db.prepare('INSERT INTO write_probe (id, time) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET time = excluded.time');
+  const checkpoint = db.prepare(
+    'SELECT time, head_seq AS seq, head_hash AS hash FROM audit_checkpoints WHERE head_seq = ? ORDER BY id DESC LIMIT 1',
+  );
+  const probe = db.prepare(
+    'INSERT INTO write_probe (id, time) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET time = excluded.time',
+  );
   return {
     get: (sink) => getStmt.get(sink) as SinkCursor | undefined,
     advance(sink, seq, hash, now) {

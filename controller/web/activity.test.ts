@@ -15,7 +15,14 @@ const now = new Date('2026-03-10T15:00:00Z');
 const at = (daysAgo: number, hour = 9) => new Date(Date.UTC(2026, 2, 10 - daysAgo, hour));
 
 function state(locked: boolean, lastFailure?: Date, account = 'ilmnuser', failureCount = locked ? 3 : 0): AccountState {
-  return AccountState.fromPartial({ backend: Backend.BACKEND_LINUX, account, exists: true, locked, lastFailure, failureCount });
+  return AccountState.fromPartial({
+    backend: Backend.BACKEND_LINUX,
+    account,
+    exists: true,
+    locked,
+    lastFailure,
+    failureCount,
+  });
 }
 
 /** A real data file with nodes, account observations, operations and their audit records, written through the repositories. */
@@ -25,9 +32,24 @@ function fixture() {
   const audit = createAuditLog(store.db, clock);
   let ops = 0;
   return {
-    store, clock, audit,
+    store,
+    clock,
+    audit,
     node(id: string, labels: Record<string, string>) {
-      store.nodes.recordHello(id, { hostname: `${id}.lab`, platform: 'nextseq-2000', labels: {}, adminLabels: labels, agentVersion: '1', backends: [Backend.BACKEND_LINUX], policy: [], busy: false }, now);
+      store.nodes.recordHello(
+        id,
+        {
+          hostname: `${id}.lab`,
+          platform: 'nextseq-2000',
+          labels: {},
+          adminLabels: labels,
+          agentVersion: '1',
+          backends: [Backend.BACKEND_LINUX],
+          policy: [],
+          busy: false,
+        },
+        now,
+      );
     },
     /** Stores an observation; history gets a row only when the state changed. */
     observe(nodeId: string, s: AccountState, observed: Date) {
@@ -38,16 +60,56 @@ function fixture() {
       const id = `op-${++ops}`;
       const iso = time.toISOString();
       store.operations.insertRequest({
-        id: `cr-${ops}`, requestedBy: 'otto', reason: 'T-1', backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action, state: 'done', needsApproval: false,
-        privileged: false, temporary: false, requireIdle: false, approvedBy: '', rejectedBy: '', decisionNote: '', created: iso, updated: iso, expires: iso,
+        id: `cr-${ops}`,
+        requestedBy: 'otto',
+        reason: 'T-1',
+        backend: Backend.BACKEND_LINUX,
+        account: 'ilmnuser',
+        action,
+        state: 'done',
+        needsApproval: false,
+        privileged: false,
+        temporary: false,
+        requireIdle: false,
+        approvedBy: '',
+        rejectedBy: '',
+        decisionNote: '',
+        created: iso,
+        updated: iso,
+        expires: iso,
       });
-      store.operations.insertOperation({ id, requestId: `cr-${ops}`, nodeId, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action, state: 'succeeded', hasSecret: false, created: iso, expires: iso }, 'otto');
+      store.operations.insertOperation(
+        {
+          id,
+          requestId: `cr-${ops}`,
+          nodeId,
+          backend: Backend.BACKEND_LINUX,
+          account: 'ilmnuser',
+          action,
+          state: 'succeeded',
+          hasSecret: false,
+          created: iso,
+          expires: iso,
+        },
+        'otto',
+      );
       clock.set(time);
-      audit.append({ actor: `node:${nodeId}`, action: auditAction, nodeId, account: 'ilmnuser', operationId: id, outcome: 'ok' });
+      audit.append({
+        actor: `node:${nodeId}`,
+        action: auditAction,
+        nodeId,
+        account: 'ilmnuser',
+        operationId: id,
+        outcome: 'ok',
+      });
       clock.set(now);
     },
     reader() {
-      const counts = createActivityReader({ db: store.db, nodes: () => store.nodes.list({ includeRevoked: true }), clock });
+      const counts = createActivityReader({
+        db: store.db,
+        nodes: () => store.nodes.list({ includeRevoked: true }),
+        clock,
+      });
       return { read: (days: number): ActivityJson => activityJson(counts.read(days)) };
     },
   };
@@ -65,9 +127,15 @@ function perRowActivity(service: ReturnType<typeof serviceOver>, now: Date, days
     const d = Math.floor((new Date(iso).getTime() - start) / DAY);
     return d >= 0 && d < days ? d : -1;
   };
-  const nodes = new Map(service.listNodes({ includeRevoked: true }).map((n) => [n.id, { hostname: n.hostname, site: siteOf(n.labels) }]));
+  const nodes = new Map(
+    service.listNodes({ includeRevoked: true }).map((n) => [n.id, { hostname: n.hostname, site: siteOf(n.labels) }]),
+  );
   type Tally = { lockouts: number[]; resets: number[]; unlocks: number[] };
-  const empty = (): Tally => ({ lockouts: new Array(days).fill(0), resets: new Array(days).fill(0), unlocks: new Array(days).fill(0) });
+  const empty = (): Tally => ({
+    lockouts: new Array(days).fill(0),
+    resets: new Array(days).fill(0),
+    unlocks: new Array(days).fill(0),
+  });
   const bySite = new Map<string, Tally>();
   const byNode = new Map<string, { lockouts: number; resets: number; unlocks: number }>();
   const count = (nodeId: string, day: number, kind: keyof Tally) => {
@@ -79,7 +147,9 @@ function perRowActivity(service: ReturnType<typeof serviceOver>, now: Date, days
     byNode.set(nodeId, n);
   };
   for (const { node, account } of service.listAccounts()) {
-    const history = service.accountHistory(node.id, account.state.backend, account.state.account, HISTORY_PER_ACCOUNT).reverse();
+    const history = service
+      .accountHistory(node.id, account.state.backend, account.state.account, HISTORY_PER_ACCOUNT)
+      .reverse();
     let wasLocked = false;
     for (const h of history) {
       if (h.state.locked && !wasLocked) {
@@ -91,7 +161,11 @@ function perRowActivity(service: ReturnType<typeof serviceOver>, now: Date, days
   }
   let after = 0;
   for (;;) {
-    const page = service.queryAudit({ filter: { action: 'operation.succeeded', since: new Date(start) }, afterSeq: after, limit: 1000 });
+    const page = service.queryAudit({
+      filter: { action: 'operation.succeeded', since: new Date(start) },
+      afterSeq: after,
+      limit: 1000,
+    });
     for (const r of page.records) {
       const day = dayOf(r.time);
       const op = r.operationId ? service.getOperation(r.operationId) : undefined;
@@ -103,10 +177,20 @@ function perRowActivity(service: ReturnType<typeof serviceOver>, now: Date, days
     after = page.nextCursor;
   }
   const total = (t: Tally) => t.lockouts.reduce((a, b) => a + b, 0);
-  const sites = [...bySite.entries()].sort((a, b) => total(b[1]) - total(a[1]) || a[0].localeCompare(b[0])).map(([site, t]) => ({ site, ...t }));
+  const sites = [...bySite.entries()]
+    .sort((a, b) => total(b[1]) - total(a[1]) || a[0].localeCompare(b[0]))
+    .map(([site, t]) => ({ site, ...t }));
   const topNodes = [...byNode.entries()]
-    .map(([nodeId, c]) => ({ nodeId, hostname: nodes.get(nodeId)?.hostname ?? '', site: nodes.get(nodeId)?.site ?? '(no site)', ...c }))
-    .sort((a, b) => b.lockouts - a.lockouts || b.resets + b.unlocks - (a.resets + a.unlocks) || a.nodeId.localeCompare(b.nodeId))
+    .map(([nodeId, c]) => ({
+      nodeId,
+      hostname: nodes.get(nodeId)?.hostname ?? '',
+      site: nodes.get(nodeId)?.site ?? '(no site)',
+      ...c,
+    }))
+    .sort(
+      (a, b) =>
+        b.lockouts - a.lockouts || b.resets + b.unlocks - (a.resets + a.unlocks) || a.nodeId.localeCompare(b.nodeId),
+    )
     .slice(0, 10);
   return { days: dayLabels, sites, topNodes };
 }
@@ -117,7 +201,10 @@ function serviceOver(store: Store, audit: ReturnType<typeof createAuditLog>) {
     listNodes: (f: { includeRevoked?: boolean } = {}) => store.nodes.list(f),
     listAccounts: () => {
       const live = new Map(store.nodes.list({}).map((n) => [n.id, n]));
-      return store.accounts.list({}).filter((a) => live.has(a.nodeId)).map((account) => ({ node: live.get(account.nodeId)!, account }));
+      return store.accounts
+        .list({})
+        .filter((a) => live.has(a.nodeId))
+        .map((account) => ({ node: live.get(account.nodeId)!, account }));
     },
     accountHistory: store.accounts.history,
     queryAudit: audit.query,
@@ -152,7 +239,15 @@ describe('activity', () => {
     f.operation('a', Action.ACTION_RESET_PASSWORD, new Date(at(13).getTime() - DAY)); // before the window
 
     const r = f.reader().read(7);
-    expect(r.days).toEqual(['2026-03-04', '2026-03-05', '2026-03-06', '2026-03-07', '2026-03-08', '2026-03-09', '2026-03-10']);
+    expect(r.days).toEqual([
+      '2026-03-04',
+      '2026-03-05',
+      '2026-03-06',
+      '2026-03-07',
+      '2026-03-08',
+      '2026-03-09',
+      '2026-03-10',
+    ]);
     const bldg4 = r.sites.find((s) => s.site === 'bldg4')!;
     expect(bldg4.lockouts).toEqual([0, 1, 0, 0, 0, 0, 1]);
     expect(bldg4.resets).toEqual([0, 1, 0, 0, 0, 0, 0]);
@@ -176,7 +271,12 @@ describe('activity', () => {
   it('gives what the per-row computation gave, on a mixed fleet', () => {
     const f = fixture();
     const random = seeded(7);
-    const sites: Array<Record<string, string>> = [{ site: 'bldg4' }, { site: 'bldg7' }, {}, { site: 'bldg4', room: 'b12' }];
+    const sites: Array<Record<string, string>> = [
+      { site: 'bldg4' },
+      { site: 'bldg7' },
+      {},
+      { site: 'bldg4', room: 'b12' },
+    ];
     const nodeIds = Array.from({ length: 8 }, (_, i) => `nx-${i}`);
     nodeIds.forEach((id, i) => f.node(id, sites[i % sites.length]));
     const accounts = ['ilmnuser', 'ilmnadmin', 'root'];
@@ -202,14 +302,21 @@ describe('activity', () => {
       f.observe('nx-1', state(Math.floor(i / 2) % 2 === 1, new Date(t.getTime() - 60_000), 'svc', i), t);
     }
     expect(Math.floor((rows - HISTORY_PER_ACCOUNT) / 2) % 2 === 1 && (rows - HISTORY_PER_ACCOUNT) % 2 === 1).toBe(true);
-    expect(f.store.accounts.history('nx-1', Backend.BACKEND_LINUX, 'svc', 10_000).length).toBeGreaterThan(HISTORY_PER_ACCOUNT);
+    expect(f.store.accounts.history('nx-1', Backend.BACKEND_LINUX, 'svc', 10_000).length).toBeGreaterThan(
+      HISTORY_PER_ACCOUNT,
+    );
     // An account the agent no longer reports (history kept, left out of the latest view) and a revoked node.
     f.store.accounts.pruneMissing('nx-2', [state(false, undefined, 'ilmnuser'), state(false, undefined, 'root')]);
     f.store.nodes.setRevoked('nx-3', true);
     const actions = [Action.ACTION_RESET_PASSWORD, Action.ACTION_UNLOCK, Action.ACTION_REFRESH_STATE];
     for (let i = 0; i < 150; i++) {
       const time = new Date(now.getTime() - random() * 95 * DAY + 0.5 * DAY);
-      f.operation(nodeIds[Math.floor(random() * nodeIds.length)], actions[i % 3], time, i % 10 === 9 ? 'operation.failed' : 'operation.succeeded');
+      f.operation(
+        nodeIds[Math.floor(random() * nodeIds.length)],
+        actions[i % 3],
+        time,
+        i % 10 === 9 ? 'operation.failed' : 'operation.succeeded',
+      );
     }
     f.audit.append({ actor: 'node:nx-0', action: 'operation.succeeded', nodeId: 'nx-0', outcome: 'ok' }); // no operation
 
@@ -230,7 +337,8 @@ describe('activity', () => {
     f.node('a', { site: 'bldg4' });
     f.operation('a', Action.ACTION_UNLOCK, at(0, 10));
     const reader = f.reader();
-    const unlocks = (r: ActivityJson) => r.sites.find((s) => s.site === 'bldg4')?.unlocks.reduce((a, b) => a + b, 0) ?? 0;
+    const unlocks = (r: ActivityJson) =>
+      r.sites.find((s) => s.site === 'bldg4')?.unlocks.reduce((a, b) => a + b, 0) ?? 0;
     expect(unlocks(reader.read(7))).toBe(1);
 
     f.operation('a', Action.ACTION_UNLOCK, at(0, 11));
@@ -241,7 +349,7 @@ describe('activity', () => {
     expect(unlocks(reader.read(7))).toBe(2);
   });
 
-  it('does not serve yesterday\'s window after the UTC day turns', () => {
+  it("does not serve yesterday's window after the UTC day turns", () => {
     const f = fixture();
     f.clock.set(new Date('2026-03-10T23:59:50Z'));
     const reader = f.reader();

@@ -19,11 +19,20 @@ export function activityJson(counts: ActivityCounts): ActivityJson {
 }
 
 /** Folds the per-day, per-node counts into the chart's series per site and its top nodes. */
-function tally(dayLabels: string[], nodeList: ActivityCounts['nodes'], lockouts: DayCount[], changes: Array<DayCount & { action: number }>): ActivityJson {
+function tally(
+  dayLabels: string[],
+  nodeList: ActivityCounts['nodes'],
+  lockouts: DayCount[],
+  changes: Array<DayCount & { action: number }>,
+): ActivityJson {
   const days = dayLabels.length;
   const dayIndex = new Map(dayLabels.map((d, i) => [d, i]));
   const nodes = new Map(nodeList.map((n) => [n.id, { hostname: n.hostname, site: siteOf(n.labels) }]));
-  const empty = (): Tally => ({ lockouts: new Array(days).fill(0), resets: new Array(days).fill(0), unlocks: new Array(days).fill(0) });
+  const empty = (): Tally => ({
+    lockouts: new Array(days).fill(0),
+    resets: new Array(days).fill(0),
+    unlocks: new Array(days).fill(0),
+  });
   const bySite = new Map<string, Tally>();
   const byNode = new Map<string, { lockouts: number; resets: number; unlocks: number }>();
   const count = (r: DayCount, kind: keyof Tally) => {
@@ -44,8 +53,16 @@ function tally(dayLabels: string[], nodeList: ActivityCounts['nodes'], lockouts:
     .sort((a, b) => total(b[1]) - total(a[1]) || a[0].localeCompare(b[0]))
     .map(([site, t]) => ({ site, ...t }));
   const topNodes = [...byNode.entries()]
-    .map(([nodeId, c]) => ({ nodeId, hostname: nodes.get(nodeId)?.hostname ?? '', site: nodes.get(nodeId)?.site ?? '(no site)', ...c }))
-    .sort((a, b) => b.lockouts - a.lockouts || b.resets + b.unlocks - (a.resets + a.unlocks) || a.nodeId.localeCompare(b.nodeId))
+    .map(([nodeId, c]) => ({
+      nodeId,
+      hostname: nodes.get(nodeId)?.hostname ?? '',
+      site: nodes.get(nodeId)?.site ?? '(no site)',
+      ...c,
+    }))
+    .sort(
+      (a, b) =>
+        b.lockouts - a.lockouts || b.resets + b.unlocks - (a.resets + a.unlocks) || a.nodeId.localeCompare(b.nodeId),
+    )
     .slice(0, 10);
   return { days: dayLabels, sites, topNodes };
 }

@@ -8,7 +8,8 @@ export type BackendWord = 'linux' | 'ssr' | 'lrm' | 'unknown';
 export type ActionWord = 'unlock' | 'reset_password' | 'refresh_state' | 'unknown';
 export type RoleWord = 'viewer' | 'operator' | 'approver' | 'admin';
 export type RequestStateWord = 'pending_approval' | 'approved' | 'rejected' | 'cancelled' | 'done';
-export type OperationStateWord = 'requested' | 'approved' | 'dispatched' | 'succeeded' | 'failed' | 'refused' | 'expired' | 'cancelled';
+export type OperationStateWord =
+  'requested' | 'approved' | 'dispatched' | 'succeeded' | 'failed' | 'refused' | 'expired' | 'cancelled';
 
 /** What the signed-in operator may do; the UI hides what is false, the API refuses it anyway. */
 export interface Abilities {
@@ -185,7 +186,14 @@ export interface ActivityJson {
   days: string[];
   sites: Array<{ site: string; lockouts: number[]; resets: number[]; unlocks: number[] }>;
   /** Nodes with the most lockouts in the window, most first. */
-  topNodes: Array<{ nodeId: string; hostname: string; site: string; lockouts: number; resets: number; unlocks: number }>;
+  topNodes: Array<{
+    nodeId: string;
+    hostname: string;
+    site: string;
+    lockouts: number;
+    resets: number;
+    unlocks: number;
+  }>;
 }
 
 /** Server-sent events on /api/events: the event name and its data. */

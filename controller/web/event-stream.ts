@@ -59,10 +59,16 @@ export function createEventHub(deps: EventHubDeps) {
         const node = facts.node(e.nodeId);
         const changed = new Date().toISOString();
         return {
-          type: 'accounts', nodeId: e.nodeId,
+          type: 'accounts',
+          nodeId: e.nodeId,
           accounts: e.changes.map((c) => ({
-            nodeId: e.nodeId, hostname: node?.hostname ?? '', site: siteOf(node?.labels ?? {}), online: node?.online ?? false,
-            privileged: facts.isPrivileged(c.current.backend, c.current.account, c.current), changed, state: accountStateJson(c.current),
+            nodeId: e.nodeId,
+            hostname: node?.hostname ?? '',
+            site: siteOf(node?.labels ?? {}),
+            online: node?.online ?? false,
+            privileged: facts.isPrivileged(c.current.backend, c.current.account, c.current),
+            changed,
+            state: accountStateJson(c.current),
           })),
         };
       }
@@ -87,7 +93,10 @@ export function createEventHub(deps: EventHubDeps) {
 
   function write(s: Stream, text: string): void {
     if (s.res.writableLength > maxBuffered) {
-      log.warn({ session: s.session.ref, buffered: s.res.writableLength }, 'live stream dropped: the client is not reading');
+      log.warn(
+        { session: s.session.ref, buffered: s.res.writableLength },
+        'live stream dropped: the client is not reading',
+      );
       close(s, 'slow-client');
       s.res.destroy();
       return;
@@ -132,7 +141,12 @@ export function createEventHub(deps: EventHubDeps) {
     open(session: Session, res: ServerResponse, headers: Record<string, string>): void {
       const mine = [...streams].filter((s) => s.session.idHash === session.idHash).length;
       if (streams.size >= maxStreams || mine >= maxPerSession) throw new FleetpassError('FP_WEB_TOO_MANY_STREAMS');
-      res.writeHead(200, { ...headers, 'content-type': 'text/event-stream; charset=utf-8', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.writeHead(200, {
+        ...headers,
+        'content-type': 'text/event-stream; charset=utf-8',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
       const s: Stream = { session, res };
       streams.add(s);
       start();

@@ -32,14 +32,33 @@ export function httpStatusOf(code: ErrorCode): number {
 export function errorResponse(e: unknown, log: Logger): { statusCode: number; body: ApiErrorJson } {
   if (isFleetpassError(e)) {
     if (e.code === 'FP_INTERNAL') log.error({ err: e.cause ?? e }, 'internal error');
-    return { statusCode: httpStatusOf(e.code), body: { error: { code: e.code, message: e.message, retryable: e.retryable } } };
+    return {
+      statusCode: httpStatusOf(e.code),
+      body: { error: { code: e.code, message: e.message, retryable: e.retryable } },
+    };
   }
   // fastify's own errors (bad JSON, body too large) carry a 4xx statusCode and a safe message.
   const fe = e as { statusCode?: number; code?: string; message?: string };
   if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const code: ErrorCode = fe.statusCode === 429 ? 'FP_RATE_LIMITED' : fe.statusCode === 404 ? 'FP_NOT_FOUND' : 'FP_INVALID_ARGUMENT';
-    return { statusCode: fe.statusCode, body: { error: { code, message: fe.statusCode === 429 ? ERROR_CODES.FP_RATE_LIMITED.message : `the request is not valid: ${String(fe.message).slice(0, 200)}`, retryable: code === 'FP_RATE_LIMITED' } } };
+    const code: ErrorCode =
+      fe.statusCode === 429 ? 'FP_RATE_LIMITED' : fe.statusCode === 404 ? 'FP_NOT_FOUND' : 'FP_INVALID_ARGUMENT';
+    return {
+      statusCode: fe.statusCode,
+      body: {
+        error: {
+          code,
+          message:
+            fe.statusCode === 429
+              ? ERROR_CODES.FP_RATE_LIMITED.message
+              : `the request is not valid: ${String(fe.message).slice(0, 200)}`,
+          retryable: code === 'FP_RATE_LIMITED',
+        },
+      },
+    };
   }
   log.error({ err: e }, 'unexpected error');
-  return { statusCode: 500, body: { error: { code: 'FP_INTERNAL', message: ERROR_CODES.FP_INTERNAL.message, retryable: false } } };
+  return {
+    statusCode: 500,
+    body: { error: { code: 'FP_INTERNAL', message: ERROR_CODES.FP_INTERNAL.message, retryable: false } },
+  };
 }

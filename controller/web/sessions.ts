@@ -14,7 +14,11 @@ export interface SessionSettings {
   maxSessions: number;
 }
 
-export const DEFAULT_SESSION_SETTINGS: SessionSettings = { idleMs: 15 * 60_000, absoluteMs: 8 * 3_600_000, maxSessions: 1000 };
+export const DEFAULT_SESSION_SETTINGS: SessionSettings = {
+  idleMs: 15 * 60_000,
+  absoluteMs: 8 * 3_600_000,
+  maxSessions: 1000,
+};
 
 export interface Session {
   /** sha256 of the cookie value, hex; also the map key. */
@@ -46,7 +50,11 @@ export function sameSecret(a: string, b: string): boolean {
 }
 
 /** An in-memory session store; `onEnd` hears every session that ends (for audit and closing streams). */
-export function createSessionStore(clock: Clock, settings: SessionSettings = DEFAULT_SESSION_SETTINGS, onEnd: (s: Session, why: EndReason) => void = () => undefined) {
+export function createSessionStore(
+  clock: Clock,
+  settings: SessionSettings = DEFAULT_SESSION_SETTINGS,
+  onEnd: (s: Session, why: EndReason) => void = () => undefined,
+) {
   const sessions = new Map<string, Session>();
 
   function end(s: Session, why: EndReason): void {
@@ -71,8 +79,15 @@ export function createSessionStore(clock: Clock, settings: SessionSettings = DEF
       const id = randomBytes(32).toString('base64url');
       const idHash = hashId(id);
       const session: Session = {
-        idHash, ref: idHash.slice(0, 12), operator: input.operator, tokenId: input.tokenId, csrfToken: randomBytes(32).toString('base64url'),
-        created: now, expires: now + settings.absoluteMs, lastSeen: now, source: input.source,
+        idHash,
+        ref: idHash.slice(0, 12),
+        operator: input.operator,
+        tokenId: input.tokenId,
+        csrfToken: randomBytes(32).toString('base64url'),
+        created: now,
+        expires: now + settings.absoluteMs,
+        lastSeen: now,
+        source: input.source,
       };
       sessions.set(idHash, session);
       return { id, session };

@@ -16,7 +16,12 @@ export interface SignInLimits {
   maxKeys: number;
 }
 
-export const DEFAULT_SIGNIN_LIMITS: SignInLimits = { windowMs: 15 * 60_000, perSource: 20, perToken: 5, maxKeys: 10_000 };
+export const DEFAULT_SIGNIN_LIMITS: SignInLimits = {
+  windowMs: 15 * 60_000,
+  perSource: 20,
+  perToken: 5,
+  maxKeys: 10_000,
+};
 
 interface Window {
   start: number;
@@ -27,7 +32,14 @@ interface Window {
 
 export type LimitVerdict =
   | { blocked: false }
-  | { blocked: true; by: 'source' | 'token'; key: string; retryAfterSeconds: number; firstRefusal: boolean; refusals: number };
+  | {
+      blocked: true;
+      by: 'source' | 'token';
+      key: string;
+      retryAfterSeconds: number;
+      firstRefusal: boolean;
+      refusals: number;
+    };
 
 export type SignInLimiter = ReturnType<typeof createSignInLimiter>;
 
@@ -48,8 +60,13 @@ export function createSignInLimiter(clock: Clock, limits: SignInLimits = DEFAULT
     return w;
   }
 
-  function keys(source: string, tokenId: string | undefined): Array<{ key: string; by: 'source' | 'token'; max: number }> {
-    const out: Array<{ key: string; by: 'source' | 'token'; max: number }> = [{ key: `ip:${source}`, by: 'source', max: limits.perSource }];
+  function keys(
+    source: string,
+    tokenId: string | undefined,
+  ): Array<{ key: string; by: 'source' | 'token'; max: number }> {
+    const out: Array<{ key: string; by: 'source' | 'token'; max: number }> = [
+      { key: `ip:${source}`, by: 'source', max: limits.perSource },
+    ];
     if (tokenId) out.push({ key: `token:${tokenId}`, by: 'token', max: limits.perToken });
     return out;
   }
@@ -62,7 +79,14 @@ export function createSignInLimiter(clock: Clock, limits: SignInLimits = DEFAULT
         const w = current(k.key, now, false);
         if (w && w.failures >= k.max) {
           w.refusals++;
-          return { blocked: true, by: k.by, key: k.key, retryAfterSeconds: Math.max(1, Math.ceil((w.start + limits.windowMs - now) / 1000)), firstRefusal: w.refusals === 1, refusals: w.refusals };
+          return {
+            blocked: true,
+            by: k.by,
+            key: k.key,
+            retryAfterSeconds: Math.max(1, Math.ceil((w.start + limits.windowMs - now) / 1000)),
+            firstRefusal: w.refusals === 1,
+            refusals: w.refusals,
+          };
         }
       }
       return { blocked: false };

@@ -20,7 +20,8 @@ const FILES: Record<string, { file: string; type: string }> = {
 export function registerStaticAssets(app: FastifyInstance, dir: string): void {
   for (const [route, { file, type }] of Object.entries(FILES)) {
     const path = join(dir, file);
-    if (!existsSync(path)) throw new FleetpassError('FP_WEB_ASSETS_MISSING', `${path} is missing; run \`npm run build\``);
+    if (!existsSync(path))
+      throw new FleetpassError('FP_WEB_ASSETS_MISSING', `${path} is missing; run \`npm run build\``);
     const body = readFileSync(path);
     const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
     app.get(route, async (req, reply) => {

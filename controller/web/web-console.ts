@@ -38,18 +38,35 @@ function readTls(files: { certFile: string; keyFile: string }): { certPem: strin
   try {
     return { certPem: readFileSync(files.certFile, 'utf8'), keyPem: readFileSync(files.keyFile, 'utf8') };
   } catch (e) {
-    throw new FleetpassError('FP_TLS_MATERIAL', `cannot read the web console certificate or key (${files.certFile}, ${files.keyFile}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+    throw new FleetpassError(
+      'FP_TLS_MATERIAL',
+      `cannot read the web console certificate or key (${files.certFile}, ${files.keyFile}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      { cause: e },
+    );
   }
 }
 
 /** Starts the console on `listen`. */
-export async function startWebConsole(o: { listen: string; pki: ControllerPki; service: Service; clock: Clock; log: Logger; options?: WebConsoleOptions }): Promise<WebConsole> {
+export async function startWebConsole(o: {
+  listen: string;
+  pki: ControllerPki;
+  service: Service;
+  clock: Clock;
+  log: Logger;
+  options?: WebConsoleOptions;
+}): Promise<WebConsole> {
   const options = o.options ?? {};
   const tls = options.tls ? readTls(options.tls) : { certPem: o.pki.server.certPem, keyPem: o.pki.server.keyPem };
   const web = await createWebServer({
-    service: o.service, clock: o.clock, log: o.log, tls,
-    assetsDir: options.assetsDir ?? defaultAssetsDir(), sessions: options.sessions, signInLimits: options.signInLimits,
-    requestsPerMinute: options.requestsPerMinute, heartbeatMs: options.heartbeatMs,
+    service: o.service,
+    clock: o.clock,
+    log: o.log,
+    tls,
+    assetsDir: options.assetsDir ?? defaultAssetsDir(),
+    sessions: options.sessions,
+    signInLimits: options.signInLimits,
+    requestsPerMinute: options.requestsPerMinute,
+    heartbeatMs: options.heartbeatMs,
   });
   const host = o.listen.slice(0, o.listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
   const port = Number(o.listen.slice(o.listen.lastIndexOf(':') + 1));

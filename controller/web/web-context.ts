@@ -50,11 +50,25 @@ export function createWebContext(deps: WebContextDeps): WebContext {
 
   /** Audits a refused change (a CSRF or origin failure with a live session); fails closed either way. */
   function refuseForgery(session: Session | undefined, req: FastifyRequest, why: string): FleetpassError {
-    const err = new FleetpassError('FP_WEB_CSRF', why === 'origin' ? 'the request came from another site; the console only accepts changes from its own pages' : undefined);
+    const err = new FleetpassError(
+      'FP_WEB_CSRF',
+      why === 'origin'
+        ? 'the request came from another site; the console only accepts changes from its own pages'
+        : undefined,
+    );
     try {
       service.recordAccessEvent({
-        actor: session?.operator ?? 'unauthenticated', action: 'access.denied', outcome: 'refused',
-        details: { what: `${req.method} ${req.routeOptions.url ?? ''}`, code: err.code, why, via: 'session', source: req.ip, session: session?.ref ?? '' },
+        actor: session?.operator ?? 'unauthenticated',
+        action: 'access.denied',
+        outcome: 'refused',
+        details: {
+          what: `${req.method} ${req.routeOptions.url ?? ''}`,
+          code: err.code,
+          why,
+          via: 'session',
+          source: req.ip,
+          session: session?.ref ?? '',
+        },
       });
     } catch (e) {
       log.error({ err: e }, 'cannot audit a refused web request');
@@ -65,7 +79,8 @@ export function createWebContext(deps: WebContextDeps): WebContext {
 
   function checkOrigin(req: FastifyRequest): void {
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `https://${req.headers.host ?? ''}`) throw refuseForgery(undefined, req, 'origin');
+    if (origin !== undefined && origin !== `https://${req.headers.host ?? ''}`)
+      throw refuseForgery(undefined, req, 'origin');
     // Browsers send Sec-Fetch-Site on every request; anything but our own pages is refused for changes.
     const site = req.headers['sec-fetch-site'];
     if (site !== undefined && site !== 'same-origin' && site !== 'none') throw refuseForgery(undefined, req, 'origin');
@@ -77,13 +92,23 @@ export function createWebContext(deps: WebContextDeps): WebContext {
 
   function abilities(p: Principal): Abilities {
     return {
-      request: service.allows(p, 'operations.request'), decide: service.allows(p, 'requests.decide'), cancelAny: service.allows(p, 'requests.cancel-any'),
-      auditRead: service.allows(p, 'audit.read'), escrowRead: service.allows(p, 'escrow.read'), escrowReveal: service.allows(p, 'escrow.reveal'),
+      request: service.allows(p, 'operations.request'),
+      decide: service.allows(p, 'requests.decide'),
+      cancelAny: service.allows(p, 'requests.cancel-any'),
+      auditRead: service.allows(p, 'audit.read'),
+      escrowRead: service.allows(p, 'escrow.read'),
+      escrowReveal: service.allows(p, 'escrow.reveal'),
     };
   }
 
   return {
-    service, clock: deps.clock, log, sessions, limiter: deps.limiter, hub: deps.hub, checkOrigin,
+    service,
+    clock: deps.clock,
+    log,
+    sessions,
+    limiter: deps.limiter,
+    hub: deps.hub,
+    checkOrigin,
     auth(req, kind) {
       const session = sessions.find(readSessionCookie(req), kind !== 'stream');
       if (!session) throw ended();
@@ -104,16 +129,22 @@ export function createWebContext(deps: WebContextDeps): WebContext {
       }
       if (kind === 'change') {
         const origin = req.headers.origin;
-        if (origin !== undefined && origin !== `https://${req.headers.host ?? ''}`) throw refuseForgery(session, req, 'origin');
+        if (origin !== undefined && origin !== `https://${req.headers.host ?? ''}`)
+          throw refuseForgery(session, req, 'origin');
         const sent = req.headers[CSRF_HEADER];
-        if (typeof sent !== 'string' || !sameSecret(sent, session.csrfToken)) throw refuseForgery(session, req, sent === undefined ? 'csrf-token-missing' : 'csrf-token-wrong');
+        if (typeof sent !== 'string' || !sameSecret(sent, session.csrfToken))
+          throw refuseForgery(session, req, sent === undefined ? 'csrf-token-missing' : 'csrf-token-wrong');
       }
       return { session, principal };
     },
     sessionInfo(session, principal) {
       return {
-        operator: principal.name, role: principal.role, csrfToken: session.csrfToken, abilities: abilities(principal),
-        expires: new Date(session.expires).toISOString(), idleMinutes: Math.round(sessions.settings.idleMs / 60_000),
+        operator: principal.name,
+        role: principal.role,
+        csrfToken: session.csrfToken,
+        abilities: abilities(principal),
+        expires: new Date(session.expires).toISOString(),
+        idleMinutes: Math.round(sessions.settings.idleMs / 60_000),
       };
     },
   };

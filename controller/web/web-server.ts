@@ -20,7 +20,14 @@ import { registerRequestRoutes } from './routes/request-routes';
 import { registerSessionRoutes } from './routes/session-routes';
 import { NO_STORE_HEADERS, SECURITY_HEADERS } from './security-headers';
 import { registerStaticAssets } from './static-assets';
-import { createSessionStore, DEFAULT_SESSION_SETTINGS, type Session, type SessionSettings, type SessionStore, type EndReason } from './sessions';
+import {
+  createSessionStore,
+  DEFAULT_SESSION_SETTINGS,
+  type Session,
+  type SessionSettings,
+  type SessionStore,
+  type EndReason,
+} from './sessions';
 import { createSignInLimiter, DEFAULT_SIGNIN_LIMITS, type SignInLimits } from './signin-limiter';
 import { createWebContext } from './web-context';
 
@@ -60,7 +67,12 @@ export async function createWebServer(deps: WebServerDeps): Promise<WebServer> {
   const onEnd = (s: Session, why: EndReason) => {
     hub.closeSession(s, why);
     try {
-      service.recordAccessEvent({ actor: s.operator, action: why === 'signed-out' ? 'web.signed_out' : 'web.session_ended', outcome: 'ok', details: { session: s.ref, why, source: s.source } });
+      service.recordAccessEvent({
+        actor: s.operator,
+        action: why === 'signed-out' ? 'web.signed_out' : 'web.session_ended',
+        outcome: 'ok',
+        details: { session: s.ref, why, source: s.source },
+      });
     } catch (err) {
       log.error({ err, session: s.ref }, 'cannot audit the end of a web session');
     }
@@ -68,7 +80,9 @@ export async function createWebServer(deps: WebServerDeps): Promise<WebServer> {
   };
   const sessions = createSessionStore(clock, { ...DEFAULT_SESSION_SETTINGS, ...deps.sessions }, onEnd);
   const hub: EventHub = createEventHub({
-    service, log: log.child({ component: 'web-events' }), heartbeatMs: deps.heartbeatMs,
+    service,
+    log: log.child({ component: 'web-events' }),
+    heartbeatMs: deps.heartbeatMs,
     stillValid: (s) => {
       if (!sessions.alive(s)) return false;
       try {
@@ -99,15 +113,33 @@ export async function createWebServer(deps: WebServerDeps): Promise<WebServer> {
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
-    log.debug({ method: req.method, route: req.routeOptions.url ?? req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'web request');
+    log.debug(
+      {
+        method: req.method,
+        route: req.routeOptions.url ?? req.url.split('?')[0],
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'web request',
+    );
   });
   app.setErrorHandler((err, _req, reply) => {
     const { statusCode, body } = errorResponse(err, log);
-    if (statusCode === 401 || statusCode === 403) log.debug({ code: body.error.code, statusCode }, 'web request refused');
+    if (statusCode === 401 || statusCode === 403)
+      log.debug({ code: body.error.code, statusCode }, 'web request refused');
     void reply.code(statusCode).type('application/json; charset=utf-8').send(body);
   });
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).type('application/json; charset=utf-8').send({ error: { code: 'FP_NOT_FOUND', message: `nothing at ${req.method} ${req.url.split('?')[0].slice(0, 100)}`, retryable: false } });
+    void reply
+      .code(404)
+      .type('application/json; charset=utf-8')
+      .send({
+        error: {
+          code: 'FP_NOT_FOUND',
+          message: `nothing at ${req.method} ${req.url.split('?')[0].slice(0, 100)}`,
+          retryable: false,
+        },
+      });
   });
 
   await app.register(fastifyRateLimit, { global: true, max: deps.requestsPerMinute ?? 1200, timeWindow: 60_000 });

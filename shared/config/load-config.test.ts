@@ -9,7 +9,10 @@ const schema = z
   .object({
     stateDir: z.string().default('/var/lib/x'),
     port: z.number().int().min(1).max(65535).default(7443),
-    grpc: z.object({ keepaliveSeconds: z.number().int().positive().default(30) }).strict().default({ keepaliveSeconds: 30 }),
+    grpc: z
+      .object({ keepaliveSeconds: z.number().int().positive().default(30) })
+      .strict()
+      .default({ keepaliveSeconds: 30 }),
     schedule: cronExpression.default('*/5 * * * *'),
     insecure: z.boolean().default(false),
   })
@@ -25,8 +28,18 @@ function file(text: string, name = 'c.yaml'): string {
 describe('loadConfig', () => {
   it('layers defaults, file, environment and flags in that order', () => {
     const f = file('port: 9000\nstateDir: /from/file\ngrpc:\n  keepaliveSeconds: 10\n');
-    const { config } = loadConfig({ schema, file: f, env: { FLEETPASS_STATE_DIR: '/from/env', FLEETPASS_GRPC__KEEPALIVE_SECONDS: '20' }, flags: { port: 9100 } });
-    expect(config).toMatchObject({ stateDir: '/from/env', port: 9100, grpc: { keepaliveSeconds: 20 }, schedule: '*/5 * * * *' });
+    const { config } = loadConfig({
+      schema,
+      file: f,
+      env: { FLEETPASS_STATE_DIR: '/from/env', FLEETPASS_GRPC__KEEPALIVE_SECONDS: '20' },
+      flags: { port: 9100 },
+    });
+    expect(config).toMatchObject({
+      stateDir: '/from/env',
+      port: 9100,
+      grpc: { keepaliveSeconds: 20 },
+      schedule: '*/5 * * * *',
+    });
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.grpc)).toBe(true);
   });
@@ -52,17 +65,26 @@ describe('loadConfig', () => {
 
   it("skips another program's FLEETPASS_ names when told its own keys", () => {
     const env = { FLEETPASS_CLI_CONFIG: '/x.yaml', FLEETPASS_ADMIN_LISTEN: '127.0.0.1:0', FLEETPASS_PORT: '9001' };
-    expect(loadConfig({ schema, env, envKeys: ['stateDir', 'port', 'grpc', 'schedule', 'insecure'] }).config.port).toBe(9001);
+    expect(loadConfig({ schema, env, envKeys: ['stateDir', 'port', 'grpc', 'schedule', 'insecure'] }).config.port).toBe(
+      9001,
+    );
     expect(() => loadConfig({ schema, env })).toThrow(/cliConfig|adminListen/);
   });
 
   it('rejects a file that is not valid YAML', () => {
     const f = file('port: [1, 2\n');
-    expect(() => loadConfig({ schema, file: f, env: {} })).toThrow(expect.objectContaining({ code: 'FP_CONFIG_INVALID' }));
+    expect(() => loadConfig({ schema, file: f, env: {} })).toThrow(
+      expect.objectContaining({ code: 'FP_CONFIG_INVALID' }),
+    );
   });
 
   it('runs the embedded defaults when there is no file', () => {
-    const { config, warnings } = loadConfig({ schema, file: '/nonexistent/fleetpass.yaml', env: {}, warn: (c) => (c.insecure ? ['x'] : []) });
+    const { config, warnings } = loadConfig({
+      schema,
+      file: '/nonexistent/fleetpass.yaml',
+      env: {},
+      warn: (c) => (c.insecure ? ['x'] : []),
+    });
     expect(config.port).toBe(7443);
     expect(warnings).toEqual([]);
   });

@@ -63,7 +63,13 @@ function isPlain(v: unknown): v is Plain {
 }
 
 /** Merges `layer` into `target`, recording the origin of every leaf it sets. */
-function mergeLayer(target: Plain, layer: Plain, origin: string, origins: Map<string, string>, prefix: string[] = []): void {
+function mergeLayer(
+  target: Plain,
+  layer: Plain,
+  origin: string,
+  origins: Map<string, string>,
+  prefix: string[] = [],
+): void {
   for (const [k, v] of Object.entries(layer)) {
     if (v === undefined) continue;
     const path = [...prefix, k];
@@ -107,16 +113,26 @@ function readFile(file: string, required: boolean): Plain | undefined {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !required) return undefined;
-    throw new FleetpassError('FP_CONFIG_UNREADABLE', `cannot read config file ${file}: ${(e as Error).message}`, { cause: e, details: { file } });
+    throw new FleetpassError('FP_CONFIG_UNREADABLE', `cannot read config file ${file}: ${(e as Error).message}`, {
+      cause: e,
+      details: { file },
+    });
   }
   let parsed: unknown;
   try {
     parsed = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
   } catch (e) {
-    throw new FleetpassError('FP_CONFIG_INVALID', `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`, { cause: e, details: { file } });
+    throw new FleetpassError(
+      'FP_CONFIG_INVALID',
+      `${file}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message}`,
+      { cause: e, details: { file } },
+    );
   }
   if (parsed === null || parsed === undefined) return {};
-  if (!isPlain(parsed)) throw new FleetpassError('FP_CONFIG_INVALID', `${file}: the top level must be a mapping of keys to values`, { details: { file } });
+  if (!isPlain(parsed))
+    throw new FleetpassError('FP_CONFIG_INVALID', `${file}: the top level must be a mapping of keys to values`, {
+      details: { file },
+    });
   return parsed;
 }
 
@@ -150,7 +166,9 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
       const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
       return `${originOf(key, origins)}: ${key}: ${issue.message}${keys}`;
     });
-    throw new FleetpassError('FP_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, { details: { problems } });
+    throw new FleetpassError('FP_CONFIG_INVALID', `invalid configuration:\n  ${problems.join('\n  ')}`, {
+      details: { problems },
+    });
   }
   const config = deepFreeze(result.data) as z.infer<S>;
   return { config, warnings: options.warn ? options.warn(config) : [], file: fromFile ? options.file : undefined };

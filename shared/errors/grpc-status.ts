@@ -19,7 +19,12 @@ export function toGrpcError(e: unknown, log?: Logger): Partial<ServiceError> {
   }
   log?.error({ err: e }, 'unexpected error');
   metadata.set(CODE_KEY, 'FP_INTERNAL');
-  return { code: status.INTERNAL, details: ERROR_CODES.FP_INTERNAL.message, message: ERROR_CODES.FP_INTERNAL.message, metadata };
+  return {
+    code: status.INTERNAL,
+    details: ERROR_CODES.FP_INTERNAL.message,
+    message: ERROR_CODES.FP_INTERNAL.message,
+    metadata,
+  };
 }
 
 /** Turns an error received from a grpc-js client call back into a FleetpassError. */
@@ -29,7 +34,10 @@ export function fromGrpcError(e: unknown): FleetpassError {
   const raw = err?.metadata?.get(CODE_KEY)?.[0];
   const code = typeof raw === 'string' && raw in ERROR_CODES ? (raw as ErrorCode) : undefined;
   if (code) return new FleetpassError(code, err.details || undefined, { cause: e });
-  if (err?.code === status.UNAVAILABLE) return new FleetpassError('FP_UNAVAILABLE', `cannot reach the controller: ${err.details ?? ''}`.trim(), { cause: e });
+  if (err?.code === status.UNAVAILABLE)
+    return new FleetpassError('FP_UNAVAILABLE', `cannot reach the controller: ${err.details ?? ''}`.trim(), {
+      cause: e,
+    });
   if (err?.code === status.UNAUTHENTICATED) return new FleetpassError('FP_UNAUTHENTICATED', undefined, { cause: e });
   if (err?.code === status.DEADLINE_EXCEEDED) return new FleetpassError('FP_TIMEOUT', undefined, { cause: e });
   return new FleetpassError('FP_INTERNAL', err?.details || undefined, { cause: e });

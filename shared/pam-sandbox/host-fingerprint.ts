@@ -45,7 +45,12 @@ async function fingerprintPath(path: string, depth: number, out: Record<string, 
   if (st.isSymbolicLink()) {
     out[path] = `link ${await readlink(path)} ${meta}`;
   } else if (st.isFile()) {
-    const body = st.size < CONTENT_LIMIT ? createHash('sha256').update(await readFile(path)).digest('hex') : `size=${st.size} mtime=${st.mtimeMs}`;
+    const body =
+      st.size < CONTENT_LIMIT
+        ? createHash('sha256')
+            .update(await readFile(path))
+            .digest('hex')
+        : `size=${st.size} mtime=${st.mtimeMs}`;
     out[path] = `file ${body} ${meta}`;
   } else if (st.isDirectory()) {
     const names = (await readdir(path)).sort();
@@ -57,7 +62,9 @@ async function fingerprintPath(path: string, depth: number, out: Record<string, 
 }
 
 /** Path -> description (content hash, mode, owner, entries) for every target; compare two with toEqual. */
-export async function hostAccountFingerprint(targets: readonly FingerprintTarget[] = HOST_ACCOUNT_TARGETS): Promise<Record<string, string>> {
+export async function hostAccountFingerprint(
+  targets: readonly FingerprintTarget[] = HOST_ACCOUNT_TARGETS,
+): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const t of targets) await fingerprintPath(t.path, t.depth, out);
   return out;

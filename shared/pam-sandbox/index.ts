@@ -13,7 +13,13 @@
  * Every process started with exec/spawn shares the sandbox's /etc, /run, /var/log, /home and mail spool,
  * and sees the rest of the host (code, node, loopback network) as it is.
  */
-export { createPamSandbox, type PamSandbox, type PamSandboxOptions, type SandboxUser, type AuthOptions } from './sandbox';
+export {
+  createPamSandbox,
+  type PamSandbox,
+  type PamSandboxOptions,
+  type SandboxUser,
+  type AuthOptions,
+} from './sandbox';
 export { sandboxSupported, type SandboxSupport } from './supported';
 export { hostAccountFingerprint, HOST_ACCOUNT_TARGETS, type FingerprintTarget } from './host-fingerprint';
 export type { ExecResult, ExecOptions } from './namespace';

@@ -43,13 +43,18 @@ export function assertPrivateNamespace(pid: number): void {
     throw new FleetpassError('FP_PAM_SANDBOX_UNAVAILABLE', `the sandbox keeper (pid ${pid}) is gone`, { cause: e });
   }
   if (theirs === mountNamespaceOf('self')) {
-    throw new FleetpassError('FP_PAM_SANDBOX_UNAVAILABLE', `pid ${pid} shares the host mount namespace; refusing to change anything`);
+    throw new FleetpassError(
+      'FP_PAM_SANDBOX_UNAVAILABLE',
+      `pid ${pid} shares the host mount namespace; refusing to change anything`,
+    );
   }
 }
 
 /** Starts the keeper and resolves once it is inside its own mount namespace. */
 export async function startKeeper(timeoutMs = 5_000): Promise<Keeper> {
-  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'cat'], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn('unshare', ['--mount', '--propagation', 'private', '--', 'cat'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
@@ -63,8 +68,12 @@ export async function startKeeper(timeoutMs = 5_000): Promise<Keeper> {
   const hostNs = mountNamespaceOf('self');
   for (;;) {
     const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(r, 2, undefined))]);
-    if (failed) throw new FleetpassError('FP_PAM_SANDBOX_UNAVAILABLE', `cannot start unshare: ${failed.message}`, { cause: failed });
-    if (exited) throw new FleetpassError('FP_PAM_SANDBOX_UNAVAILABLE', `unshare ${exited}: ${stderr.trim() || 'no message'}`);
+    if (failed)
+      throw new FleetpassError('FP_PAM_SANDBOX_UNAVAILABLE', `cannot start unshare: ${failed.message}`, {
+        cause: failed,
+      });
+    if (exited)
+      throw new FleetpassError('FP_PAM_SANDBOX_UNAVAILABLE', `unshare ${exited}: ${stderr.trim() || 'no message'}`);
     if (child.pid !== undefined) {
       try {
         // unshare(2) happens before exec; once the link differs, the keeper is in its own namespace.
@@ -98,15 +107,30 @@ export async function nsExec(pid: number, argv: readonly string[], options: Exec
     const child = execFile(
       'nsenter',
       nsenterArgs(pid, argv, options.cwd ?? process.cwd()),
-      { env: options.env ?? process.env, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
+      {
+        env: options.env ?? process.env,
+        timeout: timeoutMs,
+        killSignal: 'SIGKILL',
+        maxBuffer: 16 * 1024 * 1024,
+        encoding: 'utf8',
+      },
       (error, stdout, stderr) => {
         if (!error) return resolve({ stdout, stderr, code: 0 });
         if (typeof error.code === 'number') return resolve({ stdout, stderr, code: error.code });
         const name = argv[0];
         if (error.killed) {
-          return reject(new FleetpassError('FP_COMMAND_TIMEOUT', `"${name}" did not finish within ${timeoutMs} ms in the sandbox`, { details: { command: name } }));
+          return reject(
+            new FleetpassError('FP_COMMAND_TIMEOUT', `"${name}" did not finish within ${timeoutMs} ms in the sandbox`, {
+              details: { command: name },
+            }),
+          );
         }
-        reject(new FleetpassError('FP_COMMAND_FAILED', `"${name}" could not run in the sandbox: ${error.message}`, { cause: error, details: { command: name } }));
+        reject(
+          new FleetpassError('FP_COMMAND_FAILED', `"${name}" could not run in the sandbox: ${error.message}`, {
+            cause: error,
+            details: { command: name },
+          }),
+        );
       },
     );
     child.stdin?.on('error', () => undefined);
@@ -118,9 +142,13 @@ export async function nsExec(pid: number, argv: readonly string[], options: Exec
 export async function nsExecOk(pid: number, argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
   const r = await nsExec(pid, argv, options);
   if (r.code !== 0) {
-    throw new FleetpassError('FP_COMMAND_FAILED', `"${argv[0]}" failed in the sandbox (exit code ${r.code}): ${r.stderr.trim().split('\n')[0] ?? ''}`, {
-      details: { command: argv[0], exitCode: r.code },
-    });
+    throw new FleetpassError(
+      'FP_COMMAND_FAILED',
+      `"${argv[0]}" failed in the sandbox (exit code ${r.code}): ${r.stderr.trim().split('\n')[0] ?? ''}`,
+      {
+        details: { command: argv[0], exitCode: r.code },
+      },
+    );
   }
   return r;
 }

@@ -9,7 +9,9 @@ describe('PAM files', () => {
 
   it('writes pam_faillock around pam_unix, with the policy as arguments when asked', () => {
     const withArgs = pamService(policy, true);
-    expect(withArgs).toMatch(/^auth\s+required\s+pam_faillock\.so preauth silent nodelay deny=3 unlock_time=600 fail_interval=900$/m);
+    expect(withArgs).toMatch(
+      /^auth\s+required\s+pam_faillock\.so preauth silent nodelay deny=3 unlock_time=600 fail_interval=900$/m,
+    );
     expect(withArgs).toMatch(/^auth\s+\[success=1 default=bad\]\s+pam_unix\.so nodelay$/m);
     expect(withArgs).toMatch(/^auth\s+\[default=die\]\s+pam_faillock\.so authfail/m);
     expect(withArgs).toMatch(/^auth\s+sufficient\s+pam_faillock\.so authsucc/m);
@@ -17,7 +19,9 @@ describe('PAM files', () => {
   });
 
   it('writes faillock.conf with the policy', () => {
-    expect(faillockConf({ ...policy, unlockTime: 'never' as never, evenDenyRoot: true })).toMatch(/dir = \/run\/faillock\ndeny = 3\nfail_interval = 900\nunlock_time = never\neven_deny_root\n$/);
+    expect(faillockConf({ ...policy, unlockTime: 'never' as never, evenDenyRoot: true })).toMatch(
+      /dir = \/run\/faillock\ndeny = 3\nfail_interval = 900\nunlock_time = never\neven_deny_root\n$/,
+    );
   });
 });
 
@@ -74,7 +78,8 @@ describe('the sandbox', () => {
   it('shares its files with spawned long-lived processes, and stops them on destroy', async () => {
     const other = await createPamSandbox();
     const child = other.spawn(['sh', '-c', 'echo ready > /run/faillock/marker; exec sleep 60'], { stdio: 'ignore' });
-    for (let i = 0; i < 200 && !existsSync(other.hostPath('/run/faillock/marker')); i++) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < 200 && !existsSync(other.hostPath('/run/faillock/marker')); i++)
+      await new Promise((r) => setTimeout(r, 5));
     expect((await other.readFile('/run/faillock/marker')).toString()).toBe('ready\n');
     const exited = new Promise((r) => child.once('exit', r));
     await other.destroy();

@@ -14,7 +14,16 @@ import { dirname, join } from 'node:path';
 import { FleetpassError } from '../errors';
 import { silentLogger, type Logger } from '../logger';
 import { assertAccountName } from '../validation/account-name';
-import { assertPrivateNamespace, nsExec, nsExecOk, nsSpawn, startKeeper, type ExecOptions, type ExecResult, type Keeper } from './namespace';
+import {
+  assertPrivateNamespace,
+  nsExec,
+  nsExecOk,
+  nsSpawn,
+  startKeeper,
+  type ExecOptions,
+  type ExecResult,
+  type Keeper,
+} from './namespace';
 import { faillockConf, pamService, type FaillockPolicy } from './pam-files';
 
 export interface SandboxUser {
@@ -123,7 +132,8 @@ function installExitHook(): void {
 export function sandboxHostPath(pid: number, path: string): string {
   if (!path.startsWith('/')) throw new FleetpassError('FP_INVALID_ARGUMENT', `sandbox paths are absolute: "${path}"`);
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  if (parts.includes('..')) throw new FleetpassError('FP_INVALID_ARGUMENT', `sandbox paths may not contain "..": "${path}"`);
+  if (parts.includes('..'))
+    throw new FleetpassError('FP_INVALID_ARGUMENT', `sandbox paths may not contain "..": "${path}"`);
   let prefix = '';
   for (const part of parts) {
     prefix += `/${part}`;
@@ -135,28 +145,51 @@ export function sandboxHostPath(pid: number, path: string): string {
       throw e;
     }
     if (isLink) {
-      throw new FleetpassError('FP_INVALID_ARGUMENT', `"${prefix}" is a symlink in the sandbox; name the real path (e.g. /run, not /var/run)`);
+      throw new FleetpassError(
+        'FP_INVALID_ARGUMENT',
+        `"${prefix}" is a symlink in the sandbox; name the real path (e.g. /run, not /var/run)`,
+      );
     }
   }
   return `/proc/${pid}/root/${parts.join('/')}`;
 }
 
 /** Overlays `target` with a writable layer kept in the sandbox's tmpfs. */
-async function overlay(pid: number, hostPath: (p: string) => string, tmp: string, name: string, target: string): Promise<void> {
+async function overlay(
+  pid: number,
+  hostPath: (p: string) => string,
+  tmp: string,
+  name: string,
+  target: string,
+): Promise<void> {
   const upper = join(tmp, name, 'upper');
   const work = join(tmp, name, 'work');
   await mkdir(hostPath(upper), { recursive: true });
   await mkdir(hostPath(work), { recursive: true });
-  await nsExecOk(pid, ['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${target},upperdir=${upper},workdir=${work}`, target]);
+  await nsExecOk(pid, [
+    'mount',
+    '-t',
+    'overlay',
+    'overlay',
+    '-o',
+    `lowerdir=${target},upperdir=${upper},workdir=${work}`,
+    target,
+  ]);
 }
 
 /** Creates a sandbox, writes its PAM files and users; throws FP_PAM_SANDBOX_UNAVAILABLE when it cannot. */
 export async function createPamSandbox(options: PamSandboxOptions = {}): Promise<PamSandbox> {
-  if (process.platform !== 'linux') throw new FleetpassError('FP_PAM_SANDBOX_UNAVAILABLE', 'the PAM sandbox needs Linux');
-  if (process.getuid?.() !== 0) throw new FleetpassError('FP_PAM_SANDBOX_UNAVAILABLE', 'the PAM sandbox needs root (mount namespaces and overlayfs)');
+  if (process.platform !== 'linux')
+    throw new FleetpassError('FP_PAM_SANDBOX_UNAVAILABLE', 'the PAM sandbox needs Linux');
+  if (process.getuid?.() !== 0)
+    throw new FleetpassError(
+      'FP_PAM_SANDBOX_UNAVAILABLE',
+      'the PAM sandbox needs root (mount namespaces and overlayfs)',
+    );
   const log = (options.log ?? silentLogger()).child({ component: 'pam-sandbox' });
   const service = options.service ?? 'fleetpass-test';
-  if (!/^[A-Za-z0-9._-]+$/.test(service)) throw new FleetpassError('FP_INVALID_ARGUMENT', `"${service}" is not a PAM service name`);
+  if (!/^[A-Za-z0-9._-]+$/.test(service))
+    throw new FleetpassError('FP_INVALID_ARGUMENT', `"${service}" is not a PAM service name`);
   const policy: FaillockPolicy = {
     deny: options.deny ?? 3,
     unlockTime: options.unlockTime ?? 600,
@@ -204,15 +237,22 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
     await writeFile(hostPath('/var/log/tallylog'), Buffer.alloc(0), { mode: 0o600 });
     await mkdir(hostPath('/etc/security'), { recursive: true });
     await writeFile(hostPath('/etc/security/faillock.conf'), faillockConf(policy), { mode: 0o644 });
-    await writeFile(hostPath(`/etc/pam.d/${service}`), pamService(policy, options.argsInService ?? true), { mode: 0o644 });
+    await writeFile(hostPath(`/etc/pam.d/${service}`), pamService(policy, options.argsInService ?? true), {
+      mode: 0o644,
+    });
   } catch (e) {
     await destroy();
-    throw e instanceof FleetpassError ? e : new FleetpassError('FP_PAM_SANDBOX_UNAVAILABLE', `the sandbox could not be set up: ${(e as Error).message}`, { cause: e });
+    throw e instanceof FleetpassError
+      ? e
+      : new FleetpassError('FP_PAM_SANDBOX_UNAVAILABLE', `the sandbox could not be set up: ${(e as Error).message}`, {
+          cause: e,
+        });
   }
 
   const setPassword = async (user: string, password: string): Promise<void> => {
     assertAccountName(user);
-    if (/[\r\n\0]/.test(password) || password.length === 0) throw new FleetpassError('FP_PASSWORD_POLICY', 'the password is empty or has a line break');
+    if (/[\r\n\0]/.test(password) || password.length === 0)
+      throw new FleetpassError('FP_PASSWORD_POLICY', 'the password is empty or has a line break');
     await nsExecOk(pid, ['chpasswd'], { input: `${user}:${password}\n` });
   };
 
@@ -236,11 +276,14 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
     if (auth.rhost) items.push('-I', `rhost=${auth.rhost}`);
     if (auth.tty) items.push('-I', `tty=${auth.tty}`);
     const svc = auth.service ?? service;
-    if (!/^[A-Za-z0-9._-]+$/.test(svc)) throw new FleetpassError('FP_INVALID_ARGUMENT', `"${svc}" is not a PAM service name`);
+    if (!/^[A-Za-z0-9._-]+$/.test(svc))
+      throw new FleetpassError('FP_INVALID_ARGUMENT', `"${svc}" is not a PAM service name`);
     const r = await nsExec(pid, ['pamtester', ...items, svc, user, 'authenticate'], { input: `${password}\n` });
     if (r.code === 0) return true;
     if (r.code === 1) return false;
-    throw new FleetpassError('FP_COMMAND_FAILED', `pamtester failed in the sandbox (exit code ${r.code})`, { details: { command: 'pamtester', exitCode: r.code } });
+    throw new FleetpassError('FP_COMMAND_FAILED', `pamtester failed in the sandbox (exit code ${r.code})`, {
+      details: { command: 'pamtester', exitCode: r.code },
+    });
   };
 
   try {
@@ -278,7 +321,8 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
     addUser,
     setPassword,
     layPamTree: async (root) => {
-      if (!root.startsWith('/')) throw new FleetpassError('FP_INVALID_ARGUMENT', `the PAM tree must be an absolute path: "${root}"`);
+      if (!root.startsWith('/'))
+        throw new FleetpassError('FP_INVALID_ARGUMENT', `the PAM tree must be an absolute path: "${root}"`);
       await nsExecOk(pid, ['rm', '-rf', '--', '/etc/pam.d', '/etc/authselect']);
       await nsExecOk(pid, ['cp', '-a', '--', `${root}/etc/.`, '/etc/']);
     },
@@ -286,7 +330,8 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
     failLogins: async (user, n, auth) => {
       const wrong = `wrong-${randomBytes(9).toString('base64url')}`;
       for (let i = 0; i < n; i++) {
-        if (await authenticate(user, wrong, auth)) throw new FleetpassError('FP_INTERNAL', `a wrong password was accepted for ${user}`);
+        if (await authenticate(user, wrong, auth))
+          throw new FleetpassError('FP_INTERNAL', `a wrong password was accepted for ${user}`);
       }
     },
     shadowLine: async (user) => {
@@ -311,4 +356,3 @@ function stopChild(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
   });
 }
-

@@ -31,9 +31,13 @@ function installed(tool: string): boolean {
  * only sure test (containers often forbid mount namespaces, and overlayfs may be missing).
  */
 export async function sandboxSupported(options: { probe?: boolean } = {}): Promise<SandboxSupport> {
-  const notes = OPTIONAL_TOOLS.filter((t) => !installed(t)).map((t) => `${t} is not installed: sandbox logins cannot be tested`);
-  if (process.platform !== 'linux') return { ok: false, why: `the PAM sandbox needs Linux, this is ${process.platform}`, notes };
-  if (process.getuid?.() !== 0) return { ok: false, why: 'the PAM sandbox needs root (mount namespaces and overlayfs)', notes };
+  const notes = OPTIONAL_TOOLS.filter((t) => !installed(t)).map(
+    (t) => `${t} is not installed: sandbox logins cannot be tested`,
+  );
+  if (process.platform !== 'linux')
+    return { ok: false, why: `the PAM sandbox needs Linux, this is ${process.platform}`, notes };
+  if (process.getuid?.() !== 0)
+    return { ok: false, why: 'the PAM sandbox needs root (mount namespaces and overlayfs)', notes };
   const missing = REQUIRED_TOOLS.filter((t) => !installed(t));
   if (missing.length > 0) return { ok: false, why: `missing commands: ${missing.join(', ')}`, notes };
   if (options.probe) {

@@ -1,5 +1,12 @@
 import { X509Certificate } from 'node:crypto';
-import { PREFIXED_SHA256_FINGERPRINT, SHA256_FINGERPRINT, certificateFingerprint, createCa, formatFingerprint, normalizeFingerprint } from '.';
+import {
+  PREFIXED_SHA256_FINGERPRINT,
+  SHA256_FINGERPRINT,
+  certificateFingerprint,
+  createCa,
+  formatFingerprint,
+  normalizeFingerprint,
+} from '.';
 
 describe('certificate fingerprints', () => {
   const hex = 'ab'.repeat(32);
@@ -20,14 +27,25 @@ describe('certificate fingerprints', () => {
   });
 
   it('config pattern: prefix optional (lower case), 64 hex digits, colons between bytes', () => {
-    for (const ok of [hex, `sha256:${hex}`, colonUpper, `sha256:${colonUpper}`]) expect(SHA256_FINGERPRINT.test(ok)).toBe(true);
-    for (const bad of ['', `SHA256:${hex}`, `sha1:${hex}`, `${hex}00`, hex.slice(2), 'zz'.repeat(32), `sha256:sha256:${hex}`, `a:b${hex.slice(3)}`]) {
+    for (const ok of [hex, `sha256:${hex}`, colonUpper, `sha256:${colonUpper}`])
+      expect(SHA256_FINGERPRINT.test(ok)).toBe(true);
+    for (const bad of [
+      '',
+      `SHA256:${hex}`,
+      `sha1:${hex}`,
+      `${hex}00`,
+      hex.slice(2),
+      'zz'.repeat(32),
+      `sha256:sha256:${hex}`,
+      `a:b${hex.slice(3)}`,
+    ]) {
       expect(SHA256_FINGERPRINT.test(bad)).toBe(false);
     }
   });
 
   it('pinned pattern: prefix required in any case', () => {
     for (const ok of [`sha256:${hex}`, `SHA256:${colonUpper}`]) expect(PREFIXED_SHA256_FINGERPRINT.test(ok)).toBe(true);
-    for (const bad of ['', hex, colonUpper, `sha1:${hex}`, `sha256:${hex}00`, `sha256:sha256:${hex}`]) expect(PREFIXED_SHA256_FINGERPRINT.test(bad)).toBe(false);
+    for (const bad of ['', hex, colonUpper, `sha1:${hex}`, `sha256:${hex}00`, `sha256:sha256:${hex}`])
+      expect(PREFIXED_SHA256_FINGERPRINT.test(bad)).toBe(false);
   });
 });

@@ -2,7 +2,14 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FleetpassError } from '../errors';
-import { certificateFingerprint, createCa, issueClientCertificate, issueServerCertificate, readCertificateInfo, type CertAndKey } from './x509-ops';
+import {
+  certificateFingerprint,
+  createCa,
+  issueClientCertificate,
+  issueServerCertificate,
+  readCertificateInfo,
+  type CertAndKey,
+} from './x509-ops';
 
 export interface ControllerPki {
   ca: CertAndKey;
@@ -50,7 +57,12 @@ function readPem(path: string): string {
  */
 export async function ensureControllerPki(dir: string, opts: { hosts: string[] }): Promise<ControllerPki> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const files = { caCert: join(dir, 'ca.crt'), caKey: join(dir, 'ca.key'), serverCert: join(dir, 'server.crt'), serverKey: join(dir, 'server.key') };
+  const files = {
+    caCert: join(dir, 'ca.crt'),
+    caKey: join(dir, 'ca.key'),
+    serverCert: join(dir, 'server.crt'),
+    serverKey: join(dir, 'server.key'),
+  };
   let ca: CertAndKey;
   if (existsSync(files.caCert) && existsSync(files.caKey)) {
     ca = { certPem: readPem(files.caCert), keyPem: readPem(files.caKey) };
@@ -66,7 +78,12 @@ export async function ensureControllerPki(dir: string, opts: { hosts: string[] }
     const { X509Certificate } = await import('node:crypto');
     const cert = new X509Certificate(server.certPem);
     const coversHosts = opts.hosts.every((h) => (cert.subjectAltName ?? '').includes(h));
-    if (info.notAfter.getTime() - Date.now() < 30 * 86_400_000 || !coversHosts || !cert.verify(new X509Certificate(ca.certPem).publicKey)) server = undefined;
+    if (
+      info.notAfter.getTime() - Date.now() < 30 * 86_400_000 ||
+      !coversHosts ||
+      !cert.verify(new X509Certificate(ca.certPem).publicKey)
+    )
+      server = undefined;
   }
   if (!server) {
     server = await issueServerCertificate(ca, { hosts: opts.hosts });
@@ -89,7 +106,13 @@ export async function writeTestPki(dir: string, nodeIds: string[]): Promise<Test
   mkdirSync(dir, { recursive: true });
   const ca = await createCa({ commonName: 'fleetpass test CA' });
   const server = await issueServerCertificate(ca, { hosts: ['localhost', '127.0.0.1'] });
-  const out: TestPkiFiles = { ca, caFile: join(dir, 'ca.crt'), serverCertFile: join(dir, 'server.crt'), serverKeyFile: join(dir, 'server.key'), nodes: {} };
+  const out: TestPkiFiles = {
+    ca,
+    caFile: join(dir, 'ca.crt'),
+    serverCertFile: join(dir, 'server.crt'),
+    serverKeyFile: join(dir, 'server.key'),
+    nodes: {},
+  };
   writeSecureFile(out.caFile, ca.certPem, 0o644);
   writeSecureFile(out.serverCertFile, server.certPem, 0o644);
   writeSecureFile(out.serverKeyFile, server.keyPem);

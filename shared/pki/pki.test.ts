@@ -3,11 +3,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import {
-  AgentServiceClient, AgentServiceService, type RenewRequest, type RenewResponse,
+  AgentServiceClient,
+  AgentServiceService,
+  type RenewRequest,
+  type RenewResponse,
 } from '../gen/fleetpass/v1/agent';
 import {
-  certificateFingerprint, createCa, createKeyAndCsr, ensureControllerPki, isSignedBy, issueClientCertificate,
-  nodeIdFromPeerCertificate, readCertificateInfo, signCsr, writeTestPki,
+  certificateFingerprint,
+  createCa,
+  createKeyAndCsr,
+  ensureControllerPki,
+  isSignedBy,
+  issueClientCertificate,
+  nodeIdFromPeerCertificate,
+  readCertificateInfo,
+  signCsr,
+  writeTestPki,
 } from '.';
 
 /** Starts a real mTLS grpc server whose Renew echoes the caller's certificate CN. */
@@ -17,15 +28,27 @@ async function echoServer(caPem: string, cert: string, key: string) {
     connect: (call: grpc.ServerDuplexStream<unknown, unknown>) => call.end(),
     enroll: (_c: unknown, cb: grpc.sendUnaryData<unknown>) => cb({ code: grpc.status.UNIMPLEMENTED }),
     renew: (call: grpc.ServerUnaryCall<RenewRequest, RenewResponse>, cb: grpc.sendUnaryData<RenewResponse>) =>
-      cb(null, { certificatePem: nodeIdFromPeerCertificate(call.getAuthContext().sslPeerCertificate) ?? 'none', caCertificatePem: '' }),
+      cb(null, {
+        certificatePem: nodeIdFromPeerCertificate(call.getAuthContext().sslPeerCertificate) ?? 'none',
+        caCertificatePem: '',
+      }),
   });
-  const creds = grpc.ServerCredentials.createSsl(Buffer.from(caPem), [{ cert_chain: Buffer.from(cert), private_key: Buffer.from(key) }], true);
-  const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))));
+  const creds = grpc.ServerCredentials.createSsl(
+    Buffer.from(caPem),
+    [{ cert_chain: Buffer.from(cert), private_key: Buffer.from(key) }],
+    true,
+  );
+  const port = await new Promise<number>((res, rej) =>
+    server.bindAsync('127.0.0.1:0', creds, (e, p) => (e ? rej(e) : res(p))),
+  );
   return { server, port };
 }
 
 function renew(port: number, caPem: string, cert: string, key: string): Promise<string> {
-  const client = new AgentServiceClient(`127.0.0.1:${port}`, grpc.credentials.createSsl(Buffer.from(caPem), Buffer.from(key), Buffer.from(cert)));
+  const client = new AgentServiceClient(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createSsl(Buffer.from(caPem), Buffer.from(key), Buffer.from(cert)),
+  );
   return new Promise((res, rej) =>
     client.renew({ csrPem: '' }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (e, r) => {
       client.close();
@@ -60,13 +83,21 @@ describe('pki', () => {
   it('carries the node identity over real mutual TLS and refuses a certificate from another CA', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fp-pki-'));
     const pki = await writeTestPki(dir, ['node-a']);
-    const { server, port } = await echoServer(pki.ca.certPem, readFileSync(pki.serverCertFile, 'utf8'), readFileSync(pki.serverKeyFile, 'utf8'));
+    const { server, port } = await echoServer(
+      pki.ca.certPem,
+      readFileSync(pki.serverCertFile, 'utf8'),
+      readFileSync(pki.serverKeyFile, 'utf8'),
+    );
     try {
       const a = pki.nodes['node-a'];
-      expect(await renew(port, pki.ca.certPem, readFileSync(a.certFile, 'utf8'), readFileSync(a.keyFile, 'utf8'))).toBe('node-a');
+      expect(await renew(port, pki.ca.certPem, readFileSync(a.certFile, 'utf8'), readFileSync(a.keyFile, 'utf8'))).toBe(
+        'node-a',
+      );
       const otherCa = await createCa({ commonName: 'rogue' });
       const rogue = await issueClientCertificate(otherCa, { commonName: 'node-a' });
-      await expect(renew(port, pki.ca.certPem, rogue.certPem, rogue.keyPem)).rejects.toMatchObject({ code: grpc.status.UNAVAILABLE });
+      await expect(renew(port, pki.ca.certPem, rogue.certPem, rogue.keyPem)).rejects.toMatchObject({
+        code: grpc.status.UNAVAILABLE,
+      });
     } finally {
       server.forceShutdown();
     }

@@ -9,7 +9,12 @@ const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 /** A self-signed certificate with exactly this subject (a string or structured name). */
 async function certWith(name: string | x509.JsonName): Promise<X509Certificate> {
   const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const cert = await x509.X509CertificateGenerator.createSelfSigned({ serialNumber: '01', name, keys, signingAlgorithm: ALG });
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name,
+    keys,
+    signingAlgorithm: ALG,
+  });
   return new X509Certificate(cert.toString('pem'));
 }
 

@@ -10,7 +10,10 @@ import type { X509Certificate } from 'node:crypto';
  */
 export function subjectValues(cert: X509Certificate, key: string): string[] {
   const prefix = `${key}=`;
-  return cert.subject.split('\n').filter((line) => line.startsWith(prefix)).map((line) => line.slice(prefix.length));
+  return cert.subject
+    .split('\n')
+    .filter((line) => line.startsWith(prefix))
+    .map((line) => line.slice(prefix.length));
 }
 
 /** The subject CN when there is exactly one and it is not empty (a node or an operator has one name); else undefined. */

@@ -96,12 +96,18 @@ async function issue(
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
-    new x509.ExtendedKeyUsageExtension([usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+    new x509.ExtendedKeyUsageExtension([
+      usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth,
+    ]),
     await x509.AuthorityKeyIdentifierExtension.create(caCert),
   ];
   if (hosts.length > 0) {
     extensions.push(
-      new x509.SubjectAlternativeNameExtension(hosts.map((h) => (/^[\d.]+$|:/.test(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h }))),
+      new x509.SubjectAlternativeNameExtension(
+        hosts.map((h) =>
+          /^[\d.]+$|:/.test(h) ? { type: 'ip' as const, value: h } : { type: 'dns' as const, value: h },
+        ),
+      ),
     );
   }
   const cert = await x509.X509CertificateGenerator.create({
@@ -118,14 +124,27 @@ async function issue(
 }
 
 /** The controller's TLS server certificate for the given host names and IP addresses. */
-export async function issueServerCertificate(ca: CertAndKey, opts: { hosts: string[]; validDays?: number; commonName?: string }): Promise<CertAndKey> {
+export async function issueServerCertificate(
+  ca: CertAndKey,
+  opts: { hosts: string[]; validDays?: number; commonName?: string },
+): Promise<CertAndKey> {
   const keys = await generateKeys();
-  const certPem = await issue(ca, opts.commonName ?? opts.hosts[0] ?? 'fleetpass-controller', keys.publicKey, 'server', opts.validDays ?? 825, opts.hosts);
+  const certPem = await issue(
+    ca,
+    opts.commonName ?? opts.hosts[0] ?? 'fleetpass-controller',
+    keys.publicKey,
+    'server',
+    opts.validDays ?? 825,
+    opts.hosts,
+  );
   return { certPem, keyPem: await privateKeyPem(keys.privateKey) };
 }
 
 /** A client certificate whose subject CN is the node id (or operator name). */
-export async function issueClientCertificate(ca: CertAndKey, opts: { commonName: string; validDays?: number }): Promise<CertAndKey> {
+export async function issueClientCertificate(
+  ca: CertAndKey,
+  opts: { commonName: string; validDays?: number },
+): Promise<CertAndKey> {
   const keys = await generateKeys();
   const certPem = await issue(ca, opts.commonName, keys.publicKey, 'client', opts.validDays ?? 365);
   return { certPem, keyPem: await privateKeyPem(keys.privateKey) };
@@ -134,7 +153,11 @@ export async function issueClientCertificate(ca: CertAndKey, opts: { commonName:
 /** A fresh key pair and a PKCS#10 request for it; the key never leaves the node. */
 export async function createKeyAndCsr(opts: { commonName: string }): Promise<{ keyPem: string; csrPem: string }> {
   const keys = await generateKeys();
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${opts.commonName}`, keys, signingAlgorithm: ALG });
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: `CN=${opts.commonName}`,
+    keys,
+    signingAlgorithm: ALG,
+  });
   return { keyPem: await privateKeyPem(keys.privateKey), csrPem: csr.toString('pem') };
 }
 
@@ -142,14 +165,19 @@ export async function createKeyAndCsr(opts: { commonName: string }): Promise<{ k
  * Signs a node's CSR as a client certificate. The subject is set from `commonName` (decided by the
  * controller), never taken from the CSR, so a node cannot choose its own identity.
  */
-export async function signCsr(ca: CertAndKey, csrPem: string, opts: { commonName: string; validDays?: number }): Promise<string> {
+export async function signCsr(
+  ca: CertAndKey,
+  csrPem: string,
+  opts: { commonName: string; validDays?: number },
+): Promise<string> {
   let csr: x509.Pkcs10CertificateRequest;
   try {
     csr = new x509.Pkcs10CertificateRequest(csrPem);
   } catch (e) {
     throw new FleetpassError('FP_CSR_INVALID', 'the certificate signing request cannot be parsed', { cause: e });
   }
-  if (!(await csr.verify())) throw new FleetpassError('FP_CSR_INVALID', 'the certificate signing request signature does not verify');
+  if (!(await csr.verify()))
+    throw new FleetpassError('FP_CSR_INVALID', 'the certificate signing request signature does not verify');
   return issue(ca, opts.commonName, csr.publicKey, 'client', opts.validDays ?? 365);
 }
 

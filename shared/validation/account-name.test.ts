@@ -5,10 +5,13 @@ describe('account names', () => {
     expect(assertAccountName(n)).toBe(n);
   });
 
-  it.each(['../x', 'root;id', '-rf', '', 'a'.repeat(300), 'a b', 'x/y', '$(id)', '..', 'näme', 'a\nb'])('refuses %j', (n) => {
-    expect(accountNameProblem(n)).toBeDefined();
-    expect(() => assertAccountName(n)).toThrow(expect.objectContaining({ code: 'FP_ACCOUNT_NAME_INVALID' }));
-  });
+  it.each(['../x', 'root;id', '-rf', '', 'a'.repeat(300), 'a b', 'x/y', '$(id)', '..', 'näme', 'a\nb'])(
+    'refuses %j',
+    (n) => {
+      expect(accountNameProblem(n)).toBeDefined();
+      expect(() => assertAccountName(n)).toThrow(expect.objectContaining({ code: 'FP_ACCOUNT_NAME_INVALID' }));
+    },
+  );
 
   it('gives config schemas the same rule and sentence', () => {
     expect(accountNameSchema.parse('ilmnuser')).toBe('ilmnuser');

@@ -11,9 +11,11 @@ export const MAX_ACCOUNT_NAME_LENGTH = 32;
 /** Why `name` is not a valid account name, or undefined when it is. */
 export function accountNameProblem(name: unknown): string | undefined {
   if (typeof name !== 'string' || name.length === 0) return 'the account name is empty';
-  if (name.length > MAX_ACCOUNT_NAME_LENGTH) return `the account name is longer than ${MAX_ACCOUNT_NAME_LENGTH} characters`;
+  if (name.length > MAX_ACCOUNT_NAME_LENGTH)
+    return `the account name is longer than ${MAX_ACCOUNT_NAME_LENGTH} characters`;
   if (name === '.' || name === '..') return 'the account name cannot be "." or ".."';
-  if (!PORTABLE_NAME.test(name)) return 'the account name may only contain letters, digits, ".", "_" and "-", and may not start with "-"';
+  if (!PORTABLE_NAME.test(name))
+    return 'the account name may only contain letters, digits, ".", "_" and "-", and may not start with "-"';
   return undefined;
 }
 

@@ -8,6 +8,8 @@ describe('assertLabels', () => {
     expect(() => assertLabels({ site: 'a\nb' })).toThrow(/the value of label site contains/);
     expect(() => assertLabels({ site: 'x'.repeat(101) })).toThrow(/longer than 100 characters/);
     expect(() => assertLabels({ site: 7 })).toThrow(/must be text/);
-    expect(() => assertLabels(Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])), 'a token')).toThrow(/a token may carry at most 32 labels/);
+    expect(() =>
+      assertLabels(Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, 'v'])), 'a token'),
+    ).toThrow(/a token may carry at most 32 labels/);
   });
 });

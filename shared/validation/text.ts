@@ -9,8 +9,9 @@
 
 // C0 controls but tab, LF and CR, DEL, C1 controls, bidi embeddings/overrides/isolates, U+FFFD, and (the u
 // flag reads surrogate pairs as one code point) lone surrogates; then a CR not followed by LF.
-// eslint-disable-next-line no-control-regex
-const FORBIDDEN = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufffd\ud800-\udfff]|\r(?!\n)/u;
+const FORBIDDEN =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\ufffd\ud800-\udfff]|\r(?!\n)/u;
 const LINE_BREAK = /[\r\n]/;
 
 export interface TextRules {
@@ -23,7 +24,8 @@ export interface TextRules {
 function describe(ch: string): string {
   const cp = ch.codePointAt(0)!;
   if (cp === 0xfffd) return 'invalid UTF-8 (or U+FFFD)';
-  if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) return `a bidirectional control character (U+${cp.toString(16).toUpperCase().padStart(4, '0')})`;
+  if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+    return `a bidirectional control character (U+${cp.toString(16).toUpperCase().padStart(4, '0')})`;
   if (cp >= 0xd800 && cp <= 0xdfff) return 'a lone UTF-16 surrogate';
   return `a control character (U+${cp.toString(16).toUpperCase().padStart(4, '0')})`;
 }

@@ -38,7 +38,11 @@ async function agentConfig(stateDir = tempDir('fp-agent-state-')): Promise<Agent
 }
 
 function startAgent(config: AgentConfig, backend: TestMemoryBackend): Agent {
-  const agent = createAgent(config, { log: captureLog('warn').log, backends: new Map([[Backend.BACKEND_LINUX, backend]]), busy: async () => false });
+  const agent = createAgent(config, {
+    log: captureLog('warn').log,
+    backends: new Map([[Backend.BACKEND_LINUX, backend]]),
+    busy: async () => false,
+  });
   agents.push(agent);
   return agent;
 }
@@ -52,7 +56,11 @@ describe('agent and controller together', () => {
     const agent = startAgent(await agentConfig(), backend);
     await agent.start();
 
-    await waitUntil(() => service.getNode(NODE)?.online && service.listAccounts({ lockedOnly: true }).length === 1, 5000, 'the node and its locked account');
+    await waitUntil(
+      () => service.getNode(NODE)?.online && service.listAccounts({ lockedOnly: true }).length === 1,
+      5000,
+      'the node and its locked account',
+    );
     expect(service.getNode(NODE)).toMatchObject({ online: true, hostname: 'nextseq-ctl-1.lab' });
     await waitUntil(() => agent.state === 'connected');
 
@@ -62,7 +70,11 @@ describe('agent and controller together', () => {
     expect(view.operations[0]).toMatchObject({ nodeId: NODE, state: 'succeeded' });
     expect(view.operations[0].after?.locked).toBe(false);
     expect(backend.calls.unlock).toBe(1);
-    await waitUntil(() => service.listAccounts({ lockedOnly: true }).length === 0, 5000, 'the inventory to show it unlocked');
+    await waitUntil(
+      () => service.listAccounts({ lockedOnly: true }).length === 0,
+      5000,
+      'the inventory to show it unlocked',
+    );
   });
 
   it('receives an operation ordered while it was away once it reconnects, and applies it once', async () => {

@@ -6,7 +6,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPamSandbox, hostAccountFingerprint, type PamSandbox } from '../../shared/pam-sandbox';
-import { Action, Backend, FailureCounter, OperationOutcome, type OperationResult } from '../../shared/gen/fleetpass/v1/common';
+import {
+  Action,
+  Backend,
+  FailureCounter,
+  OperationOutcome,
+  type OperationResult,
+} from '../../shared/gen/fleetpass/v1/common';
 import { StateReportTrigger, type ConnectRequest } from '../../shared/gen/fleetpass/v1/agent';
 import { JOURNAL_FILE } from '../../agent/journal';
 import { createAgentHarness, type AgentHarness, type SpawnedAgent } from '../helpers/agent-harness';
@@ -26,7 +32,14 @@ let hostBefore: Record<string, string>;
 beforeAll(async () => {
   hostBefore = await hostAccountFingerprint();
   harness = await createAgentHarness({ nodeId: NODE });
-  sb = await createPamSandbox({ users: [{ name: 'ilmnuser', password: OLD }, { name: 'ilmnadmin', password: 'Admin-pw-2' }], deny: 3, unlockTime: 600 });
+  sb = await createPamSandbox({
+    users: [
+      { name: 'ilmnuser', password: OLD },
+      { name: 'ilmnadmin', password: 'Admin-pw-2' },
+    ],
+    deny: 3,
+    unlockTime: 600,
+  });
   service = await startTestAgentService({ pki: harness.pki });
 });
 
@@ -40,22 +53,27 @@ afterAll(async () => {
 });
 
 const spawner = (argv: readonly string[], o: Parameters<PamSandbox['spawn']>[1]) => sb.spawn(argv, o);
-const resultFor = (id: string) => (m: ConnectRequest): OperationResult | undefined =>
-  m.message?.$case === 'result' && m.message.result.operationId === id ? m.message.result : undefined;
+const resultFor =
+  (id: string) =>
+  (m: ConnectRequest): OperationResult | undefined =>
+    m.message?.$case === 'result' && m.message.result.operationId === id ? m.message.result : undefined;
 
 function config(): string {
-  return harness.writeConfig({
-    platform: 'nextseq-2000',
-    stateDir: join(harness.dir, 'state-linux'),
-    controller: { address: service.address },
-    backends: { linux: { pamServices: [sb.service] } },
-    policy: {
-      accounts: [
-        { backend: 'linux', account: 'ilmnuser', actions: ['unlock', 'reset_password', 'refresh_state'] },
-        { backend: 'linux', account: 'ilmnadmin', actions: ['refresh_state'] },
-      ],
+  return harness.writeConfig(
+    {
+      platform: 'nextseq-2000',
+      stateDir: join(harness.dir, 'state-linux'),
+      controller: { address: service.address },
+      backends: { linux: { pamServices: [sb.service] } },
+      policy: {
+        accounts: [
+          { backend: 'linux', account: 'ilmnuser', actions: ['unlock', 'reset_password', 'refresh_state'] },
+          { backend: 'linux', account: 'ilmnadmin', actions: ['refresh_state'] },
+        ],
+      },
     },
-  }, 'agent-linux.yaml');
+    'agent-linux.yaml',
+  );
 }
 
 describe('fleetpass-agent with the Linux backend on real PAM (sandbox)', () => {
@@ -66,7 +84,13 @@ describe('fleetpass-agent with the Linux backend on real PAM (sandbox)', () => {
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const rows = JSON.parse(stdout) as { account: string; lockSecondsLeft?: number; state: Record<string, unknown> }[];
     expect(rows.map((r) => r.account)).toEqual(['ilmnuser', 'ilmnadmin']);
-    expect(rows[0].state).toMatchObject({ locked: true, failureCount: 3, denyThreshold: 3, counter: 'FAILURE_COUNTER_FAILLOCK', lastFailureSource: '10.1.2.3' });
+    expect(rows[0].state).toMatchObject({
+      locked: true,
+      failureCount: 3,
+      denyThreshold: 3,
+      counter: 'FAILURE_COUNTER_FAILLOCK',
+      lastFailureSource: '10.1.2.3',
+    });
     expect(rows[0].lockSecondsLeft).toBeGreaterThan(590);
     expect(rows[0].lockSecondsLeft).toBeLessThanOrEqual(600);
     expect(rows[1].state.locked ?? false).toBe(false);
@@ -74,10 +98,22 @@ describe('fleetpass-agent with the Linux backend on real PAM (sandbox)', () => {
 
   it('reports the lock on connect, resets the password on order, and PAM then takes only the new one', async () => {
     agent = harness.spawnRun(config(), { spawner });
-    const hello = await service.waitFor((m) => (m.message?.$case === 'hello' ? m.message.hello : undefined), { timeoutMs: 15_000 });
+    const hello = await service.waitFor((m) => (m.message?.$case === 'hello' ? m.message.hello : undefined), {
+      timeoutMs: 15_000,
+    });
     expect(hello).toMatchObject({ nodeId: NODE, backends: [Backend.BACKEND_LINUX] });
-    const report = await service.waitFor((m) => (m.message?.$case === 'stateReport' && m.message.stateReport.trigger === StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT ? m.message.stateReport : undefined));
-    expect(report.accounts[0]).toMatchObject({ account: 'ilmnuser', locked: true, failureCount: 3, counter: FailureCounter.FAILURE_COUNTER_FAILLOCK });
+    const report = await service.waitFor((m) =>
+      m.message?.$case === 'stateReport' &&
+      m.message.stateReport.trigger === StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT
+        ? m.message.stateReport
+        : undefined,
+    );
+    expect(report.accounts[0]).toMatchObject({
+      account: 'ilmnuser',
+      locked: true,
+      failureCount: 3,
+      counter: FailureCounter.FAILURE_COUNTER_FAILLOCK,
+    });
 
     const op = testOperation({ action: Action.ACTION_RESET_PASSWORD, newSecret: NEW });
     (await service.latest()).send({ message: { $case: 'operation', operation: op } });
@@ -93,7 +129,10 @@ describe('fleetpass-agent with the Linux backend on real PAM (sandbox)', () => {
     const rootBefore = await sb.shadowLine('root');
     const op = testOperation({ account: 'root', action: Action.ACTION_RESET_PASSWORD, newSecret: 'Root-pw-x1' });
     (await service.latest()).send({ message: { $case: 'operation', operation: op } });
-    expect(await service.waitFor(resultFor(op.id))).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_REFUSED, errorCode: 'FP_POLICY_DENIED' });
+    expect(await service.waitFor(resultFor(op.id))).toMatchObject({
+      outcome: OperationOutcome.OPERATION_OUTCOME_REFUSED,
+      errorCode: 'FP_POLICY_DENIED',
+    });
     expect(await sb.shadowLine('root')).toBe(rootBefore);
   });
 

@@ -43,7 +43,12 @@ function lrmConfig(s: LrmSimulator, extra: Record<string, unknown> = {}): Record
     controller: { address: service!.address },
     backends: {
       linux: { enabled: false },
-      lrm: { baseUrl: s.url, serviceAccount: { username: SERVICE_USER, passwordFile: tempFile('svc', SERVICE_PASSWORD) }, tls: { fingerprint: s.fingerprint }, timeoutMs: 1500 },
+      lrm: {
+        baseUrl: s.url,
+        serviceAccount: { username: SERVICE_USER, passwordFile: tempFile('svc', SERVICE_PASSWORD) },
+        tls: { fingerprint: s.fingerprint },
+        timeoutMs: 1500,
+      },
     },
     policy: {
       accounts: [
@@ -61,9 +66,12 @@ function start(configFile: string): SpawnedAgent {
   return a;
 }
 
-const resultFor = (id: string) => (m: ConnectRequest): OperationResult | undefined =>
-  m.message?.$case === 'result' && m.message.result.operationId === id ? m.message.result : undefined;
-const lrmOp = (o: Parameters<typeof testOperation>[0] = {}) => testOperation({ backend: Backend.BACKEND_LRM, account: 'alice', ...o });
+const resultFor =
+  (id: string) =>
+  (m: ConnectRequest): OperationResult | undefined =>
+    m.message?.$case === 'result' && m.message.result.operationId === id ? m.message.result : undefined;
+const lrmOp = (o: Parameters<typeof testOperation>[0] = {}) =>
+  testOperation({ backend: Backend.BACKEND_LRM, account: 'alice', ...o });
 
 describe('fleetpass-agent run (real process)', () => {
   it('connects, reports, resets a password, keeps it out of every log line, and stops cleanly on SIGTERM', async () => {
@@ -72,11 +80,26 @@ describe('fleetpass-agent run (real process)', () => {
     await failLogins(sim, 'alice', 5);
     const agent = start(harness.writeConfig(lrmConfig(sim, { stateDir: `${harness.dir}/state-reset` })));
 
-    const hello = await service.waitFor((m) => (m.message?.$case === 'hello' ? m.message.hello : undefined), { timeoutMs: 10_000 });
-    expect(hello).toMatchObject({ nodeId: NODE, platform: 'nextseq-2000', backends: [Backend.BACKEND_LRM], busy: false });
+    const hello = await service.waitFor((m) => (m.message?.$case === 'hello' ? m.message.hello : undefined), {
+      timeoutMs: 10_000,
+    });
+    expect(hello).toMatchObject({
+      nodeId: NODE,
+      platform: 'nextseq-2000',
+      backends: [Backend.BACKEND_LRM],
+      busy: false,
+    });
     expect(service.streams[0].nodeId).toBe(NODE);
-    const connect = await service.waitFor((m) => (m.message?.$case === 'stateReport' && m.message.stateReport.trigger === StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT ? m.message.stateReport : undefined));
-    expect(connect.accounts.map((a) => [a.account, a.locked])).toEqual([['alice', true], ['bob', false]]);
+    const connect = await service.waitFor((m) =>
+      m.message?.$case === 'stateReport' &&
+      m.message.stateReport.trigger === StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT
+        ? m.message.stateReport
+        : undefined,
+    );
+    expect(connect.accounts.map((a) => [a.account, a.locked])).toEqual([
+      ['alice', true],
+      ['bob', false],
+    ]);
 
     const secret = 'Zq9-Temp-Secret-Alice!';
     const op = lrmOp({ action: Action.ACTION_RESET_PASSWORD, newSecret: secret, temporary: true });
@@ -90,7 +113,15 @@ describe('fleetpass-agent run (real process)', () => {
     agent.sigterm();
     expect(await agent.waitForExit()).toEqual({ code: 0, signal: null });
     const messages = agent.logs().map((l) => l.msg);
-    expect(messages).toEqual(expect.arrayContaining(['agent starting', 'operation received', 'operation succeeded', 'stop requested; draining', 'agent stopped']));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'agent starting',
+        'operation received',
+        'operation succeeded',
+        'stop requested; draining',
+        'agent stopped',
+      ]),
+    );
     const everything = agent.stdout() + agent.stderr();
     expect(everything).toContain(op.id);
     expect(everything).not.toContain(secret);
@@ -105,7 +136,9 @@ describe('fleetpass-agent run (real process)', () => {
     const first = start(file);
     const op = lrmOp({ account: 'bob', action: Action.ACTION_UNLOCK });
     (await service.latest(10_000)).send({ message: { $case: 'operation', operation: op } });
-    expect(await service.waitFor(resultFor(op.id), { timeoutMs: 10_000 })).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED });
+    expect(await service.waitFor(resultFor(op.id), { timeoutMs: 10_000 })).toMatchObject({
+      outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED,
+    });
     first.sigterm();
     expect((await first.waitForExit()).code).toBe(0);
     const writesBefore = writes(sim).length;
@@ -132,7 +165,10 @@ describe('fleetpass-agent run (real process)', () => {
     agent.sigterm();
     await agent.waitForLog((l) => l.msg === 'agent state changed' && l.to === 'draining');
     const result = await service.waitFor(resultFor(op.id), { timeoutMs: 10_000 });
-    expect(result).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_FAILED, errorCode: 'FP_LRM_UNREACHABLE' });
+    expect(result).toMatchObject({
+      outcome: OperationOutcome.OPERATION_OUTCOME_FAILED,
+      errorCode: 'FP_LRM_UNREACHABLE',
+    });
     expect(await agent.waitForExit()).toEqual({ code: 0, signal: null });
     const order = agent.logs().map((l) => l.msg);
     expect(order.indexOf('operation failed')).toBeGreaterThan(order.indexOf('stop requested; draining'));
@@ -156,11 +192,18 @@ describe('fleetpass-agent run (real process)', () => {
 
     const again = start(cfg);
     const r = await service.waitFor(resultFor(op.id), { timeoutMs: 10_000 });
-    expect(r).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_FAILED, errorCode: 'FP_OPERATION_INTERRUPTED', replayed: false });
+    expect(r).toMatchObject({
+      outcome: OperationOutcome.OPERATION_OUTCOME_FAILED,
+      errorCode: 'FP_OPERATION_INTERRUPTED',
+      replayed: false,
+    });
     expect(r.after).toMatchObject({ account: 'alice', exists: true });
     await again.waitForLog((l) => l.msg === 'agent state changed' && l.to === 'connected');
     (await service.latest()).send({ message: { $case: 'operation', operation: op } });
-    expect(await service.waitFor(resultFor(op.id), { nth: 2 })).toMatchObject({ errorCode: 'FP_OPERATION_INTERRUPTED', replayed: true });
+    expect(await service.waitFor(resultFor(op.id), { nth: 2 })).toMatchObject({
+      errorCode: 'FP_OPERATION_INTERRUPTED',
+      replayed: true,
+    });
     expect(sim.requests.filter((x) => x.route === 'unlockUser').length).toBe(unlockRequests);
   });
 });
@@ -181,7 +224,13 @@ describe('fleetpass-agent run: a stop signal during start (real process)', () =>
     agent.sigterm();
     expect(await agent.waitForExit()).toEqual({ code: 0, signal: null });
     const messages = agent.logs().map((l) => l.msg);
-    expect(messages).toEqual(expect.arrayContaining(['stop requested; draining', 'stop requested while starting; not connecting', 'agent stopped']));
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'stop requested; draining',
+        'stop requested while starting; not connecting',
+        'agent stopped',
+      ]),
+    );
     expect(messages).not.toContain('agent starting');
     expect(agent.stderr()).toBe('');
     expect(service.streams).toHaveLength(0);
@@ -198,9 +247,19 @@ describe('fleetpass-agent accounts / check-config (real process)', () => {
     sim = await startSim();
     await failLogins(sim, 'bob', 5);
     await failLogins(sim, 'alice', 2);
-    const { code, stdout, stderr } = await harness.run(['accounts', '--json', '--config', harness.writeConfig(lrmConfig(sim))]);
+    const { code, stdout, stderr } = await harness.run([
+      'accounts',
+      '--json',
+      '--config',
+      harness.writeConfig(lrmConfig(sim)),
+    ]);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    const rows = JSON.parse(stdout) as { account: string; backend: string; policy: string[]; state: Record<string, unknown> }[];
+    const rows = JSON.parse(stdout) as {
+      account: string;
+      backend: string;
+      policy: string[];
+      state: Record<string, unknown>;
+    }[];
     expect(rows.map((r) => [r.backend, r.account, r.state.locked ?? false, r.state.failureCount])).toEqual([
       ['lrm', 'bob', true, 5],
       ['lrm', 'alice', false, 2],
@@ -240,14 +299,20 @@ describe('fleetpass-agent accounts / check-config (real process)', () => {
     const json = await harness.run(['check-config', '--json', '--config', file]);
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({
-      valid: true, nodeId: NODE, problems: [], backends: [{ backend: 'lrm' }],
+      valid: true,
+      nodeId: NODE,
+      problems: [],
+      backends: [{ backend: 'lrm' }],
       config: { backends: { lrm: { serviceAccount: { password: '[redacted]' } } } },
     });
     expect(json.stdout).not.toContain(SERVICE_PASSWORD);
   });
 
   it('check-config names every bad key and the file, and exits 1', async () => {
-    const file = harness.writeConfig({ policy: { allowRoot: 'yes', accounts: [{ backend: 'linux', account: 'a;b', actions: ['unlock'] }] }, heartbeatSeconds: -1 });
+    const file = harness.writeConfig({
+      policy: { allowRoot: 'yes', accounts: [{ backend: 'linux', account: 'a;b', actions: ['unlock'] }] },
+      heartbeatSeconds: -1,
+    });
     const { code, stderr } = await harness.run(['check-config', '--config', file]);
     expect(code).toBe(1);
     expect(stderr).toMatch(/^error FP_CONFIG_INVALID: invalid configuration:/);
@@ -257,10 +322,15 @@ describe('fleetpass-agent accounts / check-config (real process)', () => {
   });
 
   it('check-config reports a missing key file with FP_TLS_MATERIAL and the key that names it', async () => {
-    const file = harness.writeConfig({ backends: { linux: { enabled: false } }, controller: { keyFile: `${harness.dir}/nope.key` } });
+    const file = harness.writeConfig({
+      backends: { linux: { enabled: false } },
+      controller: { keyFile: `${harness.dir}/nope.key` },
+    });
     const { code, stderr } = await harness.run(['check-config', '--config', file]);
     expect(code).toBe(1);
-    expect(stderr).toContain(`error FP_TLS_MATERIAL: cannot read the node key (controller.keyFile) ${harness.dir}/nope.key: ENOENT`);
+    expect(stderr).toContain(
+      `error FP_TLS_MATERIAL: cannot read the node key (controller.keyFile) ${harness.dir}/nope.key: ENOENT`,
+    );
   });
 
   it('lrm probe runs the LRM probe on backends.lrm, and exits 2 when it is not configured', async () => {
@@ -270,7 +340,12 @@ describe('fleetpass-agent accounts / check-config (real process)', () => {
     expect(probe.code).toBe(0);
     expect(JSON.parse(probe.stdout)).toMatchObject({ version: '4.1.0', ready: true });
     expect(probe.stdout + probe.stderr).not.toContain(SERVICE_PASSWORD);
-    const none = await harness.run(['lrm', 'probe', '--config', harness.writeConfig({ backends: { linux: { enabled: false } } })]);
+    const none = await harness.run([
+      'lrm',
+      'probe',
+      '--config',
+      harness.writeConfig({ backends: { linux: { enabled: false } } }),
+    ]);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/^error FP_CONFIG_INVALID: backends.lrm is not set/);
   });

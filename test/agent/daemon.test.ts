@@ -6,7 +6,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeTestPki, type TestPkiFiles } from '../../shared/pki';
 import { Action, Backend, OperationOutcome, type OperationResult } from '../../shared/gen/fleetpass/v1/common';
-import { StateReportTrigger, type ConnectRequest, type Hello, type StateReport } from '../../shared/gen/fleetpass/v1/agent';
+import {
+  StateReportTrigger,
+  type ConnectRequest,
+  type Hello,
+  type StateReport,
+} from '../../shared/gen/fleetpass/v1/agent';
 import { createAgent, type Agent } from '../../agent/daemon';
 import { JOURNAL_FILE, openJournal } from '../../agent/journal';
 import { systemClock } from '../../shared/clock';
@@ -42,18 +47,29 @@ interface Setup {
 
 function setup(overrides: Record<string, unknown> = {}, backend?: TestMemoryBackend, busy = false): Setup {
   const config = testAgentConfig(pki, NODE, service!.address, overrides);
-  const b = backend ?? createTestMemoryBackend({ accounts: { ilmnuser: {}, ilmnadmin: {}, root: { uid: 0 }, toor: { uid: 0 } } });
+  const b =
+    backend ??
+    createTestMemoryBackend({ accounts: { ilmnuser: {}, ilmnadmin: {}, root: { uid: 0 }, toor: { uid: 0 } } });
   const logs = captureLog();
-  const agent = createAgent(config, { log: logs.log, backends: new Map([[Backend.BACKEND_LINUX, b]]), busy: async () => busy, random: () => 0.5 });
+  const agent = createAgent(config, {
+    log: logs.log,
+    backends: new Map([[Backend.BACKEND_LINUX, b]]),
+    busy: async () => busy,
+    random: () => 0.5,
+  });
   agents.push(agent);
   return { agent, backend: b, logs, config };
 }
 
 const hello = (m: ConnectRequest) => (m.message?.$case === 'hello' ? m.message.hello : undefined);
-const report = (trigger: StateReportTrigger) => (m: ConnectRequest): StateReport | undefined =>
-  m.message?.$case === 'stateReport' && m.message.stateReport.trigger === trigger ? m.message.stateReport : undefined;
-const resultFor = (id: string) => (m: ConnectRequest): OperationResult | undefined =>
-  m.message?.$case === 'result' && m.message.result.operationId === id ? m.message.result : undefined;
+const report =
+  (trigger: StateReportTrigger) =>
+  (m: ConnectRequest): StateReport | undefined =>
+    m.message?.$case === 'stateReport' && m.message.stateReport.trigger === trigger ? m.message.stateReport : undefined;
+const resultFor =
+  (id: string) =>
+  (m: ConnectRequest): OperationResult | undefined =>
+    m.message?.$case === 'result' && m.message.result.operationId === id ? m.message.result : undefined;
 
 describe('agent daemon over real mTLS gRPC', () => {
   it('says hello with its identity, policy and backends, then reports every managed account', async () => {
@@ -62,10 +78,19 @@ describe('agent daemon over real mTLS gRPC', () => {
     await agent.start();
     const h: Hello = await service.waitFor(hello);
     expect(h).toEqual({
-      nodeId: NODE, hostname: `${NODE}.lab.test`, platform: 'nextseq-2000', agentVersion: AGENT_VERSION, labels: { site: 'lab-a' },
-      backends: [Backend.BACKEND_LINUX], busy: true,
+      nodeId: NODE,
+      hostname: `${NODE}.lab.test`,
+      platform: 'nextseq-2000',
+      agentVersion: AGENT_VERSION,
+      labels: { site: 'lab-a' },
+      backends: [Backend.BACKEND_LINUX],
+      busy: true,
       policy: [
-        { backend: Backend.BACKEND_LINUX, account: 'ilmnuser', actions: [Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD, Action.ACTION_REFRESH_STATE] },
+        {
+          backend: Backend.BACKEND_LINUX,
+          account: 'ilmnuser',
+          actions: [Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD, Action.ACTION_REFRESH_STATE],
+        },
         { backend: Backend.BACKEND_LINUX, account: 'ilmnadmin', actions: [Action.ACTION_REFRESH_STATE] },
       ],
     });
@@ -83,12 +108,19 @@ describe('agent daemon over real mTLS gRPC', () => {
     await agent.start();
     await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT));
     backend.failLogins('ilmnuser', 3, 'rhost=10.0.0.9');
-    (await service.latest()).send({ message: { $case: 'refresh', refresh: { requestId: 'req-1', accounts: ['ilmnuser'] } } });
+    (await service.latest()).send({
+      message: { $case: 'refresh', refresh: { requestId: 'req-1', accounts: ['ilmnuser'] } },
+    });
     const r = await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_REQUEST));
     expect(r.requestId).toBe('req-1');
     expect(r.complete).toBe(false);
     expect(r.accounts).toHaveLength(1);
-    expect(r.accounts[0]).toMatchObject({ account: 'ilmnuser', locked: true, failureCount: 3, lastFailureSource: 'rhost=10.0.0.9' });
+    expect(r.accounts[0]).toMatchObject({
+      account: 'ilmnuser',
+      locked: true,
+      failureCount: 3,
+      lastFailureSource: 'rhost=10.0.0.9',
+    });
   });
 
   it('applies an operation once when it is delivered twice; the second answer comes from the journal', async () => {
@@ -104,7 +136,11 @@ describe('agent daemon over real mTLS gRPC', () => {
     stream.send({ message: { $case: 'operation', operation: op } });
     const second = await service.waitFor(resultFor(op.id), { nth: 2 });
 
-    expect(first).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED, replayed: false, errorCode: '' });
+    expect(first).toMatchObject({
+      outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED,
+      replayed: false,
+      errorCode: '',
+    });
     expect(first.before).toMatchObject({ locked: true, failureCount: 5 });
     expect(first.after).toMatchObject({ locked: false, failureCount: 0 });
     expect(second).toEqual({ ...first, replayed: true });
@@ -134,11 +170,15 @@ describe('agent daemon over real mTLS gRPC', () => {
 
   it('refuses and reports operations outside the local policy (unlisted account, action not allowed, uid 0)', async () => {
     service = await startTestAgentService({ pki });
-    const { agent, backend, logs } = setup({ policy: { accounts: [
-      { backend: 'linux', account: 'ilmnuser', actions: ['unlock', 'reset_password', 'refresh_state'] },
-      { backend: 'linux', account: 'ilmnadmin', actions: ['refresh_state'] },
-      { backend: 'linux', account: 'toor', actions: ['unlock'] },
-    ] } });
+    const { agent, backend, logs } = setup({
+      policy: {
+        accounts: [
+          { backend: 'linux', account: 'ilmnuser', actions: ['unlock', 'reset_password', 'refresh_state'] },
+          { backend: 'linux', account: 'ilmnadmin', actions: ['refresh_state'] },
+          { backend: 'linux', account: 'toor', actions: ['unlock'] },
+        ],
+      },
+    });
     await agent.start();
     const stream = await service.latest();
     const ops = [
@@ -165,16 +205,26 @@ describe('agent daemon over real mTLS gRPC', () => {
     let busy = true;
     const config = testAgentConfig(pki, NODE, service.address);
     const backend = createTestMemoryBackend({ accounts: { ilmnuser: {}, ilmnadmin: {} } });
-    const agent = createAgent(config, { log: captureLog().log, backends: new Map([[Backend.BACKEND_LINUX, backend]]), busy: async () => busy });
+    const agent = createAgent(config, {
+      log: captureLog().log,
+      backends: new Map([[Backend.BACKEND_LINUX, backend]]),
+      busy: async () => busy,
+    });
     agents.push(agent);
     await agent.start();
     const stream = await service.latest();
     const op = testOperation({ action: Action.ACTION_RESET_PASSWORD, newSecret: 'Rotated-Pa55', requireIdle: true });
     stream.send({ message: { $case: 'operation', operation: op } });
-    expect(await service.waitFor(resultFor(op.id), { nth: 1 })).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_REFUSED, errorCode: 'FP_NODE_BUSY' });
+    expect(await service.waitFor(resultFor(op.id), { nth: 1 })).toMatchObject({
+      outcome: OperationOutcome.OPERATION_OUTCOME_REFUSED,
+      errorCode: 'FP_NODE_BUSY',
+    });
     busy = false;
     stream.send({ message: { $case: 'operation', operation: op } });
-    expect(await service.waitFor(resultFor(op.id), { nth: 2 })).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED, replayed: false });
+    expect(await service.waitFor(resultFor(op.id), { nth: 2 })).toMatchObject({
+      outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED,
+      replayed: false,
+    });
     expect(backend.calls.resetPassword).toBe(1);
   });
 
@@ -193,7 +243,10 @@ describe('agent daemon over real mTLS gRPC', () => {
     expect(h.nodeId).toBe(NODE);
     await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT));
     await waitUntil(() => agent.state === 'connected');
-    const delays = logs.lines().filter((l) => l.to === 'backoff').map((l) => l.delayMs as number);
+    const delays = logs
+      .lines()
+      .filter((l) => l.to === 'backoff')
+      .map((l) => l.delayMs as number);
     // random() = 0.5: half of min(maxMs 200, 50 * 2^attempt), growing then capped.
     expect(delays.slice(0, 4)).toEqual([25, 50, 100, 100].slice(0, Math.min(4, delays.length)));
   });
@@ -233,12 +286,17 @@ describe('agent daemon over real mTLS gRPC', () => {
     held.release();
     await stopping;
     expect(agent.state).toBe('stopped');
-    const answered = service.messages().map((m) => (m.message?.$case === 'result' ? m.message.result.operationId : undefined));
+    const answered = service
+      .messages()
+      .map((m) => (m.message?.$case === 'result' ? m.message.result.operationId : undefined));
     expect(answered).toContain(op.id);
     expect(answered).not.toContain(late.id);
     expect(backend.calls.resetPassword).toBe(1);
     expect(backend.calls.unlock).toBe(0);
-    const transitions = logs.lines().filter((l) => l.msg === 'agent state changed').map((l) => l.to);
+    const transitions = logs
+      .lines()
+      .filter((l) => l.msg === 'agent state changed')
+      .map((l) => l.to);
     expect(transitions).toEqual(['starting', 'connecting', 'connected', 'draining', 'stopped']);
   });
 
@@ -247,11 +305,20 @@ describe('agent daemon over real mTLS gRPC', () => {
     const config = testAgentConfig(pki, NODE, service.address);
     const crashed = testOperation({ action: Action.ACTION_RESET_PASSWORD, newSecret: 'Cut-Off-Pa55' });
     const before = openJournal({ dir: config.stateDir, clock: systemClock, log: captureLog().log, retentionDays: 30 });
-    before.recordStarted({ id: crashed.id, backend: crashed.backend, account: crashed.account, action: crashed.action });
+    before.recordStarted({
+      id: crashed.id,
+      backend: crashed.backend,
+      account: crashed.account,
+      action: crashed.action,
+    });
     // no close(): the last process died mid-operation
     const backend = createTestMemoryBackend({ accounts: { ilmnuser: {}, ilmnadmin: {} } });
     const logs = captureLog();
-    const agent = createAgent(config, { log: logs.log, backends: new Map([[Backend.BACKEND_LINUX, backend]]), busy: async () => false });
+    const agent = createAgent(config, {
+      log: logs.log,
+      backends: new Map([[Backend.BACKEND_LINUX, backend]]),
+      busy: async () => false,
+    });
     agents.push(agent);
     const inspecting = backend.hold('inspect'); // start() is inside recoverInterrupted, inspecting the account
     const starting = agent.start();
@@ -261,7 +328,12 @@ describe('agent daemon over real mTLS gRPC', () => {
     inspecting.release();
     await Promise.all([starting, stopping]);
     expect(agent.state).toBe('stopped');
-    expect(logs.lines().filter((l) => l.msg === 'agent state changed').map((l) => l.to)).toEqual(['starting', 'draining', 'stopped']);
+    expect(
+      logs
+        .lines()
+        .filter((l) => l.msg === 'agent state changed')
+        .map((l) => l.to),
+    ).toEqual(['starting', 'draining', 'stopped']);
     expect(service.streams).toHaveLength(0);
     // The journal is closed and consistent: the interrupted operation has its result, waiting to be sent.
     const after = openJournal({ dir: config.stateDir, clock: systemClock, log: captureLog().log, retentionDays: 30 });
@@ -269,10 +341,17 @@ describe('agent daemon over real mTLS gRPC', () => {
     expect(after.unsent().map((r) => [r.operationId, r.errorCode])).toEqual([[crashed.id, 'FP_OPERATION_INTERRUPTED']]);
     after.close();
 
-    const next = createAgent(config, { log: captureLog().log, backends: new Map([[Backend.BACKEND_LINUX, backend]]), busy: async () => false });
+    const next = createAgent(config, {
+      log: captureLog().log,
+      backends: new Map([[Backend.BACKEND_LINUX, backend]]),
+      busy: async () => false,
+    });
     agents.push(next);
     await next.start();
-    expect(await service.waitFor(resultFor(crashed.id))).toMatchObject({ errorCode: 'FP_OPERATION_INTERRUPTED', replayed: false });
+    expect(await service.waitFor(resultFor(crashed.id))).toMatchObject({
+      errorCode: 'FP_OPERATION_INTERRUPTED',
+      replayed: false,
+    });
     expect(backend.calls.resetPassword).toBe(0);
   });
 
@@ -286,7 +365,11 @@ describe('agent daemon over real mTLS gRPC', () => {
     await first.agent.shutdown();
 
     const backend2 = createTestMemoryBackend({ accounts: { ilmnuser: {}, ilmnadmin: {} } });
-    const second = createAgent(first.config, { log: captureLog().log, backends: new Map([[Backend.BACKEND_LINUX, backend2]]), busy: async () => false });
+    const second = createAgent(first.config, {
+      log: captureLog().log,
+      backends: new Map([[Backend.BACKEND_LINUX, backend2]]),
+      busy: async () => false,
+    });
     agents.push(second);
     await second.start();
     await waitUntil(() => service!.streams.filter((s) => !s.ended).length === 1 && service!.streams.length === 2);
@@ -307,13 +390,16 @@ describe('agent daemon over real mTLS gRPC', () => {
     expect(logs.lines().some((l) => l.msg === 'controller stream failed' && l.grpcCode === 14)).toBe(true);
   });
 
-  it('keeps retrying with backoff when the controller refuses it, logging the controller\'s error code', async () => {
+  it("keeps retrying with backoff when the controller refuses it, logging the controller's error code", async () => {
     service = await startTestAgentService({ pki, refuseWith: 'FP_NODE_REVOKED' });
     const { agent, logs } = setup();
     await agent.start();
     await waitUntil(() => service!.streams.length >= 3, 5000, 'three attempts');
     expect(agent.state).not.toBe('connected');
-    expect(logs.lines().find((l) => l.msg === 'controller stream failed')).toMatchObject({ code: 'FP_NODE_REVOKED', grpcCode: 7 });
+    expect(logs.lines().find((l) => l.msg === 'controller stream failed')).toMatchObject({
+      code: 'FP_NODE_REVOKED',
+      grpcCode: 7,
+    });
   });
 
   it('follows the intervals the controller sets in its welcome: heartbeats and full reports', async () => {
@@ -321,10 +407,14 @@ describe('agent daemon over real mTLS gRPC', () => {
     const { agent } = setup();
     await agent.start();
     await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT));
-    const hb = await service.waitFor((m) => (m.message?.$case === 'heartbeat' ? m.message.heartbeat : undefined), { timeoutMs: 3000 });
+    const hb = await service.waitFor((m) => (m.message?.$case === 'heartbeat' ? m.message.heartbeat : undefined), {
+      timeoutMs: 3000,
+    });
     expect(hb.busy).toBe(false);
     expect(hb.sent).toBeInstanceOf(Date);
-    const interval = await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_INTERVAL), { timeoutMs: 3000 });
+    const interval = await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_INTERVAL), {
+      timeoutMs: 3000,
+    });
     expect(interval.complete).toBe(true);
     expect(interval.accounts.map((a) => a.account)).toEqual(['ilmnuser', 'ilmnadmin']);
   });

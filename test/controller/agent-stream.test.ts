@@ -35,7 +35,8 @@ afterEach(async () => {
   removeRoot(tc.root);
 });
 
-const opOf = (m: ConnectResponse): Operation | undefined => (m.message?.$case === 'operation' ? m.message.operation : undefined);
+const opOf = (m: ConnectResponse): Operation | undefined =>
+  m.message?.$case === 'operation' ? m.message.operation : undefined;
 
 describe('agent stream', () => {
   it('welcomes nodes by their certificate, stores their reports, dispatches an unlock and records the result', async () => {
@@ -47,19 +48,35 @@ describe('agent stream', () => {
       const a = agent(connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials(id) }));
       const welcome = await a.waitFor((m) => (m.message?.$case === 'welcome' ? m.message.welcome : undefined));
       expect(welcome).toMatchObject({ nodeId: id, heartbeatSeconds: 30 });
-      a.send({ message: { $case: 'stateReport', stateReport: { accounts: [accountState('ilmnuser', id === 'nx-2'), accountState('root', false)], trigger: StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT, requestId: '', complete: true } } });
+      a.send({
+        message: {
+          $case: 'stateReport',
+          stateReport: {
+            accounts: [accountState('ilmnuser', id === 'nx-2'), accountState('root', false)],
+            trigger: StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT,
+            requestId: '',
+            complete: true,
+          },
+        },
+      });
     }
     await until(() => store.accounts.list().length === 6);
     expect(service.listNodes().map((n) => [n.id, n.online, n.hostname, n.lockedAccounts])).toEqual([
-      ['nx-1', true, 'nx-1.lab', 0], ['nx-2', true, 'nx-2.lab', 1], ['nx-3', true, 'nx-3.lab', 0],
+      ['nx-1', true, 'nx-1.lab', 0],
+      ['nx-2', true, 'nx-2.lab', 1],
+      ['nx-3', true, 'nx-3.lab', 0],
     ]);
-    expect(service.listAccounts({ lockedOnly: true }).map((a) => [a.node.id, a.account.state.account])).toEqual([['nx-2', 'ilmnuser']]);
+    expect(service.listAccounts({ lockedOnly: true }).map((a) => [a.node.id, a.account.state.account])).toEqual([
+      ['nx-2', 'ilmnuser'],
+    ]);
 
     const locked = service.selectNodes({ all: true, lockedOnly: true, account: 'ilmnuser' }).map((n) => n.id);
     expect(locked).toEqual(['nx-2']);
     const updates: string[] = [];
     const { request, operations } = await tc.request({ nodeIds: locked });
-    const unwatch = service.watchChangeRequest(request.id, (u) => updates.push(`${u.operation?.state ?? 'snapshot'}${u.done ? ' done' : ''}`));
+    const unwatch = service.watchChangeRequest(request.id, (u) =>
+      updates.push(`${u.operation?.state ?? 'snapshot'}${u.done ? ' done' : ''}`),
+    );
     expect(operations).toHaveLength(1);
     await until(() => service.getChangeRequest(request.id).request.state === 'done');
     unwatch();
@@ -67,11 +84,26 @@ describe('agent stream', () => {
     expect(view.operations[0]).toMatchObject({ nodeId: 'nx-2', state: 'succeeded', attempts: 1 });
     expect(view.operations[0].after?.locked).toBe(false);
     expect(store.accounts.get('nx-2', view.operations[0].backend, 'ilmnuser')?.state.locked).toBe(false);
-    expect(service.operationTransitions(view.operations[0].id).map((t) => `${t.from}>${t.to}`)).toEqual(['>requested', 'requested>approved', 'approved>dispatched', 'dispatched>succeeded']);
+    expect(service.operationTransitions(view.operations[0].id).map((t) => `${t.from}>${t.to}`)).toEqual([
+      '>requested',
+      'requested>approved',
+      'approved>dispatched',
+      'dispatched>succeeded',
+    ]);
     expect(updates[updates.length - 1]).toBe('succeeded done');
 
     const actions = service.queryAudit({ limit: 1000 }).records.map((r) => r.action);
-    expect(actions).toEqual(expect.arrayContaining(['controller.started', 'node.connected', 'request.created', 'operation.requested', 'operation.dispatched', 'operation.succeeded', 'request.done']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'controller.started',
+        'node.connected',
+        'request.created',
+        'operation.requested',
+        'operation.dispatched',
+        'operation.succeeded',
+        'request.done',
+      ]),
+    );
     expect(service.verifyAudit()).toMatchObject({ ok: true });
 
     agents[0].close();
@@ -81,7 +113,9 @@ describe('agent stream', () => {
 
   it('refuses and audits a hello that names another node than the certificate', async () => {
     tc = await startTestController();
-    const a = agent(connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('nx-a'), hello: { nodeId: 'nx-b' } }));
+    const a = agent(
+      connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('nx-a'), hello: { nodeId: 'nx-b' } }),
+    );
     const err = await a.ended();
     expect(err?.code).toBe(status.PERMISSION_DENIED);
     expect(err?.details).toContain('nx-a');
@@ -111,8 +145,12 @@ describe('agent stream', () => {
 
   it('rejects and audits results for unknown operations and for operations of another node', async () => {
     tc = await startTestController();
-    const a = agent(connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('nx-1'), answer: () => undefined }));
-    const b = agent(connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('nx-2'), answer: () => undefined }));
+    const a = agent(
+      connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('nx-1'), answer: () => undefined }),
+    );
+    const b = agent(
+      connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('nx-2'), answer: () => undefined }),
+    );
     await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
     await b.waitFor((m) => m.message?.$case === 'welcome' || undefined);
     const { operations } = await tc.request({ nodeIds: ['nx-1'] });
@@ -122,8 +160,16 @@ describe('agent stream', () => {
     const service = storeReads(tc.ctx);
     await until(() => service.queryAudit({ filter: { action: 'operation.result_rejected' } }).records.length === 2);
     const [other, unknown] = service.queryAudit({ filter: { action: 'operation.result_rejected' } }).records;
-    expect(other).toMatchObject({ nodeId: 'nx-2', operationId: operations[0].id, reason: 'the operation was sent to another node' });
-    expect(unknown).toMatchObject({ nodeId: 'nx-2', operationId: 'no-such-operation', reason: 'the controller does not know this operation' });
+    expect(other).toMatchObject({
+      nodeId: 'nx-2',
+      operationId: operations[0].id,
+      reason: 'the operation was sent to another node',
+    });
+    expect(unknown).toMatchObject({
+      nodeId: 'nx-2',
+      operationId: 'no-such-operation',
+      reason: 'the controller does not know this operation',
+    });
     expect(service.getOperation(operations[0].id)?.state).toBe('dispatched');
     a.send({ message: { $case: 'result', result: succeed(op) } });
     await until(() => service.getOperation(operations[0].id)?.state === 'succeeded');
@@ -138,7 +184,13 @@ describe('agent stream', () => {
     expect(operations[0].state).toBe('approved');
     const a = agent(connectScriptedAgent({ address: tc.address, creds }));
     const op = await a.waitFor(opOf);
-    expect(op).toMatchObject({ id: operations[0].id, account: 'ilmnuser', action: Action.ACTION_UNLOCK, requestedBy: 'alice', reason: 'test' });
+    expect(op).toMatchObject({
+      id: operations[0].id,
+      account: 'ilmnuser',
+      action: Action.ACTION_UNLOCK,
+      requestedBy: 'alice',
+      reason: 'test',
+    });
     await until(() => tc.ctx.store.operations.getOperation(op.id)?.state === 'succeeded');
   });
 
@@ -147,7 +199,11 @@ describe('agent stream', () => {
     tc = await startTestController({ clock, config: { operationTtlSeconds: 60 } });
     const creds = await tc.nodeCredentials('nx-late');
     tc.ctx.store.nodes.ensure('nx-late', clock.now());
-    const { operations, request } = await tc.request({ nodeIds: ['nx-late'], action: Action.ACTION_RESET_PASSWORD, targets: [{ nodeId: 'nx-late', secret: 'Expiring-Secret-42' }] });
+    const { operations, request } = await tc.request({
+      nodeIds: ['nx-late'],
+      action: Action.ACTION_RESET_PASSWORD,
+      targets: [{ nodeId: 'nx-late', secret: 'Expiring-Secret-42' }],
+    });
     expect(operations[0].hasSecret).toBe(true);
     await tc.controller.runJob('expire');
     expect(tc.ctx.store.operations.getOperation(operations[0].id)?.state).toBe('approved');
@@ -161,7 +217,10 @@ describe('agent stream', () => {
     await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
     await new Promise((r) => setTimeout(r, 200));
     expect(a.operations()).toEqual([]);
-    expect(tc.ctx.audit.query({ filter: { action: 'operation.expired' } }).records[0]).toMatchObject({ operationId: operations[0].id, reason: 'not delivered to the node in time' });
+    expect(tc.ctx.audit.query({ filter: { action: 'operation.expired' } }).records[0]).toMatchObject({
+      operationId: operations[0].id,
+      reason: 'not delivered to the node in time',
+    });
   });
 
   it('refuses a revoked node and cuts its open stream', async () => {
@@ -174,27 +233,56 @@ describe('agent stream', () => {
     const again = agent(connectScriptedAgent({ address: tc.address, creds }));
     const err = await again.ended();
     expect(err?.details).toContain('revoked');
-    expect(tc.ctx.audit.query({ filter: { action: 'node.connect_refused' } }).records[0]).toMatchObject({ nodeId: 'nx-rev', reason: 'the node is revoked' });
+    expect(tc.ctx.audit.query({ filter: { action: 'node.connect_refused' } }).records[0]).toMatchObject({
+      nodeId: 'nx-rev',
+      reason: 'the node is revoked',
+    });
   });
 
   it('moves a failed outcome to failed with its error code and step', async () => {
     tc = await startTestController();
-    const a = agent(connectScriptedAgent({
-      address: tc.address, creds: await tc.nodeCredentials('nx-f'),
-      answer: (op) => ({ ...succeed(op), outcome: OperationOutcome.OPERATION_OUTCOME_FAILED, errorCode: 'FP_COMMAND_FAILED', failedStep: 'faillock-reset', after: accountState(op.account, true) }),
-    }));
+    const a = agent(
+      connectScriptedAgent({
+        address: tc.address,
+        creds: await tc.nodeCredentials('nx-f'),
+        answer: (op) => ({
+          ...succeed(op),
+          outcome: OperationOutcome.OPERATION_OUTCOME_FAILED,
+          errorCode: 'FP_COMMAND_FAILED',
+          failedStep: 'faillock-reset',
+          after: accountState(op.account, true),
+        }),
+      }),
+    );
     await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
     const { operations } = await tc.request({ nodeIds: ['nx-f'] });
     await until(() => tc.ctx.store.operations.getOperation(operations[0].id)?.state === 'failed');
-    expect(tc.ctx.store.operations.getOperation(operations[0].id)).toMatchObject({ errorCode: 'FP_COMMAND_FAILED', failedStep: 'faillock-reset' });
-    expect(tc.ctx.audit.query({ filter: { action: 'operation.failed' } }).records[0]).toMatchObject({ nodeId: 'nx-f', outcome: 'failed', reason: 'FP_COMMAND_FAILED' });
+    expect(tc.ctx.store.operations.getOperation(operations[0].id)).toMatchObject({
+      errorCode: 'FP_COMMAND_FAILED',
+      failedStep: 'faillock-reset',
+    });
+    expect(tc.ctx.audit.query({ filter: { action: 'operation.failed' } }).records[0]).toMatchObject({
+      nodeId: 'nx-f',
+      outcome: 'failed',
+      reason: 'FP_COMMAND_FAILED',
+    });
   });
 
   it('refuses a message larger than maxMessageBytes and keeps nothing of it', async () => {
     tc = await startTestController({ config: { maxMessageBytes: 8192 } });
     const a = agent(connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('nx-big') }));
     await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
-    a.send({ message: { $case: 'stateReport', stateReport: { accounts: [accountState('ilmnuser', true, { details: { junk: 'x'.repeat(20_000) } })], trigger: StateReportTrigger.STATE_REPORT_TRIGGER_CHANGE, requestId: '', complete: false } } });
+    a.send({
+      message: {
+        $case: 'stateReport',
+        stateReport: {
+          accounts: [accountState('ilmnuser', true, { details: { junk: 'x'.repeat(20_000) } })],
+          trigger: StateReportTrigger.STATE_REPORT_TRIGGER_CHANGE,
+          requestId: '',
+          complete: false,
+        },
+      },
+    });
     expect((await a.ended())?.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(tc.ctx.store.accounts.list()).toEqual([]);
     await until(() => tc.ctx.store.nodes.get('nx-big')?.online === false);

@@ -9,7 +9,12 @@ import { cpSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { removeRoot, spawnControllerProcess, startTestController, type TestController } from '../helpers/controller-harness';
+import {
+  removeRoot,
+  spawnControllerProcess,
+  startTestController,
+  type TestController,
+} from '../helpers/controller-harness';
 import { connectScriptedAgent } from './support/scripted-agent';
 import { changeRequestView } from '../../controller/store';
 import { verifyChain } from '../helpers/controller-harness';
@@ -22,7 +27,8 @@ let checkpointSeq: number;
 beforeAll(async () => {
   tc = await startTestController();
   const agents = [];
-  for (const id of ['t-1', 't-2']) agents.push(connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials(id) }));
+  for (const id of ['t-1', 't-2'])
+    agents.push(connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials(id) }));
   for (const a of agents) await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
   const first = await tc.request({ nodeIds: ['t-1', 't-2'] });
   await waitDone(first.request.id);
@@ -59,7 +65,9 @@ async function sqlite(dir: string, sql: string): Promise<{ code: number; stderr:
   }
 }
 
-async function verifyCli(dir: string): Promise<{ code: number; result: { ok: boolean; brokenAt: number; problem: string; total: number } }> {
+async function verifyCli(
+  dir: string,
+): Promise<{ code: number; result: { ok: boolean; brokenAt: number; problem: string; total: number } }> {
   const p = spawnControllerProcess(dir, ['verify-audit', '--json']);
   const { code } = await p.exited();
   return { code: code ?? -1, result: JSON.parse(p.stdout()) };
@@ -93,13 +101,20 @@ describe('audit tampering', () => {
   it('names a deleted record', async () => {
     const dir = copyState();
     await sqlite(dir, `${DROP} DELETE FROM audit_log WHERE seq = 4;`);
-    expect((await verifyCli(dir)).result).toMatchObject({ ok: false, brokenAt: 4, problem: expect.stringContaining('record 4 is missing') });
+    expect((await verifyCli(dir)).result).toMatchObject({
+      ok: false,
+      brokenAt: 4,
+      problem: expect.stringContaining('record 4 is missing'),
+    });
     removeRoot(dir);
   });
 
   it('names reordered records', async () => {
     const dir = copyState();
-    await sqlite(dir, `${DROP} UPDATE audit_log SET seq = -1 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = 7; UPDATE audit_log SET seq = 7 WHERE seq = -1;`);
+    await sqlite(
+      dir,
+      `${DROP} UPDATE audit_log SET seq = -1 WHERE seq = 6; UPDATE audit_log SET seq = 6 WHERE seq = 7; UPDATE audit_log SET seq = 7 WHERE seq = -1;`,
+    );
     expect((await verifyCli(dir)).result).toMatchObject({ ok: false, brokenAt: 6 });
     removeRoot(dir);
   });
@@ -107,10 +122,18 @@ describe('audit tampering', () => {
   it('catches a cut-off tail through the checkpoint file', async () => {
     const dir = copyState();
     const keep = checkpointSeq - 2;
-    await sqlite(dir, `${DROP} DELETE FROM audit_log WHERE seq > ${keep}; DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints;`);
+    await sqlite(
+      dir,
+      `${DROP} DELETE FROM audit_log WHERE seq > ${keep}; DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints;`,
+    );
     const { code, result } = await verifyCli(dir);
     expect(code).toBe(1);
-    expect(result).toMatchObject({ ok: false, total: keep, brokenAt: keep + 1, problem: expect.stringContaining('the tail was truncated') });
+    expect(result).toMatchObject({
+      ok: false,
+      total: keep,
+      brokenAt: keep + 1,
+      problem: expect.stringContaining('the tail was truncated'),
+    });
     // A controller started on the cut log appends after the cut; the checkpointed record is still missing.
     const again = await startTestController({ root: dir, config: { stateDir: join(dir, '.fleetpass') } });
     try {

@@ -68,8 +68,14 @@ describe('audit store refuses writes', () => {
 
     const filler = join(mountPoint, 'filler');
     fillDisk(filler);
-    const refused = await tc.request({ nodeIds: ['full-1'] }).then(() => undefined, (e: unknown) => e as Error & { code: string; cause?: { code?: string } });
-    expect(refused).toMatchObject({ code: 'FP_AUDIT_WRITE_FAILED', message: expect.stringContaining('no operation was sent') });
+    const refused = await tc.request({ nodeIds: ['full-1'] }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code: string; cause?: { code?: string } },
+    );
+    expect(refused).toMatchObject({
+      code: 'FP_AUDIT_WRITE_FAILED',
+      message: expect.stringContaining('no operation was sent'),
+    });
     expect(refused?.cause?.code).toMatch(/^SQLITE_(FULL|IOERR)/); // the disk, not something else
     expect(service.listChangeRequests()).toHaveLength(requestsBefore);
 

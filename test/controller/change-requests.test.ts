@@ -43,7 +43,8 @@ async function waitUntil(cond: () => boolean, what: string): Promise<void> {
 
 describe('the state machine', () => {
   it('never leaves a final state and cannot cancel what was sent', () => {
-    for (const s of ['succeeded', 'failed', 'refused', 'expired', 'cancelled'] as const) expect(LEGAL_TRANSITIONS[s]).toEqual([]);
+    for (const s of ['succeeded', 'failed', 'refused', 'expired', 'cancelled'] as const)
+      expect(LEGAL_TRANSITIONS[s]).toEqual([]);
     expect(canTransition('dispatched', 'cancelled')).toBe(false);
     expect(canTransition('requested', 'dispatched')).toBe(false);
     expect(Object.keys(LEGAL_TRANSITIONS).sort()).toEqual([...OPERATION_STATES].sort());
@@ -71,8 +72,17 @@ describe('change requests', () => {
   });
 
   it('refuses with the same words as the admin layer', async () => {
-    const ask = { backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_UNLOCK, selection: { nodeIds: ['cr-1'] } };
-    for (const bad of [{ reason: 'x'.repeat(501) }, { reason: 'ok', ttlSeconds: -1 }, { reason: 'ok', account: 'a b' }]) {
+    const ask = {
+      backend: Backend.BACKEND_LINUX,
+      account: 'ilmnuser',
+      action: Action.ACTION_UNLOCK,
+      selection: { nodeIds: ['cr-1'] },
+    };
+    for (const bad of [
+      { reason: 'x'.repeat(501) },
+      { reason: 'ok', ttlSeconds: -1 },
+      { reason: 'ok', account: 'a b' },
+    ]) {
       const early = (() => {
         try {
           validateRequest({ ...ask, ...bad });
@@ -81,7 +91,10 @@ describe('change requests', () => {
         }
       })();
       expect(early).toBeDefined();
-      await expect(tc.request({ nodeIds: ['cr-1'], ...bad })).rejects.toMatchObject({ code: (early as { code?: string }).code, message: early!.message });
+      await expect(tc.request({ nodeIds: ['cr-1'], ...bad })).rejects.toMatchObject({
+        code: (early as { code?: string }).code,
+        message: early!.message,
+      });
     }
   });
 
@@ -92,25 +105,42 @@ describe('change requests', () => {
 
   it('rejecting cancels every operation, erases the passwords and ends the watch', async () => {
     const { request } = await tc.request({
-      nodeIds: ['cr-1', 'cr-2'], action: Action.ACTION_RESET_PASSWORD, needsApproval: true,
-      targets: [{ nodeId: 'cr-1', secret: 'Pw-one-123456' }, { nodeId: 'cr-2', secret: 'Pw-two-123456' }],
+      nodeIds: ['cr-1', 'cr-2'],
+      action: Action.ACTION_RESET_PASSWORD,
+      needsApproval: true,
+      targets: [
+        { nodeId: 'cr-1', secret: 'Pw-one-123456' },
+        { nodeId: 'cr-2', secret: 'Pw-two-123456' },
+      ],
     });
     expect(counts().secrets).toBe(2);
     const updates: WatchUpdate[] = [];
     tc.ctx.service.watchChangeRequest(principal(), request.id, (u) => updates.push(u));
-    expect(() => tc.ctx.dispatcher.rejectChangeRequest(request.id, { actor: 'alice' })).toThrow(expect.objectContaining({ code: 'FP_SELF_APPROVAL' }));
+    expect(() => tc.ctx.dispatcher.rejectChangeRequest(request.id, { actor: 'alice' })).toThrow(
+      expect.objectContaining({ code: 'FP_SELF_APPROVAL' }),
+    );
     const r = tc.ctx.dispatcher.rejectChangeRequest(request.id, { actor: 'carol', note: 'no ticket' });
     expect(r.request).toMatchObject({ state: 'rejected', rejectedBy: 'carol', decisionNote: 'no ticket' });
     expect(r.operations.map((o) => o.state)).toEqual(['cancelled', 'cancelled']);
     expect(counts().secrets).toBe(0);
     expect(updates[0].done).toBe(false);
     expect(updates[updates.length - 1]).toMatchObject({ done: true, request: { state: 'rejected' } });
-    await expect(tc.ctx.dispatcher.approveChangeRequest(request.id, { actor: 'bob' })).rejects.toMatchObject({ code: 'FP_REQUEST_NOT_PENDING' });
-    expect(tc.ctx.audit.query({ filter: { action: 'request.rejected' } }).records[0]).toMatchObject({ actor: 'carol', requestId: request.id, reason: 'no ticket' });
+    await expect(tc.ctx.dispatcher.approveChangeRequest(request.id, { actor: 'bob' })).rejects.toMatchObject({
+      code: 'FP_REQUEST_NOT_PENDING',
+    });
+    expect(tc.ctx.audit.query({ filter: { action: 'request.rejected' } }).records[0]).toMatchObject({
+      actor: 'carol',
+      requestId: request.id,
+      reason: 'no ticket',
+    });
   });
 
   it('cancelling stops what was not sent and lets what was sent finish', async () => {
-    const online = connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('cr-1'), answer: () => undefined });
+    const online = connectScriptedAgent({
+      address: tc.address,
+      creds: await tc.nodeCredentials('cr-1'),
+      answer: () => undefined,
+    });
     agents.push(online);
     await online.waitFor((m) => m.message?.$case === 'welcome' || undefined);
     const { request, operations } = await tc.request({ nodeIds: ['cr-1', 'cr-3'] });
@@ -121,22 +151,40 @@ describe('change requests', () => {
     tc.ctx.service.watchChangeRequest(principal(), request.id, (u) => updates.push(u));
     const r = tc.ctx.dispatcher.cancelChangeRequest(request.id, { actor: 'alice', note: 'wrong site' });
     expect(r.request.state).toBe('cancelled');
-    expect(Object.fromEntries(r.operations.map((o) => [o.nodeId, o.state]))).toEqual({ 'cr-1': 'dispatched', 'cr-3': 'cancelled' });
+    expect(Object.fromEntries(r.operations.map((o) => [o.nodeId, o.state]))).toEqual({
+      'cr-1': 'dispatched',
+      'cr-3': 'cancelled',
+    });
     expect(updates.some((u) => u.done)).toBe(false);
     const op = await online.waitFor((m) => (m.message?.$case === 'operation' ? m.message.operation : undefined));
     online.send({ message: { $case: 'result', result: succeed(op) } });
     await waitUntil(() => updates.some((u) => u.done), 'the watch to end');
-    expect(changeRequestView(tc.ctx.store, request.id)).toMatchObject({ request: { state: 'cancelled' }, counts: { succeeded: 1, cancelled: 1 } });
-    expect(tc.ctx.store.operations.transitionsOf(byNode['cr-3'].id).map((t) => t.to)).toEqual(['requested', 'approved', 'cancelled']);
+    expect(changeRequestView(tc.ctx.store, request.id)).toMatchObject({
+      request: { state: 'cancelled' },
+      counts: { succeeded: 1, cancelled: 1 },
+    });
+    expect(tc.ctx.store.operations.transitionsOf(byNode['cr-3'].id).map((t) => t.to)).toEqual([
+      'requested',
+      'approved',
+      'cancelled',
+    ]);
   });
 
   it('refuses an unknown enrollment token and a CSR that is not one, with their codes', async () => {
     const creds = await tc.nodeCredentials('cr-1');
-    const client = new AgentServiceClient(tc.address, credentials.createSsl(Buffer.from(creds.caPem), Buffer.from(creds.keyPem), Buffer.from(creds.certPem)), { 'grpc.ssl_target_name_override': 'localhost' });
-    const err = await new Promise<{ code?: number; metadata?: { get(k: string): unknown[] } }>((res) => client.enroll({ token: 't', csrPem: 'x', hostname: 'h' }, (e) => res(e ?? {})));
+    const client = new AgentServiceClient(
+      tc.address,
+      credentials.createSsl(Buffer.from(creds.caPem), Buffer.from(creds.keyPem), Buffer.from(creds.certPem)),
+      { 'grpc.ssl_target_name_override': 'localhost' },
+    );
+    const err = await new Promise<{ code?: number; metadata?: { get(k: string): unknown[] } }>((res) =>
+      client.enroll({ token: 't', csrPem: 'x', hostname: 'h' }, (e) => res(e ?? {})),
+    );
     expect(err.code).toBe(status.PERMISSION_DENIED);
     expect(err.metadata?.get('fp-error-code')).toEqual(['FP_TOKEN_INVALID']);
-    const err2 = await new Promise<{ code?: number; metadata?: { get(k: string): unknown[] } }>((res) => client.renew({ csrPem: 'x' }, (e) => res(e ?? {})));
+    const err2 = await new Promise<{ code?: number; metadata?: { get(k: string): unknown[] } }>((res) =>
+      client.renew({ csrPem: 'x' }, (e) => res(e ?? {})),
+    );
     expect(err2.code).toBe(status.INVALID_ARGUMENT);
     expect(err2.metadata?.get('fp-error-code')).toEqual(['FP_CSR_INVALID']);
     client.close();

@@ -31,7 +31,10 @@ interface Child {
 
 /** Starts the controller process and waits until it listens. */
 async function startChild(configFile: string): Promise<Child> {
-  const proc = fork(childBundle, [configFile], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env: { ...process.env, NODE_PATH: resolve(__dirname, '../../node_modules') } });
+  const proc = fork(childBundle, [configFile], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    env: { ...process.env, NODE_PATH: resolve(__dirname, '../../node_modules') },
+  });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -46,9 +49,13 @@ async function startChild(configFile: string): Promise<Child> {
     if (m.error) p?.rej(m.error);
     else p?.res(m.body);
   });
-  const exited = new Promise<never>((_, rej) => proc.once('exit', (code) => rej(new Error(`controller exited (${code}): ${out.slice(-3000)}`))));
+  const exited = new Promise<never>((_, rej) =>
+    proc.once('exit', (code) => rej(new Error(`controller exited (${code}): ${out.slice(-3000)}`))),
+  );
   let timer: NodeJS.Timeout | undefined;
-  const tooLate = new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`controller did not start: ${out.slice(-3000)}`)), 30_000)));
+  const tooLate = new Promise(
+    (_, rej) => (timer = setTimeout(() => rej(new Error(`controller did not start: ${out.slice(-3000)}`)), 30_000)),
+  );
   exited.catch(() => undefined);
   await Promise.race([readyP, exited, tooLate]).finally(() => clearTimeout(timer));
   return {
@@ -62,7 +69,11 @@ async function startChild(configFile: string): Promise<Child> {
   };
 }
 
-async function waitUntil<T>(cond: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+async function waitUntil<T>(
+  cond: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await cond();
@@ -88,8 +99,16 @@ beforeAll(async () => {
   // Bundled like dist/fleetpass-controller.js, so the child is plain node with no loader process.
   childBundle = join(root, 'controller-child.js');
   await build({
-    entryPoints: [CHILD_SOURCE], outfile: childBundle, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['better-sqlite3'],
-    banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" }, define: { 'import.meta.url': '__importMetaUrl' }, logLevel: 'warning',
+    entryPoints: [CHILD_SOURCE],
+    outfile: childBundle,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['better-sqlite3'],
+    banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    define: { 'import.meta.url': '__importMetaUrl' },
+    logLevel: 'warning',
   });
 });
 afterAll(async () => {
@@ -104,7 +123,11 @@ describe('controller killed mid-wave', () => {
   it('loses nothing recorded, applies nothing twice, and its chain verifies after a restart', async () => {
     const stateDir = join(root, 'state');
     const port = await freePort();
-    const configFile = writeControllerConfig(root, { stateDir, agentListen: `127.0.0.1:${port}`, log: { level: 'debug' } });
+    const configFile = writeControllerConfig(root, {
+      stateDir,
+      agentListen: `127.0.0.1:${port}`,
+      log: { level: 'debug' },
+    });
     controller = await startChild(configFile);
     const address = `127.0.0.1:${port}`;
     for (const id of IDS) {
@@ -113,50 +136,100 @@ describe('controller killed mid-wave', () => {
       nodes.push(n);
     }
     for (const n of nodes.slice(0, 3)) n.start();
-    await waitUntil(async () => (await controller!.call<Status>('status')).nodes.filter((n) => n.online).length === 3, 20_000, 'three nodes online');
+    await waitUntil(
+      async () => (await controller!.call<Status>('status')).nodes.filter((n) => n.online).length === 3,
+      20_000,
+      'three nodes online',
+    );
     // The fourth node is known (enrolled) but offline: its operation will wait.
     nodes[3].start();
-    await waitUntil(async () => (await controller!.call<Status>('status')).nodes.length === 4, 20_000, 'the fourth node');
+    await waitUntil(
+      async () => (await controller!.call<Status>('status')).nodes.length === 4,
+      20_000,
+      'the fourth node',
+    );
     nodes[3].agent!.kill();
     await nodes[3].agent!.waitForExit();
-    await waitUntil(async () => (await controller!.call<Status>('status')).nodes.find((n) => n.id === 'crash-4')?.online === false, 10_000, 'the fourth node offline');
+    await waitUntil(
+      async () => (await controller!.call<Status>('status')).nodes.find((n) => n.id === 'crash-4')?.online === false,
+      10_000,
+      'the fourth node offline',
+    );
 
     // Freeze two agents: they will hold the operation without answering.
     nodes[1].agent!.process.kill('SIGSTOP');
     nodes[2].agent!.process.kill('SIGSTOP');
     const input: CreateChangeRequestInput = {
-      requestedBy: 'alice', reason: 'INC-crash', backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_UNLOCK,
-      needsApproval: false, targets: IDS.map((nodeId) => ({ nodeId })),
+      requestedBy: 'alice',
+      reason: 'INC-crash',
+      backend: Backend.BACKEND_LINUX,
+      account: 'ilmnuser',
+      action: Action.ACTION_UNLOCK,
+      needsApproval: false,
+      targets: IDS.map((nodeId) => ({ nodeId })),
     };
-    const { requestId, operations } = await controller.call<{ requestId: string; operations: { id: string; nodeId: string }[] }>('request', { input });
+    const { requestId, operations } = await controller.call<{
+      requestId: string;
+      operations: { id: string; nodeId: string }[];
+    }>('request', { input });
     const opOf = (nodeId: string) => operations.find((o) => o.nodeId === nodeId)!.id;
-    await waitUntil(async () => (await controller!.call<Status>('status', { requestId })).operations.find((o) => o.nodeId === 'crash-1')?.state === 'succeeded', 15_000, 'the first result');
+    await waitUntil(
+      async () =>
+        (await controller!.call<Status>('status', { requestId })).operations.find((o) => o.nodeId === 'crash-1')
+          ?.state === 'succeeded',
+      15_000,
+      'the first result',
+    );
 
     controller.proc.kill('SIGKILL');
     await new Promise((r) => controller!.proc.once('exit', r));
 
     // What the file holds right after the crash.
     const db = new Database(join(stateDir, 'fleetpass.db'), { readonly: true });
-    const states = Object.fromEntries((db.prepare('SELECT node_id, state FROM operations WHERE request_id = ?').all(requestId) as { node_id: string; state: string }[]).map((r) => [r.node_id, r.state]));
-    const auditAtCrash = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq').all() as { seq: number; hash: string }[];
+    const states = Object.fromEntries(
+      (
+        db.prepare('SELECT node_id, state FROM operations WHERE request_id = ?').all(requestId) as {
+          node_id: string;
+          state: string;
+        }[]
+      ).map((r) => [r.node_id, r.state]),
+    );
+    const auditAtCrash = db.prepare('SELECT seq, hash FROM audit_log ORDER BY seq').all() as {
+      seq: number;
+      hash: string;
+    }[];
     expect(verifyAudit(db)).toMatchObject({ ok: true });
     db.close();
-    expect(states).toEqual({ 'crash-1': 'succeeded', 'crash-2': 'dispatched', 'crash-3': 'dispatched', 'crash-4': 'approved' });
+    expect(states).toEqual({
+      'crash-1': 'succeeded',
+      'crash-2': 'dispatched',
+      'crash-3': 'dispatched',
+      'crash-4': 'approved',
+    });
 
     // The frozen agents wake up with the operation in hand while the controller is down.
     nodes[1].agent!.process.kill('SIGCONT');
     nodes[2].agent!.process.kill('SIGCONT');
     controller = await startChild(configFile);
     nodes[3].start();
-    const final = await waitUntil(async () => {
-      const s = await controller!.call<Status>('status', { requestId });
-      return s.operations.every((o) => o.state === 'succeeded') ? s : undefined;
-    }, 30_000, 'every operation to succeed');
+    const final = await waitUntil(
+      async () => {
+        const s = await controller!.call<Status>('status', { requestId });
+        return s.operations.every((o) => o.state === 'succeeded') ? s : undefined;
+      },
+      30_000,
+      'every operation to succeed',
+    );
     expect(final.operations).toHaveLength(4);
 
     for (const n of nodes) {
       const id = opOf(n.nodeId);
-      await n.agent!.waitForLog((l) => l.operationId === id && (l.msg === 'operation succeeded' || l.msg === 'operation already applied; replaying the recorded result'), 10_000);
+      await n.agent!.waitForLog(
+        (l) =>
+          l.operationId === id &&
+          (l.msg === 'operation succeeded' || l.msg === 'operation already applied; replaying the recorded result'),
+        10_000,
+      );
       expect(applications(n.agent!, id)).toBe(1);
       expect(await n.sandbox.authenticate('ilmnuser', USER_PASSWORD)).toBe(true);
     }
@@ -169,12 +242,25 @@ describe('controller killed mid-wave', () => {
 
     const after = new Database(join(stateDir, 'fleetpass.db'), { readonly: true });
     try {
-      const prefix = after.prepare('SELECT seq, hash FROM audit_log WHERE seq <= ? ORDER BY seq').all(auditAtCrash.length);
+      const prefix = after
+        .prepare('SELECT seq, hash FROM audit_log WHERE seq <= ? ORDER BY seq')
+        .all(auditAtCrash.length);
       expect(prefix).toEqual(auditAtCrash);
-      const finals = after.prepare("SELECT o.node_id, count(*) AS n FROM operation_transitions t JOIN operations o ON o.id = t.operation_id WHERE o.request_id = ? AND t.to_state = 'succeeded' GROUP BY o.node_id").all(requestId);
+      const finals = after
+        .prepare(
+          "SELECT o.node_id, count(*) AS n FROM operation_transitions t JOIN operations o ON o.id = t.operation_id WHERE o.request_id = ? AND t.to_state = 'succeeded' GROUP BY o.node_id",
+        )
+        .all(requestId);
       expect(finals).toEqual(IDS.map((node_id) => ({ node_id, n: 1 })));
-      expect(after.prepare("SELECT count(*) FROM audit_log WHERE request_id = ? AND action = 'operation.succeeded'").pluck().get(requestId)).toBe(4);
-      expect(verifyAudit(after, { checkpointFile: join(stateDir, 'audit-checkpoints.log') })).toMatchObject({ ok: true });
+      expect(
+        after
+          .prepare("SELECT count(*) FROM audit_log WHERE request_id = ? AND action = 'operation.succeeded'")
+          .pluck()
+          .get(requestId),
+      ).toBe(4);
+      expect(verifyAudit(after, { checkpointFile: join(stateDir, 'audit-checkpoints.log') })).toMatchObject({
+        ok: true,
+      });
     } finally {
       after.close();
     }

@@ -30,8 +30,15 @@ describe('dispatch after expiry', () => {
     const { store } = tc.ctx;
     const service = storeReads(tc.ctx);
     const { request, operations } = await service.createChangeRequest({
-      requestedBy: 'olga', reason: 'CHG-8', backend: Backend.BACKEND_LINUX, account: 'root', action: Action.ACTION_RESET_PASSWORD,
-      needsApproval: true, privileged: true, ttlSeconds: 60, targets: [{ nodeId: 'ex-1', secret: 'Late-Pass-2026!' }],
+      requestedBy: 'olga',
+      reason: 'CHG-8',
+      backend: Backend.BACKEND_LINUX,
+      account: 'root',
+      action: Action.ACTION_RESET_PASSWORD,
+      needsApproval: true,
+      privileged: true,
+      ttlSeconds: 60,
+      targets: [{ nodeId: 'ex-1', secret: 'Late-Pass-2026!' }],
     });
     const id = operations[0].id;
     clock.advance(61_000); // past expiry; the expiry job has not run
@@ -49,7 +56,9 @@ describe('dispatch after expiry', () => {
 
   it('still sends an approved operation before its expiry', async () => {
     const { operations } = await tc.request({ nodeIds: ['ex-1'], action: Action.ACTION_UNLOCK, ttlSeconds: 60 });
-    const op = await agent.waitFor((m) => (m.message?.$case === 'operation' && m.message.operation.id === operations[0].id ? m.message.operation : undefined));
+    const op = await agent.waitFor((m) =>
+      m.message?.$case === 'operation' && m.message.operation.id === operations[0].id ? m.message.operation : undefined,
+    );
     expect(op.account).toBe('ilmnuser');
   });
 });

@@ -89,16 +89,35 @@ describe('jobs', () => {
   it('checkpoint appends the chain head to the checkpoint file', async () => {
     tc = await startTestController();
     const cp = (await tc.controller.runJob('checkpoint')) as { seq: number; hash: string };
-    const lines = readFileSync(join(tc.stateDir, 'audit-checkpoints.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = readFileSync(join(tc.stateDir, 'audit-checkpoints.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([expect.objectContaining({ seq: cp.seq, hash: cp.hash })]);
-    expect(tc.ctx.audit.query({ filter: { action: 'audit.checkpoint' } }).records[0]).toMatchObject({ seq: cp.seq, hash: cp.hash });
+    expect(tc.ctx.audit.query({ filter: { action: 'audit.checkpoint' } }).records[0]).toMatchObject({
+      seq: cp.seq,
+      hash: cp.hash,
+    });
   });
 
   it('cron wiring runs a job on its schedule, logs the run, and waits for a run in progress on stop', async () => {
     const logs = captureLogs('info');
     let runs = 0;
     let release: () => void = () => undefined;
-    const scheduler = scheduleJobs([{ name: 'tick', cron: '* * * * * *', run: () => new Promise<number>((r) => { runs++; release = () => r(runs); }) }], logs.logger);
+    const scheduler = scheduleJobs(
+      [
+        {
+          name: 'tick',
+          cron: '* * * * * *',
+          run: () =>
+            new Promise<number>((r) => {
+              runs++;
+              release = () => r(runs);
+            }),
+        },
+      ],
+      logs.logger,
+    );
     const end = Date.now() + 3000;
     while (runs === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
     expect(runs).toBe(1);

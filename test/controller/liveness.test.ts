@@ -62,7 +62,9 @@ describe('liveness', () => {
     const slowSession = tc.ctx.sessions.get('wave-07')!;
     // Fill the slow node's flow-control window and its queue with refresh requests it does not read.
     for (let i = 0; i < 3000 && slowSession.queued() === 0; i++) {
-      slowSession.send({ message: { $case: 'refresh', refresh: { requestId: `fill-${i}-${'x'.repeat(200)}`, accounts: [] } } });
+      slowSession.send({
+        message: { $case: 'refresh', refresh: { requestId: `fill-${i}-${'x'.repeat(200)}`, accounts: [] } },
+      });
       if (i % 100 === 99) await new Promise((r) => setTimeout(r, 5));
     }
     expect(slowSession.queued()).toBeGreaterThan(0);
@@ -75,7 +77,10 @@ describe('liveness', () => {
       last = now;
     }, 5);
     // A reset, so the test also shows a queued operation keeps its password until it is written.
-    const { request } = await tc.request({ action: Action.ACTION_RESET_PASSWORD, targets: ids.map((nodeId) => ({ nodeId, secret: `Wave-pw-${nodeId}` })) });
+    const { request } = await tc.request({
+      action: Action.ACTION_RESET_PASSWORD,
+      targets: ids.map((nodeId) => ({ nodeId, secret: `Wave-pw-${nodeId}` })),
+    });
     const service = storeReads(tc.ctx);
     await waitUntil(() => (service.getChangeRequest(request.id).counts.succeeded ?? 0) === 29, 10_000, '29 results');
     clearInterval(probe);
@@ -87,7 +92,11 @@ describe('liveness', () => {
     expect(worstLagMs).toBeLessThan(1000);
 
     slow.resume();
-    await waitUntil(() => service.getChangeRequest(request.id).request.state === 'done', 10_000, 'the slow node to catch up');
+    await waitUntil(
+      () => service.getChangeRequest(request.id).request.state === 'done',
+      10_000,
+      'the slow node to catch up',
+    );
     expect(service.getChangeRequest(request.id).counts).toEqual({ succeeded: 30 });
     expect(slow.operations().map((o) => o.newSecret)).toEqual(['Wave-pw-wave-07']);
     expect(agents[3].operations().map((o) => o.newSecret)).toEqual(['Wave-pw-wave-03']);

@@ -25,7 +25,19 @@ describe('migrations', () => {
     const db = openDatabase(join(dir, 'f.db'));
     expect(schemaVersion(db)).toBe(LATEST_SCHEMA_VERSION);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    expect(tables).toEqual(expect.arrayContaining(['nodes', 'account_state', 'account_state_history', 'change_requests', 'operations', 'operation_transitions', 'pending_secrets', 'audit_log', 'audit_checkpoints']));
+    expect(tables).toEqual(
+      expect.arrayContaining([
+        'nodes',
+        'account_state',
+        'account_state_history',
+        'change_requests',
+        'operations',
+        'operation_transitions',
+        'pending_secrets',
+        'audit_log',
+        'audit_checkpoints',
+      ]),
+    );
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('synchronous', { simple: true })).toBe(2); // FULL
     db.close();
@@ -50,11 +62,20 @@ describe('migrations', () => {
     const tc = await startTestController({ root });
     try {
       const { store: s } = tc.ctx;
-    const service = storeReads(tc.ctx);
+      const service = storeReads(tc.ctx);
       expect(schemaVersion(s.db)).toBe(LATEST_SCHEMA_VERSION);
       // Labels from before schema 6 cannot be told apart from a node's own: they are kept as reported, and select nothing.
-      expect(service.getNode('old-node')).toMatchObject({ labels: {}, reportedLabels: { site: 'bldg4' }, online: false });
-      expect(service.queryAudit().records.map((r) => r.action).slice(0, 2)).toEqual(['node.enrolled', 'controller.started']);
+      expect(service.getNode('old-node')).toMatchObject({
+        labels: {},
+        reportedLabels: { site: 'bldg4' },
+        online: false,
+      });
+      expect(
+        service
+          .queryAudit()
+          .records.map((r) => r.action)
+          .slice(0, 2),
+      ).toEqual(['node.enrolled', 'controller.started']);
       expect(service.verifyAudit().ok).toBe(true);
       const a = connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials('old-node') });
       const { operations } = await tc.request({ nodeIds: ['old-node'], action: Action.ACTION_UNLOCK });

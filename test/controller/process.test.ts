@@ -32,17 +32,31 @@ describe('fleetpass-controller process', () => {
     const state = join(r, '.fleetpass');
     expect(p.stdout()).toContain(`state folder:    ${state}`);
     expect(p.stdout()).toContain('(embedded defaults)');
-    for (const f of ['fleetpass.db', 'secrets.key', 'escrow.key', 'pki/ca.key', 'pki/server.key']) expect(statSync(join(state, f)).mode & 0o777).toBe(0o600);
+    for (const f of ['fleetpass.db', 'secrets.key', 'escrow.key', 'pki/ca.key', 'pki/server.key'])
+      expect(statSync(join(state, f)).mode & 0o777).toBe(0o600);
     expect(statSync(state).mode & 0o777).toBe(0o700);
     p.kill('SIGTERM');
     expect(await p.exited()).toEqual({ code: 0, signal: null });
-    const states = p.stdout().split('\n').filter((l) => l.includes('"controller state"')).map((l) => JSON.parse(l).to);
+    const states = p
+      .stdout()
+      .split('\n')
+      .filter((l) => l.includes('"controller state"'))
+      .map((l) => JSON.parse(l).to);
     expect(states).toEqual(['starting', 'running', 'stopping', 'stopped']);
     const db = new Database(join(state, 'fleetpass.db'), { readonly: true });
     try {
       // Password escrow (a standard plugin) records the master key it created at first start.
-      expect(db.prepare('SELECT action FROM audit_log ORDER BY seq').pluck().all()).toEqual(['controller.started', 'escrow.key.created', 'controller.stopped', 'audit.checkpoint']);
-      expect(verifyAudit(db, { checkpointFile: join(state, 'audit-checkpoints.log') })).toMatchObject({ ok: true, total: 4, checkpoints: 1 });
+      expect(db.prepare('SELECT action FROM audit_log ORDER BY seq').pluck().all()).toEqual([
+        'controller.started',
+        'escrow.key.created',
+        'controller.stopped',
+        'audit.checkpoint',
+      ]);
+      expect(verifyAudit(db, { checkpointFile: join(state, 'audit-checkpoints.log') })).toMatchObject({
+        ok: true,
+        total: 4,
+        checkpoints: 1,
+      });
     } finally {
       db.close();
     }
@@ -51,7 +65,9 @@ describe('fleetpass-controller process', () => {
   it('refuses a bad cron expression at start, naming the key', async () => {
     const p = spawnControllerProcess(root(), [], { ...ANY_PORT, FLEETPASS_JOBS__BACKUP: '61 * * * *' });
     expect((await p.exited()).code).toBe(1);
-    expect(p.stderr()).toMatch(/^FP_CONFIG_INVALID: invalid configuration:\n\s+FLEETPASS_JOBS__BACKUP: jobs\.backup: not a valid cron expression/);
+    expect(p.stderr()).toMatch(
+      /^FP_CONFIG_INVALID: invalid configuration:\n\s+FLEETPASS_JOBS__BACKUP: jobs\.backup: not a valid cron expression/,
+    );
   });
 
   it('refuses a database written by a newer fleetpass and leaves it untouched', async () => {
@@ -65,7 +81,9 @@ describe('fleetpass-controller process', () => {
     const p = spawnControllerProcess(r, [], ANY_PORT);
     expect((await p.exited()).code).toBe(1);
     expect(p.stderr()).toContain('FP_DB_SCHEMA_TOO_NEW');
-    expect(p.stderr()).toContain(`has schema version ${LATEST_SCHEMA_VERSION + 1}, but this fleetpass knows only up to version ${LATEST_SCHEMA_VERSION}`);
+    expect(p.stderr()).toContain(
+      `has schema version ${LATEST_SCHEMA_VERSION + 1}, but this fleetpass knows only up to version ${LATEST_SCHEMA_VERSION}`,
+    );
     const after = new Database(file, { readonly: true });
     expect(after.pragma('user_version', { simple: true })).toBe(LATEST_SCHEMA_VERSION + 1);
     expect(after.prepare("SELECT count(*) FROM sqlite_master WHERE name = 'nodes'").pluck().get()).toBe(0);

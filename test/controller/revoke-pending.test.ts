@@ -49,9 +49,25 @@ describe('revoking a node with work pending', () => {
     await waitUntil(() => store.nodes.get('lab-r1')?.online === false, 'the node offline');
 
     // Waiting for the node: approved (no approval needed) and requested (privileged), each with a sealed password.
-    const reset = { backend: Backend.BACKEND_LINUX, action: Action.ACTION_RESET_PASSWORD, requestedBy: 'olga', reason: 'CHG-5' };
-    const approved = await service.createChangeRequest({ ...reset, account: 'ilmnuser', needsApproval: false, targets: [{ nodeId: 'lab-r1', secret: 'Waiting-Pass-1!' }] });
-    const pending = await service.createChangeRequest({ ...reset, account: 'root', needsApproval: true, privileged: true, targets: [{ nodeId: 'lab-r1', secret: 'Waiting-Pass-2!' }] });
+    const reset = {
+      backend: Backend.BACKEND_LINUX,
+      action: Action.ACTION_RESET_PASSWORD,
+      requestedBy: 'olga',
+      reason: 'CHG-5',
+    };
+    const approved = await service.createChangeRequest({
+      ...reset,
+      account: 'ilmnuser',
+      needsApproval: false,
+      targets: [{ nodeId: 'lab-r1', secret: 'Waiting-Pass-1!' }],
+    });
+    const pending = await service.createChangeRequest({
+      ...reset,
+      account: 'root',
+      needsApproval: true,
+      privileged: true,
+      targets: [{ nodeId: 'lab-r1', secret: 'Waiting-Pass-2!' }],
+    });
     const ids = { sent: sent.operations[0].id, approved: approved.operations[0].id, pending: pending.operations[0].id };
     expect(store.operations.getOperation(ids.approved)).toMatchObject({ state: 'approved', hasSecret: true });
     expect(store.operations.getOperation(ids.pending)).toMatchObject({ state: 'requested', hasSecret: true });
@@ -63,14 +79,24 @@ describe('revoking a node with work pending', () => {
     expect(store.operations.getOperation(ids.approved)).toMatchObject({ state: 'cancelled', hasSecret: false });
     expect(store.operations.getOperation(ids.pending)).toMatchObject({ state: 'cancelled', hasSecret: false });
     for (const id of Object.values(ids)) expect(vault.open(id)).toBeUndefined();
-    const ends = service.queryAudit({ filter: { nodeId: 'lab-r1' }, limit: 100 }).records.filter((r) => r.action === 'operation.cancelled' || r.action === 'operation.expired');
-    expect(ends.map((r) => [r.operationId, r.action, r.actor]).sort()).toEqual([
-      [ids.approved, 'operation.cancelled', 'root-admin'], [ids.pending, 'operation.cancelled', 'root-admin'], [ids.sent, 'operation.expired', 'root-admin'],
-    ].sort());
+    const ends = service
+      .queryAudit({ filter: { nodeId: 'lab-r1' }, limit: 100 })
+      .records.filter((r) => r.action === 'operation.cancelled' || r.action === 'operation.expired');
+    expect(ends.map((r) => [r.operationId, r.action, r.actor]).sort()).toEqual(
+      [
+        [ids.approved, 'operation.cancelled', 'root-admin'],
+        [ids.pending, 'operation.cancelled', 'root-admin'],
+        [ids.sent, 'operation.expired', 'root-admin'],
+      ].sort(),
+    );
     expect(JSON.parse(ends[0].detailsJson)).toMatchObject({ revocationReason: 'stolen laptop' });
-    expect(JSON.parse(service.queryAudit({ filter: { action: 'node.revoked' } }).records[0].detailsJson)).toEqual({ operationsClosed: 3 });
+    expect(JSON.parse(service.queryAudit({ filter: { action: 'node.revoked' } }).records[0].detailsJson)).toEqual({
+      operationsClosed: 3,
+    });
     // The privileged request has nothing left to approve.
-    await expect(service.approveChangeRequest(pending.request.id, { actor: 'abe' })).rejects.toMatchObject({ code: 'FP_REQUEST_NOT_PENDING' });
+    await expect(service.approveChangeRequest(pending.request.id, { actor: 'abe' })).rejects.toMatchObject({
+      code: 'FP_REQUEST_NOT_PENDING',
+    });
     expect(service.getChangeRequest(pending.request.id).request.state).toBe('done');
 
     // The same node id, enrolled again with a token that names it, connects and is sent nothing.

@@ -30,9 +30,15 @@ describe('secrets in flight', () => {
     const tc = await startTestController({ log: logs.logger });
     try {
       const { store } = tc.ctx;
-    const service = storeReads(tc.ctx);
+      const service = storeReads(tc.ctx);
       store.nodes.ensure('nx-s', new Date());
-      const { operations } = await tc.request({ nodeIds: ['nx-s'], action: Action.ACTION_RESET_PASSWORD, account: 'root', targets: [{ nodeId: 'nx-s', secret: PASSWORD }], needsApproval: true });
+      const { operations } = await tc.request({
+        nodeIds: ['nx-s'],
+        action: Action.ACTION_RESET_PASSWORD,
+        account: 'root',
+        targets: [{ nodeId: 'nx-s', secret: PASSWORD }],
+        needsApproval: true,
+      });
       const opId = operations[0].id;
       expect(store.db.prepare('SELECT count(*) FROM pending_secrets WHERE operation_id = ?').pluck().get(opId)).toBe(1);
       store.db.pragma('wal_checkpoint(PASSIVE)');
@@ -43,9 +49,15 @@ describe('secrets in flight', () => {
       expect(a.operations()).toEqual([]); // waiting for approval: nothing sent
       await service.approveChangeRequest(operations[0].requestId, { actor: 'bob', note: 'ok' });
       const op = await a.waitFor((m) => (m.message?.$case === 'operation' ? m.message.operation : undefined));
-      expect(op).toMatchObject({ id: opId, action: Action.ACTION_RESET_PASSWORD, newSecret: PASSWORD, approvedBy: 'bob' });
+      expect(op).toMatchObject({
+        id: opId,
+        action: Action.ACTION_RESET_PASSWORD,
+        newSecret: PASSWORD,
+        approvedBy: 'bob',
+      });
       const end = Date.now() + 5000;
-      while (service.getOperation(opId)?.state !== 'succeeded' && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+      while (service.getOperation(opId)?.state !== 'succeeded' && Date.now() < end)
+        await new Promise((r) => setTimeout(r, 10));
       expect(service.getOperation(opId)).toMatchObject({ state: 'succeeded', hasSecret: false });
       expect(store.db.prepare('SELECT count(*) FROM pending_secrets').pluck().get()).toBe(0);
       a.close();
@@ -65,12 +77,19 @@ describe('secrets in flight', () => {
   it('will not start with another key while a password is sealed, and starts again with the right one', async () => {
     const tc = await startTestController();
     tc.ctx.store.nodes.ensure('nx-k', new Date());
-    await tc.request({ nodeIds: ['nx-k'], action: Action.ACTION_RESET_PASSWORD, targets: [{ nodeId: 'nx-k', secret: PASSWORD }] });
+    await tc.request({
+      nodeIds: ['nx-k'],
+      action: Action.ACTION_RESET_PASSWORD,
+      targets: [{ nodeId: 'nx-k', secret: PASSWORD }],
+    });
     await tc.stop();
     const keyFile = join(tc.stateDir, 'secrets.key');
     const good = readFileSync(keyFile);
     writeFileSync(keyFile, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
-    await expect(startTestController({ root: tc.root })).rejects.toMatchObject({ code: 'FP_KEY_INVALID', message: expect.stringContaining('sealed under another key') });
+    await expect(startTestController({ root: tc.root })).rejects.toMatchObject({
+      code: 'FP_KEY_INVALID',
+      message: expect.stringContaining('sealed under another key'),
+    });
     writeFileSync(keyFile, good, { mode: 0o600 });
     const again = await startTestController({ root: tc.root });
     expect(again.ctx.store.db.prepare('SELECT count(*) FROM pending_secrets').pluck().get()).toBe(1);

@@ -39,7 +39,6 @@ function alive(pid: number): boolean {
   }
 }
 
-
 describe('first run (npm start)', () => {
   let demo: ChildProcess | undefined;
   let output = '';
@@ -52,20 +51,36 @@ describe('first run (npm start)', () => {
   it('starts, shows real lockouts, resets through the CLI, and stops cleanly on Ctrl-C', async () => {
     demo = spawn(process.execPath, [join(DIST, 'fleetpass-demo.js')], {
       cwd,
-      env: { ...process.env, FLEETPASS_AGENT_LISTEN: '127.0.0.1:0', FLEETPASS_ADMIN_LISTEN: '127.0.0.1:0', FLEETPASS_WEB_LISTEN: '127.0.0.1:0', FLEETPASS_METRICS_LISTEN: '127.0.0.1:0', FLEETPASS_CONFIG: '', FLEETPASS_CLI_CONFIG: '' },
+      env: {
+        ...process.env,
+        FLEETPASS_AGENT_LISTEN: '127.0.0.1:0',
+        FLEETPASS_ADMIN_LISTEN: '127.0.0.1:0',
+        FLEETPASS_WEB_LISTEN: '127.0.0.1:0',
+        FLEETPASS_METRICS_LISTEN: '127.0.0.1:0',
+        FLEETPASS_CONFIG: '',
+        FLEETPASS_CLI_CONFIG: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     demo.stdout!.on('data', (c) => (output += String(c)));
     demo.stderr!.on('data', (c) => (output += String(c)));
-    await waitFor(() => (output.includes('Ctrl-C stops') ? true : undefined), 45_000, `the demo to be ready; output so far:\n${output}`);
+    await waitFor(
+      () => (output.includes('Ctrl-C stops') ? true : undefined),
+      45_000,
+      `the demo to be ready; output so far:\n${output}`,
+    );
     const status = JSON.parse(readFileSync(join(cwd, '.fleetpass/demo/status.json'), 'utf8')) as Status;
     expect(status.nodes.length).toBeGreaterThanOrEqual(2);
     const env = { ...process.env, FLEETPASS_CLI_CONFIG: status.cliConfig, FLEETPASS_CONFIG: '' };
-    const cli = (args: string[]) => run(process.execPath, [join(DIST, 'fleetpass.js'), ...args], { cwd, env, timeout: 30_000 });
+    const cli = (args: string[]) =>
+      run(process.execPath, [join(DIST, 'fleetpass.js'), ...args], { cwd, env, timeout: 30_000 });
 
     // The demo's real failed logins show as locked accounts through the CLI.
     const { stdout: lockedJson } = await cli(['accounts', '--locked', '--json']);
-    const locked = JSON.parse(lockedJson) as Array<{ nodeId: string; state: { account: string; locked: boolean; failureCount: number } }>;
+    const locked = JSON.parse(lockedJson) as Array<{
+      nodeId: string;
+      state: { account: string; locked: boolean; failureCount: number };
+    }>;
     const expected = status.nodes.flatMap((n) => n.locked.map((a) => `${n.id}/${a}`)).sort();
     expect(locked.map((a) => `${a.nodeId}/${a.state.account}`).sort()).toEqual(expected);
     expect(locked.every((a) => a.state.locked && a.state.failureCount >= 10)).toBe(true);
@@ -74,18 +89,40 @@ describe('first run (npm start)', () => {
     const metricsUrl = /metrics:\s+(http:\/\/\S+)\/metrics/.exec(output)?.[1];
     expect(metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     const exposition = await (await fetch(`${metricsUrl}/metrics`)).text();
-    const lockedGauge = [...exposition.matchAll(/^fleetpass_locked_accounts\{[^}]*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
+    const lockedGauge = [...exposition.matchAll(/^fleetpass_locked_accounts\{[^}]*\} (\d+)$/gm)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
     expect(lockedGauge).toBe(expected.length);
     expect((await fetch(`${metricsUrl}/readyz`)).status).toBe(200);
 
     // Reset the first locked non-privileged account through the CLI; pamtester accepts only the new password.
     const target = status.nodes.find((n) => n.locked.includes('ilmnuser'))!;
-    const { stdout: resetJson } = await cli(['reset', '--node', target.id, '--account', 'ilmnuser', '--generate', '--reason', 'first-run test', '--yes', '--json']);
+    const { stdout: resetJson } = await cli([
+      'reset',
+      '--node',
+      target.id,
+      '--account',
+      'ilmnuser',
+      '--generate',
+      '--reason',
+      'first-run test',
+      '--yes',
+      '--json',
+    ]);
     const reset = JSON.parse(resetJson) as { generatedPasswords: Array<{ nodeId: string; password: string }> };
     const password = reset.generatedPasswords.find((g) => g.nodeId === target.id)!.password;
     expect(password.length).toBeGreaterThanOrEqual(12);
     const auth = (pw: string) => {
-      const child = execFile('nsenter', ['--target', String(target.sandboxPid), '--mount', 'pamtester', target.pamService, 'ilmnuser', 'authenticate']);
+      const child = execFile('nsenter', [
+        '--target',
+        String(target.sandboxPid),
+        '--mount',
+        'pamtester',
+        target.pamService,
+        'ilmnuser',
+        'authenticate',
+      ]);
       child.stdin!.end(`${pw}\n`);
       return new Promise<boolean>((res) => child.on('exit', (code) => res(code === 0)));
     };

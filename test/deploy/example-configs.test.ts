@@ -35,10 +35,16 @@ function uncomment(text: string, block: string): string {
 
 /** Dotted paths of every key in a zod object schema, through defaults, optionals and pipes; records and arrays are leaves. */
 function schemaKeys(schema: z.ZodType, prefix = '', skip: string[] = []): string[] {
-  let s = schema as unknown as { _zod: { def: { type: string; innerType?: unknown; in?: unknown; shape?: Record<string, z.ZodType> } } };
-  while (['optional', 'default', 'prefault', 'pipe', 'nullable'].includes(s._zod.def.type)) s = (s._zod.def.innerType ?? s._zod.def.in) as typeof s;
+  let s = schema as unknown as {
+    _zod: { def: { type: string; innerType?: unknown; in?: unknown; shape?: Record<string, z.ZodType> } };
+  };
+  while (['optional', 'default', 'prefault', 'pipe', 'nullable'].includes(s._zod.def.type))
+    s = (s._zod.def.innerType ?? s._zod.def.in) as typeof s;
   if (s._zod.def.type !== 'object' || skip.includes(prefix.slice(0, -1))) return [];
-  return Object.entries(s._zod.def.shape!).flatMap(([k, v]) => [`${prefix}${k}`, ...schemaKeys(v, `${prefix}${k}.`, skip)]);
+  return Object.entries(s._zod.def.shape!).flatMap(([k, v]) => [
+    `${prefix}${k}`,
+    ...schemaKeys(v, `${prefix}${k}.`, skip),
+  ]);
 }
 
 function missingKeys(keys: string[], example: string): string[] {
@@ -50,7 +56,10 @@ describe('deploy/config/agent.example.yaml', () => {
   it('loads through the real agent config loader, with no warning', () => {
     const { config, warnings } = loadAgentConfig({ file: write('agent.yaml', agentExample), env: {} });
     expect(warnings).toEqual([]);
-    expect(config.controller).toMatchObject({ address: 'fleetpass.example.org:7443', certFile: '/var/lib/fleetpass-agent/node.crt' });
+    expect(config.controller).toMatchObject({
+      address: 'fleetpass.example.org:7443',
+      certFile: '/var/lib/fleetpass-agent/node.crt',
+    });
     expect(config.stateDir).toBe('/var/lib/fleetpass-agent');
     expect(config.policy.accounts.map((a) => a.account)).toEqual(['ilmnadmin', 'ilmnuser']);
     expect(config.backends.ssr).toBeUndefined();
@@ -58,12 +67,19 @@ describe('deploy/config/agent.example.yaml', () => {
 
   it('loads with the SSR block switched on', () => {
     const { config } = loadAgentConfig({ file: write('agent-ssr.yaml', uncomment(agentExample, 'ssr')), env: {} });
-    expect(config.backends.ssr).toMatchObject({ enabled: true, baseUrl: 'https://127.0.0.1', userList: { keyFile: '/home/admin/.ssh/pdc_ssh_key' } });
+    expect(config.backends.ssr).toMatchObject({
+      enabled: true,
+      baseUrl: 'https://127.0.0.1',
+      userList: { keyFile: '/home/admin/.ssh/pdc_ssh_key' },
+    });
   });
 
   it('loads with the LRM block switched on', () => {
     const { config } = loadAgentConfig({ file: write('agent-lrm.yaml', uncomment(agentExample, 'lrm')), env: {} });
-    expect(config.backends.lrm).toMatchObject({ enabled: true, serviceAccount: { username: 'fleetpass-svc', passwordFile: '/etc/fleetpass/lrm-service-account.password' } });
+    expect(config.backends.lrm).toMatchObject({
+      enabled: true,
+      serviceAccount: { username: 'fleetpass-svc', passwordFile: '/etc/fleetpass/lrm-service-account.password' },
+    });
   });
 
   it('shows every key the schema has', () => {
@@ -80,8 +96,17 @@ describe('deploy/config/agent.example.yaml', () => {
 
 describe('deploy/config/controller.example.yaml', () => {
   it('loads through the real controller config loader; the only warnings are the listen addresses', () => {
-    const { config, warnings } = loadControllerConfig({ file: write('controller.yaml', controllerExample), env: {}, cwd: '/' });
-    expect(config).toMatchObject({ stateDir: '/var/lib/fleetpass', database: '/var/lib/fleetpass/fleetpass.db', tls: { dir: '/var/lib/fleetpass/pki' }, backup: { dir: '/var/lib/fleetpass/backups', keep: 7 } });
+    const { config, warnings } = loadControllerConfig({
+      file: write('controller.yaml', controllerExample),
+      env: {},
+      cwd: '/',
+    });
+    expect(config).toMatchObject({
+      stateDir: '/var/lib/fleetpass',
+      database: '/var/lib/fleetpass/fleetpass.db',
+      tls: { dir: '/var/lib/fleetpass/pki' },
+      backup: { dir: '/var/lib/fleetpass/backups', keep: 7 },
+    });
     expect(warnings).toHaveLength(3);
     for (const key of ['agentListen', 'adminListen', 'webListen']) expect(warnings.join('\n')).toContain(key);
   });
@@ -94,6 +119,8 @@ describe('deploy/config/controller.example.yaml', () => {
 
   it('is refused by the loader when a value is wrong (the test is not vacuous)', () => {
     const bad = controllerExample.replace('backup: "17 3 * * *"', 'backup: "at three"');
-    expect(() => loadControllerConfig({ file: write('controller-bad.yaml', bad), env: {}, cwd: '/' })).toThrow(/jobs\.backup/);
+    expect(() => loadControllerConfig({ file: write('controller-bad.yaml', bad), env: {}, cwd: '/' })).toThrow(
+      /jobs\.backup/,
+    );
   });
 });

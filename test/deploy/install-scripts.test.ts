@@ -5,7 +5,19 @@
  * shellcheck is clean.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadAgentConfig } from '../../agent/config';
@@ -25,7 +37,11 @@ interface Run {
 }
 
 function sh(script: string, args: string[], input?: string): Run {
-  const r = spawnSync('bash', [script, ...args], { input, encoding: 'utf8', env: { PATH: process.env.PATH, LANG: 'C' } });
+  const r = spawnSync('bash', [script, ...args], {
+    input,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, LANG: 'C' },
+  });
   return { code: r.status, out: r.stdout + r.stderr };
 }
 
@@ -79,7 +95,15 @@ function fakeNode(version: string): string {
 }
 
 describe('install-agent.sh', () => {
-  const agentArgs = (root: string, extra: string[] = []) => ['--root', root, '--controller', 'fp.example.org:7443', '--ca-fingerprint', FINGERPRINT, ...extra];
+  const agentArgs = (root: string, extra: string[] = []) => [
+    '--root',
+    root,
+    '--controller',
+    'fp.example.org:7443',
+    '--ca-fingerprint',
+    FINGERPRINT,
+    ...extra,
+  ];
 
   it('installs program, config, state, unit and command into --root with the right owners and modes', () => {
     const root = emptyRoot();
@@ -87,12 +111,19 @@ describe('install-agent.sh', () => {
     expect(r).toMatchObject({ code: 0 });
     expect(readFileSync(join(root, 'opt/fleetpass/fleetpass-agent.js')).equals(readFileSync(AGENT_BUNDLE))).toBe(true);
     const expected: Record<string, string> = {
-      'opt/fleetpass': '0755', 'opt/fleetpass/fleetpass-agent.js': '0755', 'etc/fleetpass': '0750', 'etc/fleetpass/agent.yaml': '0600',
-      'var/lib/fleetpass-agent': '0700', 'etc/systemd/system/fleetpass-agent.service': '0644',
+      'opt/fleetpass': '0755',
+      'opt/fleetpass/fleetpass-agent.js': '0755',
+      'etc/fleetpass': '0750',
+      'etc/fleetpass/agent.yaml': '0600',
+      'var/lib/fleetpass-agent': '0700',
+      'etc/systemd/system/fleetpass-agent.service': '0644',
     };
-    for (const [p, m] of Object.entries(expected)) expect({ p, mode: mode(join(root, p)), owner: owner(join(root, p)) }).toEqual({ p, mode: m, owner: '0:0' });
+    for (const [p, m] of Object.entries(expected))
+      expect({ p, mode: mode(join(root, p)), owner: owner(join(root, p)) }).toEqual({ p, mode: m, owner: '0:0' });
     expect(readlinkSync(join(root, 'usr/local/bin/fleetpass-agent'))).toBe('/opt/fleetpass/fleetpass-agent.js');
-    expect(readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/fleetpass-agent.service'))).toBe('/etc/systemd/system/fleetpass-agent.service');
+    expect(readlinkSync(join(root, 'etc/systemd/system/multi-user.target.wants/fleetpass-agent.service'))).toBe(
+      '/etc/systemd/system/fleetpass-agent.service',
+    );
     // The unit runs the node that was found, and is otherwise the shipped one.
     const unit = readFileSync(join(root, 'etc/systemd/system/fleetpass-agent.service'), 'utf8');
     const shipped = readFileSync(join(REPO, 'deploy/systemd/fleetpass-agent.service'), 'utf8');
@@ -154,11 +185,25 @@ describe('install-agent.sh', () => {
   it('hands the token to enroll as a file, never in argv or output (dry run on this host)', () => {
     const tokenFile = join(tempDir('fp-token-'), 'token');
     writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });
-    const fromFile = sh(INSTALL_AGENT, ['--dry-run', '--controller', 'fp.example.org:7443', '--ca-fingerprint', FINGERPRINT, '--token-file', tokenFile]);
+    const fromFile = sh(INSTALL_AGENT, [
+      '--dry-run',
+      '--controller',
+      'fp.example.org:7443',
+      '--ca-fingerprint',
+      FINGERPRINT,
+      '--token-file',
+      tokenFile,
+    ]);
     expect(fromFile.code).toBe(0);
-    expect(fromFile.out).toMatch(/would run: \S+ \/opt\/fleetpass\/fleetpass-agent\.js enroll --config \/etc\/fleetpass\/agent\.yaml --controller fp\.example\.org:7443 --ca-fingerprint sha256:(ab){32} --token-file \S+token/);
+    expect(fromFile.out).toMatch(
+      /would run: \S+ \/opt\/fleetpass\/fleetpass-agent\.js enroll --config \/etc\/fleetpass\/agent\.yaml --controller fp\.example\.org:7443 --ca-fingerprint sha256:(ab){32} --token-file \S+token/,
+    );
     expect(fromFile.out).not.toContain(TOKEN);
-    const fromStdin = sh(INSTALL_AGENT, ['--dry-run', '--controller', 'fp.example.org:7443', '--ca-fingerprint', FINGERPRINT], `${TOKEN}\n`);
+    const fromStdin = sh(
+      INSTALL_AGENT,
+      ['--dry-run', '--controller', 'fp.example.org:7443', '--ca-fingerprint', FINGERPRINT],
+      `${TOKEN}\n`,
+    );
     expect(fromStdin.code).toBe(0);
     expect(fromStdin.out).toContain('--token-file \\<stdin\\>');
     expect(fromStdin.out).not.toContain(TOKEN);
@@ -166,7 +211,14 @@ describe('install-agent.sh', () => {
 
   it('refuses a token on the command line, without echoing it', () => {
     for (const args of [['--token', TOKEN], [`--token=${TOKEN}`]]) {
-      const r = sh(INSTALL_AGENT, ['--dry-run', '--controller', 'fp.example.org:7443', '--ca-fingerprint', FINGERPRINT, ...args]);
+      const r = sh(INSTALL_AGENT, [
+        '--dry-run',
+        '--controller',
+        'fp.example.org:7443',
+        '--ca-fingerprint',
+        FINGERPRINT,
+        ...args,
+      ]);
       expect(r.code).toBe(2);
       expect(r.out).toContain('not taken on the command line');
       expect(r.out).not.toContain(TOKEN);
@@ -201,7 +253,9 @@ describe('install-agent.sh', () => {
     writeFileSync(join(tally, 'etc/pam.d/system-auth'), 'auth required pam_tally2.so deny=5 onerr=fail\n');
     expect(sh(INSTALL_AGENT, agentArgs(tally, ['--ssr'])).code).toBe(0);
     expect(mode(join(tally, 'var/log/tallylog'))).toBe('0600');
-    expect(readFileSync(join(tally, 'etc/systemd/system/fleetpass-agent.service.d/ssr.conf'), 'utf8')).toContain('BindReadOnlyPaths=/home/admin/.ssh/pdc_ssh_key');
+    expect(readFileSync(join(tally, 'etc/systemd/system/fleetpass-agent.service.d/ssr.conf'), 'utf8')).toContain(
+      'BindReadOnlyPaths=/home/admin/.ssh/pdc_ssh_key',
+    );
 
     const faillock = emptyRoot();
     mkdirSync(join(faillock, 'etc/pam.d'));
@@ -215,7 +269,9 @@ describe('install-agent.sh', () => {
     const root = emptyRoot();
     expect(sh(INSTALL_AGENT, agentArgs(root, ['--prefix', '/srv/fleetpass'])).code).toBe(0);
     expect(existsSync(join(root, 'srv/fleetpass/fleetpass-agent.js'))).toBe(true);
-    expect(readFileSync(join(root, 'etc/systemd/system/fleetpass-agent.service'), 'utf8')).toMatch(/^ExecStart=\S+ \/srv\/fleetpass\/fleetpass-agent\.js run --config/m);
+    expect(readFileSync(join(root, 'etc/systemd/system/fleetpass-agent.service'), 'utf8')).toMatch(
+      /^ExecStart=\S+ \/srv\/fleetpass\/fleetpass-agent\.js run --config/m,
+    );
     expect(readlinkSync(join(root, 'usr/local/bin/fleetpass-agent'))).toBe('/srv/fleetpass/fleetpass-agent.js');
   });
 });
@@ -225,21 +281,38 @@ describe('install-controller.sh', () => {
     const root = emptyRoot();
     const r = sh(INSTALL_CONTROLLER, ['--root', root, '--skip-deps']);
     expect(r).toMatchObject({ code: 0 });
-    const user = readFileSync(join(root, 'etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith('fleetpass:'))!.split(':');
+    const user = readFileSync(join(root, 'etc/passwd'), 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('fleetpass:'))!
+      .split(':');
     const [uid, gid, home, shell] = [user[2], user[3], user[5], user[6]];
     expect(Number(uid)).toBeLessThan(1000);
     expect(home).toBe('/var/lib/fleetpass');
     expect(shell).toMatch(/nologin$/);
     const expected: Record<string, [string, string]> = {
-      'opt/fleetpass/dist': ['0755', '0:0'], 'opt/fleetpass/dist/fleetpass-controller.js': ['0755', '0:0'], 'opt/fleetpass/dist/fleetpass.js': ['0755', '0:0'],
-      'opt/fleetpass/package-lock.json': ['0644', '0:0'], 'etc/fleetpass': ['0750', `0:${gid}`], 'etc/fleetpass/controller.yaml': ['0640', `0:${gid}`],
-      'var/lib/fleetpass': ['0700', `${uid}:${gid}`], 'etc/systemd/system/fleetpass-controller.service': ['0644', '0:0'],
+      'opt/fleetpass/dist': ['0755', '0:0'],
+      'opt/fleetpass/dist/fleetpass-controller.js': ['0755', '0:0'],
+      'opt/fleetpass/dist/fleetpass.js': ['0755', '0:0'],
+      'opt/fleetpass/package-lock.json': ['0644', '0:0'],
+      'etc/fleetpass': ['0750', `0:${gid}`],
+      'etc/fleetpass/controller.yaml': ['0640', `0:${gid}`],
+      'var/lib/fleetpass': ['0700', `${uid}:${gid}`],
+      'etc/systemd/system/fleetpass-controller.service': ['0644', '0:0'],
     };
-    for (const [p, [m, o]] of Object.entries(expected)) expect({ p, mode: mode(join(root, p)), owner: owner(join(root, p)) }).toEqual({ p, mode: m, owner: o });
-    expect(readFileSync(join(root, 'opt/fleetpass/dist/fleetpass-controller.js')).equals(readFileSync(join(REPO, 'dist/fleetpass-controller.js')))).toBe(true);
+    for (const [p, [m, o]] of Object.entries(expected))
+      expect({ p, mode: mode(join(root, p)), owner: owner(join(root, p)) }).toEqual({ p, mode: m, owner: o });
+    expect(
+      readFileSync(join(root, 'opt/fleetpass/dist/fleetpass-controller.js')).equals(
+        readFileSync(join(REPO, 'dist/fleetpass-controller.js')),
+      ),
+    ).toBe(true);
     expect(readlinkSync(join(root, 'usr/local/bin/fleetpass'))).toBe('/opt/fleetpass/dist/fleetpass.js');
-    expect(readlinkSync(join(root, 'usr/local/bin/fleetpass-controller'))).toBe('/opt/fleetpass/dist/fleetpass-controller.js');
-    expect(lstatSync(join(root, 'etc/systemd/system/multi-user.target.wants/fleetpass-controller.service')).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(root, 'usr/local/bin/fleetpass-controller'))).toBe(
+      '/opt/fleetpass/dist/fleetpass-controller.js',
+    );
+    expect(
+      lstatSync(join(root, 'etc/systemd/system/multi-user.target.wants/fleetpass-controller.service')).isSymbolicLink(),
+    ).toBe(true);
     const { config } = loadControllerConfig({ file: join(root, 'etc/fleetpass/controller.yaml'), env: {}, cwd: '/' });
     expect(config.stateDir).toBe('/var/lib/fleetpass');
     expect(r.out).toContain('skipping npm ci');
@@ -282,7 +355,12 @@ describe('install-controller.sh', () => {
 
 describe('shell scripts', () => {
   it('pass shellcheck', () => {
-    const scripts = ['deploy/install-agent.sh', 'deploy/install-controller.sh', 'deploy/install-common.sh', 'test/deploy/fixtures/boot-systemd.sh'];
+    const scripts = [
+      'deploy/install-agent.sh',
+      'deploy/install-controller.sh',
+      'deploy/install-common.sh',
+      'test/deploy/fixtures/boot-systemd.sh',
+    ];
     const r = spawnSync('shellcheck', ['-x', ...scripts], { cwd: REPO, encoding: 'utf8' });
     if (r.error) throw new Error(`shellcheck is not installed (apt-get install shellcheck): ${r.error.message}`);
     expect(r.stdout + r.stderr).toBe('');

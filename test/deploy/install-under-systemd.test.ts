@@ -70,7 +70,10 @@ function output(unit: string): string {
 function captureOutput(unit: string): void {
   const dir = sandbox.path(`/etc/systemd/system/${unit}.d`);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}/test-output.conf`, `[Service]\nStandardOutput=append:/run/fleetpass-test/${unit}.out\nStandardError=append:/run/fleetpass-test/${unit}.out\n`);
+  writeFileSync(
+    `${dir}/test-output.conf`,
+    `[Service]\nStandardOutput=append:/run/fleetpass-test/${unit}.out\nStandardError=append:/run/fleetpass-test/${unit}.out\n`,
+  );
   sandbox.exec(['systemctl', 'daemon-reload']);
 }
 
@@ -116,11 +119,16 @@ describe('installed with the scripts, under systemd', () => {
     captureOutput('fleetpass-controller.service');
     sandbox.exec(['systemctl', 'start', 'fleetpass-controller.service']);
 
-    const fingerprint = await waitFor('the controller to print its CA fingerprint', () => /CA fingerprint:\s+(\S+)/.exec(output('fleetpass-controller.service'))?.[1]);
+    const fingerprint = await waitFor(
+      'the controller to print its CA fingerprint',
+      () => /CA fingerprint:\s+(\S+)/.exec(output('fleetpass-controller.service'))?.[1],
+    );
     expect(show('fleetpass-controller.service', 'ActiveState')).toBe('active');
     const uid = sandbox.exec(['id', '-u', 'fleetpass']).trim();
     expect(statusOf('fleetpass-controller.service')).toEqual({ uid, capEff: '0000000000000000' });
-    expect(fingerprint).toBe(certificateFingerprint(readFileSync(sandbox.path('/var/lib/fleetpass/pki/ca.crt'), 'utf8')));
+    expect(fingerprint).toBe(
+      certificateFingerprint(readFileSync(sandbox.path('/var/lib/fleetpass/pki/ca.crt'), 'utf8')),
+    );
     for (const f of ['pki/ca.key', 'secrets.key', 'fleetpass.db']) {
       const st = sandbox.exec(['stat', '-c', '%a %U', `/var/lib/fleetpass/${f}`]).trim();
       expect({ f, st }).toEqual({ f, st: '600 fleetpass' });
@@ -129,7 +137,10 @@ describe('installed with the scripts, under systemd', () => {
 
   it('install-agent.sh: the agent connects over mutual TLS and reports the lockout it reads through its sandbox', async () => {
     // What `fleetpass-agent enroll` leaves in the state directory: the pinned CA, the node key and certificate.
-    const ca = { certPem: readFileSync(sandbox.path('/var/lib/fleetpass/pki/ca.crt'), 'utf8'), keyPem: readFileSync(sandbox.path('/var/lib/fleetpass/pki/ca.key'), 'utf8') };
+    const ca = {
+      certPem: readFileSync(sandbox.path('/var/lib/fleetpass/pki/ca.crt'), 'utf8'),
+      keyPem: readFileSync(sandbox.path('/var/lib/fleetpass/pki/ca.key'), 'utf8'),
+    };
     const node = await issueClientCertificate(ca, { commonName: NODE_ID });
     const state = sandbox.path('/var/lib/fleetpass-agent');
     mkdirSync(state, { recursive: true, mode: 0o700 });
@@ -138,10 +149,22 @@ describe('installed with the scripts, under systemd', () => {
     writeFileSync(`${state}/node.key`, node.keyPem, { mode: 0o600 });
     chmodSync(`${state}/node.key`, 0o600);
 
-    const out = sandbox.exec(['bash', `${REPO}/deploy/install-agent.sh`, '--no-enroll', '--no-start', '--controller', `127.0.0.1:${agentPort}`]);
+    const out = sandbox.exec([
+      'bash',
+      `${REPO}/deploy/install-agent.sh`,
+      '--no-enroll',
+      '--no-start',
+      '--controller',
+      `127.0.0.1:${agentPort}`,
+    ]);
     expect(out).toContain('writing');
     const config = sandbox.path('/etc/fleetpass/agent.yaml');
-    writeFileSync(config, readFileSync(config, 'utf8').replace('account: ilmnadmin', 'account: fpprobe').replace('account: ilmnuser', 'account: fpprobe2'));
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8')
+        .replace('account: ilmnadmin', 'account: fpprobe')
+        .replace('account: ilmnuser', 'account: fpprobe2'),
+    );
     captureOutput('fleetpass-agent.service');
     sandbox.exec(['systemctl', 'start', 'fleetpass-agent.service']);
 
@@ -151,7 +174,10 @@ describe('installed with the scripts, under systemd', () => {
       const rows = query('SELECT account, locked FROM account_state WHERE node_id = ? ORDER BY account', NODE_ID);
       return rows.length === 2 ? rows : undefined;
     });
-    expect(accounts).toEqual([{ account: 'fpprobe', locked: 1 }, { account: 'fpprobe2', locked: 0 }]);
+    expect(accounts).toEqual([
+      { account: 'fpprobe', locked: 1 },
+      { account: 'fpprobe2', locked: 0 },
+    ]);
     expect(query('SELECT online FROM nodes WHERE id = ?', NODE_ID)).toEqual([{ online: 1 }]);
   });
 
@@ -169,7 +195,11 @@ describe('installed with the scripts, under systemd', () => {
   it('both stop cleanly: the agent drains, the controller exits 0', () => {
     sandbox.exec(['systemctl', 'stop', 'fleetpass-agent.service', 'fleetpass-controller.service']);
     for (const unit of ['fleetpass-agent.service', 'fleetpass-controller.service']) {
-      expect({ unit, result: show(unit, 'Result'), status: show(unit, 'ExecMainStatus') }).toEqual({ unit, result: 'success', status: '0' });
+      expect({ unit, result: show(unit, 'Result'), status: show(unit, 'ExecMainStatus') }).toEqual({
+        unit,
+        result: 'success',
+        status: '0',
+      });
     }
     expect(output('fleetpass-agent.service')).toMatch(/agent stopped/);
   });
@@ -191,12 +221,41 @@ fs.writeFileSync('/var/lib/fleetpass-agent/enroll-record.json', JSON.stringify({
 }));
 `,
     );
-    const out = sandbox.exec(['bash', `${REPO}/deploy/install-agent.sh`, '--agent', '/run/fleetpass-test/fake-agent.js', '--prefix', '/opt/fleetpass-enroll-test', '--no-start', '--controller', `127.0.0.1:${agentPort}`, '--ca-fingerprint', `sha256:${'ab'.repeat(32)}`], `${TOKEN}\n`);
+    const out = sandbox.exec(
+      [
+        'bash',
+        `${REPO}/deploy/install-agent.sh`,
+        '--agent',
+        '/run/fleetpass-test/fake-agent.js',
+        '--prefix',
+        '/opt/fleetpass-enroll-test',
+        '--no-start',
+        '--controller',
+        `127.0.0.1:${agentPort}`,
+        '--ca-fingerprint',
+        `sha256:${'ab'.repeat(32)}`,
+      ],
+      `${TOKEN}\n`,
+    );
     expect(out).not.toContain(TOKEN);
-    const record = JSON.parse(readFileSync(sandbox.path('/var/lib/fleetpass-agent/enroll-record.json'), 'utf8')) as { argv: string[]; tokenFile: string; token: string; fileMode: string; dirMode: string };
+    const record = JSON.parse(readFileSync(sandbox.path('/var/lib/fleetpass-agent/enroll-record.json'), 'utf8')) as {
+      argv: string[];
+      tokenFile: string;
+      token: string;
+      fileMode: string;
+      dirMode: string;
+    };
     expect(record.token).toBe(TOKEN);
     expect(record.argv.join(' ')).not.toContain(TOKEN);
-    expect(record.argv.slice(0, 7)).toEqual(['enroll', '--config', '/etc/fleetpass/agent.yaml', '--controller', `127.0.0.1:${agentPort}`, '--ca-fingerprint', `sha256:${'ab'.repeat(32)}`]);
+    expect(record.argv.slice(0, 7)).toEqual([
+      'enroll',
+      '--config',
+      '/etc/fleetpass/agent.yaml',
+      '--controller',
+      `127.0.0.1:${agentPort}`,
+      '--ca-fingerprint',
+      `sha256:${'ab'.repeat(32)}`,
+    ]);
     expect({ fileMode: record.fileMode, dirMode: record.dirMode }).toEqual({ fileMode: '600', dirMode: '700' });
     expect(existsSync(sandbox.path(record.tokenFile))).toBe(false);
   });

@@ -19,7 +19,8 @@ const STOCK_UNITS = ['/usr/lib/systemd/system', '/lib/systemd/system'].find((d) 
 /** Prepares `root` for systemd-analyze: stock units, and a stub for each absolute ExecStart binary. */
 export function prepareAnalyzeRoot(root: string, options: { stubBinaries: boolean }): void {
   mkdirSync(join(root, 'usr/lib/systemd'), { recursive: true });
-  if (!existsSync(join(root, 'usr/lib/systemd/system'))) cpSync(STOCK_UNITS, join(root, 'usr/lib/systemd/system'), { recursive: true });
+  if (!existsSync(join(root, 'usr/lib/systemd/system')))
+    cpSync(STOCK_UNITS, join(root, 'usr/lib/systemd/system'), { recursive: true });
   mkdirSync(join(root, 'etc/systemd/system'), { recursive: true });
   if (!options.stubBinaries) return;
   for (const bin of ['/usr/bin/node']) {
@@ -41,7 +42,10 @@ export function analyzeRootWith(units: Record<string, string>): string {
 }
 
 function analyze(args: string[]): AnalyzeResult {
-  const r = spawnSync('systemd-analyze', args, { encoding: 'utf8', env: { ...process.env, SYSTEMD_LOG_COLOR: '0', SYSTEMD_COLORS: '0' } });
+  const r = spawnSync('systemd-analyze', args, {
+    encoding: 'utf8',
+    env: { ...process.env, SYSTEMD_LOG_COLOR: '0', SYSTEMD_COLORS: '0' },
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -51,8 +55,19 @@ export function verifyUnits(root: string, units: string[]): AnalyzeResult {
 }
 
 /** The overall exposure score from `systemd-analyze security --offline=yes`, and the threshold check's status. */
-export function securityScore(root: string, unit: string, threshold: number): { score: number; thresholdStatus: number | null; report: string } {
-  const r = analyze(['security', '--offline=yes', `--root=${root}`, `--threshold=${Math.round(threshold * 10)}`, '--no-pager', unit]);
+export function securityScore(
+  root: string,
+  unit: string,
+  threshold: number,
+): { score: number; thresholdStatus: number | null; report: string } {
+  const r = analyze([
+    'security',
+    '--offline=yes',
+    `--root=${root}`,
+    `--threshold=${Math.round(threshold * 10)}`,
+    '--no-pager',
+    unit,
+  ]);
   const m = /Overall exposure level for \S+: (\d+\.\d+)/.exec(r.stdout);
   if (!m) throw new Error(`no exposure score in systemd-analyze output: ${r.stdout}${r.stderr}`);
   return { score: Number(m[1]), thresholdStatus: r.status, report: r.stdout };

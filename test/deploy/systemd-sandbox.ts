@@ -5,7 +5,16 @@
  * systemd reads units only from the sandbox's own directory; it gets its own cgroup subtree, removed at the end.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -95,19 +104,30 @@ export async function bootSystemdSandbox(units: Record<string, string>, setup: s
     writeFileSync(join(unitDir, name), content);
     // The test reads what the service printed; there is no journald in the sandbox.
     mkdirSync(join(unitDir, `${name}.d`));
-    writeFileSync(join(unitDir, `${name}.d`, 'test-output.conf'), `[Service]\nStandardOutput=append:/run/fleetpass-test/${name}.out\nStandardError=append:/run/fleetpass-test/${name}.out\n`);
+    writeFileSync(
+      join(unitDir, `${name}.d`, 'test-output.conf'),
+      `[Service]\nStandardOutput=append:/run/fleetpass-test/${name}.out\nStandardError=append:/run/fleetpass-test/${name}.out\n`,
+    );
   }
   writeFileSync(join(work, 'setup.sh'), setup);
   const cgroup = `fleetpass-test-${process.pid}-${Date.now()}`;
   const bootLog: string[] = [];
-  const child: ChildProcess = spawn('unshare', ['--pid', '--fork', '--mount', '--propagation', 'private', BOOT_SCRIPT, work, cgroup, REPO_ROOT], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(
+    'unshare',
+    ['--pid', '--fork', '--mount', '--propagation', 'private', BOOT_SCRIPT, work, cgroup, REPO_ROOT],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   child.stdout!.on('data', (d: Buffer) => bootLog.push(d.toString()));
   child.stderr!.on('data', (d: Buffer) => bootLog.push(d.toString()));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
 
   let pid1 = 0;
   const exec = (argv: string[], input?: string): string => {
-    const r = spawnSync('nsenter', ['-t', String(pid1), '-m', '-p', '--', ...argv], { input, encoding: 'utf8', timeout: 30000 });
+    const r = spawnSync('nsenter', ['-t', String(pid1), '-m', '-p', '--', ...argv], {
+      input,
+      encoding: 'utf8',
+      timeout: 30000,
+    });
     if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (${r.status}): ${r.stderr}`);
     return r.stdout;
   };
@@ -136,11 +156,15 @@ export async function bootSystemdSandbox(units: Record<string, string>, setup: s
     for (;;) {
       if (child.exitCode !== null) throw new Error(`the sandbox exited during boot: ${bootLog.join('')}`);
       if (!pid1) {
-        const children = existsSync(`/proc/${child.pid}/task/${child.pid}/children`) ? readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim() : '';
+        const children = existsSync(`/proc/${child.pid}/task/${child.pid}/children`)
+          ? readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim()
+          : '';
         pid1 = Number(children.split(' ')[0]) || 0;
       }
       if (pid1 && readFileSync(`/proc/${pid1}/comm`, 'utf8').trim() === 'systemd') {
-        const r = spawnSync('nsenter', ['-t', String(pid1), '-m', '-p', '--', 'systemctl', 'is-system-running'], { encoding: 'utf8' });
+        const r = spawnSync('nsenter', ['-t', String(pid1), '-m', '-p', '--', 'systemctl', 'is-system-running'], {
+          encoding: 'utf8',
+        });
         if (['running', 'degraded'].includes(r.stdout.trim())) break;
       }
       if (Date.now() > deadline) throw new Error(`systemd did not finish booting: ${bootLog.join('')}`);

@@ -38,7 +38,10 @@ describe('systemd units', () => {
   });
 
   it('a missing ExecStart binary is caught', () => {
-    const moved = units['fleetpass-controller.service'].replace('ExecStart=/usr/bin/node', 'ExecStart=/usr/bin/node-missing');
+    const moved = units['fleetpass-controller.service'].replace(
+      'ExecStart=/usr/bin/node',
+      'ExecStart=/usr/bin/node-missing',
+    );
     const r = verifyUnits(root({ 'fleetpass-controller.service': moved }), ['fleetpass-controller.service']);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/node-missing is not executable/);
@@ -54,7 +57,10 @@ describe('systemd units', () => {
 
   it('the agent with the SSR drop-in verifies cleanly and keeps its score', () => {
     const dropIn = readFileSync(resolve(UNIT_DIR, 'fleetpass-agent-ssr.conf'), 'utf8');
-    const r = root({ 'fleetpass-agent.service': units['fleetpass-agent.service'], 'fleetpass-agent.service.d/ssr.conf': dropIn });
+    const r = root({
+      'fleetpass-agent.service': units['fleetpass-agent.service'],
+      'fleetpass-agent.service.d/ssr.conf': dropIn,
+    });
     const v = verifyUnits(r, ['fleetpass-agent.service']);
     expect(v.stderr + v.stdout).toBe('');
     const { score } = securityScore(r, 'fleetpass-agent.service', THRESHOLDS['fleetpass-agent.service']);
@@ -63,8 +69,15 @@ describe('systemd units', () => {
   });
 
   it('the score check fails when hardening is removed', () => {
-    const weak = units['fleetpass-controller.service'].replace(/^(CapabilityBoundingSet|SystemCallFilter|PrivateUsers)=.*$/gm, '');
-    const { score, thresholdStatus } = securityScore(root({ 'fleetpass-controller.service': weak }), 'fleetpass-controller.service', THRESHOLDS['fleetpass-controller.service']);
+    const weak = units['fleetpass-controller.service'].replace(
+      /^(CapabilityBoundingSet|SystemCallFilter|PrivateUsers)=.*$/gm,
+      '',
+    );
+    const { score, thresholdStatus } = securityScore(
+      root({ 'fleetpass-controller.service': weak }),
+      'fleetpass-controller.service',
+      THRESHOLDS['fleetpass-controller.service'],
+    );
     expect(score).toBeGreaterThan(THRESHOLDS['fleetpass-controller.service']);
     expect(thresholdStatus).not.toBe(0);
   });

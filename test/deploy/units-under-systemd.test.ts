@@ -67,8 +67,14 @@ function nodePathDropIn(unit: string): string | undefined {
 let sandbox: SystemdSandbox;
 
 beforeAll(async () => {
-  sandbox = await bootSystemdSandbox({ 'fleetpass-agent.service': AGENT_UNIT, 'fleetpass-controller.service': CONTROLLER_UNIT }, SETUP);
-  for (const [name, unit] of [['fleetpass-agent.service', AGENT_UNIT], ['fleetpass-controller.service', CONTROLLER_UNIT]]) {
+  sandbox = await bootSystemdSandbox(
+    { 'fleetpass-agent.service': AGENT_UNIT, 'fleetpass-controller.service': CONTROLLER_UNIT },
+    SETUP,
+  );
+  for (const [name, unit] of [
+    ['fleetpass-agent.service', AGENT_UNIT],
+    ['fleetpass-controller.service', CONTROLLER_UNIT],
+  ]) {
     const dropIn = nodePathDropIn(unit);
     if (dropIn) sandbox.dropIn(name, 'node-path', dropIn);
   }
@@ -89,7 +95,9 @@ function clearAgentState(): void {
 }
 
 function shadowHash(user: string): string {
-  const line = readFileSync(sandbox.path('/etc/shadow'), 'utf8').split('\n').find((l) => l.startsWith(`${user}:`));
+  const line = readFileSync(sandbox.path('/etc/shadow'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${user}:`));
   return line!.split(':')[1];
 }
 
@@ -101,9 +109,30 @@ describe('fleetpass-agent.service under systemd', () => {
     const r = readProbe('/var/lib/fleetpass-agent/probe-result.json');
 
     // Root, but only CAP_CHOWN, CAP_DAC_OVERRIDE and CAP_AUDIT_WRITE; no new privileges; seccomp on.
-    expect(r.process.value).toMatchObject({ uid: 0, capBnd: '0000000020000003', capEff: '0000000020000003', noNewPrivs: '1', seccomp: '2', umask: 0o077 });
+    expect(r.process.value).toMatchObject({
+      uid: 0,
+      capBnd: '0000000020000003',
+      capEff: '0000000020000003',
+      noNewPrivs: '1',
+      seccomp: '2',
+      umask: 0o077,
+    });
     expect(r.jit.ok).toBe(true);
-    for (const op of ['chpasswd', 'shadowChanged', 'passwdLock', 'passwdUnlock', 'usermodUnlock', 'chageExpiry', 'chageList', 'faillockShow', 'faillockReset', 'faillockTruncate', 'tallylogRewrite', 'tcpLoopback', 'pgrep']) {
+    for (const op of [
+      'chpasswd',
+      'shadowChanged',
+      'passwdLock',
+      'passwdUnlock',
+      'usermodUnlock',
+      'chageExpiry',
+      'chageList',
+      'faillockShow',
+      'faillockReset',
+      'faillockTruncate',
+      'tallylogRewrite',
+      'tcpLoopback',
+      'pgrep',
+    ]) {
       expect({ op, ...r[op] }).toMatchObject({ op, ok: true });
     }
     // The changes are real, seen from outside the service.
@@ -117,18 +146,24 @@ describe('fleetpass-agent.service under systemd', () => {
 
     // Refused: the rest of the file system, PAM and its own config, home directories, setuid files,
     // kernel knobs, devices, namespaces, mounts, host name and clock.
-    for (const op of ['writeUsr', 'writePamD', 'writeOwnConfig', 'writeSystemd']) expect({ op, code: r[op].code }).toEqual({ op, code: 'EROFS' });
+    for (const op of ['writeUsr', 'writePamD', 'writeOwnConfig', 'writeSystemd'])
+      expect({ op, code: r[op].code }).toEqual({ op, code: 'EROFS' });
     expect(r.readHome.value ?? []).toEqual([]);
     expect(r.setuidFile).toMatchObject({ ok: false, code: 'EPERM' });
     expect(r.kernelTunable.ok).toBe(false);
     expect(r.devices.value).toEqual([]);
-    for (const op of ['unshareUser', 'mountTmpfs', 'setHostname', 'setClock']) expect({ op, ok: r[op].ok }).toEqual({ op, ok: false });
+    for (const op of ['unshareUser', 'mountTmpfs', 'setHostname', 'setClock'])
+      expect({ op, ok: r[op].ok }).toEqual({ op, ok: false });
   });
 
   it('with the SSR drop-in reads the conductor key, read-only, and no other home directory', async () => {
     expect(readProbe('/var/lib/fleetpass-agent/probe-result.json').readSsrKey.ok).toBe(false);
     clearAgentState();
-    sandbox.dropIn('fleetpass-agent.service', 'ssr', readFileSync(resolve(REPO, 'deploy/systemd/fleetpass-agent-ssr.conf'), 'utf8'));
+    sandbox.dropIn(
+      'fleetpass-agent.service',
+      'ssr',
+      readFileSync(resolve(REPO, 'deploy/systemd/fleetpass-agent-ssr.conf'), 'utf8'),
+    );
     try {
       const outcome = await sandbox.runToCompletion('fleetpass-agent.service');
       expect(outcome.result).toBe('success');
@@ -146,7 +181,11 @@ describe('fleetpass-agent.service under systemd', () => {
     clearAgentState();
     // faillock --reset from pam >= 1.4 re-modes a tally file it opens to 0660 user:root; put back the 0600 of pam 1.3.
     sandbox.exec(['chmod', '0600', '/run/faillock/fpprobe', '/run/faillock/fpprobe2']);
-    sandbox.dropIn('fleetpass-agent.service', 'caps', '[Service]\nCapabilityBoundingSet=\nCapabilityBoundingSet=CAP_CHOWN CAP_AUDIT_WRITE\n');
+    sandbox.dropIn(
+      'fleetpass-agent.service',
+      'caps',
+      '[Service]\nCapabilityBoundingSet=\nCapabilityBoundingSet=CAP_CHOWN CAP_AUDIT_WRITE\n',
+    );
     try {
       const outcome = await sandbox.runToCompletion('fleetpass-agent.service');
       expect(outcome.result).toBe('success');
@@ -161,11 +200,16 @@ describe('fleetpass-agent.service under systemd', () => {
 
   it('needs CAP_CHOWN: without it every rewrite of /etc/shadow fails', async () => {
     clearAgentState();
-    sandbox.dropIn('fleetpass-agent.service', 'caps', '[Service]\nCapabilityBoundingSet=\nCapabilityBoundingSet=CAP_DAC_OVERRIDE CAP_AUDIT_WRITE\n');
+    sandbox.dropIn(
+      'fleetpass-agent.service',
+      'caps',
+      '[Service]\nCapabilityBoundingSet=\nCapabilityBoundingSet=CAP_DAC_OVERRIDE CAP_AUDIT_WRITE\n',
+    );
     try {
       await sandbox.runToCompletion('fleetpass-agent.service');
       const r = readProbe('/var/lib/fleetpass-agent/probe-result.json');
-      for (const op of ['chpasswd', 'passwdLock', 'chageExpiry']) expect({ op, ok: r[op].ok }).toEqual({ op, ok: false });
+      for (const op of ['chpasswd', 'passwdLock', 'chageExpiry'])
+        expect({ op, ok: r[op].ok }).toEqual({ op, ok: false });
       // Reading and clearing tallies needs no chown.
       expect(r.faillockReset.ok).toBe(true);
     } finally {
@@ -206,14 +250,18 @@ describe('fleetpass-agent.service under systemd', () => {
     let out = '';
     while (Date.now() < deadline && !/"to":"backoff"/.test(out)) {
       await new Promise((r) => setTimeout(r, 200));
-      out = existsSync(sandbox.path('/run/fleetpass-test/fleetpass-agent.service.out')) ? readFileSync(sandbox.path('/run/fleetpass-test/fleetpass-agent.service.out'), 'utf8') : '';
+      out = existsSync(sandbox.path('/run/fleetpass-test/fleetpass-agent.service.out'))
+        ? readFileSync(sandbox.path('/run/fleetpass-test/fleetpass-agent.service.out'), 'utf8')
+        : '';
     }
     expect(out).toMatch(/"to":"backoff"/);
     sandbox.exec(['systemctl', 'stop', 'fleetpass-agent.service']);
     const state = sandbox.exec(['systemctl', 'show', 'fleetpass-agent.service', '-p', 'Result,ExecMainStatus']);
     expect(state).toContain('Result=success');
     expect(state).toContain('ExecMainStatus=0');
-    expect(readFileSync(sandbox.path('/run/fleetpass-test/fleetpass-agent.service.out'), 'utf8')).toMatch(/agent stopped/);
+    expect(readFileSync(sandbox.path('/run/fleetpass-test/fleetpass-agent.service.out'), 'utf8')).toMatch(
+      /agent stopped/,
+    );
   });
 });
 
@@ -223,7 +271,15 @@ describe('fleetpass-controller.service under systemd', () => {
     expect(outcome).toMatchObject({ result: 'success', execMainStatus: '0' });
     const r = readProbe('/var/lib/fleetpass/probe-result.json');
     const uid = Number(sandbox.exec(['id', '-u', 'fleetpass']).trim());
-    expect(r.process.value).toMatchObject({ uid, capBnd: '0000000000000000', capEff: '0000000000000000', noNewPrivs: '1', seccomp: '2', umask: 0o077, cwd: '/var/lib/fleetpass' });
+    expect(r.process.value).toMatchObject({
+      uid,
+      capBnd: '0000000000000000',
+      capEff: '0000000000000000',
+      noNewPrivs: '1',
+      seccomp: '2',
+      umask: 0o077,
+      cwd: '/var/lib/fleetpass',
+    });
     expect(r.jit.ok).toBe(true);
     expect(r.sqlite).toMatchObject({ ok: true, value: '600' });
     expect(r.sqliteBackup).toMatchObject({ ok: true, value: { rows: 1, fileMode: '600', dirMode: '700' } });

@@ -9,7 +9,16 @@ import { status } from '@grpc/grpc-js';
 import { createCa, createKeyAndCsr, issueClientCertificate, issueServerCertificate } from '../../shared/pki';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
-import { audit, connectOutcome, details, enrollError, enrollHere, fpCode, makeToken, renewWith } from './support/enroll-fixtures';
+import {
+  audit,
+  connectOutcome,
+  details,
+  enrollError,
+  enrollHere,
+  fpCode,
+  makeToken,
+  renewWith,
+} from './support/enroll-fixtures';
 import { listNodeViews, selectNodes } from '../../controller/store';
 import { verifyChain } from '../helpers/controller-harness';
 import { principal } from '../helpers/factories';
@@ -40,7 +49,10 @@ describe('agent port authentication', () => {
     const { csrPem } = await createKeyAndCsr({ commonName: 'ghost-1' });
     const renewal = await renewWith(tc, undefined, csrPem);
     expect(fpCode(renewal.err)).toBe('FP_CLIENT_CERT_REQUIRED');
-    expect(details(audit(tc, 'node.renew_refused')[0])).toMatchObject({ code: 'FP_CLIENT_CERT_REQUIRED', why: 'no-certificate' });
+    expect(details(audit(tc, 'node.renew_refused')[0])).toMatchObject({
+      code: 'FP_CLIENT_CERT_REQUIRED',
+      why: 'no-certificate',
+    });
     expect(listNodeViews(tc.ctx.store)).toEqual([]);
   });
 
@@ -96,14 +108,18 @@ describe('agent port authentication', () => {
     tc.ctx.service.revokeNode(principal({ name: 'admin' }), { nodeId: 'lab-7', reason: 'instrument stolen' });
     const cut = await online.ended();
     // At once, not at the next heartbeat (30 s) or keepalive ping (20 s): well under either, with room for a loaded CI.
-    const atOnceMs = Math.min(tc.config.heartbeatSeconds, tc.config.keepalive.timeSeconds) * 1000 / 2;
+    const atOnceMs = (Math.min(tc.config.heartbeatSeconds, tc.config.keepalive.timeSeconds) * 1000) / 2;
     expect(Date.now() - t0).toBeLessThan(atOnceMs);
     expect(cut?.code).toBe(status.PERMISSION_DENIED);
-    expect(tc.ctx.enrollment.deps.repo.certificatesOf('lab-7').map((c) => [c.via, c.revokedReason])).toEqual([['enroll', 'node revoked']]);
+    expect(tc.ctx.enrollment.deps.repo.certificatesOf('lab-7').map((c) => [c.via, c.revokedReason])).toEqual([
+      ['enroll', 'node revoked'],
+    ]);
 
     const again = await connectOutcome(tc, creds, 'lab-7');
     expect(fpCode(again.err)).toBe('FP_NODE_REVOKED');
-    expect(audit(tc, 'node.connect_refused').map((r) => [r.nodeId, details(r).code])).toEqual([['lab-7', 'FP_NODE_REVOKED']]);
+    expect(audit(tc, 'node.connect_refused').map((r) => [r.nodeId, details(r).code])).toEqual([
+      ['lab-7', 'FP_NODE_REVOKED'],
+    ]);
     const { csrPem } = await createKeyAndCsr({ commonName: 'lab-7' });
     expect(fpCode((await renewWith(tc, creds, csrPem)).err)).toBe('FP_NODE_REVOKED');
     expect(audit(tc, 'node.renew_refused')[0]).toMatchObject({ nodeId: 'lab-7', outcome: 'refused' });
@@ -142,7 +158,10 @@ describe('agent port authentication', () => {
     const a = connectScriptedAgent({ address: tc.address, creds, hello: { labels: { site: 'elsewhere', rack: '3' } } });
     agents.push(a);
     await a.waitFor((m) => m.message?.$case === 'welcome' || undefined);
-    expect(tc.ctx.store.nodes.get('lab-l')).toMatchObject({ labels: { site: 'lab2', room: 'b12' }, reportedLabels: { site: 'elsewhere', rack: '3' } });
+    expect(tc.ctx.store.nodes.get('lab-l')).toMatchObject({
+      labels: { site: 'lab2', room: 'b12' },
+      reportedLabels: { site: 'elsewhere', rack: '3' },
+    });
     expect(selectNodes(tc.ctx.store, { labels: { site: 'elsewhere' } })).toEqual([]);
     expect(selectNodes(tc.ctx.store, { labels: { rack: '3' } })).toEqual([]);
     expect(selectNodes(tc.ctx.store, { labels: { site: 'lab2' } }).map((n) => n.id)).toEqual(['lab-l']);

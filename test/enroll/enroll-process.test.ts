@@ -67,7 +67,11 @@ describe('fleetpass-agent enroll', () => {
 
     const agent = harness.spawnRun(node.configFile);
     running.push(agent);
-    await waitUntil(() => tc.ctx.store.nodes.get('nextseq-01.lab')?.online, 15_000, 'the enrolled agent to come online');
+    await waitUntil(
+      () => tc.ctx.store.nodes.get('nextseq-01.lab')?.online,
+      15_000,
+      'the enrolled agent to come online',
+    );
     expect(tc.ctx.store.nodes.get('nextseq-01.lab')?.labels).toEqual({ site: 'lab2' });
     const connected = audit(tc, 'node.connected').filter((x) => x.nodeId === 'nextseq-01.lab');
     expect(details(connected[0]).fingerprint).toBe(certificateFingerprint(readFileSync(node.certFile, 'utf8')));
@@ -88,23 +92,43 @@ describe('fleetpass-agent enroll', () => {
     const t = makeToken(tc);
     const node = agentNode(root, 'n3', { address: tc.address, hostname: 'nx-pin' });
     const before = tc.ctx.audit.query({ limit: 1000 }).records.length;
-    const r = await runAgentCommand(enrollArgs(node.configFile, ['--token-file', tokenFile('n3', t.secret)], `sha256:${'ab'.repeat(32)}`));
+    const r = await runAgentCommand(
+      enrollArgs(node.configFile, ['--token-file', tokenFile('n3', t.secret)], `sha256:${'ab'.repeat(32)}`),
+    );
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`error FP_CA_FINGERPRINT_MISMATCH: the controller at ${tc.address} presented CA ${tc.caFingerprint}, not the pinned sha256:${'ab'.repeat(32)}; nothing was sent to it`);
+    expect(r.stderr).toContain(
+      `error FP_CA_FINGERPRINT_MISMATCH: the controller at ${tc.address} presented CA ${tc.caFingerprint}, not the pinned sha256:${'ab'.repeat(32)}; nothing was sent to it`,
+    );
     // The controller never heard of it: no audit record, the token unused, no files.
     expect(tc.ctx.audit.query({ limit: 1000 }).records.length).toBe(before);
     expect(tokenState(t.token.id)).toBe('active');
     expect([node.keyFile, node.certFile, node.caFile].filter((f) => existsSync(f))).toEqual([]);
     // The same token still works with the right pin.
-    expect((await runAgentCommand(enrollArgs(node.configFile, ['--token-file', tokenFile('n3', t.secret)]))).code).toBe(0);
+    expect((await runAgentCommand(enrollArgs(node.configFile, ['--token-file', tokenFile('n3', t.secret)]))).code).toBe(
+      0,
+    );
   });
 
   it('refuses to talk to a controller whose certificate does not name the host it expects', async () => {
     const t = makeToken(tc);
-    const node = agentNode(root, 'n4', { address: tc.address, hostname: 'nx-name', extra: { controller: { address: tc.address, serverName: 'fleetpass.elsewhere.example', caFile: join(root, 'n4/ca.crt'), certFile: join(root, 'n4/node.crt'), keyFile: join(root, 'n4/node.key') } } });
+    const node = agentNode(root, 'n4', {
+      address: tc.address,
+      hostname: 'nx-name',
+      extra: {
+        controller: {
+          address: tc.address,
+          serverName: 'fleetpass.elsewhere.example',
+          caFile: join(root, 'n4/ca.crt'),
+          certFile: join(root, 'n4/node.crt'),
+          keyFile: join(root, 'n4/node.key'),
+        },
+      },
+    });
     const r = await runAgentCommand(enrollArgs(node.configFile, ['--token-file', tokenFile('n4', t.secret)]));
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/^error FP_CONTROLLER_CERT_INVALID: the controller's certificate is not valid for fleetpass.elsewhere.example/);
+    expect(r.stderr).toMatch(
+      /^error FP_CONTROLLER_CERT_INVALID: the controller's certificate is not valid for fleetpass.elsewhere.example/,
+    );
     expect(tokenState(t.token.id)).toBe('active');
   });
 
@@ -121,11 +145,15 @@ describe('fleetpass-agent enroll', () => {
   it('explains a used token, and will not replace an existing certificate without --force', async () => {
     const t = makeToken(tc);
     const first = agentNode(root, 'n6', { address: tc.address, hostname: 'nx-once' });
-    expect((await runAgentCommand(enrollArgs(first.configFile, ['--token-file', tokenFile('n6', t.secret)]))).code).toBe(0);
+    expect(
+      (await runAgentCommand(enrollArgs(first.configFile, ['--token-file', tokenFile('n6', t.secret)]))).code,
+    ).toBe(0);
     const second = agentNode(root, 'n7', { address: tc.address, hostname: 'nx-twice' });
     const reused = await runAgentCommand(enrollArgs(second.configFile, ['--token-file', tokenFile('n7', t.secret)]));
     expect(reused.code).toBe(1);
-    expect(reused.stderr.trim()).toBe('error FP_TOKEN_INVALID: the enrollment token was already used; ask an admin for a new one');
+    expect(reused.stderr.trim()).toBe(
+      'error FP_TOKEN_INVALID: the enrollment token was already used; ask an admin for a new one',
+    );
     expect(details(audit(tc, 'enrollment.refused').at(-1)!)).toMatchObject({ why: 'used', tokenId: t.token.id });
 
     const fresh = makeToken(tc);
@@ -137,23 +165,42 @@ describe('fleetpass-agent enroll', () => {
 
   it('sends nothing to an impostor that shows the real CA certificate in its chain without holding its key', async () => {
     // The impostor copies the public CA certificate into its chain, but its own certificate is signed by another CA.
-    const fake = await issueServerCertificate(await createCa({ commonName: 'fleetpass CA' }), { hosts: ['localhost', '127.0.0.1'] });
-    let bytes = 0;
-    const impostor: Server = createServer({ cert: `${fake.certPem.trimEnd()}\n${tc.ctx.pki.ca.certPem}`, key: fake.keyPem, ALPNProtocols: ['h2'] }, (socket) => {
-      socket.on('data', (d: Buffer) => (bytes += d.length));
-      socket.on('error', () => undefined);
+    const fake = await issueServerCertificate(await createCa({ commonName: 'fleetpass CA' }), {
+      hosts: ['localhost', '127.0.0.1'],
     });
+    let bytes = 0;
+    const impostor: Server = createServer(
+      { cert: `${fake.certPem.trimEnd()}\n${tc.ctx.pki.ca.certPem}`, key: fake.keyPem, ALPNProtocols: ['h2'] },
+      (socket) => {
+        socket.on('data', (d: Buffer) => (bytes += d.length));
+        socket.on('error', () => undefined);
+      },
+    );
     await new Promise<void>((res) => impostor.listen(0, '127.0.0.1', res));
     const address = `127.0.0.1:${(impostor.address() as { port: number }).port}`;
     try {
       const t = makeToken(tc);
       const node = agentNode(root, 'n8', { address, hostname: 'nx-fooled' });
-      const r = await runAgentCommand(['enroll', '--config', node.configFile, '--controller', address, '--ca-fingerprint', tc.caFingerprint, '--token-file', tokenFile('n8', t.secret)]);
+      const r = await runAgentCommand([
+        'enroll',
+        '--config',
+        node.configFile,
+        '--controller',
+        address,
+        '--ca-fingerprint',
+        tc.caFingerprint,
+        '--token-file',
+        tokenFile('n8', t.secret),
+      ]);
       expect(r.code).toBe(1);
-      expect(r.stderr).toContain(`error FP_CA_FINGERPRINT_MISMATCH: the controller at ${address} presented no CA certificate that signed its server certificate, not the pinned ${tc.caFingerprint}; nothing was sent to it`);
+      expect(r.stderr).toContain(
+        `error FP_CA_FINGERPRINT_MISMATCH: the controller at ${address} presented no CA certificate that signed its server certificate, not the pinned ${tc.caFingerprint}; nothing was sent to it`,
+      );
       // Even a client that skipped that check sends nothing: the call itself trusts only the pinned CA.
       const { csrPem } = await createKeyAndCsr({ commonName: 'x' });
-      await expect(callEnroll({ address, timeoutMs: 3000 }, tc.ctx.pki.ca.certPem, { token: t.secret, csrPem, hostname: 'x' })).rejects.toMatchObject({ code: 'FP_UNAVAILABLE' });
+      await expect(
+        callEnroll({ address, timeoutMs: 3000 }, tc.ctx.pki.ca.certPem, { token: t.secret, csrPem, hostname: 'x' }),
+      ).rejects.toMatchObject({ code: 'FP_UNAVAILABLE' });
       expect(bytes).toBe(0);
       expect(tokenState(t.token.id)).toBe('active');
     } finally {

@@ -28,25 +28,37 @@ describe('grpc-js on a port that asks for a client certificate without requiring
   beforeAll(async () => {
     ca = await createCa({ commonName: 'test CA' });
     const srv = await issueServerCertificate(ca, { hosts: ['localhost', '127.0.0.1'] });
-    server = createGrpcServer({ keepaliveTimeSeconds: 20, keepaliveTimeoutSeconds: 10, maxMessageBytes: 1 << 20 }, [{
-      definition: AgentServiceService,
-      implementation: {
-        connect: () => undefined,
-        renew: (call: { getAuthContext(): { sslPeerCertificate?: PeerCertificate } }, cb: (e: Partial<ServiceError> | null, r?: unknown) => void) => {
-          const cert = call.getAuthContext().sslPeerCertificate;
-          seen.push(cert ? (cert.subject as unknown as { CN: string }).CN : undefined);
-          cb(null, { certificatePem: '', caCertificatePem: '' });
+    server = createGrpcServer({ keepaliveTimeSeconds: 20, keepaliveTimeoutSeconds: 10, maxMessageBytes: 1 << 20 }, [
+      {
+        definition: AgentServiceService,
+        implementation: {
+          connect: () => undefined,
+          renew: (
+            call: { getAuthContext(): { sslPeerCertificate?: PeerCertificate } },
+            cb: (e: Partial<ServiceError> | null, r?: unknown) => void,
+          ) => {
+            const cert = call.getAuthContext().sslPeerCertificate;
+            seen.push(cert ? (cert.subject as unknown as { CN: string }).CN : undefined);
+            cb(null, { certificatePem: '', caCertificatePem: '' });
+          },
+          enroll: (_c: unknown, cb: (e: null, r: unknown) => void) =>
+            cb(null, { nodeId: '', certificatePem: '', caCertificatePem: '', labels: {} }),
         },
-        enroll: (_c: unknown, cb: (e: null, r: unknown) => void) => cb(null, { nodeId: '', certificatePem: '', caCertificatePem: '', labels: {} }),
       },
-    }]);
-    port = await bindServer(server, '127.0.0.1:0', serverCredentials({ caPem: ca.certPem, certPem: srv.certPem, keyPem: srv.keyPem, requireClientCert: false }));
+    ]);
+    port = await bindServer(
+      server,
+      '127.0.0.1:0',
+      serverCredentials({ caPem: ca.certPem, certPem: srv.certPem, keyPem: srv.keyPem, requireClientCert: false }),
+    );
   });
   afterAll(() => server.forceShutdown());
 
   async function callAs(id: CertAndKey | undefined): Promise<void> {
     const root = Buffer.from(ca.certPem);
-    const creds = id ? credentials.createSsl(root, Buffer.from(id.keyPem), Buffer.from(id.certPem)) : credentials.createSsl(root);
+    const creds = id
+      ? credentials.createSsl(root, Buffer.from(id.keyPem), Buffer.from(id.certPem))
+      : credentials.createSsl(root);
     const client = new AgentServiceClient(`127.0.0.1:${port}`, creds, { 'grpc.ssl_target_name_override': 'localhost' });
     await new Promise<void>((res, rej) => client.renew({ csrPem: '' }, new Metadata(), (e) => (e ? rej(e) : res())));
     client.close();
@@ -86,10 +98,16 @@ describe('verifyPeerCertificate (without the TLS layer)', () => {
     expect(check(peer((await issueClientCertificate(ca, { commonName: 'nx-1' })).certPem))).toBe('nx-1');
     expect(check(undefined)).toBe('FP_CLIENT_CERT_REQUIRED no-certificate');
     const other = await createCa({ commonName: 'fleetpass CA' });
-    expect(check(peer((await issueClientCertificate(other, { commonName: 'nx-1' })).certPem))).toBe('FP_CLIENT_CERT_REQUIRED untrusted');
+    expect(check(peer((await issueClientCertificate(other, { commonName: 'nx-1' })).certPem))).toBe(
+      'FP_CLIENT_CERT_REQUIRED untrusted',
+    );
     expect(check(peer(other.certPem))).toBe('FP_CLIENT_CERT_REQUIRED untrusted');
-    expect(check(peer((await issueClientCertificate(ca, { commonName: 'nx-1', validDays: 0.001 })).certPem))).toBe('FP_CLIENT_CERT_REQUIRED expired');
-    expect(check(peer((await issueServerCertificate(ca, { hosts: ['nx-1'] })).certPem))).toBe('FP_CLIENT_CERT_REQUIRED not-node');
+    expect(check(peer((await issueClientCertificate(ca, { commonName: 'nx-1', validDays: 0.001 })).certPem))).toBe(
+      'FP_CLIENT_CERT_REQUIRED expired',
+    );
+    expect(check(peer((await issueServerCertificate(ca, { hosts: ['nx-1'] })).certPem))).toBe(
+      'FP_CLIENT_CERT_REQUIRED not-node',
+    );
     // Operator certificates come from the same CA but are never node identities.
     expect(check(peer((await issueOperatorCertificate(ca, 'alice')).certPem))).toBe('FP_CLIENT_CERT_REQUIRED not-node');
   });
@@ -97,7 +115,9 @@ describe('verifyPeerCertificate (without the TLS layer)', () => {
   it('refuses revoked certificates and, once a node is enrolled, any certificate not issued to it', async () => {
     const enrolled = await enrollHere(tc, makeToken(tc).secret, 'nx-e');
     expect(check(peer(enrolled.certPem))).toBe('nx-e');
-    expect(check(peer((await issueClientCertificate(tc.ctx.pki.ca, { commonName: 'nx-e' })).certPem))).toBe('FP_CERTIFICATE_REVOKED not-issued-to-node');
+    expect(check(peer((await issueClientCertificate(tc.ctx.pki.ca, { commonName: 'nx-e' })).certPem))).toBe(
+      'FP_CERTIFICATE_REVOKED not-issued-to-node',
+    );
     tc.ctx.service.revokeNode(principal({ name: 'admin' }), { nodeId: 'nx-e', reason: 'test' });
     expect(check(peer(enrolled.certPem))).toBe('FP_NODE_REVOKED node-revoked');
     tc.ctx.store.nodes.setRevoked('nx-e', false); // the node flag alone lifted: the certificate itself stays revoked

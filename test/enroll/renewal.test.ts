@@ -12,7 +12,16 @@ import { certificateFingerprint } from '../../shared/pki';
 import { createAgentHarness, type AgentHarness, type SpawnedAgent } from '../helpers/agent-harness';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { waitUntil } from '../agent/helpers/wait';
-import { agentNode, audit, connectOutcome, details, fpCode, makeToken, runAgentCommand, tempRoot } from './support/enroll-fixtures';
+import {
+  agentNode,
+  audit,
+  connectOutcome,
+  details,
+  fpCode,
+  makeToken,
+  runAgentCommand,
+  tempRoot,
+} from './support/enroll-fixtures';
 
 const LIFETIME_DAYS = 7.75 / 1440;
 
@@ -40,7 +49,17 @@ describe('certificate renewal', () => {
     const node = agentNode(root, 'r1', { address: tc.address, hostname: 'nx-renew' });
     const tokenFile = join(root, 'r1.token');
     writeFileSync(tokenFile, t.secret, { mode: 0o600 });
-    const enrolled = await runAgentCommand(['enroll', '--config', node.configFile, '--controller', tc.address, '--ca-fingerprint', tc.caFingerprint, '--token-file', tokenFile]);
+    const enrolled = await runAgentCommand([
+      'enroll',
+      '--config',
+      node.configFile,
+      '--controller',
+      tc.address,
+      '--ca-fingerprint',
+      tc.caFingerprint,
+      '--token-file',
+      tokenFile,
+    ]);
     expect(enrolled.code).toBe(0);
     const first = { cert: readFileSync(node.certFile, 'utf8'), key: readFileSync(node.keyFile, 'utf8') };
     const firstFp = certificateFingerprint(first.cert);
@@ -61,7 +80,9 @@ describe('certificate renewal', () => {
 
     // The open stream still runs on the first certificate; cut it and the agent comes back with the new one.
     expect(audit(tc, 'node.connected').map((r) => details(r).fingerprint)).toEqual([firstFp]);
-    tc.ctx.sessions.get('nx-renew')!.close('test: force a reconnect', { code: status.UNAVAILABLE, details: 'reconnect' });
+    tc.ctx.sessions
+      .get('nx-renew')!
+      .close('test: force a reconnect', { code: status.UNAVAILABLE, details: 'reconnect' });
     await waitUntil(() => audit(tc, 'node.connected').length === 2, 15_000, 'the agent to reconnect');
     const reconnectFp = details(audit(tc, 'node.connected')[1]).fingerprint as string;
     const issued = tc.ctx.enrollment.deps.repo.certificatesOf('nx-renew');

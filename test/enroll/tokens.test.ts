@@ -27,7 +27,8 @@ async function csr(cn = 'node'): Promise<string> {
   return (await createKeyAndCsr({ commonName: cn })).csrPem;
 }
 
-const refusals = (t: TestController) => audit(t, 'enrollment.refused').map((r) => ({ why: details(r).why, code: details(r).code, reason: r.reason }));
+const refusals = (t: TestController) =>
+  audit(t, 'enrollment.refused').map((r) => ({ why: details(r).why, code: details(r).code, reason: r.reason }));
 
 describe('enrollment tokens', () => {
   it('keeps only a salted hash, shows the secret once, and lists tokens without it', async () => {
@@ -41,7 +42,9 @@ describe('enrollment tokens', () => {
     expect(JSON.stringify(row)).not.toContain(secretPart);
     expect((row.hash as Buffer).length).toBe(32);
     const listed = listEnrollmentTokens(tc.ctx.enrollment.deps);
-    expect(listed).toEqual([expect.objectContaining({ id: created.token.id, state: 'active', labels: { site: 'lab2' }, createdBy: 'admin' })]);
+    expect(listed).toEqual([
+      expect.objectContaining({ id: created.token.id, state: 'active', labels: { site: 'lab2' }, createdBy: 'admin' }),
+    ]);
     expect(JSON.stringify(listed)).not.toMatch(/salt|hash|fpe_/);
     const rec = audit(tc, 'enrollment.token_created');
     expect(rec).toHaveLength(1);
@@ -54,8 +57,12 @@ describe('enrollment tokens', () => {
     const deps = tc.ctx.enrollment.deps;
     expect(() => makeToken(tc!, { ttlSeconds: 10 })).toThrow(/between 60 seconds/);
     expect(() => makeToken(tc!, { ttlSeconds: 400 * 86_400 })).toThrow(/between 60 seconds/);
-    expect(() => makeToken(tc!, { nodeId: 'Bad_Node' })).toThrow(expect.objectContaining({ code: 'FP_NODE_ID_INVALID' }));
-    expect(() => makeToken(tc!, { labels: { 'bad key!': 'x' } })).toThrow(expect.objectContaining({ code: 'FP_INVALID_ARGUMENT' }));
+    expect(() => makeToken(tc!, { nodeId: 'Bad_Node' })).toThrow(
+      expect.objectContaining({ code: 'FP_NODE_ID_INVALID' }),
+    );
+    expect(() => makeToken(tc!, { labels: { 'bad key!': 'x' } })).toThrow(
+      expect.objectContaining({ code: 'FP_INVALID_ARGUMENT' }),
+    );
     expect(listEnrollmentTokens(deps)).toEqual([]);
     expect(audit(tc, 'enrollment.token_created')).toEqual([]);
   });
@@ -65,7 +72,11 @@ describe('enrollment tokens', () => {
     const t = makeToken(tc);
     const { keyPem, csrPem } = await createKeyAndCsr({ commonName: 'root-of-everything' });
     const { callEnroll } = await import('../../agent/enroll/agent-calls');
-    const res = await callEnroll({ address: tc.address, serverName: 'localhost' }, tc.ctx.pki.ca.certPem, { token: t.secret, csrPem, hostname: 'NX-07.Lab.Example.ORG' });
+    const res = await callEnroll({ address: tc.address, serverName: 'localhost' }, tc.ctx.pki.ca.certPem, {
+      token: t.secret,
+      csrPem,
+      hostname: 'NX-07.Lab.Example.ORG',
+    });
     expect(res.nodeId).toBe('nx-07.lab.example.org');
     const cert = new X509Certificate(res.certificatePem);
     expect(cert.subject).toBe('CN=nx-07.lab.example.org');
@@ -75,8 +86,16 @@ describe('enrollment tokens', () => {
     expect(tc.ctx.store.nodes.get('nx-07.lab.example.org')).toMatchObject({ online: false, revoked: false });
     const enrolled = audit(tc, 'node.enrolled');
     expect(enrolled).toHaveLength(1);
-    expect(details(enrolled[0])).toMatchObject({ tokenId: t.token.id, tokenCreatedBy: 'admin', hostname: 'NX-07.Lab.Example.ORG', reenrolled: false });
-    expect(listEnrollmentTokens(tc.ctx.enrollment.deps)[0]).toMatchObject({ state: 'used', usedByNode: 'nx-07.lab.example.org' });
+    expect(details(enrolled[0])).toMatchObject({
+      tokenId: t.token.id,
+      tokenCreatedBy: 'admin',
+      hostname: 'NX-07.Lab.Example.ORG',
+      reenrolled: false,
+    });
+    expect(listEnrollmentTokens(tc.ctx.enrollment.deps)[0]).toMatchObject({
+      state: 'used',
+      usedByNode: 'nx-07.lab.example.org',
+    });
 
     const again = await enrollError(tc, t.secret, await csr(), 'other-host');
     expect(again?.code).toBe(status.PERMISSION_DENIED);
@@ -99,7 +118,8 @@ describe('enrollment tokens', () => {
     const unknown = `fpe_${'0'.repeat(16)}_${'B'.repeat(43)}`;
 
     const errors = [];
-    for (const token of [expiring.secret, revoked.secret, unknown, 'not-a-token', wrongSecret]) errors.push(await enrollError(tc, token, await csr(), 'h-x'));
+    for (const token of [expiring.secret, revoked.secret, unknown, 'not-a-token', wrongSecret])
+      errors.push(await enrollError(tc, token, await csr(), 'h-x'));
     expect(errors.map(fpCode)).toEqual(Array(5).fill('FP_TOKEN_INVALID'));
     expect(errors.map((e) => e?.details)).toEqual([
       'the enrollment token has expired; ask an admin for a new one',
@@ -113,7 +133,9 @@ describe('enrollment tokens', () => {
     expect(listNodeViews(tc.ctx.store)).toEqual([]);
     // The good token was not harmed by the wrong secret for its id.
     expect((await enrollHere(tc, good.secret, 'h-good')).nodeId).toBe('h-good');
-    expect(() => revokeEnrollmentToken(tc!.ctx.enrollment.deps, good.token.id, 'bob')).toThrow(/already used by node h-good/);
+    expect(() => revokeEnrollmentToken(tc!.ctx.enrollment.deps, good.token.id, 'bob')).toThrow(
+      /already used by node h-good/,
+    );
   });
 
   it('does not spend a token on a refused enrollment: bad CSR, bad hostname, existing node', async () => {
@@ -132,9 +154,20 @@ describe('enrollment tokens', () => {
     tc = await startTestController();
     const t = makeToken(tc);
     // Called directly, both pass the token check before either has signed its certificate.
-    const attempt = async (hostname: string) => enroll(tc!.ctx.enrollment.deps, { token: t.secret, csrPem: await csr(), hostname, peer: '127.0.0.1:40000' }).then(() => 'ok', (e: { code: string }) => e.code);
+    const attempt = async (hostname: string) =>
+      enroll(tc!.ctx.enrollment.deps, { token: t.secret, csrPem: await csr(), hostname, peer: '127.0.0.1:40000' }).then(
+        () => 'ok',
+        (e: { code: string }) => e.code,
+      );
     const csrs = await Promise.all([csr(), csr()]);
-    const results = await Promise.all(['race-a', 'race-b'].map((hostname, i) => enroll(tc!.ctx.enrollment.deps, { token: t.secret, csrPem: csrs[i], hostname, peer: '127.0.0.1:40000' }).then(() => 'ok', (e: { code: string }) => e.code)));
+    const results = await Promise.all(
+      ['race-a', 'race-b'].map((hostname, i) =>
+        enroll(tc!.ctx.enrollment.deps, { token: t.secret, csrPem: csrs[i], hostname, peer: '127.0.0.1:40000' }).then(
+          () => 'ok',
+          (e: { code: string }) => e.code,
+        ),
+      ),
+    );
     expect(results.sort()).toEqual(['FP_TOKEN_INVALID', 'ok']);
     // The transaction that spends the token let only one through.
     expect(refusals(tc).map((r) => r.why)).toEqual(['used-meanwhile']);
@@ -146,10 +179,16 @@ describe('enrollment tokens', () => {
 
   it('rate limits wrong tokens from one address, audits the limit once, and lets it try again after the window', async () => {
     const clock = fakeClock(new Date());
-    tc = await startTestController({ clock, deps: { enrollSettings: { maxTokenFailures: 5, tokenFailureWindowSeconds: 60 } } });
+    tc = await startTestController({
+      clock,
+      deps: { enrollSettings: { maxTokenFailures: 5, tokenFailureWindowSeconds: 60 } },
+    });
     const good = makeToken(tc);
     const codes = [];
-    for (let i = 0; i < 8; i++) codes.push(fpCode(await enrollError(tc, `fpe_${i.toString().padStart(16, '0')}_${'C'.repeat(43)}`, await csr(), 'h-bf')));
+    for (let i = 0; i < 8; i++)
+      codes.push(
+        fpCode(await enrollError(tc, `fpe_${i.toString().padStart(16, '0')}_${'C'.repeat(43)}`, await csr(), 'h-bf')),
+      );
     expect(codes).toEqual([...Array(5).fill('FP_TOKEN_INVALID'), ...Array(3).fill('FP_RATE_LIMITED')]);
     // Even the right token is refused from that address while the limit holds; nothing is spent.
     const blocked = await enrollError(tc, good.secret, await csr(), 'h-bf');

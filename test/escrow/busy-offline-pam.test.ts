@@ -32,12 +32,20 @@ const busyFile = join(busyDir, 'run-in-progress');
 const passwords: string[] = [];
 
 const engine = () => env.escrow.engine();
-const entry = () => engine().status().find((e) => e.nodeId === NODE && e.account === 'ilmnuser')!;
+const entry = () =>
+  engine()
+    .status()
+    .find((e) => e.nodeId === NODE && e.account === 'ilmnuser')!;
 const nodeRecord = () => env.tc.ctx.store.nodes.get(NODE)!;
 const olivia = () => env.principal('olivia');
 
 function current(): string {
-  const r = engine().reveal(olivia(), { nodeId: NODE, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'check the rotation' });
+  const r = engine().reveal(olivia(), {
+    nodeId: NODE,
+    backend: Backend.BACKEND_LINUX,
+    account: 'ilmnuser',
+    reason: 'check the rotation',
+  });
   if (r.state !== 'revealed') throw new Error('expected a revealed password');
   if (!passwords.includes(r.password)) passwords.push(r.password);
   return r.password;
@@ -59,19 +67,38 @@ beforeAll(async () => {
   hostBefore = await hostAccountFingerprint();
   logs = captureLogs('debug');
   env = await startEscrowEnv({
-    clock, log: logs.logger,
+    clock,
+    log: logs.logger,
     config: {
       heartbeatSeconds: 1,
       escrow: {
         // The demand a reveal leaves is not wanted here: only the schedule and explicit asks rotate.
-        classes: [{ name: 'instrument', accounts: [{ account: 'ilmnuser' }], schedule: '0 * * * *', spreadSeconds: SPREAD_SECONDS, rotateAfterReveal: false }],
+        classes: [
+          {
+            name: 'instrument',
+            accounts: [{ account: 'ilmnuser' }],
+            schedule: '0 * * * *',
+            spreadSeconds: SPREAD_SECONDS,
+            rotateAfterReveal: false,
+          },
+        ],
       },
     },
   });
   env.addOperator('olivia', 'operator');
-  node = await createSandboxedNode(NODE, env.tc.address, await env.tc.nodeCredentials(NODE), {}, { busyCheck: { file: busyFile } });
+  node = await createSandboxedNode(
+    NODE,
+    env.tc.address,
+    await env.tc.nodeCredentials(NODE),
+    {},
+    { busyCheck: { file: busyFile } },
+  );
   node.start();
-  await waitUntil(() => listAccountViews(env.tc.ctx.store).some((a) => a.account.state.account === 'ilmnuser'), 20_000, 'the node to report its accounts');
+  await waitUntil(
+    () => listAccountViews(env.tc.ctx.store).some((a) => a.account.state.account === 'ilmnuser'),
+    20_000,
+    'the node to report its accounts',
+  );
 });
 
 afterAll(async () => {
@@ -87,7 +114,12 @@ describe('scheduled rotation waits for idle instruments and returning nodes', ()
     const pass = await engine().runRotations();
     expect(pass.requests).toEqual([]);
     const e = entry();
-    expect(e).toMatchObject({ rotationClass: 'instrument', setAt: null, versions: 0, rotationReason: 'scheduled rotation (class instrument)' });
+    expect(e).toMatchObject({
+      rotationClass: 'instrument',
+      setAt: null,
+      versions: 0,
+      rotationReason: 'scheduled rotation (class instrument)',
+    });
     const opens = nextCronTime('0 * * * *', clock.now())!.getTime();
     const offset = new Date(e.nextRotation!).getTime() - opens;
     expect(offset).toBeGreaterThanOrEqual(0);
@@ -100,21 +132,29 @@ describe('scheduled rotation waits for idle instruments and returning nodes', ()
     clock.set(new Date(new Date(entry().nextRotation!).getTime() + 1000));
     const waiting = await engine().runRotations();
     expect(waiting.requests).toEqual([]);
-    expect(waiting.waiting).toEqual([{ nodeId: NODE, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', why: 'waiting: node busy' }]);
+    expect(waiting.waiting).toEqual([
+      { nodeId: NODE, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', why: 'waiting: node busy' },
+    ]);
     expect(entry().lastRotationOutcome).toBe('waiting: node busy');
     expect(await node.sandbox.authenticate('ilmnuser', USER_PASSWORD)).toBe(true);
 
     await busy(false);
     const pass = await engine().runRotations();
     expect(pass.requests).toHaveLength(1);
-    expect(pass.requests[0].request).toMatchObject({ requestedBy: 'escrow:rotation', requireIdle: true, reason: 'scheduled rotation (class instrument)' });
+    expect(pass.requests[0].request).toMatchObject({
+      requestedBy: 'escrow:rotation',
+      requireIdle: true,
+      reason: 'scheduled rotation (class instrument)',
+    });
     expect(await settled(pass.requests[0].request.id)).toEqual([['succeeded', '']]);
     const first = current();
     expect(await node.sandbox.authenticate('ilmnuser', first)).toBe(true);
     expect(await node.sandbox.authenticate('ilmnuser', USER_PASSWORD)).toBe(false);
     expect(entry()).toMatchObject({ lastRotationOutcome: 'succeeded', versions: 1, setBy: 'escrow:rotation' });
     // The next slot is in the window after this rotation, not again in this one.
-    expect(new Date(entry().nextRotation!).getTime()).toBeGreaterThan(nextCronTime('0 * * * *', clock.now())!.getTime() - 1);
+    expect(new Date(entry().nextRotation!).getTime()).toBeGreaterThan(
+      nextCronTime('0 * * * *', clock.now())!.getTime() - 1,
+    );
   });
 
   it('an agent that turned busy between heartbeats refuses; the old password stays valid and the rotation is retried when idle', async () => {
@@ -122,7 +162,12 @@ describe('scheduled rotation waits for idle instruments and returning nodes', ()
     writeFileSync(busyFile, 'sequencing\n');
     // The last heartbeat said idle: the run started after it.
     env.tc.ctx.store.nodes.touch(NODE, clock.now(), false);
-    const asked = await engine().rotateNow(olivia(), { selection: { nodeIds: [NODE] }, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'CHG-20' });
+    const asked = await engine().rotateNow(olivia(), {
+      selection: { nodeIds: [NODE] },
+      backend: Backend.BACKEND_LINUX,
+      account: 'ilmnuser',
+      reason: 'CHG-20',
+    });
     expect(asked.requests).toHaveLength(1);
     expect(await settled(asked.requests[0].request.id)).toEqual([['refused', 'FP_NODE_BUSY']]);
     expect(entry()).toMatchObject({ lastRotationOutcome: 'refused: FP_NODE_BUSY', inFlight: false, versions: 1 });
@@ -148,20 +193,34 @@ describe('scheduled rotation waits for idle instruments and returning nodes', ()
     node.agent!.sigterm();
     await node.agent!.waitForExit();
     await waitUntil(() => !nodeRecord().online, 10_000, 'the node to go offline');
-    const asked = await engine().rotateNow(olivia(), { selection: { nodeIds: [NODE] }, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'CHG-21' });
+    const asked = await engine().rotateNow(olivia(), {
+      selection: { nodeIds: [NODE] },
+      backend: Backend.BACKEND_LINUX,
+      account: 'ilmnuser',
+      reason: 'CHG-21',
+    });
     expect(asked.requests).toEqual([]);
     expect(asked.waiting.map((w) => w.why)).toEqual(['waiting: node offline']);
     expect(entry().lastRotationOutcome).toBe('waiting: node offline');
 
     node.start();
-    await waitUntil(() => entry().lastRotationOutcome === 'succeeded' && !entry().inFlight, 20_000, 'the rotation on return');
+    await waitUntil(
+      () => entry().lastRotationOutcome === 'succeeded' && !entry().inFlight,
+      20_000,
+      'the rotation on return',
+    );
     const after = current();
     expect(after).not.toBe(before);
     expect(await node.sandbox.authenticate('ilmnuser', after)).toBe(true);
     expect(await node.sandbox.authenticate('ilmnuser', before)).toBe(false);
     const rotations = env.tc.ctx.store.operations.listRequests().filter((r) => r.requestedBy === 'escrow:rotation');
     // The fake clock stands still, so compare the set: refused and retried CHG-20, then CHG-21 on return.
-    expect(rotations.map((r) => r.reason).sort()).toEqual(['asked by olivia: CHG-20', 'asked by olivia: CHG-20', 'asked by olivia: CHG-21', 'scheduled rotation (class instrument)']);
+    expect(rotations.map((r) => r.reason).sort()).toEqual([
+      'asked by olivia: CHG-20',
+      'asked by olivia: CHG-20',
+      'asked by olivia: CHG-21',
+      'scheduled rotation (class instrument)',
+    ]);
   });
 
   it('no escrowed password is in the database files, the controller log or the agent output', () => {

@@ -15,7 +15,12 @@ import { waitUntil } from '../operator/support/operator-harness';
 import { changeRequestView } from '../../controller/store';
 
 const OLGA: Principal = { name: 'olga', role: 'operator', via: 'local' };
-const CONFIG = { escrow: { retry: { baseSeconds: 600, maxSeconds: 3600 }, classes: [{ name: 'all', accounts: [{ account: '*' }], rotateAfterReveal: false }] } };
+const CONFIG = {
+  escrow: {
+    retry: { baseSeconds: 600, maxSeconds: 3600 },
+    classes: [{ name: 'all', accounts: [{ account: '*' }], rotateAfterReveal: false }],
+  },
+};
 const clock = fakeClock(new Date());
 let root: string | undefined;
 let tc: TestController | undefined;
@@ -33,19 +38,32 @@ async function stop(): Promise<void> {
   tc = undefined;
 }
 
-async function node(id: string, answer?: (op: Operation) => ReturnType<typeof succeed> | undefined): Promise<ScriptedAgent> {
+async function node(
+  id: string,
+  answer?: (op: Operation) => ReturnType<typeof succeed> | undefined,
+): Promise<ScriptedAgent> {
   const a = connectScriptedAgent({ address: tc!.address, creds: await tc!.nodeCredentials(id), answer });
   agents.push(a);
   await waitUntil(() => tc!.ctx.store.nodes.get(id)?.online, 10_000, `${id} online`);
   return a;
 }
 
-const reveal = (nodeId: string) => tc!.ctx.escrow().reveal(OLGA, { nodeId, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'check' });
-const entry = (nodeId: string) => tc!.ctx.escrow().status().find((e) => e.nodeId === nodeId)!;
-const done = (id: string) => waitUntil(() => changeRequestView(tc!.ctx.store, id).request.state === 'done', 10_000, 'the request');
+const reveal = (nodeId: string) =>
+  tc!.ctx.escrow().reveal(OLGA, { nodeId, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'check' });
+const entry = (nodeId: string) =>
+  tc!.ctx
+    .escrow()
+    .status()
+    .find((e) => e.nodeId === nodeId)!;
+const done = (id: string) =>
+  waitUntil(() => changeRequestView(tc!.ctx.store, id).request.state === 'done', 10_000, 'the request');
 
 function reset(nodeId: string, password: string) {
-  return tc!.request({ nodeIds: [nodeId], action: Action.ACTION_RESET_PASSWORD, targets: [{ nodeId, secret: password }] });
+  return tc!.request({
+    nodeIds: [nodeId],
+    action: Action.ACTION_RESET_PASSWORD,
+    targets: [{ nodeId, secret: password }],
+  });
 }
 
 afterAll(async () => {
@@ -83,20 +101,36 @@ describe('escrow catches up after a restart', () => {
     await start(true);
     expect(entry('cu-1')).toMatchObject({ inFlight: false, versions: 2 });
     expect(reveal('cu-1')).toMatchObject({ password: 'Missed-settle-pw-2' });
-    expect(tc!.ctx.audit.query({ filter: { action: 'escrow.stored', operationId: r.operations[0].id } }).records).toHaveLength(1);
+    expect(
+      tc!.ctx.audit.query({ filter: { action: 'escrow.stored', operationId: r.operations[0].id } }).records,
+    ).toHaveLength(1);
   });
 });
 
 describe('a failed rotation', () => {
   it('keeps the old password, is reported, waits for the back-off, and is retried', async () => {
     let fail = true;
-    await node('cu-2', (op) => (fail ? { ...succeed(op), outcome: OperationOutcome.OPERATION_OUTCOME_FAILED, errorCode: 'FP_COMMAND_FAILED', failedStep: 'set-password' } : succeed(op)));
+    await node('cu-2', (op) =>
+      fail
+        ? {
+            ...succeed(op),
+            outcome: OperationOutcome.OPERATION_OUTCOME_FAILED,
+            errorCode: 'FP_COMMAND_FAILED',
+            failedStep: 'set-password',
+          }
+        : succeed(op),
+    );
     const first = await reset('cu-2', 'Before-rotation-pw-3');
     fail = false;
     await done(first.request.id);
     fail = true;
 
-    const asked = await tc!.ctx.escrow().rotateNow(OLGA, { selection: { nodeIds: ['cu-2'] }, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'CHG-3' });
+    const asked = await tc!.ctx.escrow().rotateNow(OLGA, {
+      selection: { nodeIds: ['cu-2'] },
+      backend: Backend.BACKEND_LINUX,
+      account: 'ilmnuser',
+      reason: 'CHG-3',
+    });
     await done(asked.requests[0].request.id);
     const failed = entry('cu-2');
     expect(failed).toMatchObject({ lastRotationOutcome: 'failed: FP_COMMAND_FAILED', inFlight: false, versions: 1 });
@@ -112,7 +146,9 @@ describe('a failed rotation', () => {
     expect(entry('cu-2')).toMatchObject({ lastRotationOutcome: 'succeeded', versions: 2, nextRotation: null });
     const pw = reveal('cu-2');
     expect(pw.state === 'revealed' && pw.password).not.toBe('Before-rotation-pw-3');
-    const row = tc!.ctx.store.db.prepare("SELECT failures, next_attempt FROM escrow_accounts WHERE node_id = 'cu-2'").get();
+    const row = tc!.ctx.store.db
+      .prepare("SELECT failures, next_attempt FROM escrow_accounts WHERE node_id = 'cu-2'")
+      .get();
     expect(row).toEqual({ failures: 0, next_attempt: null });
   });
 });

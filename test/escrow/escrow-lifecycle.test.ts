@@ -26,36 +26,71 @@ const delivered: string[] = [];
 function answer(op: Operation): OperationResult {
   delivered.push(op.newSecret);
   if (mode === 'succeed') return succeed(op);
-  return { ...succeed(op), outcome: OperationOutcome.OPERATION_OUTCOME_FAILED, errorCode: 'FP_COMMAND_FAILED', message: 'chpasswd failed', failedStep: 'set-password' };
+  return {
+    ...succeed(op),
+    outcome: OperationOutcome.OPERATION_OUTCOME_FAILED,
+    errorCode: 'FP_COMMAND_FAILED',
+    message: 'chpasswd failed',
+    failedStep: 'set-password',
+  };
 }
 
 async function reset(nodeId: string, account: string, password: string, who = 'olga') {
   const admin = env.service;
   const r = await admin.requestOperations(env.principal(who), {
-    selection: { nodeIds: [nodeId] }, backend: Backend.BACKEND_LINUX, account, action: Action.ACTION_RESET_PASSWORD,
-    password: { source: 'provided', password }, reason: 'CHG-1',
+    selection: { nodeIds: [nodeId] },
+    backend: Backend.BACKEND_LINUX,
+    account,
+    action: Action.ACTION_RESET_PASSWORD,
+    password: { source: 'provided', password },
+    reason: 'CHG-1',
   });
   return r.request!.request.id;
 }
 
 async function finished(requestId: string) {
   const service = storeReads(env.tc.ctx);
-  await waitUntil(() => service.getChangeRequest(requestId).operations.every((o) => ['succeeded', 'failed', 'refused', 'cancelled', 'expired'].includes(o.state)), 10_000, 'the operation to finish');
+  await waitUntil(
+    () =>
+      service
+        .getChangeRequest(requestId)
+        .operations.every((o) => ['succeeded', 'failed', 'refused', 'cancelled', 'expired'].includes(o.state)),
+    10_000,
+    'the operation to finish',
+  );
   return service.getChangeRequest(requestId).operations[0];
 }
 
-const statusOf = (nodeId: string, account: string) => env.escrow.engine().status().find((e) => e.nodeId === nodeId && e.account === account);
+const statusOf = (nodeId: string, account: string) =>
+  env.escrow
+    .engine()
+    .status()
+    .find((e) => e.nodeId === nodeId && e.account === account);
 const olga = () => env.principal('olga');
-const reveal = (nodeId: string, account: string) => env.escrow.engine().reveal(olga(), { nodeId, backend: Backend.BACKEND_LINUX, account, reason: 'INC-7' });
+const reveal = (nodeId: string, account: string) =>
+  env.escrow.engine().reveal(olga(), { nodeId, backend: Backend.BACKEND_LINUX, account, reason: 'INC-7' });
 
 beforeAll(async () => {
   logs = captureLogs('debug');
-  env = await startEscrowEnv({ log: logs.logger, config: { escrow: { history: 2, classes: [{ name: 'privileged', accounts: [{ account: 'ilmnadmin' }], revealNeedsApproval: true }] } } });
+  env = await startEscrowEnv({
+    log: logs.logger,
+    config: {
+      escrow: {
+        history: 2,
+        classes: [{ name: 'privileged', accounts: [{ account: 'ilmnadmin' }], revealNeedsApproval: true }],
+      },
+    },
+  });
   env.addOperator('olga', 'operator');
   env.addOperator('abe', 'approver');
   env.addOperator('vic', 'viewer');
-  for (const id of ['n1', 'n2']) agents.push(connectScriptedAgent({ address: env.tc.address, creds: await env.tc.nodeCredentials(id), answer }));
-  await waitUntil(() => listNodeViews(env.tc.ctx.store).filter((n) => n.online).length === 2, 10_000, 'two scripted nodes');
+  for (const id of ['n1', 'n2'])
+    agents.push(connectScriptedAgent({ address: env.tc.address, creds: await env.tc.nodeCredentials(id), answer }));
+  await waitUntil(
+    () => listNodeViews(env.tc.ctx.store).filter((n) => n.online).length === 2,
+    10_000,
+    'two scripted nodes',
+  );
   client = adminClient(env);
 });
 
@@ -70,12 +105,23 @@ describe('escrow follows the operation', () => {
   it('keeps the password of a successful reset as the current version', async () => {
     const op = await finished(await reset('n1', 'ilmnuser', 'Escrow-first-pw-1'));
     expect(op.state).toBe('succeeded');
-    expect(statusOf('n1', 'ilmnuser')).toMatchObject({ setBy: 'olga', versions: 1, inFlight: false, lastRevealed: null });
+    expect(statusOf('n1', 'ilmnuser')).toMatchObject({
+      setBy: 'olga',
+      versions: 1,
+      inFlight: false,
+      lastRevealed: null,
+    });
     const r = reveal('n1', 'ilmnuser');
     expect(r).toMatchObject({ state: 'revealed', password: 'Escrow-first-pw-1' });
     const stored = env.tc.ctx.audit.query({ filter: { action: 'escrow.stored' } }).records;
     expect(stored).toHaveLength(1);
-    expect(stored[0]).toMatchObject({ actor: 'escrow', nodeId: 'n1', account: 'ilmnuser', operationId: op.id, outcome: 'current' });
+    expect(stored[0]).toMatchObject({
+      actor: 'escrow',
+      nodeId: 'n1',
+      account: 'ilmnuser',
+      operationId: op.id,
+      outcome: 'current',
+    });
   });
 
   it('discards the staged copy of a failed reset; the old password stays current', async () => {
@@ -103,20 +149,36 @@ describe('escrow follows the operation', () => {
   });
 
   it('keeps the configured number of previous passwords', async () => {
-    for (const pw of ['Escrow-hist-pw-4', 'Escrow-hist-pw-5', 'Escrow-hist-pw-6']) expect((await finished(await reset('n1', 'ilmnuser', pw))).state).toBe('succeeded');
+    for (const pw of ['Escrow-hist-pw-4', 'Escrow-hist-pw-5', 'Escrow-hist-pw-6'])
+      expect((await finished(await reset('n1', 'ilmnuser', pw))).state).toBe('succeeded');
     expect(statusOf('n1', 'ilmnuser')).toMatchObject({ versions: 3 });
-    const versions = env.tc.ctx.store.db.prepare("SELECT version, state FROM escrow_secrets WHERE node_id = 'n1' AND account = 'ilmnuser' ORDER BY version").all();
+    const versions = env.tc.ctx.store.db
+      .prepare(
+        "SELECT version, state FROM escrow_secrets WHERE node_id = 'n1' AND account = 'ilmnuser' ORDER BY version",
+      )
+      .all();
     // Version 1 (the first password) is pruned; the discarded version 2 of the failed reset was never kept, so its number was used again.
-    expect(versions).toEqual([{ version: 2, state: 'previous' }, { version: 3, state: 'previous' }, { version: 4, state: 'current' }]);
+    expect(versions).toEqual([
+      { version: 2, state: 'previous' },
+      { version: 3, state: 'previous' },
+      { version: 4, state: 'current' },
+    ]);
     expect(reveal('n1', 'ilmnuser')).toMatchObject({ password: 'Escrow-hist-pw-6' });
   });
 
   it('a sealed row moved to another account does not open', async () => {
     expect((await finished(await reset('n2', 'ilmnuser', 'Escrow-other-pw-7'))).state).toBe('succeeded');
     const db = env.tc.ctx.store.db;
-    const row = (node: string) => db.prepare("SELECT id, key_iv, wrapped_key, key_tag, iv, ciphertext, tag FROM escrow_secrets WHERE node_id = ? AND account = 'ilmnuser' AND state = 'current'").get(node) as Record<string, Buffer>;
+    const row = (node: string) =>
+      db
+        .prepare(
+          "SELECT id, key_iv, wrapped_key, key_tag, iv, ciphertext, tag FROM escrow_secrets WHERE node_id = ? AND account = 'ilmnuser' AND state = 'current'",
+        )
+        .get(node) as Record<string, Buffer>;
     const [a, b] = [row('n1'), row('n2')];
-    const put = db.prepare('UPDATE escrow_secrets SET key_iv = ?, wrapped_key = ?, key_tag = ?, iv = ?, ciphertext = ?, tag = ? WHERE id = ?');
+    const put = db.prepare(
+      'UPDATE escrow_secrets SET key_iv = ?, wrapped_key = ?, key_tag = ?, iv = ?, ciphertext = ?, tag = ? WHERE id = ?',
+    );
     put.run(a.key_iv, a.wrapped_key, a.key_tag, a.iv, a.ciphertext, a.tag, b.id);
     try {
       await expect(async () => reveal('n2', 'ilmnuser')).rejects.toMatchObject({ code: 'FP_ESCROW_UNREADABLE' });
@@ -141,9 +203,20 @@ describe('escrow follows the operation', () => {
 
 describe('escrow RPCs and roles', () => {
   const ROLES = { viewer: 'vic', operator: 'olga', approver: 'abe', admin: 'root-admin' } as const;
-  const call = <Req, Res>(method: (req: Req, md: ReturnType<typeof bearer>, cb: (e: unknown, r: Res) => void) => unknown, req: Req, token: string) =>
-    new Promise<Res>((res, rej) => void method.call(client, req, bearer(token), (e: unknown, r: Res) => (e ? rej(fromGrpcError(e)) : res(r))));
-  const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: FleetpassError) => e.code);
+  const call = <Req, Res>(
+    method: (req: Req, md: ReturnType<typeof bearer>, cb: (e: unknown, r: Res) => void) => unknown,
+    req: Req,
+    token: string,
+  ) =>
+    new Promise<Res>(
+      (res, rej) =>
+        void method.call(client, req, bearer(token), (e: unknown, r: Res) => (e ? rej(fromGrpcError(e)) : res(r))),
+    );
+  const code = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: FleetpassError) => e.code,
+    );
 
   it('EscrowStatus and ListReveals for every role; RevealPassword and RotatePasswords not for a viewer; DecideReveal only for an approver', async () => {
     const outcomes: Record<string, string[]> = {};
@@ -152,7 +225,13 @@ describe('escrow RPCs and roles', () => {
       outcomes[role] = [
         await code(call(client.escrowStatus, { selector: undefined }, t)),
         await code(call(client.listReveals, { openOnly: false }, t)),
-        await code(call(client.revealPassword, { nodeId: 'n1', backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'look', revealId: '' }, t)),
+        await code(
+          call(
+            client.revealPassword,
+            { nodeId: 'n1', backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'look', revealId: '' },
+            t,
+          ),
+        ),
         await code(call(client.decideReveal, { revealId: 'nope', approve: true, note: '' }, t)),
       ];
     }

@@ -27,7 +27,12 @@ const clock = fakeClock(new Date());
 /** Every password fleetpass set or showed in this file. */
 const seen = new Set<string>();
 
-interface RevealJson { state: string; revealId: string; password?: string; rotateAfter?: string }
+interface RevealJson {
+  state: string;
+  revealId: string;
+  password?: string;
+  rotateAfter?: string;
+}
 
 async function revealJson(who: string, args: string[]): Promise<RevealJson> {
   const r = await env.cli(who, ['reveal', ...args, '--json']);
@@ -38,7 +43,8 @@ async function revealJson(who: string, args: string[]): Promise<RevealJson> {
   return out;
 }
 
-const reveal = (who: string, account: string, reason: string) => revealJson(who, ['--node', NODE, '--account', account, '--reason', reason]);
+const reveal = (who: string, account: string, reason: string) =>
+  revealJson(who, ['--node', NODE, '--account', account, '--reason', reason]);
 
 async function settled(requestId: string): Promise<string[]> {
   const service = storeReads(env.tc.ctx);
@@ -50,12 +56,18 @@ beforeAll(async () => {
   hostBefore = await hostAccountFingerprint();
   logs = captureLogs('debug');
   env = await startEscrowEnv({
-    clock, log: logs.logger,
+    clock,
+    log: logs.logger,
     config: {
       escrow: {
         postUseGraceSeconds: GRACE_SECONDS,
         classes: [
-          { name: 'privileged', accounts: [{ backend: 'linux', account: 'ilmnadmin' }], revealNeedsApproval: true, rotateAfterReveal: true },
+          {
+            name: 'privileged',
+            accounts: [{ backend: 'linux', account: 'ilmnadmin' }],
+            revealNeedsApproval: true,
+            rotateAfterReveal: true,
+          },
           { name: 'lab-users', accounts: [{ backend: 'linux', account: 'ilmnuser' }] },
         ],
       },
@@ -65,14 +77,20 @@ beforeAll(async () => {
   env.addOperator('abe', 'approver');
   env.addOperator('ann', 'approver');
   env.addOperator('vera', 'viewer');
-  node = await createSandboxedNode(NODE, env.tc.address, await env.tc.nodeCredentials(NODE), { site: 'bldg4' }, {
-    policy: {
-      accounts: [
-        { backend: 'linux', account: 'ilmnuser', actions: ['unlock', 'reset_password', 'refresh_state'] },
-        { backend: 'linux', account: 'ilmnadmin', actions: ['unlock', 'reset_password', 'refresh_state'] },
-      ],
+  node = await createSandboxedNode(
+    NODE,
+    env.tc.address,
+    await env.tc.nodeCredentials(NODE),
+    { site: 'bldg4' },
+    {
+      policy: {
+        accounts: [
+          { backend: 'linux', account: 'ilmnuser', actions: ['unlock', 'reset_password', 'refresh_state'] },
+          { backend: 'linux', account: 'ilmnadmin', actions: ['unlock', 'reset_password', 'refresh_state'] },
+        ],
+      },
     },
-  });
+  );
   node.start();
   await waitUntil(() => listAccountViews(env.tc.ctx.store).length === 2, 20_000, 'the node to report its accounts');
 });
@@ -89,9 +107,21 @@ describe('reveal and post-use rotation on real PAM', () => {
   let rotated = '';
 
   it('escrows the password of a reset; reveal returns the one PAM accepts', async () => {
-    const r = await env.cli('olivia', ['reset', '--node', NODE, '--account', 'ilmnuser', '--generate', '--reason', 'T-1', '--yes', '--json']);
+    const r = await env.cli('olivia', [
+      'reset',
+      '--node',
+      NODE,
+      '--account',
+      'ilmnuser',
+      '--generate',
+      '--reason',
+      'T-1',
+      '--yes',
+      '--json',
+    ]);
     expect(r.code).toBe(0);
-    first = (JSON.parse(r.stdout) as { generatedPasswords: Array<{ password: string }> }).generatedPasswords[0].password;
+    first = (JSON.parse(r.stdout) as { generatedPasswords: Array<{ password: string }> }).generatedPasswords[0]
+      .password;
     seen.add(first);
     const shown = await reveal('olivia', 'ilmnuser', 'INC-42 user locked out of the run');
     expect(shown).toMatchObject({ state: 'revealed', password: first });
@@ -99,7 +129,15 @@ describe('reveal and post-use rotation on real PAM', () => {
     expect(await node.sandbox.authenticate('ilmnuser', shown.password!)).toBe(true);
     expect(await node.sandbox.authenticate('ilmnuser', USER_PASSWORD)).toBe(false);
 
-    const human = await env.cli('olivia', ['reveal', '--node', NODE, '--account', 'ilmnuser', '--reason', 'INC-42 again']);
+    const human = await env.cli('olivia', [
+      'reveal',
+      '--node',
+      NODE,
+      '--account',
+      'ilmnuser',
+      '--reason',
+      'INC-42 again',
+    ]);
     expect(human.code).toBe(0);
     expect(human.stdout.split('\n')[1]).toBe(first);
     expect(human.stdout).toMatch(/will be changed after .* \(post-use rotation\)/);
@@ -121,7 +159,12 @@ describe('reveal and post-use rotation on real PAM', () => {
     const pass = await engine.runRotations();
     expect(pass.requests).toHaveLength(1);
     const cr = pass.requests[0].request;
-    expect(cr).toMatchObject({ requestedBy: 'escrow:rotation', needsApproval: false, requireIdle: true, account: 'ilmnuser' });
+    expect(cr).toMatchObject({
+      requestedBy: 'escrow:rotation',
+      needsApproval: false,
+      requireIdle: true,
+      account: 'ilmnuser',
+    });
     expect(cr.reason).toMatch(/^post-use \(reveal /);
     expect(await settled(cr.id)).toEqual(['succeeded']);
 
@@ -134,13 +177,27 @@ describe('reveal and post-use rotation on real PAM', () => {
     const status = await env.cli('vera', ['escrow', 'status', '--json']);
     expect(status.code).toBe(0);
     const entry = (JSON.parse(status.stdout) as Array<Record<string, unknown>>).find((e) => e.account === 'ilmnuser')!;
-    expect(entry).toMatchObject({ nodeId: NODE, setBy: 'escrow:rotation', versions: 2, rotationClass: 'lab-users', lastRotationOutcome: 'succeeded' });
+    expect(entry).toMatchObject({
+      nodeId: NODE,
+      setBy: 'escrow:rotation',
+      versions: 2,
+      rotationClass: 'lab-users',
+      lastRotationOutcome: 'succeeded',
+    });
     expect(entry.lastRevealed).toBe(clock.now().toISOString());
     expect(String(entry.rotationReason)).toMatch(/^post-use/);
   });
 
   it('a privileged reveal waits for a second person, who cannot be the requester, and is collected once', async () => {
-    const rot = await env.cli('olivia', ['rotate', '--node', NODE, '--account', 'ilmnadmin', '--reason', 'CHG-9 escrow the admin password']);
+    const rot = await env.cli('olivia', [
+      'rotate',
+      '--node',
+      NODE,
+      '--account',
+      'ilmnadmin',
+      '--reason',
+      'CHG-9 escrow the admin password',
+    ]);
     expect(rot.stderr).toBe('');
     expect(rot.code).toBe(0);
     expect(await node.sandbox.authenticate('ilmnadmin', ADMIN_PASSWORD)).toBe(false);
@@ -176,7 +233,12 @@ describe('reveal and post-use rotation on real PAM', () => {
 
     const list = await env.cli('vera', ['escrow', 'reveals', '--json']);
     const mine = (JSON.parse(list.stdout) as Array<Record<string, unknown>>).find((r) => r.id === id)!;
-    expect(mine).toMatchObject({ requestedBy: 'abe', decidedBy: 'ann', state: 'REVEAL_STATE_REVEALED', reason: 'INC-44 service visit' });
+    expect(mine).toMatchObject({
+      requestedBy: 'abe',
+      decidedBy: 'ann',
+      state: 'REVEAL_STATE_REVEALED',
+      reason: 'INC-44 service visit',
+    });
   });
 
   it('audits every reveal, decision and rotation (never a password); the chain verifies', async () => {
@@ -184,16 +246,22 @@ describe('reveal and post-use rotation on real PAM', () => {
     const records = [...service.iterateAudit()];
     const rows = (action: string) => records.filter((r) => r.action === action);
     expect(rows('escrow.revealed').map((r) => [r.actor, r.account, r.reason])).toEqual([
-      ['olivia', 'ilmnuser', 'INC-42 user locked out of the run'], ['olivia', 'ilmnuser', 'INC-42 again'], ['olivia', 'ilmnuser', 'INC-43 after rotation'],
+      ['olivia', 'ilmnuser', 'INC-42 user locked out of the run'],
+      ['olivia', 'ilmnuser', 'INC-42 again'],
+      ['olivia', 'ilmnuser', 'INC-43 after rotation'],
       ['abe', 'ilmnadmin', 'INC-44 service visit'],
     ]);
     expect(rows('escrow.reveal.requested').map((r) => [r.actor, r.account])).toEqual([['abe', 'ilmnadmin']]);
     expect(rows('escrow.reveal.approved').map((r) => [r.actor, r.reason])).toEqual([['ann', 'visit confirmed']]);
-    expect(rows('escrow.rotation.requested').map((r) => [r.actor, r.account, r.reason])).toEqual([['olivia', 'ilmnadmin', 'CHG-9 escrow the admin password']]);
+    expect(rows('escrow.rotation.requested').map((r) => [r.actor, r.account, r.reason])).toEqual([
+      ['olivia', 'ilmnadmin', 'CHG-9 escrow the admin password'],
+    ]);
     const rotations = rows('request.created').filter((r) => r.actor === 'escrow:rotation');
     expect(rotations.map((r) => r.account)).toEqual(['ilmnuser', 'ilmnadmin']);
     expect(rows('escrow.stored')).toHaveLength(3);
-    const selfApproval = rows('access.denied').find((r) => r.actor === 'abe' && JSON.parse(r.detailsJson).code === 'FP_SELF_APPROVAL');
+    const selfApproval = rows('access.denied').find(
+      (r) => r.actor === 'abe' && JSON.parse(r.detailsJson).code === 'FP_SELF_APPROVAL',
+    );
     expect(selfApproval).toBeDefined();
     const text = JSON.stringify(records);
     for (const pw of seen) expect(text).not.toContain(pw);

@@ -35,7 +35,8 @@ async function waitUntil(cond: () => unknown | Promise<unknown>, what: string, t
 }
 
 const audit = (action: string) => w.tc.ctx.audit.query({ filter: { action }, limit: 1000 }).records;
-const done = (id: string) => waitUntil(() => changeRequestView(w.tc.ctx.store, id).request.state === 'done', 'the request to finish');
+const done = (id: string) =>
+  waitUntil(() => changeRequestView(w.tc.ctx.store, id).request.state === 'done', 'the request to finish');
 
 beforeAll(async () => {
   w = await startWebController({
@@ -50,7 +51,8 @@ beforeAll(async () => {
     },
   });
   agent = connectScriptedAgent({
-    address: w.tc.address, creds: await w.tc.nodeCredentials(NODE),
+    address: w.tc.address,
+    creds: await w.tc.nodeCredentials(NODE),
     answer: (op: Operation) => {
       delivered.set(op.account, op.newSecret);
       return succeed(op);
@@ -58,8 +60,12 @@ beforeAll(async () => {
   });
   await waitUntil(() => listNodeViews(w.tc.ctx.store).some((n) => n.online), 'the node');
   const r = await w.service().requestOperations(w.principal('olga'), {
-    selection: { nodeIds: [NODE] }, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_RESET_PASSWORD,
-    password: { source: 'provided', password: USER_PW }, reason: 'T-1',
+    selection: { nodeIds: [NODE] },
+    backend: Backend.BACKEND_LINUX,
+    account: 'ilmnuser',
+    action: Action.ACTION_RESET_PASSWORD,
+    password: { source: 'provided', password: USER_PW },
+    reason: 'T-1',
   });
   await done(r.request!.request.id);
 });
@@ -76,10 +82,19 @@ describe('escrow API of the console', () => {
     const r = await w.http('/api/escrow/status', { cookie: victor.cookie });
     expect(r.status).toBe(200);
     expect(r.json.available).toBe(true);
-    expect(r.json.entries).toEqual([expect.objectContaining({
-      nodeId: NODE, hostname: `${NODE}.lab`, backend: 'linux', account: 'ilmnuser', rotationClass: 'lab-users', setBy: 'olga', versions: 1, inFlight: false,
-      rotationReason: 'scheduled rotation (class lab-users)',
-    })]);
+    expect(r.json.entries).toEqual([
+      expect.objectContaining({
+        nodeId: NODE,
+        hostname: `${NODE}.lab`,
+        backend: 'linux',
+        account: 'ilmnuser',
+        rotationClass: 'lab-users',
+        setBy: 'olga',
+        versions: 1,
+        inFlight: false,
+        rotationReason: 'scheduled rotation (class lab-users)',
+      }),
+    ]);
     expect(r.json.entries[0].nextRotation).not.toBeNull();
     expect(r.text).not.toContain(USER_PW);
   });
@@ -105,22 +120,40 @@ describe('escrow API of the console', () => {
   it('rotates now, and a privileged reveal waits for an approver before its requester collects it once', async () => {
     const olga = await w.signIn('olga');
     const bob = await w.signIn('bob');
-    const rot = await w.http('/api/escrow/rotate', { cookie: olga.cookie, csrf: olga.csrf, body: { nodeIds: [NODE], backend: 'linux', account: 'ilmnadmin', reason: 'CHG-1' } });
+    const rot = await w.http('/api/escrow/rotate', {
+      cookie: olga.cookie,
+      csrf: olga.csrf,
+      body: { nodeIds: [NODE], backend: 'linux', account: 'ilmnadmin', reason: 'CHG-1' },
+    });
     expect(rot.status).toBe(200);
     expect(rot.json.request).toMatchObject({ requestedBy: 'escrow:rotation', account: 'ilmnadmin' });
     await done(rot.json.request.id);
 
-    const asked = await w.http('/api/escrow/reveal', { cookie: olga.cookie, csrf: olga.csrf, body: { nodeId: NODE, backend: 'linux', account: 'ilmnadmin', reason: 'INC-10' } });
+    const asked = await w.http('/api/escrow/reveal', {
+      cookie: olga.cookie,
+      csrf: olga.csrf,
+      body: { nodeId: NODE, backend: 'linux', account: 'ilmnadmin', reason: 'INC-10' },
+    });
     expect(asked.json).toMatchObject({ state: 'pending' });
     expect(asked.json.password).toBeUndefined();
     const id = asked.json.revealId as string;
     const listed = await w.http('/api/escrow/status', { cookie: bob.cookie });
-    expect(listed.json.reveals).toEqual([expect.objectContaining({ id, state: 'pending', requestedBy: 'olga', reason: 'INC-10' })]);
+    expect(listed.json.reveals).toEqual([
+      expect.objectContaining({ id, state: 'pending', requestedBy: 'olga', reason: 'INC-10' }),
+    ]);
     const early = await w.http(`/api/escrow/reveals/${id}/collect`, { cookie: olga.cookie, csrf: olga.csrf, body: {} });
     expect(early.json.error.code).toBe('FP_REVEAL_PENDING');
-    const selfish = await w.http(`/api/escrow/reveals/${id}/approve`, { cookie: olga.cookie, csrf: olga.csrf, body: {} });
+    const selfish = await w.http(`/api/escrow/reveals/${id}/approve`, {
+      cookie: olga.cookie,
+      csrf: olga.csrf,
+      body: {},
+    });
     expect(selfish.json.error.code).toBe('FP_FORBIDDEN');
-    const ok = await w.http(`/api/escrow/reveals/${id}/approve`, { cookie: bob.cookie, csrf: bob.csrf, body: { note: 'fine' } });
+    const ok = await w.http(`/api/escrow/reveals/${id}/approve`, {
+      cookie: bob.cookie,
+      csrf: bob.csrf,
+      body: { note: 'fine' },
+    });
     expect(ok.json).toMatchObject({ id, state: 'approved', decidedBy: 'bob' });
     const got = await w.http(`/api/escrow/reveals/${id}/collect`, { cookie: olga.cookie, csrf: olga.csrf, body: {} });
     expect(got.json).toMatchObject({ state: 'revealed', password: delivered.get('ilmnadmin') });
@@ -133,8 +166,14 @@ describe('the escrow page in a browser', () => {
   it('reveals with a reason, shows the password once with a copy button, and shows the rotation schedule', async () => {
     const spki = new X509Certificate(w.tc.ctx.pki.server.certPem).publicKey.export({ type: 'spki', format: 'der' });
     browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium', headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', `--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`],
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        `--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`,
+      ],
     });
     const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'UTC' });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: w.url });
@@ -151,7 +190,9 @@ describe('the escrow page in a browser', () => {
     await row.waitFor();
     expect(await row.locator('td').nth(2).textContent()).toBe('lab-users');
     // The reveal through the API above asked for a post-use rotation, earlier than the class window.
-    expect(await row.locator('td.next-rotation').textContent()).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(post-use \(reveal [0-9a-f-]{36}\)\)$/);
+    expect(await row.locator('td.next-rotation').textContent()).toMatch(
+      /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \(post-use \(reveal [0-9a-f-]{36}\)\)$/,
+    );
     const admin = page.locator('#escrow-table tr[data-account="ilmnadmin"]');
     expect(await admin.locator('td.last-rotation').textContent()).toMatch(/^succeeded, /);
 
@@ -163,13 +204,22 @@ describe('the escrow page in a browser', () => {
     await secret.waitFor();
     expect(await secret.textContent()).toBe(USER_PW);
     await page.locator('#one-time-password button.copy').click();
-    await waitUntil(async () => (await page.evaluate(() => navigator.clipboard.readText())) === USER_PW, 'the copy button');
-    const kept = await page.evaluate(() => [location.href, JSON.stringify({ ...localStorage }), JSON.stringify({ ...sessionStorage }), document.cookie].join('\n'));
+    await waitUntil(
+      async () => (await page.evaluate(() => navigator.clipboard.readText())) === USER_PW,
+      'the copy button',
+    );
+    const kept = await page.evaluate(() =>
+      [location.href, JSON.stringify({ ...localStorage }), JSON.stringify({ ...sessionStorage }), document.cookie].join(
+        '\n',
+      ),
+    );
     expect(kept).not.toContain(USER_PW);
     await page.locator('#hide-password').click();
     await waitUntil(async () => (await secret.count()) === 0, 'the password to go');
     expect(await page.content()).not.toContain(USER_PW);
-    expect(audit('escrow.revealed').some((a) => a.reason === 'INC-11 from the console' && a.actor === 'olga')).toBe(true);
+    expect(audit('escrow.revealed').some((a) => a.reason === 'INC-11 from the console' && a.actor === 'olga')).toBe(
+      true,
+    );
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -61,8 +61,11 @@ export interface AgentHarness {
 }
 
 /** Creates a harness with test PKI for `nodeId`; throws when the bundle has not been built. */
-export async function createAgentHarness(options: { nodeId?: string; controllerAddress?: string } = {}): Promise<AgentHarness> {
-  if (!existsSync(AGENT_BUNDLE)) throw new Error(`${AGENT_BUNDLE} is missing: run \`npm run build\` before the agent process tests`);
+export async function createAgentHarness(
+  options: { nodeId?: string; controllerAddress?: string } = {},
+): Promise<AgentHarness> {
+  if (!existsSync(AGENT_BUNDLE))
+    throw new Error(`${AGENT_BUNDLE} is missing: run \`npm run build\` before the agent process tests`);
   const nodeId = options.nodeId ?? 'node-test-1';
   const dir = mkdtempSync(join(tmpdir(), 'fp-agent-harness-'));
   const pki = await writeTestPki(join(dir, 'pki'), [nodeId]);
@@ -75,7 +78,10 @@ export async function createAgentHarness(options: { nodeId?: string; controllerA
   }
 
   function spawnAgent(args: string[], o: SpawnOptionsForAgent = {}): SpawnedAgent {
-    const child = (o.spawner ?? plainSpawn)([process.execPath, AGENT_BUNDLE, ...args], { env: baseEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = (o.spawner ?? plainSpawn)([process.execPath, AGENT_BUNDLE, ...args], {
+      env: baseEnv(o.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(child);
     let out = '';
     let err = '';
@@ -102,7 +108,15 @@ export async function createAgentHarness(options: { nodeId?: string; controllerA
       }),
     );
     const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-      Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`timed out after ${ms} ms waiting for ${what}; stderr: ${err.slice(-2000)}`)), ms).unref())]);
+      Promise.race([
+        p,
+        new Promise<T>((_, rej) =>
+          setTimeout(
+            () => rej(new Error(`timed out after ${ms} ms waiting for ${what}; stderr: ${err.slice(-2000)}`)),
+            ms,
+          ).unref(),
+        ),
+      ]);
     return {
       process: child,
       logs: () => [...parsed],
@@ -118,7 +132,11 @@ export async function createAgentHarness(options: { nodeId?: string; controllerA
                 res(hit);
               } else if (child.exitCode !== null) {
                 clearInterval(poll);
-                rej(new Error(`the agent exited (${child.exitCode}) before the log line appeared; stderr: ${err.slice(-2000)}`));
+                rej(
+                  new Error(
+                    `the agent exited (${child.exitCode}) before the log line appeared; stderr: ${err.slice(-2000)}`,
+                  ),
+                );
               }
             }, 10);
           }),
@@ -160,10 +178,15 @@ export async function createAgentHarness(options: { nodeId?: string; controllerA
       return { code, stdout: a.stdout(), stderr: a.stderr() };
     },
     async cleanup() {
-      await Promise.all([...children].map((c) => new Promise<void>((res) => {
-        c.once('exit', () => res());
-        c.kill('SIGKILL');
-      })));
+      await Promise.all(
+        [...children].map(
+          (c) =>
+            new Promise<void>((res) => {
+              c.once('exit', () => res());
+              c.kill('SIGKILL');
+            }),
+        ),
+      );
       rmSync(dir, { recursive: true, force: true });
     },
   };

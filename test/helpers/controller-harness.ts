@@ -16,7 +16,12 @@ import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { createLogger, silentLogger, type Logger } from '../../shared/logger';
 import { issueClientCertificate, writeSecureFile, type CertAndKey } from '../../shared/pki';
 import { loadControllerConfig, type ControllerConfig, type ControllerConfigInput } from '../../controller/config';
-import { createController, type Controller, type ControllerContext, type ControllerDeps } from '../../controller/controller';
+import {
+  createController,
+  type Controller,
+  type ControllerContext,
+  type ControllerDeps,
+} from '../../controller/controller';
 import type { ChangeRequestResult, CreateChangeRequestInput } from '../../controller/dispatch';
 import { verifyAudit, type VerifyResult } from '../../controller/audit';
 
@@ -34,9 +39,16 @@ export interface NodeCredentials {
 }
 
 /** Issues a client certificate for `nodeId` from the CA in `<stateDir>/pki` (created by the controller). */
-export async function issueNodeCredentials(stateDir: string, nodeId: string, ca?: CertAndKey): Promise<NodeCredentials> {
+export async function issueNodeCredentials(
+  stateDir: string,
+  nodeId: string,
+  ca?: CertAndKey,
+): Promise<NodeCredentials> {
   const pkiDir = join(stateDir, 'pki');
-  const caPair = ca ?? { certPem: readFileSync(join(pkiDir, 'ca.crt'), 'utf8'), keyPem: readFileSync(join(pkiDir, 'ca.key'), 'utf8') };
+  const caPair = ca ?? {
+    certPem: readFileSync(join(pkiDir, 'ca.crt'), 'utf8'),
+    keyPem: readFileSync(join(pkiDir, 'ca.key'), 'utf8'),
+  };
   const node = await issueClientCertificate(caPair, { commonName: nodeId });
   const dir = join(stateDir, '..', 'nodes');
   mkdirSync(dir, { recursive: true });
@@ -44,7 +56,15 @@ export async function issueNodeCredentials(stateDir: string, nodeId: string, ca?
   const keyFile = join(dir, `${nodeId}.key`);
   writeSecureFile(certFile, node.certPem, 0o644);
   writeSecureFile(keyFile, node.keyPem);
-  return { nodeId, caPem: caPair.certPem, certPem: node.certPem, keyPem: node.keyPem, caFile: join(pkiDir, 'ca.crt'), certFile, keyFile };
+  return {
+    nodeId,
+    caPem: caPair.certPem,
+    certPem: node.certPem,
+    keyPem: node.keyPem,
+    caFile: join(pkiDir, 'ca.crt'),
+    certFile,
+    keyFile,
+  };
 }
 
 /** Log lines captured from a controller, parsed. */
@@ -66,7 +86,11 @@ export function captureLogs(level = 'debug'): LogCapture {
   return {
     logger,
     text: () => text,
-    lines: () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+    lines: () =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
   };
 }
 
@@ -108,11 +132,23 @@ export async function startTestController(options: StartTestControllerOptions = 
   const { config } = loadControllerConfig({
     env: {},
     flags: {
-      stateDir, agentListen: '127.0.0.1:0', adminListen: '127.0.0.1:0', webListen: '127.0.0.1:0', metricsListen: '127.0.0.1:0', ...options.config,
-      escrow: { ...options.config?.escrow, enabled: options.escrow ?? false }, web: { enabled: options.web ?? false },
+      stateDir,
+      agentListen: '127.0.0.1:0',
+      adminListen: '127.0.0.1:0',
+      webListen: '127.0.0.1:0',
+      metricsListen: '127.0.0.1:0',
+      ...options.config,
+      escrow: { ...options.config?.escrow, enabled: options.escrow ?? false },
+      web: { enabled: options.web ?? false },
     },
   });
-  const controller = createController(config, { scheduleJobs: false, env: {}, ...options.deps, clock: options.clock, log: options.log ?? silentLogger() });
+  const controller = createController(config, {
+    scheduleJobs: false,
+    env: {},
+    ...options.deps,
+    clock: options.clock,
+    log: options.log ?? silentLogger(),
+  });
   const started = await controller.start();
   const ctx = controller.context();
   return {
@@ -128,8 +164,14 @@ export async function startTestController(options: StartTestControllerOptions = 
     request(o) {
       const { nodeIds, ...rest } = o;
       return ctx.dispatcher.createChangeRequest({
-        requestedBy: 'alice', reason: 'test', backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_UNLOCK,
-        needsApproval: false, targets: (nodeIds ?? []).map((nodeId) => ({ nodeId })), ...rest,
+        requestedBy: 'alice',
+        reason: 'test',
+        backend: Backend.BACKEND_LINUX,
+        account: 'ilmnuser',
+        action: Action.ACTION_UNLOCK,
+        needsApproval: false,
+        targets: (nodeIds ?? []).map((nodeId) => ({ nodeId })),
+        ...rest,
       });
     },
     async stop() {
@@ -175,38 +217,63 @@ export function writeControllerConfig(root: string, config: Record<string, unkno
 }
 
 /** Spawns `node dist/fleetpass-controller.js [args]` with a clean environment and cwd `root`. */
-export function spawnControllerProcess(root: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ControllerProcess {
+export function spawnControllerProcess(
+  root: string,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): ControllerProcess {
   if (!existsSync(CONTROLLER_BUNDLE)) throw new Error(`${CONTROLLER_BUNDLE} is missing: run \`npm run build\` first`);
   const child = spawn(process.execPath, [CONTROLLER_BUNDLE, ...args], {
-    cwd: root, env: { PATH: process.env.PATH, HOME: root, LANG: 'C', FLEETPASS_LOG_LEVEL: 'debug',
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      HOME: root,
+      LANG: 'C',
+      FLEETPASS_LOG_LEVEL: 'debug',
       // Parallel tests must not collide on the default ports; a test that needs fixed ones passes them.
-      FLEETPASS_ADMIN_LISTEN: '127.0.0.1:0', FLEETPASS_WEB_LISTEN: '127.0.0.1:0', FLEETPASS_METRICS_LISTEN: '127.0.0.1:0', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      FLEETPASS_ADMIN_LISTEN: '127.0.0.1:0',
+      FLEETPASS_WEB_LISTEN: '127.0.0.1:0',
+      FLEETPASS_METRICS_LISTEN: '127.0.0.1:0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.once('exit', (code, signal) => res({ code, signal })));
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+    child.once('exit', (code, signal) => res({ code, signal })),
+  );
   const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
-    Promise.race([p, new Promise<T>((_, rej) => setTimeout(() => rej(new Error(`timed out waiting for ${what}; stderr: ${err.slice(-2000)}`)), ms).unref())]);
+    Promise.race([
+      p,
+      new Promise<T>((_, rej) =>
+        setTimeout(() => rej(new Error(`timed out waiting for ${what}; stderr: ${err.slice(-2000)}`)), ms).unref(),
+      ),
+    ]);
   return {
     child,
     stdout: () => out,
     stderr: () => err,
     ready(timeoutMs = 15_000) {
-      return within(new Promise((res, rej) => {
-        const poll = setInterval(() => {
-          const addr = /agents connect:\s+(\S+)/.exec(out);
-          const fp = /CA fingerprint:\s+(\S+)/.exec(out);
-          if (addr && fp) {
-            clearInterval(poll);
-            res({ address: addr[1], caFingerprint: fp[1] });
-          } else if (child.exitCode !== null) {
-            clearInterval(poll);
-            rej(new Error(`the controller exited with ${child.exitCode}: ${err.slice(-2000)}`));
-          }
-        }, 20);
-      }), timeoutMs, 'the controller to start');
+      return within(
+        new Promise((res, rej) => {
+          const poll = setInterval(() => {
+            const addr = /agents connect:\s+(\S+)/.exec(out);
+            const fp = /CA fingerprint:\s+(\S+)/.exec(out);
+            if (addr && fp) {
+              clearInterval(poll);
+              res({ address: addr[1], caFingerprint: fp[1] });
+            } else if (child.exitCode !== null) {
+              clearInterval(poll);
+              rej(new Error(`the controller exited with ${child.exitCode}: ${err.slice(-2000)}`));
+            }
+          }, 20);
+        }),
+        timeoutMs,
+        'the controller to start',
+      );
     },
     exited: (timeoutMs = 15_000) => within(exit, timeoutMs, 'the controller to exit'),
     kill: (signal = 'SIGTERM') => void child.kill(signal),

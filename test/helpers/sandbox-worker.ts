@@ -29,7 +29,9 @@ export function serveRequests<R extends { id: number }>(handle: (req: R) => Prom
     handle(req).then(
       (result) => process.stdout.write(`${JSON.stringify({ id: req.id, ok: true, result: result ?? null })}\n`),
       (e: unknown) => {
-        const error = isFleetpassError(e) ? { code: e.code, message: e.message, details: e.details } : { code: 'UNEXPECTED', message: String((e as Error)?.stack ?? e) };
+        const error = isFleetpassError(e)
+          ? { code: e.code, message: e.message, details: e.details }
+          : { code: 'UNEXPECTED', message: String((e as Error)?.stack ?? e) };
         process.stdout.write(`${JSON.stringify({ id: req.id, ok: false, error })}\n`);
       },
     );
@@ -46,8 +48,15 @@ export interface SandboxWorker<R extends { id: number }> {
 }
 
 /** Test side: starts `workerFile` in `sb`; the first call waits for tsx to load (a few hundred ms). */
-export function startSandboxWorker<R extends { id: number }>(sb: PamSandbox, workerFile: string, name: string): SandboxWorker<R> {
-  const child = sb.spawn([process.execPath, '-r', 'tsx/cjs', workerFile], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+export function startSandboxWorker<R extends { id: number }>(
+  sb: PamSandbox,
+  workerFile: string,
+  name: string,
+): SandboxWorker<R> {
+  const child = sb.spawn([process.execPath, '-r', 'tsx/cjs', workerFile], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
   const pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
@@ -58,7 +67,8 @@ export function startSandboxWorker<R extends { id: number }>(sb: PamSandbox, wor
     if (!p) return;
     pending.delete(msg.id);
     if (msg.ok) p.resolve(msg.result);
-    else p.reject(new FleetpassError(msg.error!.code as ErrorCode, msg.error!.message, { details: msg.error!.details }));
+    else
+      p.reject(new FleetpassError(msg.error!.code as ErrorCode, msg.error!.message, { details: msg.error!.details }));
   });
   child.once('exit', (code) => {
     for (const p of pending.values()) p.reject(new Error(`${name} exited (${code}): ${stderr}`));

@@ -26,8 +26,21 @@ export interface SandboxedNode {
  * A sandbox with ilmnuser and ilmnadmin, and an agent config pointing at `controllerAddress`; `overrides`
  * replace top-level agent config keys (e.g. `busyCheck`, `policy`).
  */
-export async function createSandboxedNode(nodeId: string, controllerAddress: string, creds: NodeCredentials, labels: Record<string, string> = {}, overrides: Record<string, unknown> = {}): Promise<SandboxedNode> {
-  const sandbox = await createPamSandbox({ users: [{ name: 'ilmnuser', password: USER_PASSWORD }, { name: 'ilmnadmin', password: ADMIN_PASSWORD }], deny: 3, unlockTime: 600 });
+export async function createSandboxedNode(
+  nodeId: string,
+  controllerAddress: string,
+  creds: NodeCredentials,
+  labels: Record<string, string> = {},
+  overrides: Record<string, unknown> = {},
+): Promise<SandboxedNode> {
+  const sandbox = await createPamSandbox({
+    users: [
+      { name: 'ilmnuser', password: USER_PASSWORD },
+      { name: 'ilmnadmin', password: ADMIN_PASSWORD },
+    ],
+    deny: 3,
+    unlockTime: 600,
+  });
   const harness = await createAgentHarness({ nodeId, controllerAddress });
   const configFile = harness.writeConfig({
     platform: 'nextseq-2000',
@@ -66,5 +79,8 @@ export async function createSandboxedNode(nodeId: string, controllerAddress: str
 
 /** How many times the agent log says it applied `operationId` (a replay from the journal does not count). */
 export function applications(agent: SpawnedAgent, operationId: string): number {
-  return agent.logs().filter((l) => l.operationId === operationId && (l.msg === 'operation succeeded' || l.msg === 'operation failed')).length;
+  return agent
+    .logs()
+    .filter((l) => l.operationId === operationId && (l.msg === 'operation succeeded' || l.msg === 'operation failed'))
+    .length;
 }

@@ -9,7 +9,16 @@ import type { WatchUpdate } from '../../controller/service';
 import { principal } from './factories';
 import type { Backend } from '../../shared/gen/fleetpass/v1/common';
 import { verifyAudit, type AuditFilter, type AuditQuery } from '../../controller/audit';
-import { changeRequestView, listAccountViews, listNodeViews, selectNodes, type AccountQuery, type ChangeRequestState, type NodeFilter, type NodeSelection } from '../../controller/store';
+import {
+  changeRequestView,
+  listAccountViews,
+  listNodeViews,
+  selectNodes,
+  type AccountQuery,
+  type ChangeRequestState,
+  type NodeFilter,
+  type NodeSelection,
+} from '../../controller/store';
 
 export function storeReads(ctx: ControllerContext) {
   const { store, audit } = ctx;
@@ -18,9 +27,11 @@ export function storeReads(ctx: ControllerContext) {
     listNodes: (filter: NodeFilter = {}) => listNodeViews(store, filter),
     selectNodes: (sel: NodeSelection) => selectNodes(store, sel),
     listAccounts: (filter: AccountQuery = {}) => listAccountViews(store, filter),
-    accountHistory: (nodeId: string, backend: Backend, account: string, limit?: number) => store.accounts.history(nodeId, backend, account, limit),
+    accountHistory: (nodeId: string, backend: Backend, account: string, limit?: number) =>
+      store.accounts.history(nodeId, backend, account, limit),
     getChangeRequest: (id: string) => changeRequestView(store, id),
-    listChangeRequests: (filter: { states?: readonly ChangeRequestState[]; limit?: number } = {}) => store.operations.listRequests(filter),
+    listChangeRequests: (filter: { states?: readonly ChangeRequestState[]; limit?: number } = {}) =>
+      store.operations.listRequests(filter),
     getOperation: (id: string) => store.operations.getOperation(id),
     operationTransitions: (id: string) => store.operations.transitionsOf(id),
     queryAudit: (q: AuditQuery = {}) => audit.query(q),
@@ -32,6 +43,7 @@ export function storeReads(ctx: ControllerContext) {
     rejectChangeRequest: ctx.dispatcher.rejectChangeRequest,
     cancelChangeRequest: ctx.dispatcher.cancelChangeRequest,
     /** The service layer's watch, as an admin on the controller host. */
-    watchChangeRequest: (id: string, onUpdate: (u: WatchUpdate) => void) => ctx.service.watchChangeRequest(principal(), id, onUpdate),
+    watchChangeRequest: (id: string, onUpdate: (u: WatchUpdate) => void) =>
+      ctx.service.watchChangeRequest(principal(), id, onUpdate),
   };
 }

@@ -61,7 +61,13 @@ export function createTestMemoryBackend(options: TestMemoryBackendOptions = {}):
   const unlockSeconds = options.unlockSeconds ?? 600;
   const accounts = new Map<string, TestAccount>();
   let nextUid = 1000;
-  const blank = (): TestAccount => ({ exists: true, uid: nextUid++, failures: 0, passwordLocked: false, mustChangePassword: false });
+  const blank = (): TestAccount => ({
+    exists: true,
+    uid: nextUid++,
+    failures: 0,
+    passwordLocked: false,
+    mustChangePassword: false,
+  });
   for (const [name, patch] of Object.entries(options.accounts ?? {})) accounts.set(name, { ...blank(), ...patch });
 
   const calls: Record<Method, number> = { inspect: 0, unlock: 0, resetPassword: 0 };
@@ -86,7 +92,8 @@ export function createTestMemoryBackend(options: TestMemoryBackendOptions = {}):
 
   function get(name: string): TestAccount {
     const a = accounts.get(name);
-    if (!a || !a.exists) throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `no account ${JSON.stringify(name)} on this test node`);
+    if (!a || !a.exists)
+      throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `no account ${JSON.stringify(name)} on this test node`);
     return a;
   }
 
@@ -94,9 +101,23 @@ export function createTestMemoryBackend(options: TestMemoryBackendOptions = {}):
     const now = clock.now();
     const a = accounts.get(name);
     const base: AccountState = {
-      backend, account: name, exists: false, locked: false, lockReasons: [], failureCount: 0, denyThreshold: deny,
-      lockEnds: undefined, lockPermanent: false, lastFailure: undefined, lastFailureSource: '', passwordChanged: undefined,
-      passwordExpires: undefined, observed: now, counter: FailureCounter.FAILURE_COUNTER_FAILLOCK, mustChangePassword: false, details: {},
+      backend,
+      account: name,
+      exists: false,
+      locked: false,
+      lockReasons: [],
+      failureCount: 0,
+      denyThreshold: deny,
+      lockEnds: undefined,
+      lockPermanent: false,
+      lastFailure: undefined,
+      lastFailureSource: '',
+      passwordChanged: undefined,
+      passwordExpires: undefined,
+      observed: now,
+      counter: FailureCounter.FAILURE_COUNTER_FAILLOCK,
+      mustChangePassword: false,
+      details: {},
     };
     if (!a || !a.exists) return base;
     const reasons: LockReason[] = [];
@@ -110,9 +131,18 @@ export function createTestMemoryBackend(options: TestMemoryBackendOptions = {}):
     }
     if (a.passwordLocked) reasons.push(LockReason.LOCK_REASON_PASSWORD_LOCKED);
     return {
-      ...base, exists: true, locked: reasons.length > 0, lockReasons: reasons, failureCount: a.failures, lockEnds,
-      lockPermanent: a.passwordLocked, lastFailure: a.lastFailure, lastFailureSource: a.lastFailureSource ?? '',
-      passwordChanged: a.passwordChanged, mustChangePassword: a.mustChangePassword, details: { 'linux.uid': String(a.uid) },
+      ...base,
+      exists: true,
+      locked: reasons.length > 0,
+      lockReasons: reasons,
+      failureCount: a.failures,
+      lockEnds,
+      lockPermanent: a.passwordLocked,
+      lastFailure: a.lastFailure,
+      lastFailureSource: a.lastFailureSource ?? '',
+      passwordChanged: a.passwordChanged,
+      mustChangePassword: a.mustChangePassword,
+      details: { 'linux.uid': String(a.uid) },
     };
   }
 
@@ -141,8 +171,19 @@ export function createTestMemoryBackend(options: TestMemoryBackendOptions = {}):
       const before = state(name);
       const d = digest(password);
       resets.push({ account: name, digest: d, temporary: opts?.temporary ?? false });
-      self.setAccount(name, { failures: 0, lastFailure: undefined, passwordLocked: false, passwordDigest: d, passwordChanged: clock.now(), mustChangePassword: opts?.temporary ?? false });
-      return { before, after: state(name), notes: opts?.temporary ? ['the user must choose a new password at next login'] : [] };
+      self.setAccount(name, {
+        failures: 0,
+        lastFailure: undefined,
+        passwordLocked: false,
+        passwordDigest: d,
+        passwordChanged: clock.now(),
+        mustChangePassword: opts?.temporary ?? false,
+      });
+      return {
+        before,
+        after: state(name),
+        notes: opts?.temporary ? ['the user must choose a new password at next login'] : [],
+      };
     },
     account: (name) => get(name),
     setAccount(name, patch) {

@@ -4,7 +4,12 @@
  * from another process: tests wait for the state itself, never for a fixed time. Timeouts are generous,
  * since the machine running the suite is shared and loaded.
  */
-export async function waitUntil<T>(cond: () => T | Promise<T>, timeoutMs: number, what: string, intervalMs = 20): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
+export async function waitUntil<T>(
+  cond: () => T | Promise<T>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 20,
+): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await cond();

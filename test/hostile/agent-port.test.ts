@@ -11,12 +11,24 @@ import { randomUUID } from 'node:crypto';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { ConnectRequest } from '../../shared/gen/fleetpass/v1/agent';
 import { Action, Backend, OperationOutcome } from '../../shared/gen/fleetpass/v1/common';
-import { captureLogs, removeRoot, startTestController, type LogCapture, type TestController } from '../helpers/controller-harness';
+import {
+  captureLogs,
+  removeRoot,
+  startTestController,
+  type LogCapture,
+  type TestController,
+} from '../helpers/controller-harness';
 import { accountState, connectScriptedAgent, succeed, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { protobuf, rawClient, tcpSend, tlsCredentials, type RawClient } from './support/raw-client';
 import { listAccountViews } from '../../controller/store';
 
-const LIMITS = { windowSeconds: 60, connectsPerWindow: 8, rejectedResultsPerWindow: 3, messageBurst: 40, messagesPerSecond: 10 };
+const LIMITS = {
+  windowSeconds: 60,
+  connectsPerWindow: 8,
+  rejectedResultsPerWindow: 3,
+  messageBurst: 40,
+  messagesPerSecond: 10,
+};
 
 let tc: TestController;
 let logs: LogCapture;
@@ -34,7 +46,10 @@ afterEach(async () => {
   removeRoot(tc.root);
 });
 
-async function scripted(nodeId: string, o: Partial<Parameters<typeof connectScriptedAgent>[0]> = {}): Promise<ScriptedAgent> {
+async function scripted(
+  nodeId: string,
+  o: Partial<Parameters<typeof connectScriptedAgent>[0]> = {},
+): Promise<ScriptedAgent> {
   const a = connectScriptedAgent({ address: tc.address, creds: await tc.nodeCredentials(nodeId), ...o });
   agents.push(a);
   return a;
@@ -51,12 +66,16 @@ async function outcome(a: ScriptedAgent): Promise<string> {
   const end = Date.now() + 5000;
   while (Date.now() < end) {
     if (a.received.some((m) => m.message?.$case === 'welcome')) return 'welcome';
-    const ended = await a.ended(20).then((e) => fpCode(e) ?? 'ended', () => undefined);
+    const ended = await a.ended(20).then(
+      (e) => fpCode(e) ?? 'ended',
+      () => undefined,
+    );
     if (ended) return ended;
   }
   return 'timeout';
 }
-const audit = (action: string, nodeId?: string) => tc.ctx.audit.query({ filter: { action, nodeId }, limit: 1000 }).records;
+const audit = (action: string, nodeId?: string) =>
+  tc.ctx.audit.query({ filter: { action, nodeId }, limit: 1000 }).records;
 const logLines = (msg: string) => logs.lines().filter((l) => l.msg === msg);
 
 /** Proves the port still serves a well-behaved node. */
@@ -96,7 +115,10 @@ describe('hostile input on the agent port', () => {
     const a = await scripted('hostile-enum', {
       hello: {
         backends: [Backend.BACKEND_LINUX, 99 as Backend],
-        policy: [{ backend: 77 as Backend, account: 'ilmnuser', actions: [Action.ACTION_UNLOCK] }, { backend: Backend.BACKEND_LINUX, account: 'ilmnuser', actions: [Action.ACTION_UNLOCK, 55 as Action] }],
+        policy: [
+          { backend: 77 as Backend, account: 'ilmnuser', actions: [Action.ACTION_UNLOCK] },
+          { backend: Backend.BACKEND_LINUX, account: 'ilmnuser', actions: [Action.ACTION_UNLOCK, 55 as Action] },
+        ],
       },
       answer: (op) => ({ ...succeed(op), outcome: 77 as OperationOutcome }),
     });
@@ -104,20 +126,33 @@ describe('hostile input on the agent port', () => {
     a.send({
       message: {
         $case: 'stateReport',
-        stateReport: { accounts: [accountState('ilmnuser', true), accountState('other', true, { backend: 9 as Backend })], trigger: 0, requestId: '', complete: true },
+        stateReport: {
+          accounts: [accountState('ilmnuser', true), accountState('other', true, { backend: 9 as Backend })],
+          trigger: 0,
+          requestId: '',
+          complete: true,
+        },
       },
     });
     await new Promise((r) => setTimeout(r, 200));
     const node = tc.ctx.store.nodes.get('hostile-enum')!;
     expect(node.backends).toEqual([Backend.BACKEND_LINUX]);
-    expect(node.policy).toEqual([{ backend: Backend.BACKEND_LINUX, account: 'ilmnuser', actions: [Action.ACTION_UNLOCK] }]);
-    expect(logLines('hello names backends or actions this controller does not know; left out')[0]).toMatchObject({ backends: [99, 77], actions: [55] });
-    expect(listAccountViews(tc.ctx.store, { selection: { nodeIds: ['hostile-enum'] } }).map((x) => x.account.state.account)).toEqual(['ilmnuser']);
+    expect(node.policy).toEqual([
+      { backend: Backend.BACKEND_LINUX, account: 'ilmnuser', actions: [Action.ACTION_UNLOCK] },
+    ]);
+    expect(logLines('hello names backends or actions this controller does not know; left out')[0]).toMatchObject({
+      backends: [99, 77],
+      actions: [55],
+    });
+    expect(
+      listAccountViews(tc.ctx.store, { selection: { nodeIds: ['hostile-enum'] } }).map((x) => x.account.state.account),
+    ).toEqual(['ilmnuser']);
     expect(logLines('state report entry dropped')[0]).toMatchObject({ problem: 'unknown backend 9' });
 
     const { operations } = await tc.request({ nodeIds: ['hostile-enum'] });
     const end = Date.now() + 5000;
-    while (tc.ctx.store.operations.getOperation(operations[0].id)?.state !== 'failed' && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    while (tc.ctx.store.operations.getOperation(operations[0].id)?.state !== 'failed' && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 10));
     expect(tc.ctx.store.operations.getOperation(operations[0].id)?.state).toBe('failed');
     const recorded = audit('operation.failed');
     expect(recorded).toHaveLength(1);
@@ -136,21 +171,38 @@ describe('hostile input on the agent port', () => {
     for (const [what, hello] of bad) {
       const a = await scripted('hostile-text', { hello });
       const err = await a.ended();
-      expect({ what, code: fpCode(err), details: err?.details }).toEqual({ what, code: 'FP_INVALID_ARGUMENT', details: expect.stringMatching(/^the hello is refused: .* contains .*; use plain printable text$/) });
+      expect({ what, code: fpCode(err), details: err?.details }).toEqual({
+        what,
+        code: 'FP_INVALID_ARGUMENT',
+        details: expect.stringMatching(/^the hello is refused: .* contains .*; use plain printable text$/),
+      });
     }
     // Invalid UTF-8 on the wire: a hello whose hostname bytes are not UTF-8.
     const creds = await tc.nodeCredentials('hostile-text');
     const raw = rawClient(tc.address, tlsCredentials(creds.caPem, creds.keyPem, creds.certPem));
     raws.push(raw);
     const s = raw.connect();
-    s.call.write(protobuf.bytes(1, Buffer.concat([protobuf.bytes(1, 'hostile-text'), protobuf.bytes(2, Buffer.from([0x6c, 0x61, 0x62, 0xff, 0xfe]))])));
+    s.call.write(
+      protobuf.bytes(
+        1,
+        Buffer.concat([
+          protobuf.bytes(1, 'hostile-text'),
+          protobuf.bytes(2, Buffer.from([0x6c, 0x61, 0x62, 0xff, 0xfe])),
+        ]),
+      ),
+    );
     const utf8 = await s.ended;
-    expect({ code: fpCode(utf8), details: utf8?.details }).toEqual({ code: 'FP_INVALID_ARGUMENT', details: expect.stringContaining('invalid UTF-8') });
+    expect({ code: fpCode(utf8), details: utf8?.details }).toEqual({
+      code: 'FP_INVALID_ARGUMENT',
+      details: expect.stringContaining('invalid UTF-8'),
+    });
 
     expect(tc.ctx.store.nodes.get('hostile-text')).toMatchObject({ hostname: 'clean.lab', platform: 'nextseq-2000' });
     const refused = audit('node.connect_refused', 'hostile-text');
     expect(refused).toHaveLength(4);
-    expect(refused.map((r) => r.reason).join('\n')).not.toMatch(new RegExp(String.raw`[\u0000-\u0008\u001b\u202e\ufffd]`));
+    expect(refused.map((r) => r.reason).join('\n')).not.toMatch(
+      new RegExp(String.raw`[\u0000-\u0008\u001b\u202e\ufffd]`),
+    );
     expect(audit('node.connected', 'hostile-text')).toHaveLength(1);
   });
 
@@ -160,7 +212,10 @@ describe('hostile input on the agent port', () => {
       const a = await scripted('hostile-reconnects');
       outcomes.push(await outcome(a));
     }
-    expect(outcomes).toEqual([...Array(LIMITS.connectsPerWindow).fill('welcome'), ...Array(20 - LIMITS.connectsPerWindow).fill('FP_RATE_LIMITED')]);
+    expect(outcomes).toEqual([
+      ...Array(LIMITS.connectsPerWindow).fill('welcome'),
+      ...Array(20 - LIMITS.connectsPerWindow).fill('FP_RATE_LIMITED'),
+    ]);
     expect(audit('node.rate_limited', 'hostile-reconnects')).toHaveLength(1);
     expect(audit('node.connected', 'hostile-reconnects')).toHaveLength(LIMITS.connectsPerWindow);
     expect(logLines('node rate limited')).toHaveLength(1);
@@ -170,7 +225,8 @@ describe('hostile input on the agent port', () => {
   it('cuts off a stream that floods messages, and refuses the node for the rest of the window', async () => {
     const a = await scripted('hostile-chatter');
     await welcomed(a);
-    for (let i = 0; i < 500; i++) a.send({ message: { $case: 'heartbeat', heartbeat: { sent: new Date(), busy: false } } });
+    for (let i = 0; i < 500; i++)
+      a.send({ message: { $case: 'heartbeat', heartbeat: { sent: new Date(), busy: false } } });
     expect(fpCode(await a.ended())).toBe('FP_RATE_LIMITED');
     const again = await scripted('hostile-chatter');
     expect(fpCode(await again.ended())).toBe('FP_RATE_LIMITED');
@@ -185,7 +241,10 @@ describe('hostile input on the agent port', () => {
     const sentToOther = (await tc.request({ nodeIds: ['hostile-victim'] })).operations[0].id;
     const a = await scripted('hostile-forger');
     await welcomed(a);
-    const forged = (id: string) => ConnectRequest.fromPartial({ message: { $case: 'result', result: { ...succeed({ id } as never), operationId: id } } });
+    const forged = (id: string) =>
+      ConnectRequest.fromPartial({
+        message: { $case: 'result', result: { ...succeed({ id } as never), operationId: id } },
+      });
     a.send(forged(sentToOther));
     for (let i = 0; i < 30; i++) a.send(forged(randomUUID()));
     expect(fpCode(await a.ended())).toBe('FP_RATE_LIMITED');
@@ -196,7 +255,11 @@ describe('hostile input on the agent port', () => {
 
   it('drops bytes that are not TLS (HTTP/1, an HTTP/2 preface in clear text, zeros) without recording anything', async () => {
     const auditBefore = tc.ctx.audit.count();
-    for (const bytes of [Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), Buffer.alloc(4096)]) {
+    for (const bytes of [
+      Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'),
+      Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
+      Buffer.alloc(4096),
+    ]) {
       const r = await tcpSend(tc.address, bytes);
       expect(r.closed).toBe(true);
       expect(r.reply.toString('latin1')).not.toMatch(/HTTP\/1\.1 200|fleetpass/i);

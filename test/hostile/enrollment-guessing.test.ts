@@ -21,14 +21,23 @@ describe('enrollment token guessing', () => {
       const real = createEnrollmentToken(tc.ctx.enrollment.deps, { createdBy: 'admin' });
       const { csrPem } = await createKeyAndCsr({ commonName: 'guesser' });
       const max = tc.ctx.enrollment.deps.settings.maxTokenFailures;
-      const guesses = Array.from({ length: max + 5 }, () => `fpe_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}`);
+      const guesses = Array.from(
+        { length: max + 5 },
+        () => `fpe_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}`,
+      );
       const codes: string[] = [];
       for (const token of guesses) {
-        const client = new AgentServiceClient(tc.address, credentials.createSsl(Buffer.from(tc.ctx.pki.ca.certPem)), { 'grpc.ssl_target_name_override': 'localhost' });
-        codes.push(await new Promise<string>((res) => client.enroll({ token, csrPem, hostname: 'guesser' }, (e: ServiceError | null) => {
-          client.close();
-          res(e ? String(e.metadata.get('fp-error-code')[0]) : 'enrolled');
-        })));
+        const client = new AgentServiceClient(tc.address, credentials.createSsl(Buffer.from(tc.ctx.pki.ca.certPem)), {
+          'grpc.ssl_target_name_override': 'localhost',
+        });
+        codes.push(
+          await new Promise<string>((res) =>
+            client.enroll({ token, csrPem, hostname: 'guesser' }, (e: ServiceError | null) => {
+              client.close();
+              res(e ? String(e.metadata.get('fp-error-code')[0]) : 'enrolled');
+            }),
+          ),
+        );
       }
       expect(codes).toEqual([...Array(max).fill('FP_TOKEN_INVALID'), ...Array(5).fill('FP_RATE_LIMITED')]);
       const records = tc.ctx.audit.query({ filter: { action: 'enrollment.*' }, limit: 1000 }).records;

@@ -56,20 +56,39 @@ afterAll(async () => {
   removeRoot(dir);
 });
 
-const sinkConfig = (caFile: string) => ({ audit: { sinks: [{ name: 'collector', type: 'https-json' as const, url, caFile, bearerTokenFile: join(dir, 'token'), maxRetrySeconds: 0.2, batchSize: 10 }] } });
+const sinkConfig = (caFile: string) => ({
+  audit: {
+    sinks: [
+      {
+        name: 'collector',
+        type: 'https-json' as const,
+        url,
+        caFile,
+        bearerTokenFile: join(dir, 'token'),
+        maxRetrySeconds: 0.2,
+        batchSize: 10,
+      },
+    ],
+  },
+});
 
 describe('audit sink: JSON over HTTPS', () => {
   it('counts only a 2xx answer as delivered and sends a refused batch again', async () => {
     refuseNext = 1;
     posts.length = 0;
     tc = await startTestController({ config: sinkConfig(ca.caFile) });
-    for (let i = 0; i < 25; i++) recordAudited(tc.ctx.store.db, () => tc!.ctx.audit.append({ actor: 'alice', action: 'test.change', reason: `n-${i}` }));
+    for (let i = 0; i < 25; i++)
+      recordAudited(tc.ctx.store.db, () =>
+        tc!.ctx.audit.append({ actor: 'alice', action: 'test.change', reason: `n-${i}` }),
+      );
     const head = tc.ctx.audit.head().seq;
     await waitUntil(() => tc!.ctx.integrations.sinks()[0].deliveredSeq === head, 30_000, 'the sink to catch up');
     expect(posts[0].status).toBe(500);
     expect(posts[1].seqs.slice(0, posts[0].seqs.length)).toEqual(posts[0].seqs); // again from the same record
     expect(posts.every((p) => p.auth === 'Bearer collector-token-1')).toBe(true);
-    expect(posts.filter((p) => p.status === 204).flatMap((p) => p.seqs)).toEqual(Array.from({ length: head }, (_, i) => i + 1));
+    expect(posts.filter((p) => p.status === 204).flatMap((p) => p.seqs)).toEqual(
+      Array.from({ length: head }, (_, i) => i + 1),
+    );
     expect(tc.ctx.integrations.sinks()[0]).toMatchObject({ failures: 1, lastError: '', lag: { records: 0 } });
   });
 
@@ -78,16 +97,24 @@ describe('audit sink: JSON over HTTPS', () => {
     tc = await startTestController({ config: sinkConfig(other.caFile) });
     await waitUntil(() => tc!.ctx.integrations.sinks()[0].failures >= 2, 30_000, 'two failed deliveries');
     expect(posts).toEqual([]);
-    expect(tc.ctx.integrations.sinks()[0]).toMatchObject({ deliveredSeq: 0, lastError: expect.stringMatching(/certificate/i) });
+    expect(tc.ctx.integrations.sinks()[0]).toMatchObject({
+      deliveredSeq: 0,
+      lastError: expect.stringMatching(/certificate/i),
+    });
   });
 });
 
 describe('audit.sinks config', () => {
-  const load = (sinks: unknown[]) => () => loadControllerConfig({ env: {}, flags: { stateDir: join(dir, 'cfg'), audit: { sinks } } });
+  const load = (sinks: unknown[]) => () =>
+    loadControllerConfig({ env: {}, flags: { stateDir: join(dir, 'cfg'), audit: { sinks } } });
   it('names every bad key in one FP_CONFIG_INVALID', () => {
-    expect(load([{ name: 'a', type: 'https-json', url: 'http://clear.example.org/' }])).toThrow(/audit\.sinks\.0\.url.*https:\/\//s);
+    expect(load([{ name: 'a', type: 'https-json', url: 'http://clear.example.org/' }])).toThrow(
+      /audit\.sinks\.0\.url.*https:\/\//s,
+    );
     expect(load([{ name: 's', type: 'syslog', address: 'siem.example.org:6514' }])).toThrow(/audit\.sinks\.0\.caFile/);
-    expect(load([{ name: 'Bad Name', type: 'splunk-hec', url: 'https://s:8088', tokenFile: '/t' }])).toThrow(/audit\.sinks\.0\.name/);
+    expect(load([{ name: 'Bad Name', type: 'splunk-hec', url: 'https://s:8088', tokenFile: '/t' }])).toThrow(
+      /audit\.sinks\.0\.name/,
+    );
     expect(load([{ name: 'x', type: 'kafka' }])).toThrow(/audit\.sinks\.0/);
     const twice = { name: 'same', type: 'https-json', url: 'https://c.example.org/' };
     expect(load([twice, twice])).toThrow(/"same" is used twice/);
@@ -98,11 +125,17 @@ describe('audit.sinks config', () => {
     } catch (e) {
       err = e;
     }
-    expect(err).toMatchObject({ code: 'FP_CONFIG_INVALID', message: expect.stringMatching(/audit\.sinks\.0\.address.*host:port/s) });
+    expect(err).toMatchObject({
+      code: 'FP_CONFIG_INVALID',
+      message: expect.stringMatching(/audit\.sinks\.0\.address.*host:port/s),
+    });
   });
 
   it('refuses to start when a sink file cannot be read, naming it', async () => {
-    await expect(startTestController({ config: { audit: { sinks: [{ name: 'c', type: 'https-json', url, caFile: join(dir, 'missing-ca.pem') }] } } }))
-      .rejects.toMatchObject({ code: 'FP_TLS_MATERIAL', message: expect.stringContaining('missing-ca.pem') });
+    await expect(
+      startTestController({
+        config: { audit: { sinks: [{ name: 'c', type: 'https-json', url, caFile: join(dir, 'missing-ca.pem') }] } },
+      }),
+    ).rejects.toMatchObject({ code: 'FP_TLS_MATERIAL', message: expect.stringContaining('missing-ca.pem') });
   });
 });

@@ -28,9 +28,25 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fp-metrics-'));
   const dead = await writeTestCa(dir, 'nobody');
   // A sink whose collector does not exist: its lag and failures must show.
-  tc = await startTestController({ config: { audit: { sinks: [{ name: 'dead-siem', type: 'https-json', url: 'https://127.0.0.1:9/fleetpass', caFile: dead.caFile, maxRetrySeconds: 0.2 }] } } });
+  tc = await startTestController({
+    config: {
+      audit: {
+        sinks: [
+          {
+            name: 'dead-siem',
+            type: 'https-json',
+            url: 'https://127.0.0.1:9/fleetpass',
+            caFile: dead.caFile,
+            maxRetrySeconds: 0.2,
+          },
+        ],
+      },
+    },
+  });
   for (const [i, id] of ['metrics-a', 'metrics-b', 'metrics-c'].entries()) {
-    nodes.push(await createSandboxedNode(id, tc.address, await tc.nodeCredentials(id), { site: i < 2 ? 'bldg4' : 'bldg7' }));
+    nodes.push(
+      await createSandboxedNode(id, tc.address, await tc.nodeCredentials(id), { site: i < 2 ? 'bldg4' : 'bldg7' }),
+    );
   }
 });
 
@@ -56,15 +72,35 @@ describe('/metrics on a real fleet', () => {
     await nodes[2].sandbox.failLogins('ilmnuser', 3);
     for (const n of nodes) n.start();
     const service = storeReads(tc.ctx);
-    await waitUntil(() => service.listNodes().filter((n) => n.online).length === 3 && service.listAccounts().length === 6 && service.listAccounts({ lockedOnly: true }).length === 2, 30_000, 'three nodes with two locked accounts');
+    await waitUntil(
+      () =>
+        service.listNodes().filter((n) => n.online).length === 3 &&
+        service.listAccounts().length === 6 &&
+        service.listAccounts({ lockedOnly: true }).length === 2,
+      30_000,
+      'three nodes with two locked accounts',
+    );
 
     const { text, all } = await scrape();
     expect(promtoolCheckMetrics(text)).toEqual({ status: 0, output: '' });
-    for (const name of ['fleetpass_nodes', 'fleetpass_locked_accounts', 'fleetpass_audit_integrity', 'process_cpu_seconds_total', 'nodejs_eventloop_lag_p99_seconds']) {
+    for (const name of [
+      'fleetpass_nodes',
+      'fleetpass_locked_accounts',
+      'fleetpass_audit_integrity',
+      'process_cpu_seconds_total',
+      'nodejs_eventloop_lag_p99_seconds',
+    ]) {
       expect(text).toMatch(new RegExp(`^# HELP ${name} \\S`, 'm'));
     }
     expect(sum(all, 'fleetpass_locked_accounts')).toBe(2);
-    expect(samples(all, 'fleetpass_locked_accounts').map((s) => [s.labels.site, s.labels.backend, s.value]).sort()).toEqual([['bldg4', 'linux', 1], ['bldg7', 'linux', 1]]);
+    expect(
+      samples(all, 'fleetpass_locked_accounts')
+        .map((s) => [s.labels.site, s.labels.backend, s.value])
+        .sort(),
+    ).toEqual([
+      ['bldg4', 'linux', 1],
+      ['bldg7', 'linux', 1],
+    ]);
     expect(sum(all, 'fleetpass_nodes', { state: 'online' })).toBe(3);
     expect(sum(all, 'fleetpass_nodes', { state: 'offline' })).toBe(0);
     expect(sum(all, 'fleetpass_audit_integrity')).toBe(1);
@@ -78,11 +114,27 @@ describe('/metrics on a real fleet', () => {
 
   it('follows the fleet: an unlock leaves 1 locked, a held request waits for approval, the dead sink lags', async () => {
     const service = storeReads(tc.ctx);
-    const { request } = await tc.request({ nodeIds: ['metrics-a'], account: 'ilmnuser', action: Action.ACTION_UNLOCK, reason: 'INC-9464' });
+    const { request } = await tc.request({
+      nodeIds: ['metrics-a'],
+      account: 'ilmnuser',
+      action: Action.ACTION_UNLOCK,
+      reason: 'INC-9464',
+    });
     await waitUntil(() => service.getChangeRequest(request.id).request.state === 'done', 30_000, 'the unlock');
     expect(await nodes[0].sandbox.authenticate('ilmnuser', USER_PASSWORD)).toBe(true);
-    await waitUntil(() => service.listAccounts({ lockedOnly: true }).length === 1, 30_000, 'the account state to update');
-    await tc.request({ nodeIds: ['metrics-b'], account: 'ilmnadmin', action: Action.ACTION_UNLOCK, needsApproval: true, privileged: true, reason: 'CHG-1' });
+    await waitUntil(
+      () => service.listAccounts({ lockedOnly: true }).length === 1,
+      30_000,
+      'the account state to update',
+    );
+    await tc.request({
+      nodeIds: ['metrics-b'],
+      account: 'ilmnadmin',
+      action: Action.ACTION_UNLOCK,
+      needsApproval: true,
+      privileged: true,
+      reason: 'CHG-1',
+    });
     await waitUntil(() => tc.ctx.integrations.sinks()[0].failures >= 2, 30_000, 'the dead sink to fail twice');
 
     const headBefore = tc.ctx.audit.head().seq;

@@ -12,7 +12,10 @@ import { promtoolCheckMetrics } from './support/prometheus-text';
 it('the controller program serves /metrics, /healthz and /readyz where FLEETPASS_METRICS_LISTEN says', async () => {
   const root = mkdtempSync(join(tmpdir(), 'fp-metrics-process-'));
   const port = await freePort();
-  const p = spawnControllerProcess(root, [], { FLEETPASS_AGENT_LISTEN: '127.0.0.1:0', FLEETPASS_METRICS_LISTEN: `127.0.0.1:${port}` });
+  const p = spawnControllerProcess(root, [], {
+    FLEETPASS_AGENT_LISTEN: '127.0.0.1:0',
+    FLEETPASS_METRICS_LISTEN: `127.0.0.1:${port}`,
+  });
   try {
     await p.ready();
     expect(p.stdout()).toContain(`metrics:         http://127.0.0.1:${port}/metrics`);

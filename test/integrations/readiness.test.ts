@@ -27,7 +27,10 @@ afterEach(async () => {
   volume = undefined;
 });
 
-async function get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
+async function get(
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${tc!.ctx.integrations.metricsUrl()}${path}`, { headers });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
@@ -41,17 +44,29 @@ describe('/readyz', () => {
     volume = createExt4Volume();
     tc = await startTestController({ root: volume.mountPoint });
     tc.ctx.store.nodes.ensure('ro-node', new Date());
-    expect(await get('/readyz')).toEqual({ status: 200, body: { status: 'ready', ready: true, checks: { database: true, auditIntegrity: true, requiredSinks: true }, reasons: [] } });
+    expect(await get('/readyz')).toEqual({
+      status: 200,
+      body: {
+        status: 'ready',
+        ready: true,
+        checks: { database: true, auditIntegrity: true, requiredSinks: true },
+        reasons: [],
+      },
+    });
 
     volume.stopWrites();
     const r = await get('/readyz');
     expect(r.status).toBe(503);
     expect(r.body).toMatchObject({ status: 'not ready', ready: false, checks: { database: false } });
-    expect((r.body.reasons as string[])[0]).toMatch(/^the database does not take writes \(SQLITE_(IOERR|READONLY|CORRUPT)/);
+    expect((r.body.reasons as string[])[0]).toMatch(
+      /^the database does not take writes \(SQLITE_(IOERR|READONLY|CORRUPT)/,
+    );
     expect(await get('/healthz')).toEqual({ status: 200, body: { status: 'up' } });
     // A change that cannot be recorded is refused and counted.
     expect(await metric('fleetpass_audit_append_failures_total')).toBe(0);
-    await expect(tc.request({ nodeIds: ['ro-node'], reason: 'INC-ro' })).rejects.toMatchObject({ code: 'FP_AUDIT_WRITE_FAILED' });
+    await expect(tc.request({ nodeIds: ['ro-node'], reason: 'INC-ro' })).rejects.toMatchObject({
+      code: 'FP_AUDIT_WRITE_FAILED',
+    });
     expect(await metric('fleetpass_audit_append_failures_total')).toBe(1);
     await tc.stop();
 
@@ -69,12 +84,24 @@ describe('/readyz', () => {
     expect(original).toBe('INC-original');
     expect((await get('/readyz')).status).toBe(200);
     const sqlite = (sql: string) => execFileSync('sqlite3', [tc!.config.database, sql]);
-    const edit = (reason: string) => sqlite(`DROP TRIGGER audit_log_no_update; UPDATE audit_log SET reason = '${reason}' WHERE seq = ${seq}; CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;`);
+    const edit = (reason: string) =>
+      sqlite(
+        `DROP TRIGGER audit_log_no_update; UPDATE audit_log SET reason = '${reason}' WHERE seq = ${seq}; CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;`,
+      );
 
     edit('nothing to see');
-    const broken = await waitUntil(async () => { const r = await get('/readyz'); return r.status === 503 ? r : undefined; }, 30_000, '/readyz to notice');
+    const broken = await waitUntil(
+      async () => {
+        const r = await get('/readyz');
+        return r.status === 503 ? r : undefined;
+      },
+      30_000,
+      '/readyz to notice',
+    );
     expect(broken.body).toMatchObject({ ready: false, checks: { database: true, auditIntegrity: false } });
-    expect((broken.body.reasons as string[])[0]).toBe(`the audit chain does not verify: record ${seq} was altered: its content does not match its hash`);
+    expect((broken.body.reasons as string[])[0]).toBe(
+      `the audit chain does not verify: record ${seq} was altered: its content does not match its hash`,
+    );
     expect(await metric('fleetpass_audit_integrity')).toBe(0);
 
     edit(original.replace(/'/g, "''"));
@@ -93,7 +120,9 @@ describe('protecting the listener', () => {
         expect(await get(path)).toMatchObject({ status: 401, body: { code: 'FP_UNAUTHENTICATED' } });
         expect((await get(path, { authorization: 'Bearer wrong' })).status).toBe(401);
       }
-      const ok = await fetch(`${tc.ctx.integrations.metricsUrl()}/metrics`, { headers: { authorization: 'Bearer scrape-secret-123' } });
+      const ok = await fetch(`${tc.ctx.integrations.metricsUrl()}/metrics`, {
+        headers: { authorization: 'Bearer scrape-secret-123' },
+      });
       expect(ok.status).toBe(200);
       expect(await ok.text()).toContain('fleetpass_nodes');
     } finally {
@@ -106,14 +135,19 @@ describe('protecting the listener', () => {
     const url = new URL(`${tc.ctx.integrations.metricsUrl()}/healthz`);
     expect(url.protocol).toBe('https:');
     const client = await issueClientCertificate(tc.ctx.pki.ca, { commonName: 'prometheus' });
-    const call = (cert?: { certPem: string; keyPem: string }) => new Promise<number>((resolve, reject) => {
-      const req = request(url, { ca: tc!.ctx.pki.ca.certPem, cert: cert?.certPem, key: cert?.keyPem, agent: false }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
+    const call = (cert?: { certPem: string; keyPem: string }) =>
+      new Promise<number>((resolve, reject) => {
+        const req = request(
+          url,
+          { ca: tc!.ctx.pki.ca.certPem, cert: cert?.certPem, key: cert?.keyPem, agent: false },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
       });
-      req.on('error', reject);
-      req.end();
-    });
     expect(await call(client)).toBe(200);
     await expect(call()).rejects.toThrow(/certificate|alert|socket hang up|ECONNRESET/i);
   });

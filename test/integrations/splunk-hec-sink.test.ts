@@ -42,17 +42,36 @@ afterAll(() => removeRoot(dir));
 
 function sink(overrides: Record<string, unknown> = {}): ControllerConfigInput {
   return {
-    audit: { sinks: [{ name: 'splunk', type: 'splunk-hec', url: hec.url, tokenFile: join(dir, 'hec.token'), caFile: ca.caFile, ackPollSeconds: 0.05, ackTimeoutSeconds: 30, maxRetrySeconds: 0.2, batchSize: 20, ...overrides }] },
+    audit: {
+      sinks: [
+        {
+          name: 'splunk',
+          type: 'splunk-hec',
+          url: hec.url,
+          tokenFile: join(dir, 'hec.token'),
+          caFile: ca.caFile,
+          ackPollSeconds: 0.05,
+          ackTimeoutSeconds: 30,
+          maxRetrySeconds: 0.2,
+          batchSize: 20,
+          ...overrides,
+        },
+      ],
+    },
   };
 }
 
 function changes(c: TestController, n: number, tag = 'x'): void {
-  for (let i = 0; i < n; i++) recordAudited(c.ctx.store.db, () => c.ctx.audit.append({ actor: 'alice', action: 'test.change', reason: `${tag}-${i}` }));
+  for (let i = 0; i < n; i++)
+    recordAudited(c.ctx.store.db, () =>
+      c.ctx.audit.append({ actor: 'alice', action: 'test.change', reason: `${tag}-${i}` }),
+    );
 }
 
 const status = () => tc!.ctx.integrations.sinks()[0];
 const caughtUp = () => status().deliveredSeq === tc!.ctx.audit.head().seq;
-const seqsOf = (posts: HecReceiver['posts']) => posts.flatMap((p) => p.events.map((e) => (e.event as { seq: number }).seq));
+const seqsOf = (posts: HecReceiver['posts']) =>
+  posts.flatMap((p) => p.events.map((e) => (e.event as { seq: number }).seq));
 
 describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
   it('delivers on the ack, with the channel header, the token and every record field', async () => {
@@ -64,9 +83,19 @@ describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
     expect(new Set(hec.posts.map((p) => p.channel)).size).toBe(1);
     const events = hec.posts.flatMap((p) => p.events);
     const first = events[0];
-    expect(first).toMatchObject({ source: 'fleetpass', sourcetype: 'fleetpass:audit', event: { seq: 1, action: 'controller.started', format: 'fleetpass-audit-v1' } });
+    expect(first).toMatchObject({
+      source: 'fleetpass',
+      sourcetype: 'fleetpass:audit',
+      event: { seq: 1, action: 'controller.started', format: 'fleetpass-audit-v1' },
+    });
     const e = events[1].event as Record<string, unknown>;
-    expect(e).toMatchObject({ seq: 2, prevHash: (first.event as { hash: string }).hash, actor: 'alice', action: 'test.change', reason: 'x-0' });
+    expect(e).toMatchObject({
+      seq: 2,
+      prevHash: (first.event as { hash: string }).hash,
+      actor: 'alice',
+      action: 'test.change',
+      reason: 'x-0',
+    });
     expect(typeof e.hash).toBe('string');
     expect(status()).toMatchObject({ failures: 0, lag: { records: 0, seconds: 0 } });
   });
@@ -75,16 +104,29 @@ describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
     tc = await startTestController({ config: sink() });
     await tc.controller.runJob('checkpoint');
     await waitUntil(caughtUp, 30_000, 'the checkpoint to be delivered');
-    const cp = hec.posts.flatMap((p) => p.events).map((e) => e.event as { action: string; seq: number; hash: string; time: string; checkpoint?: unknown }).find((e) => e.action === 'audit.checkpoint')!;
+    const cp = hec.posts
+      .flatMap((p) => p.events)
+      .map((e) => e.event as { action: string; seq: number; hash: string; time: string; checkpoint?: unknown })
+      .find((e) => e.action === 'audit.checkpoint')!;
     expect(cp.checkpoint).toEqual({ seq: cp.seq, hash: cp.hash, time: cp.time });
     await tc.stop();
     removeRoot(tc.root);
 
     hec.posts.length = 0;
-    tc = await startTestController({ config: sink(), deps: { integrations: { checkpoint: (r) => (r.action === 'audit.checkpoint' ? { seq: r.seq, signature: `ed25519:${r.hash.slice(0, 8)}` } : undefined) } } });
+    tc = await startTestController({
+      config: sink(),
+      deps: {
+        integrations: {
+          checkpoint: (r) =>
+            r.action === 'audit.checkpoint' ? { seq: r.seq, signature: `ed25519:${r.hash.slice(0, 8)}` } : undefined,
+        },
+      },
+    });
     await tc.controller.runJob('checkpoint');
     await waitUntil(caughtUp, 30_000, 'the signed checkpoint to be delivered');
-    const events = hec.posts.flatMap((p) => p.events).map((e) => e.event as { action: string; seq: number; hash: string; checkpoint?: unknown });
+    const events = hec.posts
+      .flatMap((p) => p.events)
+      .map((e) => e.event as { action: string; seq: number; hash: string; checkpoint?: unknown });
     const signed = events.find((e) => e.action === 'audit.checkpoint')!;
     expect(signed.checkpoint).toEqual({ seq: signed.seq, signature: `ed25519:${signed.hash.slice(0, 8)}` });
     expect(events.filter((e) => e.action !== 'audit.checkpoint').every((e) => e.checkpoint === undefined)).toBe(true);
@@ -92,11 +134,16 @@ describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
 
   it('waits for a late ack and counts the batch delivered only then, without sending it twice', async () => {
     let released = false;
-    hec.fate = (_id, post) => (post.events.some((e) => (e.event as { reason: string }).reason === 'late-0') ? () => released : 'now');
+    hec.fate = (_id, post) =>
+      post.events.some((e) => (e.event as { reason: string }).reason === 'late-0') ? () => released : 'now';
     tc = await startTestController({ config: sink() });
     await waitUntil(caughtUp, 30_000, 'the start record to be delivered');
     changes(tc, 5, 'late');
-    const late = await waitUntil(() => hec.posts.find((p) => p.events.some((e) => (e.event as { reason: string }).reason === 'late-0')), 30_000, 'the batch');
+    const late = await waitUntil(
+      () => hec.posts.find((p) => p.events.some((e) => (e.event as { reason: string }).reason === 'late-0')),
+      30_000,
+      'the batch',
+    );
     await waitUntil(() => hec.pollsOf(late.ackId) >= 3, 30_000, 'the sink to ask for its ack');
     // Asked about and not yet acknowledged: not delivered.
     expect(status().deliveredSeq).toBeLessThan((late.events[0].event as { seq: number }).seq);
@@ -137,12 +184,23 @@ describe('audit sink: Splunk HEC with indexer acknowledgement', () => {
     const url = tc.ctx.integrations.metricsUrl()!;
     tc.ctx.store.nodes.ensure('hec-node', new Date());
     changes(tc, 5);
-    expect(() => changes(tc!, 1)).toThrow(expect.objectContaining({ code: 'FP_AUDIT_SINK_BEHIND', message: expect.stringContaining('required audit sink "splunk" is behind') }));
-    await expect(tc.request({ nodeIds: ['hec-node'], reason: 'refused' })).rejects.toMatchObject({ code: 'FP_AUDIT_SINK_BEHIND' });
+    expect(() => changes(tc!, 1)).toThrow(
+      expect.objectContaining({
+        code: 'FP_AUDIT_SINK_BEHIND',
+        message: expect.stringContaining('required audit sink "splunk" is behind'),
+      }),
+    );
+    await expect(tc.request({ nodeIds: ['hec-node'], reason: 'refused' })).rejects.toMatchObject({
+      code: 'FP_AUDIT_SINK_BEHIND',
+    });
     const before = tc.ctx.audit.head().seq;
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.json()).toMatchObject({ ready: false, checks: { requiredSinks: false, database: true, auditIntegrity: true }, reasons: [expect.stringContaining('"splunk" is behind')] });
+    expect(await ready.json()).toMatchObject({
+      ready: false,
+      checks: { requiredSinks: false, database: true, auditIntegrity: true },
+      reasons: [expect.stringContaining('"splunk" is behind')],
+    });
     expect(tc.ctx.audit.head().seq).toBe(before); // the refused change left no record
 
     acking = true;

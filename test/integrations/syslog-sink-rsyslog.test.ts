@@ -11,7 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordAudited } from '../../controller/audit';
 import { hashAuditRecord } from '../../controller/audit/canonical';
-import { freePort, removeRoot, startTestController, verifyChain, type TestController } from '../helpers/controller-harness';
+import {
+  freePort,
+  removeRoot,
+  startTestController,
+  verifyChain,
+  type TestController,
+} from '../helpers/controller-harness';
 import { waitUntil } from '../helpers/wait-until';
 import { createRsyslogServer, type RsyslogServer } from './support/rsyslog-server';
 import { writeTestCa } from './support/test-ca';
@@ -48,13 +54,29 @@ afterAll(async () => {
 async function startController(root?: string): Promise<TestController> {
   return startTestController({
     root,
-    config: { audit: { sinks: [{ name: 'rsyslog', type: 'syslog', address: `127.0.0.1:${rsyslog.port}`, caFile: join(dir, 'rsyslog-ca.crt'), confirmAfterMs: 200, maxRetrySeconds: 0.5, batchSize: 50 }] } },
+    config: {
+      audit: {
+        sinks: [
+          {
+            name: 'rsyslog',
+            type: 'syslog',
+            address: `127.0.0.1:${rsyslog.port}`,
+            caFile: join(dir, 'rsyslog-ca.crt'),
+            confirmAfterMs: 200,
+            maxRetrySeconds: 0.5,
+            batchSize: 50,
+          },
+        ],
+      },
+    },
   });
 }
 
 /** One audited change per call, through the controller's own audit log. */
 function change(c: TestController, i: number): void {
-  recordAudited(c.ctx.store.db, () => c.ctx.audit.append({ actor: 'alice', action: 'test.wave', reason: `INC-${i}`, details: { i } }));
+  recordAudited(c.ctx.store.db, () =>
+    c.ctx.audit.append({ actor: 'alice', action: 'test.wave', reason: `INC-${i}`, details: { i } }),
+  );
 }
 
 async function wave(c: TestController, from: number, count: number): Promise<void> {
@@ -76,7 +98,9 @@ describe('audit sink: syslog over TLS to a real rsyslog', () => {
     await rsyslog.stop();
     await wave(tc, 100, 100);
     tc.ctx.store.nodes.ensure('syslog-node', new Date());
-    expect((await tc.request({ nodeIds: ['syslog-node'], reason: 'during the outage' })).request.state).toBe('approved');
+    expect((await tc.request({ nodeIds: ['syslog-node'], reason: 'during the outage' })).request.state).toBe(
+      'approved',
+    );
     await waitUntil(() => tc!.ctx.integrations.sinks()[0].failures > 0, 30_000, 'the sink to notice the outage');
     expect(tc.ctx.integrations.sinks()[0].lag.records).toBeGreaterThan(0);
 
@@ -93,8 +117,20 @@ describe('audit sink: syslog over TLS to a real rsyslog', () => {
     await rsyslog.start();
     await wave(tc, 250, 50);
     const last = head();
-    await waitUntil(() => tc!.ctx.integrations.sinks()[0].lag.records === 0 && tc!.ctx.integrations.sinks()[0].deliveredSeq === last, 60_000, 'the sink to catch up');
-    await waitUntil(() => rsyslog.runs()[1].map(parse).some((r) => r.seq === last), 30_000, 'rsyslog to write the last record');
+    await waitUntil(
+      () => tc!.ctx.integrations.sinks()[0].lag.records === 0 && tc!.ctx.integrations.sinks()[0].deliveredSeq === last,
+      60_000,
+      'the sink to catch up',
+    );
+    await waitUntil(
+      () =>
+        rsyslog
+          .runs()[1]
+          .map(parse)
+          .some((r) => r.seq === last),
+      30_000,
+      'rsyslog to write the last record',
+    );
 
     const [first, second] = rsyslog.runs().map((run) => run.map(parse));
     const all = [...first, ...second];
@@ -117,7 +153,21 @@ describe('audit sink: syslog over TLS to a real rsyslog', () => {
     expect(Math.min(...second.map((r) => r.seq))).toBe(cursorAtRestart + 1);
     // Each event carries the record as hashed: the receiver can re-walk the chain.
     for (let seq = 1; seq <= last; seq++) {
-      const e = bySeq.get(seq)!.event as { seq: number; time: string; hash: string; prevHash: string; actor: string; action: string; nodeId: string; account: string; operationId: string; requestId: string; outcome: string; reason: string; detailsJson: string };
+      const e = bySeq.get(seq)!.event as {
+        seq: number;
+        time: string;
+        hash: string;
+        prevHash: string;
+        actor: string;
+        action: string;
+        nodeId: string;
+        account: string;
+        operationId: string;
+        requestId: string;
+        outcome: string;
+        reason: string;
+        detailsJson: string;
+      };
       expect(hashAuditRecord(e)).toBe(e.hash);
       if (seq > 1) expect(e.prevHash).toBe(bySeq.get(seq - 1)!.hash);
     }
@@ -132,10 +182,25 @@ describe('audit sink: syslog over TLS to a real rsyslog', () => {
     const other = await writeTestCa(dir, 'not-rsyslog');
     const before = rsyslog.runs().flat().length;
     tc = await startTestController({
-      config: { audit: { sinks: [{ name: 'wrong-ca', type: 'syslog', address: `127.0.0.1:${rsyslog.port}`, caFile: other.caFile, maxRetrySeconds: 0.2 }] } },
+      config: {
+        audit: {
+          sinks: [
+            {
+              name: 'wrong-ca',
+              type: 'syslog',
+              address: `127.0.0.1:${rsyslog.port}`,
+              caFile: other.caFile,
+              maxRetrySeconds: 0.2,
+            },
+          ],
+        },
+      },
     });
     await waitUntil(() => tc!.ctx.integrations.sinks()[0].failures >= 2, 30_000, 'two refused connections');
-    expect(tc.ctx.integrations.sinks()[0]).toMatchObject({ deliveredSeq: 0, lastError: expect.stringMatching(/certificate/i) });
+    expect(tc.ctx.integrations.sinks()[0]).toMatchObject({
+      deliveredSeq: 0,
+      lastError: expect.stringMatching(/certificate/i),
+    });
     expect(rsyslog.runs().flat().length).toBe(before);
   });
 });

@@ -23,7 +23,9 @@ afterAll(async () => {
 async function diskState(): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const f of ['/etc/passwd', '/etc/shadow', '/etc/group', '/run/faillock/ilmnuser']) {
-    out[f] = createHash('sha256').update(await sb.readFile(f)).digest('hex');
+    out[f] = createHash('sha256')
+      .update(await sb.readFile(f))
+      .digest('hex');
   }
   out['/run/faillock'] = (await sb.exec(['ls', '-a', '/run/faillock'])).stdout;
   out['/etc'] = (await sb.exec(['ls', '-a', '/etc'])).stdout;
@@ -41,23 +43,32 @@ const BAD_NAMES: Array<[string, string]> = [
 ];
 
 describe('bad account names', () => {
-  it.each(BAD_NAMES)('refuses %s with FP_ACCOUNT_NAME_INVALID for every action and changes nothing', async (_label, name) => {
-    const before = await diskState();
-    await expect(backend.inspect(name)).rejects.toMatchObject({ code: 'FP_ACCOUNT_NAME_INVALID' });
-    await expect(backend.unlock(name)).rejects.toMatchObject({ code: 'FP_ACCOUNT_NAME_INVALID' });
-    await expect(backend.resetPassword(name, 'Some-pw-2')).rejects.toMatchObject({ code: 'FP_ACCOUNT_NAME_INVALID' });
-    for (const op of ['setLinuxPassword', 'resetFailureCounter', 'removePasswordLock'] as const) {
-      await expect(backend.call(op, name, { password: 'Some-pw-2' })).rejects.toMatchObject({ code: 'FP_ACCOUNT_NAME_INVALID' });
-    }
-    expect(await diskState()).toEqual(before);
-  });
+  it.each(BAD_NAMES)(
+    'refuses %s with FP_ACCOUNT_NAME_INVALID for every action and changes nothing',
+    async (_label, name) => {
+      const before = await diskState();
+      await expect(backend.inspect(name)).rejects.toMatchObject({ code: 'FP_ACCOUNT_NAME_INVALID' });
+      await expect(backend.unlock(name)).rejects.toMatchObject({ code: 'FP_ACCOUNT_NAME_INVALID' });
+      await expect(backend.resetPassword(name, 'Some-pw-2')).rejects.toMatchObject({ code: 'FP_ACCOUNT_NAME_INVALID' });
+      for (const op of ['setLinuxPassword', 'resetFailureCounter', 'removePasswordLock'] as const) {
+        await expect(backend.call(op, name, { password: 'Some-pw-2' })).rejects.toMatchObject({
+          code: 'FP_ACCOUNT_NAME_INVALID',
+        });
+      }
+      expect(await diskState()).toEqual(before);
+    },
+  );
 
   it('reports a non-existent user as missing on inspect and refuses actions with FP_ACCOUNT_NOT_FOUND', async () => {
     const before = await diskState();
     expect(await backend.inspect('nosuchuser')).toMatchObject({ account: 'nosuchuser', exists: false, locked: false });
     await expect(backend.unlock('nosuchuser')).rejects.toMatchObject({ code: 'FP_ACCOUNT_NOT_FOUND' });
-    await expect(backend.resetPassword('nosuchuser', 'Some-pw-2')).rejects.toMatchObject({ code: 'FP_ACCOUNT_NOT_FOUND' });
-    await expect(backend.call('setLinuxPassword', 'nosuchuser', { password: 'Some-pw-2' })).rejects.toMatchObject({ code: 'FP_ACCOUNT_NOT_FOUND' });
+    await expect(backend.resetPassword('nosuchuser', 'Some-pw-2')).rejects.toMatchObject({
+      code: 'FP_ACCOUNT_NOT_FOUND',
+    });
+    await expect(backend.call('setLinuxPassword', 'nosuchuser', { password: 'Some-pw-2' })).rejects.toMatchObject({
+      code: 'FP_ACCOUNT_NOT_FOUND',
+    });
     expect(await diskState()).toEqual(before);
   });
 });
@@ -86,6 +97,8 @@ describe('bad config', () => {
       code: 'FP_CONFIG_INVALID',
       message: expect.stringMatching(/backends\.linux\.pamDir/),
     });
-    await expect(backend.inspect('ilmnuser', { config: { pamdir: '/etc/pam.d' } as never })).rejects.toMatchObject({ code: 'FP_CONFIG_INVALID' });
+    await expect(backend.inspect('ilmnuser', { config: { pamdir: '/etc/pam.d' } as never })).rejects.toMatchObject({
+      code: 'FP_CONFIG_INVALID',
+    });
   });
 });

@@ -71,7 +71,9 @@ describe('pam_faillock lockout, inspected and cleared by the Linux backend', () 
     expect(state.details['linux.unlock_time']).toBe('600');
 
     // The injected clock decides "now": locked through last + 600 s, free one second later.
-    expect((await backend.inspect('ilmnuser', { now: new Date(state.lastFailure!.getTime() + 600_000) })).locked).toBe(true);
+    expect((await backend.inspect('ilmnuser', { now: new Date(state.lastFailure!.getTime() + 600_000) })).locked).toBe(
+      true,
+    );
     const later = await backend.inspect('ilmnuser', { now: new Date(state.lastFailure!.getTime() + 601_000) });
     expect(later).toMatchObject({ locked: false, lockReasons: [], failureCount: 3 });
     expect(later.lockEnds).toBeUndefined();
@@ -100,7 +102,11 @@ describe('pam_faillock lockout, inspected and cleared by the Linux backend', () 
     const shadow = await sb.shadowLine('ilmnadmin');
 
     const result = await backend.unlock('ilmnadmin');
-    expect(result.before).toMatchObject({ locked: true, failureCount: 3, lockReasons: [LockReason.LOCK_REASON_TOO_MANY_FAILURES] });
+    expect(result.before).toMatchObject({
+      locked: true,
+      failureCount: 3,
+      lockReasons: [LockReason.LOCK_REASON_TOO_MANY_FAILURES],
+    });
     expect(result.after).toMatchObject({ locked: false, failureCount: 0 });
     expect(result.notes).toEqual(['cleared 3 failed logins']);
     expect(await sb.shadowLine('ilmnadmin')).toBe(shadow);
@@ -119,7 +125,12 @@ describe('pam_faillock lockout, inspected and cleared by the Linux backend', () 
     expect(await sb.authenticate('svcuser', 'Svc-pw-4')).toBe(false);
 
     const state = await backend.inspect('svcuser');
-    expect(state).toMatchObject({ locked: true, lockReasons: [LockReason.LOCK_REASON_PASSWORD_LOCKED], lockPermanent: true, failureCount: 1 });
+    expect(state).toMatchObject({
+      locked: true,
+      lockReasons: [LockReason.LOCK_REASON_PASSWORD_LOCKED],
+      lockPermanent: true,
+      failureCount: 1,
+    });
     expect(state.lockEnds).toBeUndefined();
 
     const result = await backend.unlock('svcuser');
@@ -144,7 +155,9 @@ describe('pam_faillock lockout, inspected and cleared by the Linux backend', () 
     expect((await sb.shadowLine('tempuser'))!.split(':')[2]).toBe('0');
     expect(await sb.authenticate('tempuser', 'Temp-new-pw-9')).toBe(true);
     // pam_unix's account phase now demands a new password.
-    const acct = await sb.exec(['pamtester', sb.service, 'tempuser', 'authenticate', 'acct_mgmt'], { input: 'Temp-new-pw-9\n' });
+    const acct = await sb.exec(['pamtester', sb.service, 'tempuser', 'authenticate', 'acct_mgmt'], {
+      input: 'Temp-new-pw-9\n',
+    });
     expect(acct.code).not.toBe(0);
   });
 
@@ -157,8 +170,15 @@ describe('pam_faillock lockout, inspected and cleared by the Linux backend', () 
   it('throws FP_STILL_LOCKED when the account stays unusable after a reset (expired account)', async () => {
     expect((await sb.exec(['usermod', '--expiredate', '1970-01-02', 'expired'])).code).toBe(0);
     const state = await backend.inspect('expired');
-    expect(state).toMatchObject({ locked: true, lockReasons: [LockReason.LOCK_REASON_ACCOUNT_EXPIRED], lockPermanent: true });
-    await expect(backend.resetPassword('expired', 'Exp-new-pw-10')).rejects.toMatchObject({ code: 'FP_STILL_LOCKED', message: expect.stringMatching(/account expired/) });
+    expect(state).toMatchObject({
+      locked: true,
+      lockReasons: [LockReason.LOCK_REASON_ACCOUNT_EXPIRED],
+      lockPermanent: true,
+    });
+    await expect(backend.resetPassword('expired', 'Exp-new-pw-10')).rejects.toMatchObject({
+      code: 'FP_STILL_LOCKED',
+      message: expect.stringMatching(/account expired/),
+    });
     // Unlock is not responsible for expiry: it succeeds and says so.
     const unlock = await backend.unlock('expired');
     expect(unlock.after.locked).toBe(true);
@@ -175,9 +195,16 @@ describe('pam_faillock lockout, inspected and cleared by the Linux backend', () 
   });
 
   it('reports password aging from shadow and a reset renews it', async () => {
-    expect((await sb.exec(['chage', '--lastday', '2020-01-01', '--maxdays', '90', '--inactive', '10', 'aging'])).code).toBe(0);
+    expect(
+      (await sb.exec(['chage', '--lastday', '2020-01-01', '--maxdays', '90', '--inactive', '10', 'aging'])).code,
+    ).toBe(0);
     const state = await backend.inspect('aging');
-    expect(state).toMatchObject({ locked: true, lockReasons: [LockReason.LOCK_REASON_PASSWORD_EXPIRED], mustChangePassword: true, lockPermanent: true });
+    expect(state).toMatchObject({
+      locked: true,
+      lockReasons: [LockReason.LOCK_REASON_PASSWORD_EXPIRED],
+      mustChangePassword: true,
+      lockPermanent: true,
+    });
     expect(state.passwordChanged).toEqual(new Date('2020-01-01T00:00:00Z'));
     expect(state.passwordExpires).toEqual(new Date('2020-03-31T00:00:00Z'));
     expect(await sb.authenticate('aging', 'Aging-pw-12')).toBe(true); // authentication alone passes; the account phase refuses
@@ -227,7 +254,12 @@ describe('a second sandbox with the policy only in faillock.conf and unlock_time
   let sb2: PamSandbox;
   let backend2: SandboxedBackend;
   beforeAll(async () => {
-    sb2 = await createPamSandbox({ users: [{ name: 'ilmnuser', password: OLD }], deny: 2, unlockTime: 'never', argsInService: false });
+    sb2 = await createPamSandbox({
+      users: [{ name: 'ilmnuser', password: OLD }],
+      deny: 2,
+      unlockTime: 'never',
+      argsInService: false,
+    });
     backend2 = startSandboxedBackend(sb2);
   });
   afterAll(async () => {
@@ -256,7 +288,12 @@ describe('a second sandbox with the policy only in faillock.conf and unlock_time
     await sb2.failLogins('ilmnuser', 2);
     const forced = { counter: 'faillock' as const, pamServices: [sb2.service] };
     const state = await backend2.inspect('ilmnuser', { config: forced });
-    expect(state).toMatchObject({ locked: true, failureCount: 2, denyThreshold: 2, counter: FailureCounter.FAILURE_COUNTER_FAILLOCK });
+    expect(state).toMatchObject({
+      locked: true,
+      failureCount: 2,
+      denyThreshold: 2,
+      counter: FailureCounter.FAILURE_COUNTER_FAILLOCK,
+    });
     expect(state.details['linux.counter_source']).toBe('forced by config (counter: faillock)');
     expect(Object.keys(state.details).some((k) => k.startsWith('linux.pam.'))).toBe(false);
     expect((await backend2.unlock('ilmnuser', { config: forced })).notes).toEqual(['cleared 2 failed logins']);

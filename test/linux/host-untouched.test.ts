@@ -13,7 +13,12 @@ it('leaves /etc/shadow, /etc/passwd, /etc/pam.d, /etc/security and the failure c
   const before = await hostAccountFingerprint();
   const hostShadow = sha(readFileSync('/etc/shadow'));
 
-  const sb = await createPamSandbox({ users: [{ name: 'ilmnuser', password: 'Host-test-pw1' }, { name: 'ilmnadmin', password: 'Host-test-pw2' }] });
+  const sb = await createPamSandbox({
+    users: [
+      { name: 'ilmnuser', password: 'Host-test-pw1' },
+      { name: 'ilmnadmin', password: 'Host-test-pw2' },
+    ],
+  });
   const backend = startSandboxedBackend(sb);
   try {
     await sb.failLogins('ilmnuser', 3);

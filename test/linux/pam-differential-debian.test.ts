@@ -5,8 +5,11 @@
 import { pamFixture } from '../fixtures/pam/fixtures';
 import { differentialSuite } from './helpers/differential-suite';
 
-differentialSuite([
-  pamFixture('debian12-common-auth-faillock'),
-  pamFixture('ubuntu2204-common-auth-faillock'),
-  pamFixture('ubuntu2404-common-auth-faillock'),
-], { resetChangesPassword: true });
+differentialSuite(
+  [
+    pamFixture('debian12-common-auth-faillock'),
+    pamFixture('ubuntu2204-common-auth-faillock'),
+    pamFixture('ubuntu2404-common-auth-faillock'),
+  ],
+  { resetChangesPassword: true },
+);

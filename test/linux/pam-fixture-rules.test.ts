@@ -8,7 +8,12 @@ import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rootFs } from '../../agent/backends/linux/pam/root-fs';
-import { judgeAccount, loadPamLayout, type AccountPamVerdict, type PamAnalysisOptions } from '../../agent/backends/linux/pam/login-analysis';
+import {
+  judgeAccount,
+  loadPamLayout,
+  type AccountPamVerdict,
+  type PamAnalysisOptions,
+} from '../../agent/backends/linux/pam/login-analysis';
 import { fixtureRoot } from '../fixtures/pam/fixtures';
 
 const NOW = 1_780_000_000;
@@ -55,10 +60,19 @@ function faillock(dir: string, user: string, times: number[]): void {
 }
 
 async function judge(dir: string, user = USER, now = NOW): Promise<AccountPamVerdict> {
-  const opts: PamAnalysisOptions = { fs: rootFs(dir), pamDir: '/etc/pam.d', faillockConf: '/etc/security/faillock.conf', services: [], groupPath: '/etc/group', moduleDir: '/usr/lib64/security', moduleExists: async () => true };
+  const opts: PamAnalysisOptions = {
+    fs: rootFs(dir),
+    pamDir: '/etc/pam.d',
+    faillockConf: '/etc/security/faillock.conf',
+    services: [],
+    groupPath: '/etc/group',
+    moduleDir: '/usr/lib64/security',
+    moduleExists: async () => true,
+  };
   return judgeAccount(await loadPamLayout(opts), user, opts, new Date(now * 1000));
 }
-const verdicts = (v: AccountPamVerdict) => Object.fromEntries(v.services.map((s) => [s.service, s.verdict === 'refuses' ? `refuses:${s.cause}` : s.verdict]));
+const verdicts = (v: AccountPamVerdict) =>
+  Object.fromEntries(v.services.map((s) => [s.service, s.verdict === 'refuses' ? `refuses:${s.cause}` : s.verdict]));
 
 describe('CentOS 7 with pam_tally2 (system-auth -> system-auth-ac)', () => {
   it('refuses once the stored count reaches deny (the module adds the failure before checking), until unlock_time', async () => {
@@ -67,10 +81,26 @@ describe('CentOS 7 with pam_tally2 (system-auth -> system-auth-ac)', () => {
     expect(verdicts(await judge(dir))).toEqual({ sshd: 'accepts', login: 'accepts', su: 'accepts', sudo: 'accepts' });
     tallylog(dir, [{ uid: USER.uid, count: 10, time: NOW - 10 }]);
     const locked = await judge(dir);
-    expect(verdicts(locked)).toEqual({ sshd: 'refuses:counter', login: 'refuses:counter', su: 'refuses:counter', sudo: 'refuses:counter' });
-    expect(locked.counterLock).toMatchObject({ kind: 'tally2', deny: 10, failures: 10, store: '/var/log/tallylog', lockEnds: new Date((NOW - 10 + 600) * 1000) });
+    expect(verdicts(locked)).toEqual({
+      sshd: 'refuses:counter',
+      login: 'refuses:counter',
+      su: 'refuses:counter',
+      sudo: 'refuses:counter',
+    });
+    expect(locked.counterLock).toMatchObject({
+      kind: 'tally2',
+      deny: 10,
+      failures: 10,
+      store: '/var/log/tallylog',
+      lockEnds: new Date((NOW - 10 + 600) * 1000),
+    });
     // unlock_time + fail_time <= now lifts it.
-    expect(verdicts(await judge(dir, USER, NOW - 10 + 600))).toEqual({ sshd: 'accepts', login: 'accepts', su: 'accepts', sudo: 'accepts' });
+    expect(verdicts(await judge(dir, USER, NOW - 10 + 600))).toEqual({
+      sshd: 'accepts',
+      login: 'accepts',
+      su: 'accepts',
+      sudo: 'accepts',
+    });
     // root is exempt without even_deny_root; its login goes through pam_securetty, which depends on the tty.
     tallylog(dir, [{ uid: 0, count: 50, time: NOW }]);
     expect((await judge(dir, ROOT)).services.find((s) => s.service === 'sshd')!.verdict).toBe('accepts');
@@ -89,7 +119,12 @@ describe('CentOS 7 with pam_tally2 (system-auth -> system-auth-ac)', () => {
     tallylog(dir, [{ uid: USER.uid, count: 12, time: NOW - 5 }]);
     const v = await judge(dir);
     // sshd: password-auth-ac has deny=abc; login (run by root) has magic_root; su and sudo are run by the user.
-    expect(verdicts(v)).toEqual({ sshd: 'refuses:pam', login: 'accepts', su: 'refuses:counter', sudo: 'refuses:counter' });
+    expect(verdicts(v)).toEqual({
+      sshd: 'refuses:pam',
+      login: 'accepts',
+      su: 'refuses:counter',
+      sudo: 'refuses:counter',
+    });
     expect(v.pamRefuses!.why).toMatch(/bad number in "deny=abc"/);
     expect(v.services.find((s) => s.service === 'login')!.steps.some((s) => /magic_root/.test(s.why))).toBe(true);
   });
@@ -107,11 +142,31 @@ describe('CentOS 7 with pam_tally2 (system-auth -> system-auth-ac)', () => {
 describe('Oracle Linux 8 as installed (every module present)', () => {
   it('su and sudo lock like sshd for a user caller; the GNOME login does too once pam_selinux_permit is installed', async () => {
     const dir = image('ol8-workstation-gdm');
-    faillock(dir, 'ilmnuser', Array.from({ length: 3 }, (_, i) => NOW - 100 + i));
+    faillock(
+      dir,
+      'ilmnuser',
+      Array.from({ length: 3 }, (_, i) => NOW - 100 + i),
+    );
     const v = await judge(dir);
-    expect(verdicts(v)).toEqual({ sshd: 'refuses:counter', login: 'refuses:counter', 'gdm-password': 'refuses:counter', su: 'refuses:counter', sudo: 'refuses:counter', cockpit: 'refuses:counter' });
-    expect(v.counterLock).toMatchObject({ kind: 'faillock', deny: 3, failures: 3, lockEnds: new Date((NOW - 98 + 600) * 1000) });
-    faillock(dir, 'ilmnuser', Array.from({ length: 2 }, (_, i) => NOW - 100 + i));
+    expect(verdicts(v)).toEqual({
+      sshd: 'refuses:counter',
+      login: 'refuses:counter',
+      'gdm-password': 'refuses:counter',
+      su: 'refuses:counter',
+      sudo: 'refuses:counter',
+      cockpit: 'refuses:counter',
+    });
+    expect(v.counterLock).toMatchObject({
+      kind: 'faillock',
+      deny: 3,
+      failures: 3,
+      lockEnds: new Date((NOW - 98 + 600) * 1000),
+    });
+    faillock(
+      dir,
+      'ilmnuser',
+      Array.from({ length: 2 }, (_, i) => NOW - 100 + i),
+    );
     expect(Object.values(verdicts(await judge(dir)))).toEqual(Array(6).fill('accepts'));
   });
 
@@ -136,21 +191,43 @@ describe('services that disagree, and layouts that cannot be judged', () => {
   it('sshd denying after 10 and login after 3: login is the strictest and makes the state, each verdict is kept', async () => {
     const dir = image('ol8-authselect-minimal-faillock');
     const { readFileSync } = await import('node:fs');
-    for (const [file, deny] of [['system-auth', 3], ['password-auth', 10]] as const) {
+    for (const [file, deny] of [
+      ['system-auth', 3],
+      ['password-auth', 10],
+    ] as const) {
       const f = join(dir, 'etc/authselect', file);
-      writeFileSync(f, readFileSync(f, 'utf8').replace(/pam_faillock\.so (preauth silent|authfail)$/gm, `pam_faillock.so $1 deny=${deny}`));
+      writeFileSync(
+        f,
+        readFileSync(f, 'utf8').replace(
+          /pam_faillock\.so (preauth silent|authfail)$/gm,
+          `pam_faillock.so $1 deny=${deny}`,
+        ),
+      );
     }
     faillock(dir, 'ilmnuser', [NOW - 4, NOW - 3, NOW - 2, NOW - 1]);
     const v = await judge(dir);
-    expect(verdicts(v)).toEqual({ sshd: 'accepts', login: 'refuses:counter', su: 'refuses:counter', sudo: 'refuses:counter', cockpit: 'accepts' });
+    expect(verdicts(v)).toEqual({
+      sshd: 'accepts',
+      login: 'refuses:counter',
+      su: 'refuses:counter',
+      sudo: 'refuses:counter',
+      cockpit: 'accepts',
+    });
     expect(v.strictest!.service).toBe('login');
     expect(v.counterLock).toMatchObject({ service: 'login', deny: 3, failures: 4 });
-    expect(v.services.find((s) => s.service === 'sshd')!.counters[0]).toMatchObject({ deny: 10, failures: 4, locked: false });
+    expect(v.services.find((s) => s.service === 'sshd')!.counters[0]).toMatchObject({
+      deny: 10,
+      failures: 4,
+      locked: false,
+    });
   });
 
   it('a module whose answer decides the login and cannot be known makes the verdict unknown, never "unlocked"', async () => {
     const dir = image('ol8-authselect-minimal-faillock');
-    writeFileSync(join(dir, 'etc/pam.d/sshd'), '#%PAM-1.0\nauth [success=done default=die] pam_vendor_otp.so\nauth substack password-auth\n');
+    writeFileSync(
+      join(dir, 'etc/pam.d/sshd'),
+      '#%PAM-1.0\nauth [success=done default=die] pam_vendor_otp.so\nauth substack password-auth\n',
+    );
     const v = await judge(dir);
     const sshd = v.services.find((s) => s.service === 'sshd')!;
     expect(sshd.verdict).toBe('unknown');

@@ -97,10 +97,21 @@ describe('pam_tally2 tallylog', () => {
     expect(user.details['linux.counter_file']).toBe('/var/log/tallylog');
     expect((await backend.inspect('ilmnuser', { config, now: at(T + 600) })).locked).toBe(false);
 
-    expect(await backend.inspect('ilmnadmin', { config, now: at(T) })).toMatchObject({ locked: false, failureCount: 1, lastFailureSource: 'pts/0' });
-    expect(await backend.inspect('ilmnlocked', { config, now: at(T) })).toMatchObject({ locked: false, failureCount: 0 });
+    expect(await backend.inspect('ilmnadmin', { config, now: at(T) })).toMatchObject({
+      locked: false,
+      failureCount: 1,
+      lastFailureSource: 'pts/0',
+    });
+    expect(await backend.inspect('ilmnlocked', { config, now: at(T) })).toMatchObject({
+      locked: false,
+      failureCount: 0,
+    });
     // root is exempt without even_deny_root.
-    expect(await backend.inspect('root', { config, now: at(T) })).toMatchObject({ locked: false, failureCount: 2, details: expect.objectContaining({ 'linux.counter_exempt': 'true' }) });
+    expect(await backend.inspect('root', { config, now: at(T) })).toMatchObject({
+      locked: false,
+      failureCount: 2,
+      details: expect.objectContaining({ 'linux.counter_exempt': 'true' }),
+    });
   });
 
   it('unlock zeroes exactly the record of that uid', async () => {
@@ -129,18 +140,28 @@ describe('pam_tally2 tallylog', () => {
   it.each([
     ['truncated', (good: Buffer) => good.subarray(0, good.length - 20)],
     ['garbage', (good: Buffer) => Buffer.from(good.map((_, i) => (i * 31 + 7) % 256))],
-  ])('a %s file is refused with FP_TALLYLOG_CORRUPT and neither it nor the password changes', async (_label, damage) => {
-    const good = await writeFixture();
-    const bad = damage(good);
-    await sb.writeFile('/var/log/tallylog', bad, 0o600);
-    const shadow = await sb.shadowLine('ilmnuser');
+  ])(
+    'a %s file is refused with FP_TALLYLOG_CORRUPT and neither it nor the password changes',
+    async (_label, damage) => {
+      const good = await writeFixture();
+      const bad = damage(good);
+      await sb.writeFile('/var/log/tallylog', bad, 0o600);
+      const shadow = await sb.shadowLine('ilmnuser');
 
-    await expect(backend.inspect('ilmnuser', { config })).rejects.toMatchObject({ code: 'FP_TALLYLOG_CORRUPT', message: expect.stringMatching(/left untouched/) });
-    await expect(backend.unlock('ilmnuser', { config })).rejects.toMatchObject({ code: 'FP_TALLYLOG_CORRUPT' });
-    await expect(backend.resetPassword('ilmnuser', 'Never-set-pw-5', { config })).rejects.toMatchObject({ code: 'FP_TALLYLOG_CORRUPT' });
-    await expect(backend.call('resetFailureCounter', 'ilmnuser', { config })).rejects.toMatchObject({ code: 'FP_TALLYLOG_CORRUPT' });
+      await expect(backend.inspect('ilmnuser', { config })).rejects.toMatchObject({
+        code: 'FP_TALLYLOG_CORRUPT',
+        message: expect.stringMatching(/left untouched/),
+      });
+      await expect(backend.unlock('ilmnuser', { config })).rejects.toMatchObject({ code: 'FP_TALLYLOG_CORRUPT' });
+      await expect(backend.resetPassword('ilmnuser', 'Never-set-pw-5', { config })).rejects.toMatchObject({
+        code: 'FP_TALLYLOG_CORRUPT',
+      });
+      await expect(backend.call('resetFailureCounter', 'ilmnuser', { config })).rejects.toMatchObject({
+        code: 'FP_TALLYLOG_CORRUPT',
+      });
 
-    expect(sha(await sb.readFile('/var/log/tallylog'))).toBe(sha(bad));
-    expect(await sb.shadowLine('ilmnuser')).toBe(shadow);
-  });
+      expect(sha(await sb.readFile('/var/log/tallylog'))).toBe(sha(bad));
+      expect(await sb.shadowLine('ilmnuser')).toBe(shadow);
+    },
+  );
 });

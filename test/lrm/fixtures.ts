@@ -49,5 +49,7 @@ export function beyondVersionRead(sim: LrmSimulator): string[] {
 
 /** Requests that change LRM data. */
 export function writes(sim: LrmSimulator): string[] {
-  return sim.requests.filter((r) => r.route === 'unlockUser' || r.route === 'setTemporaryPassword').map((r) => `${r.method} ${r.path}`);
+  return sim.requests
+    .filter((r) => r.route === 'unlockUser' || r.route === 'setTemporaryPassword')
+    .map((r) => `${r.method} ${r.path}`);
 }

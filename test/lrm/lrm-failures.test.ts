@@ -10,10 +10,22 @@ import { FleetpassError } from '../../shared/errors';
 import { createLrmBackend } from '../../agent/backends/lrm';
 import { startLrmSimulator, type LrmSimulator } from './lrm-simulator';
 import { failLogins, userLogin } from './lrm-user-client';
-import { ALICE_PASSWORD, BOB_PASSWORD, SERVICE_PASSWORD, SERVICE_USER, configFor, startSim, tempFile, writes } from './fixtures';
+import {
+  ALICE_PASSWORD,
+  BOB_PASSWORD,
+  SERVICE_PASSWORD,
+  SERVICE_USER,
+  configFor,
+  startSim,
+  tempFile,
+  writes,
+} from './fixtures';
 
 async function rejection(p: Promise<unknown>): Promise<FleetpassError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(FleetpassError);
   return e as FleetpassError;
 }
@@ -27,11 +39,14 @@ describe('LRM service account problems', () => {
 
   it('a wrong service password is refused clearly and not retried, so the service account is not locked', async () => {
     const file = tempFile('lrm-password', 'not-the-password\n');
-    const backend = createLrmBackend(configFor(sim, { serviceAccount: { username: SERVICE_USER, passwordFile: file } }));
+    const backend = createLrmBackend(
+      configFor(sim, { serviceAccount: { username: SERVICE_USER, passwordFile: file } }),
+    );
     const first = await rejection(backend.inspect('alice'));
     expect(first.code).toBe('FP_LRM_AUTH_FAILED');
     expect(first.message).toContain('wrong username or password');
-    for (let i = 0; i < 6; i++) expect((await rejection(backend.unlock('alice'))).details).toMatchObject({ notRetried: true });
+    for (let i = 0; i < 6; i++)
+      expect((await rejection(backend.unlock('alice'))).details).toMatchObject({ notRetried: true });
     expect(sim.requests.filter((r) => r.route === 'login')).toHaveLength(1);
     expect(sim.user(SERVICE_USER)).toMatchObject({ locked: false, failedLoginAttempts: 1 });
 
@@ -70,7 +85,10 @@ describe('LRM service account problems', () => {
   it('a disabled user is not touched', async () => {
     await sim.close();
     sim = await startLrmSimulator({
-      users: [{ username: SERVICE_USER, password: SERVICE_PASSWORD, role: 'admin' }, { username: 'carol', password: 'Carol-Pass-123', disabled: true }],
+      users: [
+        { username: SERVICE_USER, password: SERVICE_PASSWORD, role: 'admin' },
+        { username: 'carol', password: 'Carol-Pass-123', disabled: true },
+      ],
     });
     const backend = createLrmBackend(configFor(sim));
     const state = await backend.inspect('carol');
@@ -119,7 +137,12 @@ describe('LRM down or answering nonsense', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const port = (server.address() as AddressInfo).port;
-      const config = { baseUrl: `https://127.0.0.1:${port}`, serviceAccount: { username: SERVICE_USER, password: SERVICE_PASSWORD }, tls: { fingerprint: 'ab'.repeat(32) }, timeoutMs: 300 };
+      const config = {
+        baseUrl: `https://127.0.0.1:${port}`,
+        serviceAccount: { username: SERVICE_USER, password: SERVICE_PASSWORD },
+        tls: { fingerprint: 'ab'.repeat(32) },
+        timeoutMs: 300,
+      };
       const err = await rejection(createLrmBackend(config).inspect('alice'));
       expect(err).toMatchObject({ code: 'FP_LRM_UNREACHABLE', details: { timedOut: true, requestSent: false } });
       // The client ends the half-open connection itself; the bound only keeps a regression from hanging.
@@ -176,13 +199,20 @@ describe('LRM down or answering nonsense', () => {
     const sim = await startSim({ apiPrefix: '/lrm/v4' });
     try {
       const wrong = await rejection(createLrmBackend(configFor(sim)).inspect('alice'));
-      expect(wrong).toMatchObject({ code: 'FP_LRM_UNEXPECTED_RESPONSE', details: { endpoint: 'login', httpStatus: 404 } });
+      expect(wrong).toMatchObject({
+        code: 'FP_LRM_UNEXPECTED_RESPONSE',
+        details: { endpoint: 'login', httpStatus: 404 },
+      });
 
       const p = '/lrm/v4';
       const endpoints = {
-        login: { path: `${p}/auth/login` }, logout: { path: `${p}/auth/logout` }, listUsers: { path: `${p}/users` },
-        getUser: { path: `${p}/users/{username}` }, securitySettings: { path: `${p}/settings/security` },
-        unlockUser: { path: `${p}/users/{username}/unlock` }, setTemporaryPassword: { path: `${p}/users/{username}/temporary-password` },
+        login: { path: `${p}/auth/login` },
+        logout: { path: `${p}/auth/logout` },
+        listUsers: { path: `${p}/users` },
+        getUser: { path: `${p}/users/{username}` },
+        securitySettings: { path: `${p}/settings/security` },
+        unlockUser: { path: `${p}/users/{username}/unlock` },
+        setTemporaryPassword: { path: `${p}/users/{username}/temporary-password` },
       };
       await failLogins(sim, 'alice', 5);
       const result = await createLrmBackend(configFor(sim, { endpoints })).unlock('alice');
@@ -207,7 +237,11 @@ describe('LRM steps that fail half-way', () => {
     expect(err.code).toBe('FP_LRM_RESET_INCOMPLETE');
     expect(err.message).toContain('was unlocked, but setting the temporary password failed');
     expect(err.message).toContain('keeps the old password');
-    expect(err.details).toMatchObject({ step: 'set-temporary-password', unlocked: true, causeCode: 'FP_LRM_UNEXPECTED_RESPONSE' });
+    expect(err.details).toMatchObject({
+      step: 'set-temporary-password',
+      unlocked: true,
+      causeCode: 'FP_LRM_UNEXPECTED_RESPONSE',
+    });
     expect(err.details.before).toMatchObject({ locked: true });
     expect(err.details.after).toMatchObject({ locked: false, mustChangePassword: false });
     expect((await userLogin(sim, 'alice', ALICE_PASSWORD)).status).toBe(200);
@@ -234,7 +268,10 @@ describe('LRM steps that fail half-way', () => {
     const backend = createLrmBackend(configFor(sim, { timeoutMs: 400 }));
     sim.hang('unlockUser');
     const err = await rejection(backend.unlock('alice'));
-    expect(err).toMatchObject({ code: 'FP_LRM_UNREACHABLE', details: { step: 'unlock', requestSent: true, timedOut: true } });
+    expect(err).toMatchObject({
+      code: 'FP_LRM_UNREACHABLE',
+      details: { step: 'unlock', requestSent: true, timedOut: true },
+    });
     expect(err.message).toContain('may have been applied');
     expect(err.details.after).toMatchObject({ locked: true });
   });
@@ -250,17 +287,25 @@ describe('LRM TLS trust', () => {
 
   it('trusts the CA file it is given', async () => {
     const caFile = tempFile('lrm-ca.pem', sim.caPem, 0o644);
-    expect(await createLrmBackend(configFor(sim, { tls: { caFile } })).inspect('alice')).toMatchObject({ exists: true });
+    expect(await createLrmBackend(configFor(sim, { tls: { caFile } })).inspect('alice')).toMatchObject({
+      exists: true,
+    });
   });
 
   it('refuses a certificate from another CA, a wrong pin, and an unconfigured self-signed LRM, sending nothing', async () => {
     sim.requests.length = 0;
-    const wrongCa = await rejection(createLrmBackend(configFor(sim, { tls: { caFile: tempFile('other-ca.pem', other.caPem, 0o644) } })).unlock('alice'));
+    const wrongCa = await rejection(
+      createLrmBackend(configFor(sim, { tls: { caFile: tempFile('other-ca.pem', other.caPem, 0o644) } })).unlock(
+        'alice',
+      ),
+    );
     expect(wrongCa.code).toBe('FP_LRM_TLS_UNTRUSTED');
     expect(wrongCa.message).toContain('nothing was sent');
     expect(wrongCa.details.presentedFingerprint).toBe(sim.fingerprint);
 
-    const wrongPin = await rejection(createLrmBackend(configFor(sim, { tls: { fingerprint: other.fingerprint } })).unlock('alice'));
+    const wrongPin = await rejection(
+      createLrmBackend(configFor(sim, { tls: { fingerprint: other.fingerprint } })).unlock('alice'),
+    );
     expect(wrongPin.code).toBe('FP_LRM_TLS_UNTRUSTED');
     expect(wrongPin.message).toContain('pinned lrm.tls.fingerprint');
 
@@ -273,7 +318,9 @@ describe('LRM TLS trust', () => {
 
   it('accepts a pin written with colons in uppercase', async () => {
     const hex = sim.fingerprint.slice('sha256:'.length).toUpperCase().match(/../g)!.join(':');
-    expect(await createLrmBackend(configFor(sim, { tls: { fingerprint: hex } })).inspect('bob')).toMatchObject({ exists: true });
+    expect(await createLrmBackend(configFor(sim, { tls: { fingerprint: hex } })).inspect('bob')).toMatchObject({
+      exists: true,
+    });
   });
 
   it('insecure mode works but warns', async () => {

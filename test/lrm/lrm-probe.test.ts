@@ -32,11 +32,19 @@ describe('lrm probe', () => {
     expect(byName.listUsers.detail).toBe('3 users');
     expect(byName.getUser.detail).toContain(`found ${SERVICE_USER} (role admin)`);
     expect(byName.securitySettings.detail).toBe('allowed login attempts 5, password expiry 90 days');
-    expect(byName.unlockUser).toMatchObject({ result: 'answers', method: 'POST', path: '/api/users/{username}/unlock' });
+    expect(byName.unlockUser).toMatchObject({
+      result: 'answers',
+      method: 'POST',
+      path: '/api/users/{username}/unlock',
+    });
     expect(byName.setTemporaryPassword.result).toBe('answers');
     expect(byName.logout.result).toBe('ok');
 
-    const methods = new Set(sim.requests.filter((r) => r.route === 'unlockUser' || r.route === 'setTemporaryPassword' || r.method === 'OPTIONS').map((r) => r.method));
+    const methods = new Set(
+      sim.requests
+        .filter((r) => r.route === 'unlockUser' || r.route === 'setTemporaryPassword' || r.method === 'OPTIONS')
+        .map((r) => r.method),
+    );
     expect([...methods]).toEqual(['OPTIONS']);
     expect(sim.user('alice')?.locked).toBe(true);
   });
@@ -46,7 +54,9 @@ describe('lrm probe', () => {
     expect(await runLrmProbe(configFor(sim), (l) => lines.push(l))).toBe(0);
     expect(lines[0]).toBe(`Local Run Manager at ${sim.url}`);
     expect(lines[1]).toBe('version: 4.1.0 (supported)');
-    expect(lines.find((l) => l.startsWith('unlockUser'))).toMatch(/POST\s+\/api\/users\/\{username\}\/unlock\s+answers\s+OPTIONS allows POST \(not called\)/);
+    expect(lines.find((l) => l.startsWith('unlockUser'))).toMatch(
+      /POST\s+\/api\/users\/\{username\}\/unlock\s+answers\s+OPTIONS allows POST \(not called\)/,
+    );
     expect(lines.at(-1)).toMatch(/^ready: /);
   });
 
@@ -64,15 +74,30 @@ describe('lrm probe', () => {
   });
 
   it('names the endpoints that do not fit the table', async () => {
-    const moved = await startLrmSimulator({ users: [{ username: SERVICE_USER, password: 'Svc-Secret-Qz7!kW9#', role: 'admin' }], apiPrefix: '/v2' });
+    const moved = await startLrmSimulator({
+      users: [{ username: SERVICE_USER, password: 'Svc-Secret-Qz7!kW9#', role: 'admin' }],
+      apiPrefix: '/v2',
+    });
     try {
       const { code, report } = await probeJson({
         ...configFor(moved),
-        endpoints: { login: { path: '/v2/auth/login' }, logout: { path: '/v2/auth/logout' }, listUsers: { path: '/v2/users' } },
+        endpoints: {
+          login: { path: '/v2/auth/login' },
+          logout: { path: '/v2/auth/logout' },
+          listUsers: { path: '/v2/users' },
+        },
       });
       expect(code).toBe(1);
       const results = Object.fromEntries(report.endpoints.map((e) => [e.name, e.result]));
-      expect(results).toMatchObject({ login: 'ok', listUsers: 'ok', getUser: 'unexpected', securitySettings: 'absent', unlockUser: 'missing', setTemporaryPassword: 'missing', logout: 'ok' });
+      expect(results).toMatchObject({
+        login: 'ok',
+        listUsers: 'ok',
+        getUser: 'unexpected',
+        securitySettings: 'absent',
+        unlockUser: 'missing',
+        setTemporaryPassword: 'missing',
+        logout: 'ok',
+      });
       expect(report.message).toContain('getUser unexpected');
     } finally {
       await moved.close();
@@ -80,10 +105,22 @@ describe('lrm probe', () => {
   });
 
   it('reports a refused service account and skips the rest', async () => {
-    const { code, report } = await probeJson(configFor(sim, { serviceAccount: { username: SERVICE_USER, password: 'wrong-password' } }));
+    const { code, report } = await probeJson(
+      configFor(sim, { serviceAccount: { username: SERVICE_USER, password: 'wrong-password' } }),
+    );
     expect(code).toBe(1);
-    expect(report.endpoints.find((e) => e.name === 'login')).toMatchObject({ result: 'refused', code: 'FP_LRM_AUTH_FAILED' });
-    expect(report.endpoints.filter((e) => e.result === 'skipped').map((e) => e.name)).toEqual(['logout', 'listUsers', 'getUser', 'securitySettings', 'unlockUser', 'setTemporaryPassword']);
+    expect(report.endpoints.find((e) => e.name === 'login')).toMatchObject({
+      result: 'refused',
+      code: 'FP_LRM_AUTH_FAILED',
+    });
+    expect(report.endpoints.filter((e) => e.result === 'skipped').map((e) => e.name)).toEqual([
+      'logout',
+      'listUsers',
+      'getUser',
+      'securitySettings',
+      'unlockUser',
+      'setTemporaryPassword',
+    ]);
   });
 
   it('shows the certificate an untrusted LRM presented, so IT can compare and pin it', async () => {
@@ -103,7 +140,11 @@ describe('lrm probe', () => {
     sim = await startSim();
 
     const lines: string[] = [];
-    expect(await runLrmProbe({ baseUrl: 'http://localhost', serviceAccount: { username: SERVICE_USER } }, (l) => lines.push(l))).toBe(2);
+    expect(
+      await runLrmProbe({ baseUrl: 'http://localhost', serviceAccount: { username: SERVICE_USER } }, (l) =>
+        lines.push(l),
+      ),
+    ).toBe(2);
     expect(lines.join('\n')).toContain('FP_CONFIG_INVALID');
     expect(lines.join('\n')).toContain('lrm.baseUrl');
     expect(lines.join('\n')).toContain('exactly one of password or passwordFile');

@@ -8,7 +8,16 @@ import { Backend, FailureCounter, LockReason } from '../../shared/gen/fleetpass/
 import { createLrmBackend, NOTE_NEW_PASSWORD_AT_LOGIN } from '../../agent/backends/lrm';
 import type { LrmSimulator } from './lrm-simulator';
 import { failLogins, userChangePassword, userGet, userLogin } from './lrm-user-client';
-import { ALICE_PASSWORD, BOB_PASSWORD, SERVICE_PASSWORD, SERVICE_USER, beyondVersionRead, configFor, startSim, writes } from './fixtures';
+import {
+  ALICE_PASSWORD,
+  BOB_PASSWORD,
+  SERVICE_PASSWORD,
+  SERVICE_USER,
+  beyondVersionRead,
+  configFor,
+  startSim,
+  writes,
+} from './fixtures';
 
 describe('LRM backend against the LRM 4.x simulator', () => {
   let sim: LrmSimulator;
@@ -27,8 +36,15 @@ describe('LRM backend against the LRM 4.x simulator', () => {
 
     const locked = await backend.inspect('alice');
     expect(locked).toMatchObject({
-      backend: Backend.BACKEND_LRM, account: 'alice', exists: true, locked: true, failureCount: 5, denyThreshold: 5,
-      lockPermanent: true, counter: FailureCounter.FAILURE_COUNTER_APPLICATION, mustChangePassword: false,
+      backend: Backend.BACKEND_LRM,
+      account: 'alice',
+      exists: true,
+      locked: true,
+      failureCount: 5,
+      denyThreshold: 5,
+      lockPermanent: true,
+      counter: FailureCounter.FAILURE_COUNTER_APPLICATION,
+      mustChangePassword: false,
       lockReasons: [LockReason.LOCK_REASON_TOO_MANY_FAILURES],
     });
     expect(locked.details['lrm.version']).toBe('4.1.0');
@@ -88,7 +104,9 @@ describe('LRM backend against the LRM 4.x simulator', () => {
     expect(missing.details['lrm.version']).toBe('4.1.0');
     const writesBefore = writes(sim).length;
     await expect(backend.unlock('nobody')).rejects.toMatchObject({ code: 'FP_ACCOUNT_NOT_FOUND' });
-    await expect(backend.resetPassword('nobody', 'Whatever-123')).rejects.toMatchObject({ code: 'FP_ACCOUNT_NOT_FOUND' });
+    await expect(backend.resetPassword('nobody', 'Whatever-123')).rejects.toMatchObject({
+      code: 'FP_ACCOUNT_NOT_FOUND',
+    });
     expect(writes(sim).length).toBe(writesBefore);
 
     const count = sim.requests.length;
@@ -124,7 +142,12 @@ describe('LRM lockout settings and password expiry', () => {
     const sim = await startSim({
       clock,
       users: [
-        { username: SERVICE_USER, password: SERVICE_PASSWORD, role: 'admin', passwordLastChanged: new Date('2026-03-15T00:00:00Z') },
+        {
+          username: SERVICE_USER,
+          password: SERVICE_PASSWORD,
+          role: 'admin',
+          passwordLastChanged: new Date('2026-03-15T00:00:00Z'),
+        },
         { username: 'bob', password: BOB_PASSWORD },
       ],
     });
@@ -140,7 +163,10 @@ describe('LRM lockout settings and password expiry', () => {
       expect(expired.details['lrm.password_expired']).toBe('true');
       expect(expired.passwordExpires?.toISOString()).toBe('2026-04-01T00:00:00.000Z');
       expect(expired.locked).toBe(false);
-      expect(await userLogin(sim, 'bob', BOB_PASSWORD)).toMatchObject({ status: 200, body: { mustChangePassword: true, reason: 'password_expired' } });
+      expect(await userLogin(sim, 'bob', BOB_PASSWORD)).toMatchObject({
+        status: 200,
+        body: { mustChangePassword: true, reason: 'password_expired' },
+      });
     } finally {
       await sim.close();
     }
@@ -158,8 +184,15 @@ describe('LRM 3.x', () => {
     await failLogins(sim, 'alice', 5);
     sim.requests.length = 0;
     const backend = createLrmBackend(configFor(sim));
-    for (const action of [() => backend.unlock('alice'), () => backend.resetPassword('alice', 'Temp-Alice-9x'), () => backend.listAccounts()]) {
-      const err = await action().then(() => undefined, (e: unknown) => e);
+    for (const action of [
+      () => backend.unlock('alice'),
+      () => backend.resetPassword('alice', 'Temp-Alice-9x'),
+      () => backend.listAccounts(),
+    ]) {
+      const err = await action().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toMatchObject({ code: 'FP_LRM_UNSUPPORTED_VERSION', details: { lrmVersion: '3.1.0' } });
       expect((err as Error).message).toContain('Illumina Technical Support');
     }
@@ -170,7 +203,11 @@ describe('LRM 3.x', () => {
   it('inspect reports the version and that existence is unknown, without signing in', async () => {
     sim.requests.length = 0;
     const state = await createLrmBackend(configFor(sim)).inspect('alice');
-    expect(state).toMatchObject({ backend: Backend.BACKEND_LRM, exists: false, counter: FailureCounter.FAILURE_COUNTER_APPLICATION });
+    expect(state).toMatchObject({
+      backend: Backend.BACKEND_LRM,
+      exists: false,
+      counter: FailureCounter.FAILURE_COUNTER_APPLICATION,
+    });
     expect(state.details).toMatchObject({ 'lrm.version': '3.1.0', 'lrm.exists': 'unknown' });
     expect(state.details['lrm.support']).toContain('Illumina Technical Support');
     expect(beyondVersionRead(sim)).toEqual([]);

@@ -28,7 +28,11 @@ describe('LRM secrets', () => {
     const lines: string[] = [];
     const log = createLogger({ level: 'debug', destination: { write: (l: string) => void lines.push(l) } });
     const errors: string[] = [];
-    const capture = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => void errors.push(errorText(e)));
+    const capture = (p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e: unknown) => void errors.push(errorText(e)),
+      );
     const probeOut: string[] = [];
     try {
       const good = createLrmBackend(configFor(sim), { log });
@@ -40,21 +44,44 @@ describe('LRM secrets', () => {
       await capture(good.resetPassword('alice', TEMP_PASSWORDS[1]));
       await capture(good.resetPassword('bob', TEMP_PASSWORDS[2]));
       sim.hang('setTemporaryPassword');
-      await capture(createLrmBackend(configFor(sim, { timeoutMs: 300 }), { log }).resetPassword('bob', TEMP_PASSWORDS[1]));
+      await capture(
+        createLrmBackend(configFor(sim, { timeoutMs: 300 }), { log }).resetPassword('bob', TEMP_PASSWORDS[1]),
+      );
 
-      const wrong = createLrmBackend(configFor(sim, { serviceAccount: { username: SERVICE_USER, password: WRONG_SERVICE_PASSWORD } }), { log });
+      const wrong = createLrmBackend(
+        configFor(sim, { serviceAccount: { username: SERVICE_USER, password: WRONG_SERVICE_PASSWORD } }),
+        { log },
+      );
       await capture(wrong.unlock('alice'));
       await capture(wrong.unlock('alice'));
       await capture(createLrmBackend(configFor(sim, { tls: {} }), { log }).unlock('alice'));
-      await capture(createLrmBackend(configFor(sim, { serviceAccount: { username: SERVICE_USER, passwordFile: '/nonexistent/lrm-pass' } }), { log }).unlock('alice'));
+      await capture(
+        createLrmBackend(
+          configFor(sim, { serviceAccount: { username: SERVICE_USER, passwordFile: '/nonexistent/lrm-pass' } }),
+          { log },
+        ).unlock('alice'),
+      );
       const file = tempFile('svc', `${SERVICE_PASSWORD}\n`);
-      await createLrmBackend(configFor(sim, { serviceAccount: { username: SERVICE_USER, passwordFile: file } }), { log }).listAccounts();
+      await createLrmBackend(configFor(sim, { serviceAccount: { username: SERVICE_USER, passwordFile: file } }), {
+        log,
+      }).listAccounts();
       // Both a password and a file: a config error, which must not echo the password.
-      await capture(Promise.resolve().then(() => createLrmBackend({ ...configFor(sim), serviceAccount: { username: SERVICE_USER, password: SERVICE_PASSWORD, passwordFile: file } })));
+      await capture(
+        Promise.resolve().then(() =>
+          createLrmBackend({
+            ...configFor(sim),
+            serviceAccount: { username: SERVICE_USER, password: SERVICE_PASSWORD, passwordFile: file },
+          }),
+        ),
+      );
 
       for (const opts of [{}, { json: true }]) {
         await runLrmProbe(configFor(sim), (l) => probeOut.push(l), { ...opts, log });
-        await runLrmProbe(configFor(sim, { serviceAccount: { username: SERVICE_USER, password: WRONG_SERVICE_PASSWORD } }), (l) => probeOut.push(l), { ...opts, log });
+        await runLrmProbe(
+          configFor(sim, { serviceAccount: { username: SERVICE_USER, password: WRONG_SERVICE_PASSWORD } }),
+          (l) => probeOut.push(l),
+          { ...opts, log },
+        );
       }
       await runLrmProbe({ ...configFor(sim), baseUrl: 'http://x' }, (l) => probeOut.push(l));
     } finally {

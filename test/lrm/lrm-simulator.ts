@@ -13,7 +13,15 @@ import { systemClock, type Clock } from '../../shared/clock';
 import { certificateFingerprint, createCa, issueServerCertificate, type CertAndKey } from '../../shared/pki';
 
 export type SimRoute =
-  | 'loginPage' | 'login' | 'logout' | 'listUsers' | 'getUser' | 'securitySettings' | 'unlockUser' | 'setTemporaryPassword' | 'changePassword';
+  | 'loginPage'
+  | 'login'
+  | 'logout'
+  | 'listUsers'
+  | 'getUser'
+  | 'securitySettings'
+  | 'unlockUser'
+  | 'setTemporaryPassword'
+  | 'changePassword';
 
 export interface SimUserInit {
   username: string;
@@ -71,9 +79,10 @@ const MIN_PASSWORD_LENGTH = 8;
 const DAY_MS = 86_400_000;
 
 function loginPage(version: string): string {
-  const footer = Number(version.split('.')[0]) >= 4
-    ? `<footer class="lrm-footer"><span>Local Run Manager v${version}</span> &copy; Illumina, Inc.</footer>`
-    : `<div id="footer">LRM Version ${version} &nbsp;|&nbsp; For Research Use Only</div>`;
+  const footer =
+    Number(version.split('.')[0]) >= 4
+      ? `<footer class="lrm-footer"><span>Local Run Manager v${version}</span> &copy; Illumina, Inc.</footer>`
+      : `<div id="footer">LRM Version ${version} &nbsp;|&nbsp; For Research Use Only</div>`;
   return `<!doctype html><html><head><title>Local Run Manager</title><script>window.build="9.9.9"</script></head><body><div id="app"><h1>Sign in</h1><form><input name="username"><input type="password" name="password"><a href="#/forgotpassword">Forgot your password?</a></form></div>${footer}</body></html>`;
 }
 
@@ -84,16 +93,24 @@ export async function startLrmSimulator(options: LrmSimulatorOptions = {}): Prom
   const expiryDays = options.passwordExpiryDays ?? 90;
   const clock = options.clock ?? systemClock;
   const api = options.apiPrefix ?? '/api';
-  const tls = options.tls ?? (await (async () => {
-    const ca = await createCa({ commonName: 'lrm simulator test CA' });
-    return { ca, server: await issueServerCertificate(ca, { hosts: ['localhost', '127.0.0.1'] }) };
-  })());
+  const tls =
+    options.tls ??
+    (await (async () => {
+      const ca = await createCa({ commonName: 'lrm simulator test CA' });
+      return { ca, server: await issueServerCertificate(ca, { hosts: ['localhost', '127.0.0.1'] }) };
+    })());
 
   const users = new Map<string, SimUser>();
   for (const u of options.users ?? []) {
     users.set(u.username.toLowerCase(), {
-      username: u.username, password: u.password, role: u.role ?? 'user', locked: false, disabled: u.disabled ?? false,
-      failedLoginAttempts: 0, passwordLastChanged: u.passwordLastChanged ?? clock.now(), mustChangePassword: false,
+      username: u.username,
+      password: u.password,
+      role: u.role ?? 'user',
+      locked: false,
+      disabled: u.disabled ?? false,
+      failedLoginAttempts: 0,
+      passwordLastChanged: u.passwordLastChanged ?? clock.now(),
+      mustChangePassword: false,
     });
   }
   const sessions = new Map<string, { username: string; restricted: boolean }>();
@@ -106,8 +123,14 @@ export async function startLrmSimulator(options: LrmSimulatorOptions = {}): Prom
 
   const expires = (u: SimUser) => new Date(u.passwordLastChanged.getTime() + expiryDays * DAY_MS);
   const record = (u: SimUser) => ({
-    username: u.username, role: u.role, locked: u.locked, disabled: u.disabled, failedLoginAttempts: u.failedLoginAttempts,
-    allowedLoginAttempts: allowed, passwordLastChanged: u.passwordLastChanged.toISOString(), passwordExpires: expires(u).toISOString(),
+    username: u.username,
+    role: u.role,
+    locked: u.locked,
+    disabled: u.disabled,
+    failedLoginAttempts: u.failedLoginAttempts,
+    allowedLoginAttempts: allowed,
+    passwordLastChanged: u.passwordLastChanged.toISOString(),
+    passwordExpires: expires(u).toISOString(),
     mustChangePassword: u.mustChangePassword,
   });
 
@@ -137,7 +160,10 @@ export async function startLrmSimulator(options: LrmSimulatorOptions = {}): Prom
 
   function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
     const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
-    res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html; charset=utf-8' : 'application/json', ...headers });
+    res.writeHead(status, {
+      'content-type': typeof body === 'string' ? 'text/html; charset=utf-8' : 'application/json',
+      ...headers,
+    });
     res.end(text);
   }
 
@@ -197,7 +223,10 @@ export async function startLrmSimulator(options: LrmSimulatorOptions = {}): Prom
       if (body.password !== u.password) {
         u.failedLoginAttempts += 1;
         if (allowed > 0 && u.failedLoginAttempts >= allowed) u.locked = true;
-        return send(res, 401, { error: 'invalid_credentials', remainingAttempts: Math.max(0, allowed - u.failedLoginAttempts) });
+        return send(res, 401, {
+          error: 'invalid_credentials',
+          remainingAttempts: Math.max(0, allowed - u.failedLoginAttempts),
+        });
       }
       u.failedLoginAttempts = 0;
       const expired = expires(u).getTime() <= clock.now().getTime();
@@ -205,7 +234,11 @@ export async function startLrmSimulator(options: LrmSimulatorOptions = {}): Prom
       const token = randomBytes(24).toString('hex');
       sessions.set(token, { username: u.username, restricted: must });
       tokens.push(token);
-      return send(res, 200, { token, mustChangePassword: must, reason: must ? (expired ? 'password_expired' : 'temporary_password') : undefined });
+      return send(res, 200, {
+        token,
+        mustChangePassword: must,
+        reason: must ? (expired ? 'password_expired' : 'temporary_password') : undefined,
+      });
     }
 
     const { token, session } = sessionOf(req);
@@ -220,7 +253,8 @@ export async function startLrmSimulator(options: LrmSimulatorOptions = {}): Prom
     if (route === 'changePassword') {
       if (body.currentPassword !== me.password) return send(res, 400, { error: 'wrong_current_password' });
       const next = body.newPassword;
-      if (typeof next !== 'string' || next.length < MIN_PASSWORD_LENGTH || next === me.password) return send(res, 400, { error: 'password_policy' });
+      if (typeof next !== 'string' || next.length < MIN_PASSWORD_LENGTH || next === me.password)
+        return send(res, 400, { error: 'password_policy' });
       me.password = next;
       me.mustChangePassword = false;
       me.passwordLastChanged = clock.now();
@@ -232,7 +266,8 @@ export async function startLrmSimulator(options: LrmSimulatorOptions = {}): Prom
     if (me.role !== 'admin') return send(res, 403, { error: 'forbidden' });
 
     if (route === 'listUsers') return send(res, 200, { users: [...users.values()].map(record) });
-    if (route === 'securitySettings') return send(res, 200, { allowedLoginAttempts: allowed, passwordExpiryDays: expiryDays });
+    if (route === 'securitySettings')
+      return send(res, 200, { allowedLoginAttempts: allowed, passwordExpiryDays: expiryDays });
     const target = users.get(String(m.username ?? '').toLowerCase());
     if (!target) return send(res, 404, { error: 'user_not_found' });
     if (route === 'getUser') return send(res, 200, record(target));
@@ -243,7 +278,8 @@ export async function startLrmSimulator(options: LrmSimulatorOptions = {}): Prom
     }
     if (route === 'setTemporaryPassword') {
       const pw = body.password;
-      if (typeof pw !== 'string' || pw.length < MIN_PASSWORD_LENGTH) return send(res, 400, { error: 'password_policy' });
+      if (typeof pw !== 'string' || pw.length < MIN_PASSWORD_LENGTH)
+        return send(res, 400, { error: 'password_policy' });
       target.password = pw;
       target.mustChangePassword = true;
       target.passwordLastChanged = clock.now();

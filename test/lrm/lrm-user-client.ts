@@ -15,7 +15,11 @@ function call(sim: LrmSimulator, method: string, path: string, body?: unknown, t
     const text = body === undefined ? undefined : JSON.stringify(body);
     const req = request(
       {
-        host: '127.0.0.1', port: sim.port, method, path, ca: sim.caPem,
+        host: '127.0.0.1',
+        port: sim.port,
+        method,
+        path,
+        ca: sim.caPem,
         headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       },
       (res) => {
@@ -44,7 +48,12 @@ export function userLogin(sim: LrmSimulator, username: string, password: string)
 }
 
 /** The forced change after a temporary password or an expired one. */
-export function userChangePassword(sim: LrmSimulator, token: string, currentPassword: string, newPassword: string): Promise<UserResponse> {
+export function userChangePassword(
+  sim: LrmSimulator,
+  token: string,
+  currentPassword: string,
+  newPassword: string,
+): Promise<UserResponse> {
   return call(sim, 'POST', '/api/account/change-password', { currentPassword, newPassword }, token);
 }
 

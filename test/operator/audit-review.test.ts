@@ -15,7 +15,13 @@ import { startOperatorEnv, waitUntil, type OperatorEnv } from './support/operato
 import { changeRequestView, listNodeViews } from '../../controller/store';
 
 // Reasons that exercise CSV quoting and JSON escaping: commas, quotes, line breaks, inner blanks, non-ASCII.
-const REASONS = ['INC-1, "urgent"', 'line one\nline two\r\nline three', 'inner  "  blanks', 'Größe ✓ 日本', '=SUM(A1:A2)'];
+const REASONS = [
+  'INC-1, "urgent"',
+  'line one\nline two\r\nline three',
+  'inner  "  blanks',
+  'Größe ✓ 日本',
+  '=SUM(A1:A2)',
+];
 
 let env: OperatorEnv;
 let agent: ScriptedAgent;
@@ -30,8 +36,18 @@ beforeAll(async () => {
   await waitUntil(() => listNodeViews(env.tc.ctx.store).some((n) => n.online), 10_000, 'the node');
   const svc = env.service;
   for (const reason of REASONS) {
-    const r = await svc.requestOperations(env.principal('otto'), { selection: { nodeIds: ['seq-7'] }, backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_UNLOCK, reason });
-    await waitUntil(() => changeRequestView(env.tc.ctx.store, r.request!.request.id).request.state === 'done', 5000, 'the unlock');
+    const r = await svc.requestOperations(env.principal('otto'), {
+      selection: { nodeIds: ['seq-7'] },
+      backend: Backend.BACKEND_LINUX,
+      account: 'ilmnuser',
+      action: Action.ACTION_UNLOCK,
+      reason,
+    });
+    await waitUntil(
+      () => changeRequestView(env.tc.ctx.store, r.request!.request.id).request.state === 'done',
+      5000,
+      'the unlock',
+    );
   }
 });
 
@@ -43,20 +59,67 @@ afterAll(async () => {
 
 describe('audit search', () => {
   it('finds by operator and action, newest first, a page at a time', async () => {
-    const page1 = await env.cli('vic', ['audit', '--operator', 'otto', '--action', 'request.created', '--desc', '--limit', '2', '--json']);
+    const page1 = await env.cli('vic', [
+      'audit',
+      '--operator',
+      'otto',
+      '--action',
+      'request.created',
+      '--desc',
+      '--limit',
+      '2',
+      '--json',
+    ]);
     expect(page1.code).toBe(0);
-    const p1 = JSON.parse(page1.stdout) as { records: Array<{ seq: number; reason: string; actor: string }>; nextCursor: number };
+    const p1 = JSON.parse(page1.stdout) as {
+      records: Array<{ seq: number; reason: string; actor: string }>;
+      nextCursor: number;
+    };
     expect(p1.records.map((r) => r.reason)).toEqual([REASONS[4], REASONS[3]]);
     expect(p1.nextCursor).toBe(p1.records[1].seq);
-    const page2 = await env.cli('vic', ['audit', '--operator', 'otto', '--action', 'request.created', '--desc', '--limit', '2', '--before', String(p1.nextCursor), '--json']);
-    expect((JSON.parse(page2.stdout) as { records: Array<{ reason: string }> }).records.map((r) => r.reason)).toEqual([REASONS[2], REASONS[1]]);
+    const page2 = await env.cli('vic', [
+      'audit',
+      '--operator',
+      'otto',
+      '--action',
+      'request.created',
+      '--desc',
+      '--limit',
+      '2',
+      '--before',
+      String(p1.nextCursor),
+      '--json',
+    ]);
+    expect((JSON.parse(page2.stdout) as { records: Array<{ reason: string }> }).records.map((r) => r.reason)).toEqual([
+      REASONS[2],
+      REASONS[1],
+    ]);
 
-    const human = await env.cli('vic', ['audit', '--node', 'seq-7', '--action', 'operation.*', '--outcome', 'succeeded', '--limit', '3']);
+    const human = await env.cli('vic', [
+      'audit',
+      '--node',
+      'seq-7',
+      '--action',
+      'operation.*',
+      '--outcome',
+      'succeeded',
+      '--limit',
+      '3',
+    ]);
     expect(human.code).toBe(0);
     expect(human.stdout.split('\n').filter((l) => l.includes('operation.succeeded'))).toHaveLength(3);
     expect(human.stdout).toMatch(/more: add --after \d+/);
 
-    const since = await env.cli('vic', ['audit', '--since', '1h', '--until', '2099-01-01', '--action', 'request.created', '--json']);
+    const since = await env.cli('vic', [
+      'audit',
+      '--since',
+      '1h',
+      '--until',
+      '2099-01-01',
+      '--action',
+      'request.created',
+      '--json',
+    ]);
     expect((JSON.parse(since.stdout) as { records: unknown[] }).records).toHaveLength(REASONS.length);
     const bad = await env.cli('vic', ['audit', '--since', 'yesterday']);
     expect(bad.code).toBe(2);
@@ -77,7 +140,11 @@ describe('audit export', () => {
       expect(records[records.length - 1]).toMatchObject({ action: 'audit.exported', actor: 'vic' });
       expect(records).toEqual(db.slice(0, records.length));
       for (const reason of REASONS) expect(records.some((x) => x.reason === reason)).toBe(true);
-      expect(verifyRecords(records)).toMatchObject({ ok: true, total: records.length, verifiedThrough: records.length });
+      expect(verifyRecords(records)).toMatchObject({
+        ok: true,
+        total: records.length,
+        verifiedThrough: records.length,
+      });
 
       const v = await env.cli('vic', ['audit', 'verify', '--file', file]);
       expect(v.code).toBe(0);
@@ -118,7 +185,9 @@ describe('audit verify detects tampering', () => {
     writeFileSync(file, `${edited.join('\n')}\n`);
     const e = await env.cli('vic', ['audit', 'verify', '--file', file]);
     expect(e.code).toBe(1);
-    expect(e.stdout).toContain(`audit chain BROKEN (${file}) at record 5: record 5 was altered: its content does not match its hash`);
+    expect(e.stdout).toContain(
+      `audit chain BROKEN (${file}) at record 5: record 5 was altered: its content does not match its hash`,
+    );
     expect(e.stderr.trim()).toBe('error FP_AUDIT_BROKEN: the audit chain is broken at record 5');
 
     const csv = join(env.tc.root, 'audit.csv');
@@ -142,7 +211,12 @@ describe('audit verify detects tampering', () => {
     raw.close();
     const bad = await env.cli('vic', ['audit', 'verify', '--json']);
     expect(bad.code).toBe(1);
-    expect(JSON.parse(bad.stdout)).toMatchObject({ source: 'controller', ok: false, brokenAt: target.seq, verifiedThrough: target.seq - 1 });
+    expect(JSON.parse(bad.stdout)).toMatchObject({
+      source: 'controller',
+      ok: false,
+      brokenAt: target.seq,
+      verifiedThrough: target.seq - 1,
+    });
     expect(bad.stderr.trim()).toBe(`error FP_AUDIT_BROKEN: the audit chain is broken at record ${target.seq}`);
   });
 });

@@ -9,14 +9,26 @@
 import type { ClientReadableStream, Metadata, ServiceError } from '@grpc/grpc-js';
 import { fromGrpcError, type FleetpassError } from '../../shared/errors';
 import {
-  ExportFormat, PasswordSource, Role, type AdminServiceClient, type RequestOperationsRequest, type WhoAmIResponse,
+  ExportFormat,
+  PasswordSource,
+  Role,
+  type AdminServiceClient,
+  type RequestOperationsRequest,
+  type WhoAmIResponse,
 } from '../../shared/gen/fleetpass/v1/admin';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import type { Principal } from '../../controller/access/authenticate';
 import type { OperatorRole } from '../../controller/store/operators-repo';
 import { removeRoot } from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
-import { adminClient, bearer, startOperatorEnv, tokenOf, waitUntil, type OperatorEnv } from './support/operator-harness';
+import {
+  adminClient,
+  bearer,
+  startOperatorEnv,
+  tokenOf,
+  waitUntil,
+  type OperatorEnv,
+} from './support/operator-harness';
 import { tokenSecret } from '../helpers/token-secret';
 import { changeRequestView, listNodeViews } from '../../controller/store';
 
@@ -49,17 +61,30 @@ async function drain<Res>(call: ClientReadableStream<Res>): Promise<Res[]> {
 
 function resetRequest(over: Partial<RequestOperationsRequest> = {}): RequestOperationsRequest {
   return {
-    selector: { nodeIds: ['n1'], labels: {}, all: false, lockedOnly: false }, backend: Backend.BACKEND_LINUX, account: 'ilmnuser',
-    action: Action.ACTION_UNLOCK, passwordSource: PasswordSource.PASSWORD_SOURCE_UNSPECIFIED, password: '', reason: 'AUTH-TEST', dryRun: false,
-    ttlSeconds: 0, temporary: false, samePasswordOnAllNodes: false, ...over,
+    selector: { nodeIds: ['n1'], labels: {}, all: false, lockedOnly: false },
+    backend: Backend.BACKEND_LINUX,
+    account: 'ilmnuser',
+    action: Action.ACTION_UNLOCK,
+    passwordSource: PasswordSource.PASSWORD_SOURCE_UNSPECIFIED,
+    password: '',
+    reason: 'AUTH-TEST',
+    dryRun: false,
+    ttlSeconds: 0,
+    temporary: false,
+    samePasswordOnAllNodes: false,
+    ...over,
   };
 }
 
 /** A privileged reset by olga, waiting for approval. */
 async function pendingByOlga(): Promise<string> {
   const r = await env.service.requestOperations(olga, {
-    selection: { nodeIds: ['n1'] }, backend: Backend.BACKEND_LINUX, account: 'root', action: Action.ACTION_RESET_PASSWORD,
-    password: { source: 'generate' }, reason: 'CHG-olga',
+    selection: { nodeIds: ['n1'] },
+    backend: Backend.BACKEND_LINUX,
+    account: 'root',
+    action: Action.ACTION_RESET_PASSWORD,
+    password: { source: 'generate' },
+    reason: 'CHG-olga',
   });
   expect(r.request!.request.state).toBe('pending_approval');
   return r.request!.request.id;
@@ -74,32 +99,87 @@ interface Case {
 const CASES: Case[] = [
   { rpc: 'WhoAmI', allowed: ROLES, call: (t) => unary(client.whoAmI, {}, t) },
   { rpc: 'ListNodes', allowed: ROLES, call: (t) => unary(client.listNodes, { selector: undefined }, t) },
-  { rpc: 'ListAccounts', allowed: ROLES, call: (t) => unary(client.listAccounts, { selector: undefined, lockedOnly: false, account: '', backend: 0 }, t) },
-  { rpc: 'RevokeNode', allowed: ['admin'], call: (t) => unary(client.revokeNode, { nodeId: 'gone-1', reason: 'decommissioned' }, t) },
-  { rpc: 'RequestOperations', allowed: ['operator', 'approver', 'admin'], call: (t) => unary(client.requestOperations, resetRequest(), t) },
-  { rpc: 'ListChangeRequests', allowed: ROLES, call: (t) => unary(client.listChangeRequests, { states: [], limit: 10 }, t) },
-  { rpc: 'GetChangeRequest', allowed: ROLES, call: async (t) => unary(client.getChangeRequest, { id: await pendingByOlga() }, t) },
-  { rpc: 'ApproveChangeRequest', allowed: ['approver'], call: async (t) => unary(client.approveChangeRequest, { id: await pendingByOlga(), note: 'ok' }, t) },
-  { rpc: 'RejectChangeRequest', allowed: ['approver'], call: async (t) => unary(client.rejectChangeRequest, { id: await pendingByOlga(), note: 'no' }, t) },
-  { rpc: 'CancelChangeRequest (someone else\'s)', allowed: ['admin'], call: async (t) => unary(client.cancelChangeRequest, { id: await pendingByOlga(), note: '' }, t) },
   {
-    rpc: 'WatchChangeRequest', allowed: ROLES,
+    rpc: 'ListAccounts',
+    allowed: ROLES,
+    call: (t) => unary(client.listAccounts, { selector: undefined, lockedOnly: false, account: '', backend: 0 }, t),
+  },
+  {
+    rpc: 'RevokeNode',
+    allowed: ['admin'],
+    call: (t) => unary(client.revokeNode, { nodeId: 'gone-1', reason: 'decommissioned' }, t),
+  },
+  {
+    rpc: 'RequestOperations',
+    allowed: ['operator', 'approver', 'admin'],
+    call: (t) => unary(client.requestOperations, resetRequest(), t),
+  },
+  {
+    rpc: 'ListChangeRequests',
+    allowed: ROLES,
+    call: (t) => unary(client.listChangeRequests, { states: [], limit: 10 }, t),
+  },
+  {
+    rpc: 'GetChangeRequest',
+    allowed: ROLES,
+    call: async (t) => unary(client.getChangeRequest, { id: await pendingByOlga() }, t),
+  },
+  {
+    rpc: 'ApproveChangeRequest',
+    allowed: ['approver'],
+    call: async (t) => unary(client.approveChangeRequest, { id: await pendingByOlga(), note: 'ok' }, t),
+  },
+  {
+    rpc: 'RejectChangeRequest',
+    allowed: ['approver'],
+    call: async (t) => unary(client.rejectChangeRequest, { id: await pendingByOlga(), note: 'no' }, t),
+  },
+  {
+    rpc: "CancelChangeRequest (someone else's)",
+    allowed: ['admin'],
+    call: async (t) => unary(client.cancelChangeRequest, { id: await pendingByOlga(), note: '' }, t),
+  },
+  {
+    rpc: 'WatchChangeRequest',
+    allowed: ROLES,
     call: async (t) => {
       const id = await pendingByOlga();
       await env.service.cancelChangeRequest(env.principal('root-admin'), id, 'so the stream ends');
       return drain(client.watchChangeRequest({ id }, bearer(t)));
     },
   },
-  { rpc: 'QueryAudit', allowed: ROLES, call: (t) => unary(client.queryAudit, { filter: undefined, limit: 5, afterSeq: 0, descending: true, beforeSeq: 0 }, t) },
-  { rpc: 'ExportAudit', allowed: ROLES, call: (t) => drain(client.exportAudit({ filter: undefined, format: ExportFormat.EXPORT_FORMAT_JSONL }, bearer(t))) },
+  {
+    rpc: 'QueryAudit',
+    allowed: ROLES,
+    call: (t) =>
+      unary(client.queryAudit, { filter: undefined, limit: 5, afterSeq: 0, descending: true, beforeSeq: 0 }, t),
+  },
+  {
+    rpc: 'ExportAudit',
+    allowed: ROLES,
+    call: (t) => drain(client.exportAudit({ filter: undefined, format: ExportFormat.EXPORT_FORMAT_JSONL }, bearer(t))),
+  },
   { rpc: 'VerifyAudit', allowed: ROLES, call: (t) => unary(client.verifyAudit, {}, t) },
-  { rpc: 'CreateEnrollmentToken', allowed: ['admin'], call: (t) => unary(client.createEnrollmentToken, { labels: {}, ttlSeconds: 600, nodeId: '' }, t) },
+  {
+    rpc: 'CreateEnrollmentToken',
+    allowed: ['admin'],
+    call: (t) => unary(client.createEnrollmentToken, { labels: {}, ttlSeconds: 600, nodeId: '' }, t),
+  },
   { rpc: 'ListEnrollmentTokens', allowed: ['admin'], call: (t) => unary(client.listEnrollmentTokens, {}, t) },
-  { rpc: 'RevokeEnrollmentToken', allowed: ['admin'], call: (t) => unary(client.revokeEnrollmentToken, { id: 'none' }, t) },
-  { rpc: 'CreateOperator', allowed: ['admin'], call: (t) => unary(client.createOperator, { name: `new-${++seq}`, role: Role.ROLE_VIEWER }, t) },
+  {
+    rpc: 'RevokeEnrollmentToken',
+    allowed: ['admin'],
+    call: (t) => unary(client.revokeEnrollmentToken, { id: 'none' }, t),
+  },
+  {
+    rpc: 'CreateOperator',
+    allowed: ['admin'],
+    call: (t) => unary(client.createOperator, { name: `new-${++seq}`, role: Role.ROLE_VIEWER }, t),
+  },
   { rpc: 'ListOperators', allowed: ['admin'], call: (t) => unary(client.listOperators, {}, t) },
   {
-    rpc: 'DisableOperator', allowed: ['admin'],
+    rpc: 'DisableOperator',
+    allowed: ['admin'],
     call: (t) => {
       const name = `temp-${++seq}`;
       env.service.createOperator(env.principal('root-admin'), { name, role: 'viewer' });
@@ -107,7 +187,8 @@ const CASES: Case[] = [
     },
   },
   {
-    rpc: "CreateApiToken (another operator's first)", allowed: ['admin'],
+    rpc: "CreateApiToken (another operator's first)",
+    allowed: ['admin'],
     call: (t) => {
       const name = `fresh-${++seq}`;
       env.service.createOperator(env.principal('root-admin'), { name, role: 'viewer' });
@@ -115,21 +196,48 @@ const CASES: Case[] = [
     },
   },
   {
-    rpc: 'CreateApiToken (for oneself)', allowed: ROLES,
+    rpc: 'CreateApiToken (for oneself)',
+    allowed: ROLES,
     call: async (t) => {
       const me = (await unary(client.whoAmI, {}, t)) as WhoAmIResponse;
       return unary(client.createApiToken, { operator: me.operator!.name, ttlSeconds: 3600 }, t);
     },
   },
-  { rpc: 'RevealPassword', allowed: ['operator', 'approver', 'admin'], call: (t) => unary(client.revealPassword, { nodeId: 'n1', backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'look', revealId: '' }, t) },
-  { rpc: 'RotatePasswords', allowed: ['operator', 'approver', 'admin'], call: (t) => unary(client.rotatePasswords, { selector: undefined, backend: Backend.BACKEND_LINUX, account: 'root', reason: 'rotate' }, t) },
+  {
+    rpc: 'RevealPassword',
+    allowed: ['operator', 'approver', 'admin'],
+    call: (t) =>
+      unary(
+        client.revealPassword,
+        { nodeId: 'n1', backend: Backend.BACKEND_LINUX, account: 'ilmnuser', reason: 'look', revealId: '' },
+        t,
+      ),
+  },
+  {
+    rpc: 'RotatePasswords',
+    allowed: ['operator', 'approver', 'admin'],
+    call: (t) =>
+      unary(
+        client.rotatePasswords,
+        { selector: undefined, backend: Backend.BACKEND_LINUX, account: 'root', reason: 'rotate' },
+        t,
+      ),
+  },
   { rpc: 'EscrowStatus', allowed: ROLES, call: (t) => unary(client.escrowStatus, { selector: undefined }, t) },
 ];
 
 /** Extension RPCs are answered by later features; until then an allowed caller gets FP_ACTION_UNSUPPORTED. */
-const EXTENSION_RPCS = new Set(['CreateEnrollmentToken', 'ListEnrollmentTokens', 'RevokeEnrollmentToken', 'RevealPassword', 'RotatePasswords', 'EscrowStatus']);
+const EXTENSION_RPCS = new Set([
+  'CreateEnrollmentToken',
+  'ListEnrollmentTokens',
+  'RevokeEnrollmentToken',
+  'RevealPassword',
+  'RotatePasswords',
+  'EscrowStatus',
+]);
 
-const deniedCount = (actor: string) => env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor }, limit: 1000 }).records.length;
+const deniedCount = (actor: string) =>
+  env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor }, limit: 1000 }).records.length;
 
 beforeAll(async () => {
   env = await startOperatorEnv({
@@ -143,13 +251,19 @@ beforeAll(async () => {
       },
     },
   });
-  for (const [role, name] of Object.entries(WHO)) if (name !== 'root-admin') env.addOperator(name, role as OperatorRole);
+  for (const [role, name] of Object.entries(WHO))
+    if (name !== 'root-admin') env.addOperator(name, role as OperatorRole);
   env.addOperator('olga', 'operator');
   env.addOperator('abe', 'approver');
   olga = env.principal('olga');
   client = adminClient(env);
-  for (const id of ['n1', 'gone-1']) agents.push(connectScriptedAgent({ address: env.tc.address, creds: await env.tc.nodeCredentials(id) }));
-  await waitUntil(() => listNodeViews(env.tc.ctx.store).filter((n) => n.online).length === 2, 10_000, 'two scripted nodes');
+  for (const id of ['n1', 'gone-1'])
+    agents.push(connectScriptedAgent({ address: env.tc.address, creds: await env.tc.nodeCredentials(id) }));
+  await waitUntil(
+    () => listNodeViews(env.tc.ctx.store).filter((n) => n.online).length === 2,
+    10_000,
+    'two scripted nodes',
+  );
 });
 
 afterAll(async () => {
@@ -166,7 +280,10 @@ describe('every RPC with every role', () => {
       it(`${c.rpc} as ${role}: ${allowed ? 'allowed' : 'refused and audited'}`, async () => {
         const who = WHO[role];
         const before = deniedCount(who);
-        const outcome = await c.call(tokenOf(env, who)).then(() => undefined, (e: FleetpassError) => e);
+        const outcome = await c.call(tokenOf(env, who)).then(
+          () => undefined,
+          (e: FleetpassError) => e,
+        );
         if (allowed) {
           if (EXTENSION_RPCS.has(c.rpc)) expect(outcome?.code ?? 'ok').not.toMatch(/FP_FORBIDDEN|FP_UNAUTHENTICATED/);
           else expect(outcome).toBeUndefined();
@@ -174,7 +291,11 @@ describe('every RPC with every role', () => {
         } else {
           expect(outcome?.code).toBe('FP_FORBIDDEN');
           expect(deniedCount(who)).toBe(before + 1);
-          const last = env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor: who }, descending: true, limit: 1 }).records[0];
+          const last = env.tc.ctx.audit.query({
+            filter: { action: 'access.denied', actor: who },
+            descending: true,
+            limit: 1,
+          }).records[0];
           expect(last.outcome).toBe('refused');
           expect(JSON.parse(last.detailsJson)).toMatchObject({ code: 'FP_FORBIDDEN', role });
         }
@@ -183,7 +304,9 @@ describe('every RPC with every role', () => {
   }
 
   it('the extension RPCs answer FP_ACTION_UNSUPPORTED until their feature is installed', async () => {
-    await expect(unary(client.escrowStatus, { selector: undefined }, tokenOf(env, 'vic'))).rejects.toMatchObject({ code: 'FP_ACTION_UNSUPPORTED' });
+    await expect(unary(client.escrowStatus, { selector: undefined }, tokenOf(env, 'vic'))).rejects.toMatchObject({
+      code: 'FP_ACTION_UNSUPPORTED',
+    });
   });
 });
 
@@ -200,7 +323,12 @@ describe('no credential, bad credentials', () => {
     const last = env.tc.ctx.audit.query({ filter: { action: 'auth.failed' }, descending: true, limit: 1 }).records[0];
     expect(last).toMatchObject({ actor: 'unauthenticated', outcome: 'refused' });
     const details = JSON.parse(last.detailsJson);
-    expect(details).toMatchObject({ why: 'token-mismatch', what: 'WhoAmI', source: '127.0.0.1', tokenId: forged.split('_')[1] });
+    expect(details).toMatchObject({
+      why: 'token-mismatch',
+      what: 'WhoAmI',
+      source: '127.0.0.1',
+      tokenId: forged.split('_')[1],
+    });
     expect(last.detailsJson).not.toContain(tokenSecret(forged));
     const failed = env.tc.ctx.audit.query({ filter: { action: 'auth.failed' }, limit: 1000 }).records;
     expect(failed.length).toBeGreaterThanOrEqual(CASES.length + 1);
@@ -216,7 +344,9 @@ describe('no credential, bad credentials', () => {
   });
 
   it('the last admin cannot be disabled', async () => {
-    await expect(unary(client.disableOperator, { name: 'root-admin' }, tokenOf(env, 'root-admin'))).rejects.toMatchObject({ code: 'FP_LAST_ADMIN' });
+    await expect(
+      unary(client.disableOperator, { name: 'root-admin' }, tokenOf(env, 'root-admin')),
+    ).rejects.toMatchObject({ code: 'FP_LAST_ADMIN' });
   });
 });
 
@@ -224,18 +354,32 @@ describe('account policy', () => {
   it('refuses what no rule allows, audited, and lets the role the rule names do it', async () => {
     const ask = resetRequest({ account: 'svcbackup' });
     const before = deniedCount('otto');
-    await expect(unary(client.requestOperations, ask, tokenOf(env, 'otto'))).rejects.toMatchObject({ code: 'FP_POLICY_FORBIDDEN' });
+    await expect(unary(client.requestOperations, ask, tokenOf(env, 'otto'))).rejects.toMatchObject({
+      code: 'FP_POLICY_FORBIDDEN',
+    });
     expect(deniedCount('otto')).toBe(before + 1);
-    const rec = env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor: 'otto' }, descending: true, limit: 1 }).records[0];
+    const rec = env.tc.ctx.audit.query({
+      filter: { action: 'access.denied', actor: 'otto' },
+      descending: true,
+      limit: 1,
+    }).records[0];
     expect(rec).toMatchObject({ account: 'svcbackup', reason: 'AUTH-TEST' });
     expect(JSON.parse(rec.detailsJson)).toMatchObject({ code: 'FP_POLICY_FORBIDDEN', action: 'ACTION_UNLOCK' });
-    await expect(unary(client.requestOperations, ask, tokenOf(env, 'root-admin'))).resolves.toMatchObject({ request: { account: 'svcbackup' } });
+    await expect(unary(client.requestOperations, ask, tokenOf(env, 'root-admin'))).resolves.toMatchObject({
+      request: { account: 'svcbackup' },
+    });
   });
 
   it('refuses a request without a reason, and a supplied password that breaks the password policy, changing nothing', async () => {
     const count = env.tc.ctx.store.operations.listRequests({ limit: 1000 }).length;
-    await expect(unary(client.requestOperations, resetRequest({ reason: '  ' }), tokenOf(env, 'otto'))).rejects.toMatchObject({ code: 'FP_REASON_REQUIRED' });
-    const weak = resetRequest({ action: Action.ACTION_RESET_PASSWORD, passwordSource: PasswordSource.PASSWORD_SOURCE_PROVIDED, password: 'short' });
+    await expect(
+      unary(client.requestOperations, resetRequest({ reason: '  ' }), tokenOf(env, 'otto')),
+    ).rejects.toMatchObject({ code: 'FP_REASON_REQUIRED' });
+    const weak = resetRequest({
+      action: Action.ACTION_RESET_PASSWORD,
+      passwordSource: PasswordSource.PASSWORD_SOURCE_PROVIDED,
+      password: 'short',
+    });
     const e = await unary(client.requestOperations, weak, tokenOf(env, 'otto')).catch((x: FleetpassError) => x);
     expect(e).toMatchObject({ code: 'FP_PASSWORD_POLICY' });
     expect((e as FleetpassError).message).not.toContain('short');
@@ -248,7 +392,17 @@ describe('the second-person rule, through the CLI', () => {
   const n1 = () => agents[0];
 
   it('holds a privileged reset for approval and sends nothing to the agent', async () => {
-    const r = await env.cli('anna', ['reset', '--node', 'n1', '--account', 'root', '--generate', '--reason', 'CHG-9', '--yes']);
+    const r = await env.cli('anna', [
+      'reset',
+      '--node',
+      'n1',
+      '--account',
+      'root',
+      '--generate',
+      '--reason',
+      'CHG-9',
+      '--yes',
+    ]);
     expect(r.code).toBe(0);
     const m = /request (\S+) waits for approval by a second person/.exec(r.stdout);
     expect(m).not.toBeNull();
@@ -258,21 +412,35 @@ describe('the second-person rule, through the CLI', () => {
     await new Promise((res) => setTimeout(res, 300));
     const ops = changeRequestView(env.tc.ctx.store, id).operations;
     expect(ops.map((o) => o.state)).toEqual(['requested']);
-    expect(n1().operations().some((o) => o.id === ops[0].id)).toBe(false);
+    expect(
+      n1()
+        .operations()
+        .some((o) => o.id === ops[0].id),
+    ).toBe(false);
   });
 
   it('refuses self-approval (audited); the operation still never reaches the agent', async () => {
     const before = deniedCount('anna');
     const r = await env.cli('anna', ['approve', id, '--note', 'my own']);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe("error FP_SELF_APPROVAL: You cannot approve or reject your own request; ask a second approver.");
+    expect(r.stderr.trim()).toBe(
+      'error FP_SELF_APPROVAL: You cannot approve or reject your own request; ask a second approver.',
+    );
     expect(deniedCount('anna')).toBe(before + 1);
-    const rec = env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor: 'anna' }, descending: true, limit: 1 }).records[0];
+    const rec = env.tc.ctx.audit.query({
+      filter: { action: 'access.denied', actor: 'anna' },
+      descending: true,
+      limit: 1,
+    }).records[0];
     expect(rec).toMatchObject({ requestId: id, account: 'root' });
     expect(JSON.parse(rec.detailsJson)).toMatchObject({ code: 'FP_SELF_APPROVAL' });
     const opId = changeRequestView(env.tc.ctx.store, id).operations[0].id;
     expect(env.tc.ctx.store.operations.getOperation(opId)?.state).toBe('requested');
-    expect(n1().operations().some((o) => o.id === opId)).toBe(false);
+    expect(
+      n1()
+        .operations()
+        .some((o) => o.id === opId),
+    ).toBe(false);
     const r2 = await env.cli('anna', ['reject', id]);
     expect(r2.code).toBe(1);
     expect(r2.stderr).toContain('FP_SELF_APPROVAL');
@@ -291,20 +459,32 @@ describe('the second-person rule, through the CLI', () => {
     await waitUntil(() => changeRequestView(env.tc.ctx.store, id).request.state === 'done', 5000, 'the approved reset');
     const w = await env.cli('vic', ['watch', id, '--json']);
     expect(w.code).toBe(0);
-    expect(JSON.parse(w.stdout)).toMatchObject({ request: { approvedBy: 'abe', decisionNote: 'checked with the lab' }, operations: [{ state: 'OPERATION_STATE_SUCCEEDED' }] });
+    expect(JSON.parse(w.stdout)).toMatchObject({
+      request: { approvedBy: 'abe', decisionNote: 'checked with the lab' },
+      operations: [{ state: 'OPERATION_STATE_SUCCEEDED' }],
+    });
   });
 
   it('a rejected privileged reset never reaches the agent, and its sealed password is erased', async () => {
-    const r = await env.cli('otto', ['reset', '--node', 'n1', '--account', 'ilmnadmin', '--password-stdin', '--reason', 'CHG-10'], { stdin: 'Lab-Instrument-Pw-42\n' });
+    const r = await env.cli(
+      'otto',
+      ['reset', '--node', 'n1', '--account', 'ilmnadmin', '--password-stdin', '--reason', 'CHG-10'],
+      { stdin: 'Lab-Instrument-Pw-42\n' },
+    );
     expect(r.code).toBe(0);
     const reqId = /request (\S+) waits for approval/.exec(r.stdout)![1];
     const opId = changeRequestView(env.tc.ctx.store, reqId).operations[0].id;
-    const sealed = () => env.tc.ctx.store.db.prepare('SELECT count(*) FROM pending_secrets WHERE operation_id = ?').pluck().get(opId);
+    const sealed = () =>
+      env.tc.ctx.store.db.prepare('SELECT count(*) FROM pending_secrets WHERE operation_id = ?').pluck().get(opId);
     expect(sealed()).toBe(1);
     const x = await env.cli('abe', ['reject', reqId, '--note', 'use unlock instead']);
     expect(x.code).toBe(0);
     expect(env.tc.ctx.store.operations.getOperation(opId)?.state).toBe('cancelled');
     expect(sealed()).toBe(0);
-    expect(n1().operations().some((o) => o.id === opId)).toBe(false);
+    expect(
+      n1()
+        .operations()
+        .some((o) => o.id === opId),
+    ).toBe(false);
   });
 });

@@ -9,17 +9,32 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { CONTROLLER_BUNDLE, removeRoot, spawnControllerProcess, writeControllerConfig, type ControllerProcess } from '../helpers/controller-harness';
+import {
+  CONTROLLER_BUNDLE,
+  removeRoot,
+  spawnControllerProcess,
+  writeControllerConfig,
+  type ControllerProcess,
+} from '../helpers/controller-harness';
 import { CLI_BUNDLE, type CliResult } from './support/operator-harness';
 
 const root = mkdtempSync(join(tmpdir(), 'fp-bootstrap-'));
 const stateDir = join(root, 'state');
-const configFile = writeControllerConfig(root, { stateDir, agentListen: '127.0.0.1:0', adminListen: '127.0.0.1:0', webListen: '127.0.0.1:0' });
+const configFile = writeControllerConfig(root, {
+  stateDir,
+  agentListen: '127.0.0.1:0',
+  adminListen: '127.0.0.1:0',
+  webListen: '127.0.0.1:0',
+});
 let controller: ControllerProcess | undefined;
 
 function run(bundle: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [bundle, ...args], { cwd: root, env: { PATH: process.env.PATH, HOME: root, LANG: 'C', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bundle, ...args], {
+      cwd: root,
+      env: { PATH: process.env.PATH, HOME: root, LANG: 'C', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -41,7 +56,15 @@ describe('bootstrap-admin', () => {
   const tokenFile = join(root, 'alice.token');
 
   it('creates the first admin locally and writes the token to a new 0600 file', async () => {
-    const r = await run(CONTROLLER_BUNDLE, ['bootstrap-admin', '--name', 'alice', '--token-file', tokenFile, '--config', configFile]);
+    const r = await run(CONTROLLER_BUNDLE, [
+      'bootstrap-admin',
+      '--name',
+      'alice',
+      '--token-file',
+      tokenFile,
+      '--config',
+      configFile,
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`admin "alice" created; API token (expires `);
@@ -56,21 +79,48 @@ describe('bootstrap-admin', () => {
   it('refuses a second bootstrap without --force, and changes nothing', async () => {
     const r = await run(CONTROLLER_BUNDLE, ['bootstrap-admin', '--name', 'bob', '--config', configFile]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe('FP_ADMIN_EXISTS: 1 enabled admin(s) already exist; ask one of them for an account, or run again with --force on the controller host');
+    expect(r.stderr.trim()).toBe(
+      'FP_ADMIN_EXISTS: 1 enabled admin(s) already exist; ask one of them for an account, or run again with --force on the controller host',
+    );
     expect(r.stdout).toBe('');
   });
 
   it('with --force, adds another admin and prints the token once', async () => {
-    const r = await run(CONTROLLER_BUNDLE, ['bootstrap-admin', '--name', 'bob', '--force', '--ttl', '7d', '--config', configFile]);
+    const r = await run(CONTROLLER_BUNDLE, [
+      'bootstrap-admin',
+      '--name',
+      'bob',
+      '--force',
+      '--ttl',
+      '7d',
+      '--config',
+      configFile,
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/admin "bob" created; API token \(expires \S+\), shown once:\nfpt_[0-9a-f]{16}_\S{43}\n/);
   });
 
   it('refuses a bad name and a bad --ttl as usage or input errors', async () => {
-    const bad = await run(CONTROLLER_BUNDLE, ['bootstrap-admin', '--name', 'Bad:Name', '--force', '--config', configFile]);
+    const bad = await run(CONTROLLER_BUNDLE, [
+      'bootstrap-admin',
+      '--name',
+      'Bad:Name',
+      '--force',
+      '--config',
+      configFile,
+    ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('FP_OPERATOR_NAME_INVALID');
-    const ttl = await run(CONTROLLER_BUNDLE, ['bootstrap-admin', '--name', 'carol', '--force', '--ttl', 'soon', '--config', configFile]);
+    const ttl = await run(CONTROLLER_BUNDLE, [
+      'bootstrap-admin',
+      '--name',
+      'carol',
+      '--force',
+      '--ttl',
+      'soon',
+      '--config',
+      configFile,
+    ]);
     expect(ttl.code).toBe(2);
     expect(ttl.stderr).toContain('usage: --ttl must be a duration');
   });
@@ -83,18 +133,36 @@ describe('bootstrap-admin', () => {
     const cliConfig = join(root, 'cli.yaml');
     writeFileSync(cliConfig, stringify({ controller: admin, caFile: join(stateDir, 'pki', 'ca.crt'), tokenFile }));
     const who = await run(CLI_BUNDLE, ['whoami'], { FLEETPASS_CONFIG: cliConfig });
-    expect([who.stderr, controller.stdout().split('\n').filter((l) => l.includes('authentication')).join('\n')]).toEqual(['', '']);
+    expect([
+      who.stderr,
+      controller
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('authentication'))
+        .join('\n'),
+    ]).toEqual(['', '']);
     expect(who.stdout.trim()).toBe(`alice (admin) at ${admin}`);
 
     const ops = await run(CLI_BUNDLE, ['operators', 'list', '--json'], { FLEETPASS_CONFIG: cliConfig });
-    expect((JSON.parse(ops.stdout) as Array<{ name: string; role: string }>).map((o) => [o.name, o.role])).toEqual([['alice', 'ROLE_ADMIN'], ['bob', 'ROLE_ADMIN']]);
+    expect((JSON.parse(ops.stdout) as Array<{ name: string; role: string }>).map((o) => [o.name, o.role])).toEqual([
+      ['alice', 'ROLE_ADMIN'],
+      ['bob', 'ROLE_ADMIN'],
+    ]);
 
-    const audit = await run(CLI_BUNDLE, ['audit', '--action', 'operator.bootstrapped', '--json'], { FLEETPASS_CONFIG: cliConfig });
+    const audit = await run(CLI_BUNDLE, ['audit', '--action', 'operator.bootstrapped', '--json'], {
+      FLEETPASS_CONFIG: cliConfig,
+    });
     const records = (JSON.parse(audit.stdout) as { records: Array<{ actor: string; detailsJson: string }> }).records;
-    expect(records.map((r) => JSON.parse(r.detailsJson))).toMatchObject([{ operator: 'alice', forced: false }, { operator: 'bob', forced: true, enabledAdminsBefore: 1 }]);
+    expect(records.map((r) => JSON.parse(r.detailsJson))).toMatchObject([
+      { operator: 'alice', forced: false },
+      { operator: 'bob', forced: true, enabledAdminsBefore: 1 },
+    ]);
     for (const rec of records) expect(rec.actor).toMatch(/^local:/);
 
-    const noToken = await run(CLI_BUNDLE, ['whoami'], { FLEETPASS_CONFIG: cliConfig, FLEETPASS_TOKEN_FILE: join(root, 'missing.token') });
+    const noToken = await run(CLI_BUNDLE, ['whoami'], {
+      FLEETPASS_CONFIG: cliConfig,
+      FLEETPASS_TOKEN_FILE: join(root, 'missing.token'),
+    });
     expect(noToken.code).toBe(1);
     expect(noToken.stderr).toContain('error FP_UNAUTHENTICATED: cannot read the token file');
 

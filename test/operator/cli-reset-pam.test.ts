@@ -25,7 +25,9 @@ beforeAll(async () => {
   env = await startOperatorEnv({ log: logs.logger });
   env.addOperator('olivia', 'operator');
   env.addOperator('vera', 'viewer');
-  node = await createSandboxedNode('nextseq-ops1', env.tc.address, await env.tc.nodeCredentials('nextseq-ops1'), { site: 'bldg4' });
+  node = await createSandboxedNode('nextseq-ops1', env.tc.address, await env.tc.nodeCredentials('nextseq-ops1'), {
+    site: 'bldg4',
+  });
 });
 
 afterAll(async () => {
@@ -43,12 +45,24 @@ describe('fleetpass CLI against a real agent on real PAM', () => {
     expect(await node.sandbox.authenticate('ilmnuser', USER_PASSWORD)).toBe(false);
     node.start();
     const service = storeReads(env.tc.ctx);
-    await waitUntil(() => service.listAccounts({ lockedOnly: true }).length === 1 && service.listAccounts().length === 2, 20_000, 'the locked account report');
+    await waitUntil(
+      () => service.listAccounts({ lockedOnly: true }).length === 1 && service.listAccounts().length === 2,
+      20_000,
+      'the locked account report',
+    );
 
     const json = await env.cli('vera', ['accounts', '--json']);
     expect(json.code).toBe(0);
-    const rows = JSON.parse(json.stdout) as Array<{ nodeId: string; nodeOnline: boolean; state: { account: string; locked?: boolean; failureCount?: number; lockEnds?: string }; privileged?: boolean }>;
-    expect(rows.map((r) => [r.nodeId, r.state.account, r.state.locked ?? false])).toEqual([['nextseq-ops1', 'ilmnuser', true], ['nextseq-ops1', 'ilmnadmin', false]]);
+    const rows = JSON.parse(json.stdout) as Array<{
+      nodeId: string;
+      nodeOnline: boolean;
+      state: { account: string; locked?: boolean; failureCount?: number; lockEnds?: string };
+      privileged?: boolean;
+    }>;
+    expect(rows.map((r) => [r.nodeId, r.state.account, r.state.locked ?? false])).toEqual([
+      ['nextseq-ops1', 'ilmnuser', true],
+      ['nextseq-ops1', 'ilmnadmin', false],
+    ]);
     expect(rows[0].state.failureCount).toBe(3);
     expect(rows[1].privileged).toBe(true);
     const left = new Date(rows[0].state.lockEnds!).getTime() - Date.now();
@@ -63,20 +77,49 @@ describe('fleetpass CLI against a real agent on real PAM', () => {
   });
 
   it('a viewer cannot reset; the refusal is audited and nothing is sent', async () => {
-    const r = await env.cli('vera', ['reset', '--node', 'nextseq-ops1', '--account', 'ilmnuser', '--generate', '--reason', 'T-0', '--yes']);
+    const r = await env.cli('vera', [
+      'reset',
+      '--node',
+      'nextseq-ops1',
+      '--account',
+      'ilmnuser',
+      '--generate',
+      '--reason',
+      'T-0',
+      '--yes',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr.trim()).toBe('error FP_FORBIDDEN: your role (viewer) does not allow asking for unlocks and resets');
     expect(env.tc.ctx.store.operations.listRequests()).toEqual([]);
     const denied = env.tc.ctx.audit.query({ filter: { action: 'access.denied', actor: 'vera' } }).records;
     expect(denied).toHaveLength(1);
-    expect(JSON.parse(denied[0].detailsJson)).toMatchObject({ code: 'FP_FORBIDDEN', permission: 'operations.request', role: 'viewer' });
+    expect(JSON.parse(denied[0].detailsJson)).toMatchObject({
+      code: 'FP_FORBIDDEN',
+      permission: 'operations.request',
+      role: 'viewer',
+    });
   });
 
   it('resets the password with --generate; PAM takes the new one and refuses the old one', async () => {
-    const r = await env.cli('olivia', ['reset', '--node', 'nextseq-ops1', '--account', 'ilmnuser', '--generate', '--reason', 'T-1', '--yes', '--json']);
+    const r = await env.cli('olivia', [
+      'reset',
+      '--node',
+      'nextseq-ops1',
+      '--account',
+      'ilmnuser',
+      '--generate',
+      '--reason',
+      'T-1',
+      '--yes',
+      '--json',
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const out = JSON.parse(r.stdout) as { request: { state: string; reason: string; requestedBy: string }; operations: Array<{ nodeId: string; state: string; before: { locked: boolean }; after: { locked?: boolean } }>; generatedPasswords: Array<{ nodeId: string; password: string }> };
+    const out = JSON.parse(r.stdout) as {
+      request: { state: string; reason: string; requestedBy: string };
+      operations: Array<{ nodeId: string; state: string; before: { locked: boolean }; after: { locked?: boolean } }>;
+      generatedPasswords: Array<{ nodeId: string; password: string }>;
+    };
     expect(out.request).toMatchObject({ state: 'CHANGE_REQUEST_STATE_DONE', reason: 'T-1', requestedBy: 'olivia' });
     expect(out.operations.map((o) => [o.nodeId, o.state])).toEqual([['nextseq-ops1', 'OPERATION_STATE_SUCCEEDED']]);
     expect(out.operations[0].before.locked).toBe(true);
@@ -88,7 +131,11 @@ describe('fleetpass CLI against a real agent on real PAM', () => {
 
     expect(await node.sandbox.authenticate('ilmnuser', generated)).toBe(true);
     expect(await node.sandbox.authenticate('ilmnuser', USER_PASSWORD)).toBe(false);
-    await waitUntil(() => listAccountViews(env.tc.ctx.store, { lockedOnly: true }).length === 0, 10_000, 'the unlocked state');
+    await waitUntil(
+      () => listAccountViews(env.tc.ctx.store, { lockedOnly: true }).length === 0,
+      10_000,
+      'the unlocked state',
+    );
   });
 
   it('audits who reset what and why, that a password was set, and never which', () => {

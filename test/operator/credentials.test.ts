@@ -22,10 +22,15 @@ let env: OperatorEnv;
 
 function whoAmI(tls: { keyPem?: string; certPem?: string }, token?: string): Promise<WhoAmIResponse> {
   const c = adminClient(env, tls);
-  return new Promise<WhoAmIResponse>((res, rej) => c.whoAmI({}, bearer(token), (e, r) => (e ? rej(fromGrpcError(e)) : res(r)))).finally(() => c.close());
+  return new Promise<WhoAmIResponse>((res, rej) =>
+    c.whoAmI({}, bearer(token), (e, r) => (e ? rej(fromGrpcError(e)) : res(r))),
+  ).finally(() => c.close());
 }
 
-const lastAuthFailure = () => JSON.parse(env.tc.ctx.audit.query({ filter: { action: 'auth.failed' }, descending: true, limit: 1 }).records[0].detailsJson);
+const lastAuthFailure = () =>
+  JSON.parse(
+    env.tc.ctx.audit.query({ filter: { action: 'auth.failed' }, descending: true, limit: 1 }).records[0].detailsJson,
+  );
 
 beforeAll(async () => {
   env = await startOperatorEnv({ admin: { floodLimits: { auditedPerWindow: 1000, blockAfter: 10_000 } } });
@@ -46,7 +51,15 @@ describe('operator client certificates', () => {
     writeFileSync(join(dir, 'otto.crt'), pair.certPem);
     writeFileSync(join(dir, 'otto.key'), pair.keyPem, { mode: 0o600 });
     const config = join(dir, 'cli.yaml');
-    writeFileSync(config, stringify({ controller: env.adminAddress, caFile: join(env.tc.stateDir, 'pki', 'ca.crt'), certFile: join(dir, 'otto.crt'), keyFile: join(dir, 'otto.key') }));
+    writeFileSync(
+      config,
+      stringify({
+        controller: env.adminAddress,
+        caFile: join(env.tc.stateDir, 'pki', 'ca.crt'),
+        certFile: join(dir, 'otto.crt'),
+        keyFile: join(dir, 'otto.key'),
+      }),
+    );
     const r = await env.cli('otto', ['whoami'], { env: { FLEETPASS_CONFIG: config } });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe(`otto (operator) at ${env.adminAddress}`);
@@ -71,7 +84,9 @@ describe('operator client certificates', () => {
   it('a token wins over a certificate, and a bad token does not fall back to it', async () => {
     const pair = await issueOperatorCertificate(env.tc.ctx.pki.ca, 'otto');
     await expect(whoAmI(pair, tokenOf(env, 'root-admin'))).resolves.toMatchObject({ operator: { name: 'root-admin' } });
-    await expect(whoAmI(pair, 'fpt_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).rejects.toMatchObject({ code: 'FP_UNAUTHENTICATED' });
+    await expect(
+      whoAmI(pair, 'fpt_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'),
+    ).rejects.toMatchObject({ code: 'FP_UNAUTHENTICATED' });
     expect(lastAuthFailure()).toMatchObject({ why: 'token-unknown', tokenId: '0000000000000000' });
   });
 });
@@ -114,7 +129,13 @@ describe('a flood of failed sign-ins', () => {
     const count = () => env.tc.ctx.audit.query({ filter: { action: 'auth.failed' }, limit: 1000 }).records.length;
     const before = count();
     const codes: string[] = [];
-    for (let i = 0; i < 8; i++) codes.push(await whoAmI({}, `fpt_${'1'.repeat(16)}_${'B'.repeat(43)}`).then(() => 'ok', (e: FleetpassError) => e.code));
+    for (let i = 0; i < 8; i++)
+      codes.push(
+        await whoAmI({}, `fpt_${'1'.repeat(16)}_${'B'.repeat(43)}`).then(
+          () => 'ok',
+          (e: FleetpassError) => e.code,
+        ),
+      );
     expect(codes).toEqual([...Array(6).fill('FP_UNAUTHENTICATED'), 'FP_RATE_LIMITED', 'FP_RATE_LIMITED']);
     expect(count()).toBe(before + 3);
     // Even a good token is refused unchecked while the source is blocked...
@@ -123,7 +144,9 @@ describe('a flood of failed sign-ins', () => {
     // ...and works again in the next window.
     await expect(whoAmI({}, tokenOf(env, 'otto'))).resolves.toMatchObject({ operator: { name: 'otto' } });
     await expect(whoAmI({})).rejects.toMatchObject({ code: 'FP_UNAUTHENTICATED' });
-    const recent = env.tc.ctx.audit.query({ filter: { action: 'auth.failed' }, descending: true, limit: 2 }).records.map((r) => JSON.parse(r.detailsJson));
+    const recent = env.tc.ctx.audit
+      .query({ filter: { action: 'auth.failed' }, descending: true, limit: 2 })
+      .records.map((r) => JSON.parse(r.detailsJson));
     expect(recent[1]).toMatchObject({ summary: true, failures: 9, notAuditedOneByOne: 6, source: '127.0.0.1' });
     expect(recent[0]).toMatchObject({ why: 'no-credential' });
   });

@@ -19,7 +19,11 @@ const PASSWORD = 'Shared-Pass-2026!';
 const requests = () => env.tc.ctx.store.operations.listRequests();
 
 async function connect(id: string, labels: Record<string, string>): Promise<ScriptedAgent> {
-  const a = connectScriptedAgent({ address: env.tc.address, creds: await env.tc.nodeCredentials(id), hello: { labels } });
+  const a = connectScriptedAgent({
+    address: env.tc.address,
+    creds: await env.tc.nodeCredentials(id),
+    hello: { labels },
+  });
   agents.push(a);
   await a.waitFor((m) => (m.message?.$case === 'welcome' ? true : undefined));
   return a;
@@ -41,13 +45,25 @@ afterAll(async () => {
 
 describe('label selection', () => {
   it('a node choosing its own labels is selected by nothing; they show as reported', async () => {
-    const r = await env.cli('otto', ['unlock', '--label', 'site=bldg7', '--account', 'ilmnuser', '--reason', 'L-1', '--dry-run']);
+    const r = await env.cli('otto', [
+      'unlock',
+      '--label',
+      'site=bldg7',
+      '--account',
+      'ilmnuser',
+      '--reason',
+      'L-1',
+      '--dry-run',
+    ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('FP_NO_NODES_MATCHED');
     const list = await env.cli('otto', ['nodes']);
     expect(list.stdout).toMatch(/node\s+│ hostname\s+│ state\s+│ labels\s+│ reported\s+│/);
     expect(list.stdout).toMatch(/lab-2 │ lab-2\.lab │ online │\s+│ rack=3,site=bldg7\s+│/);
-    expect(env.tc.ctx.store.nodes.get('lab-2')).toMatchObject({ labels: {}, reportedLabels: { site: 'bldg7', rack: '3' } });
+    expect(env.tc.ctx.store.nodes.get('lab-2')).toMatchObject({
+      labels: {},
+      reportedLabels: { site: 'bldg7', rack: '3' },
+    });
   });
 
   it('only an admin gives labels, audited with a reason; then the selector reaches exactly those nodes', async () => {
@@ -62,7 +78,15 @@ describe('label selection', () => {
     expect(bad.stderr).toContain('FP_INVALID_ARGUMENT');
 
     for (const id of ['lab-1', 'lab-2']) {
-      const r = await env.cli('root-admin', ['nodes', 'label', id, 'site=bldg7', 'room=b12', '--reason', 'CHG-40 inventory']);
+      const r = await env.cli('root-admin', [
+        'nodes',
+        'label',
+        id,
+        'site=bldg7',
+        'room=b12',
+        '--reason',
+        'CHG-40 inventory',
+      ]);
       expect(r.stderr).toBe('');
       expect(r.stdout.trim()).toBe(`node ${id} labels: room=b12,site=bldg7`);
     }
@@ -70,7 +94,16 @@ describe('label selection', () => {
     expect(audit.map((a) => [a.actor, a.reason])).toEqual([['root-admin', 'CHG-40 inventory']]);
     expect(JSON.parse(audit[0].detailsJson)).toEqual({ before: {}, after: { site: 'bldg7', room: 'b12' } });
 
-    const r = await env.cli('otto', ['unlock', '--label', 'room=b12', '--account', 'ilmnuser', '--reason', 'L-2', '--dry-run']);
+    const r = await env.cli('otto', [
+      'unlock',
+      '--label',
+      'room=b12',
+      '--account',
+      'ilmnuser',
+      '--reason',
+      'L-2',
+      '--dry-run',
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('on 2 node(s)');
     expect(selectNodes(env.tc.ctx.store, { labels: { rack: '3' } })).toEqual([]);
@@ -80,19 +113,28 @@ describe('label selection', () => {
     agents.shift()!.close();
     await waitUntil(() => env.tc.ctx.store.nodes.get('lab-1')?.online === false, 5000, 'lab-1 offline');
     await connect('lab-1', { site: 'bldg9', room: 'x' });
-    expect(env.tc.ctx.store.nodes.get('lab-1')).toMatchObject({ labels: { site: 'bldg7', room: 'b12' }, reportedLabels: { site: 'bldg9', room: 'x' } });
+    expect(env.tc.ctx.store.nodes.get('lab-1')).toMatchObject({
+      labels: { site: 'bldg7', room: 'b12' },
+      reportedLabels: { site: 'bldg9', room: 'x' },
+    });
   });
 });
 
 describe('a supplied password on many nodes', () => {
   const reset = (extra: string[], selector = ['--label', 'site=bldg7'], reason = 'P-1') =>
-    env.cli('otto', ['reset', ...selector, '--account', 'ilmnuser', '--password-stdin', '--reason', reason, '--yes', ...extra], { stdin: `${PASSWORD}\n` });
+    env.cli(
+      'otto',
+      ['reset', ...selector, '--account', 'ilmnuser', '--password-stdin', '--reason', reason, '--yes', ...extra],
+      { stdin: `${PASSWORD}\n` },
+    );
 
   it('is refused without --same-password, and nothing is recorded', async () => {
     const before = requests().length;
     const r = await reset([]);
     expect(r.code).toBe(1);
-    expect(r.stderr.trim()).toBe('error FP_SAME_PASSWORD_UNCONFIRMED: the password would be the same on 2 nodes; use --generate for one per node, or confirm with --same-password');
+    expect(r.stderr.trim()).toBe(
+      'error FP_SAME_PASSWORD_UNCONFIRMED: the password would be the same on 2 nodes; use --generate for one per node, or confirm with --same-password',
+    );
     expect(requests()).toHaveLength(before);
   });
 
@@ -108,7 +150,18 @@ describe('a supplied password on many nodes', () => {
   });
 
   it('--same-password makes no sense with generated passwords', async () => {
-    const r = await env.cli('otto', ['reset', '--label', 'site=bldg7', '--account', 'ilmnuser', '--generate', '--same-password', '--reason', 'P-2', '--yes']);
+    const r = await env.cli('otto', [
+      'reset',
+      '--label',
+      'site=bldg7',
+      '--account',
+      'ilmnuser',
+      '--generate',
+      '--same-password',
+      '--reason',
+      'P-2',
+      '--yes',
+    ]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--same-password goes with --password-stdin');
   });

@@ -9,7 +9,11 @@
 import type { Metadata, ServiceError } from '@grpc/grpc-js';
 import { fromGrpcError, type FleetpassError } from '../../shared/errors';
 import {
-  PasswordSource, type AdminServiceClient, type CreateApiTokenResponse, type RequestOperationsRequest, type RequestOperationsResponse,
+  PasswordSource,
+  type AdminServiceClient,
+  type CreateApiTokenResponse,
+  type RequestOperationsRequest,
+  type RequestOperationsResponse,
 } from '../../shared/gen/fleetpass/v1/admin';
 import { StateReportTrigger } from '../../shared/gen/fleetpass/v1/agent';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
@@ -19,7 +23,14 @@ import { createOperator } from '../../controller/access/operators';
 import { createOperatorsRepo } from '../../controller/store/operators-repo';
 import { removeRoot } from '../helpers/controller-harness';
 import { accountState, connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
-import { adminClient, bearer, startOperatorEnv, tokenOf, waitUntil, type OperatorEnv } from './support/operator-harness';
+import {
+  adminClient,
+  bearer,
+  startOperatorEnv,
+  tokenOf,
+  waitUntil,
+  type OperatorEnv,
+} from './support/operator-harness';
 import { changeRequestView, listAccountViews } from '../../controller/store';
 import { recordAudited } from '../../controller/audit';
 
@@ -29,8 +40,15 @@ let node: ScriptedAgent;
 
 type Unary<Req, Res> = (req: Req, md: Metadata, cb: (e: ServiceError | null, r: Res) => void) => unknown;
 
-function unary<Req, Res>(method: Unary<Req, Res>, req: Req, token: string | undefined, via: AdminServiceClient = client): Promise<Res> {
-  return new Promise((res, rej) => method.call(via, req, bearer(token), (e, r) => (e ? rej(fromGrpcError(e)) : res(r))));
+function unary<Req, Res>(
+  method: Unary<Req, Res>,
+  req: Req,
+  token: string | undefined,
+  via: AdminServiceClient = client,
+): Promise<Res> {
+  return new Promise((res, rej) =>
+    method.call(via, req, bearer(token), (e, r) => (e ? rej(fromGrpcError(e)) : res(r))),
+  );
 }
 
 /** A token for `operator`, made by whoever `token` (or, without one, `via`'s certificate) belongs to. */
@@ -39,25 +57,48 @@ const makeToken = (operator: string, token: string | undefined, via: AdminServic
 
 const repo = () => createOperatorsRepo(env.tc.ctx.store.db);
 const denied = (code: string) =>
-  env.tc.ctx.audit.query({ filter: { action: 'access.denied' }, limit: 1000 }).records.filter((r) => JSON.parse(r.detailsJson).code === code);
+  env.tc.ctx.audit
+    .query({ filter: { action: 'access.denied' }, limit: 1000 })
+    .records.filter((r) => JSON.parse(r.detailsJson).code === code);
 
 /** An operator made on the controller host (not by root-admin), with a token made there too. */
 function localOperator(name: string, role: 'approver' | 'operator', withToken = true): string {
-  createOperator({ repo: repo(), audited: ((fn) => recordAudited(env.tc.ctx.store.db, () => fn(env.tc.ctx.audit))), now: () => new Date() }, { name, role, by: 'local:test' });
-  return withToken ? issueApiToken(repo(), name, { createdBy: 'local:test', ttlSeconds: 3600, now: new Date() }).token : '';
+  createOperator(
+    {
+      repo: repo(),
+      audited: (fn) => recordAudited(env.tc.ctx.store.db, () => fn(env.tc.ctx.audit)),
+      now: () => new Date(),
+    },
+    { name, role, by: 'local:test' },
+  );
+  return withToken
+    ? issueApiToken(repo(), name, { createdBy: 'local:test', ttlSeconds: 3600, now: new Date() }).token
+    : '';
 }
 
 function privilegedReset(): RequestOperationsRequest {
   return {
-    selector: { nodeIds: ['n1'], labels: {}, all: false, lockedOnly: false }, backend: Backend.BACKEND_LINUX, account: 'root',
-    action: Action.ACTION_RESET_PASSWORD, passwordSource: PasswordSource.PASSWORD_SOURCE_GENERATE, password: '', reason: 'CHG-1', dryRun: false, ttlSeconds: 0,
-    temporary: false, samePasswordOnAllNodes: false,
+    selector: { nodeIds: ['n1'], labels: {}, all: false, lockedOnly: false },
+    backend: Backend.BACKEND_LINUX,
+    account: 'root',
+    action: Action.ACTION_RESET_PASSWORD,
+    passwordSource: PasswordSource.PASSWORD_SOURCE_GENERATE,
+    password: '',
+    reason: 'CHG-1',
+    dryRun: false,
+    ttlSeconds: 0,
+    temporary: false,
+    samePasswordOnAllNodes: false,
   };
 }
 
 /** root-admin asks for a privileged reset; returns the pending request id. */
 async function adminAsks(): Promise<string> {
-  const r = (await unary(client.requestOperations, privilegedReset(), tokenOf(env, 'root-admin'))) as RequestOperationsResponse;
+  const r = (await unary(
+    client.requestOperations,
+    privilegedReset(),
+    tokenOf(env, 'root-admin'),
+  )) as RequestOperationsResponse;
   return r.request!.id;
 }
 
@@ -88,7 +129,10 @@ describe('tokens for other operators', () => {
     expect(repo().tokensOf('anna')).toHaveLength(before);
     const record = denied('FP_TOKEN_HANDED_OVER').pop()!;
     expect(record.actor).toBe('root-admin');
-    expect(JSON.parse(record.detailsJson)).toMatchObject({ operator: 'anna', what: 'creating an API token for another operator' });
+    expect(JSON.parse(record.detailsJson)).toMatchObject({
+      operator: 'anna',
+      what: 'creating an API token for another operator',
+    });
 
     // anna makes her own; an approver may not make one for someone else.
     await expect(makeToken('anna', annaToken)).resolves.toMatchObject({ token: expect.stringMatching(/^fpt_/) });
@@ -104,12 +148,23 @@ describe('deciding as someone the requester set up', () => {
     const id = await adminAsks();
     expect(stateOf(id)).toBe('pending_approval');
     const refusals = denied('FP_APPROVER_NOT_INDEPENDENT').length;
-    await expect(unary(client.approveChangeRequest, { id, note: 'ok' }, stooge)).rejects.toMatchObject({ code: 'FP_APPROVER_NOT_INDEPENDENT' });
-    await expect(unary(client.rejectChangeRequest, { id, note: 'no' }, stooge)).rejects.toMatchObject({ code: 'FP_APPROVER_NOT_INDEPENDENT' });
+    await expect(unary(client.approveChangeRequest, { id, note: 'ok' }, stooge)).rejects.toMatchObject({
+      code: 'FP_APPROVER_NOT_INDEPENDENT',
+    });
+    await expect(unary(client.rejectChangeRequest, { id, note: 'no' }, stooge)).rejects.toMatchObject({
+      code: 'FP_APPROVER_NOT_INDEPENDENT',
+    });
     const records = denied('FP_APPROVER_NOT_INDEPENDENT');
     expect(records).toHaveLength(refusals + 2);
-    expect(records.at(-1)).toMatchObject({ actor: 'stooge', requestId: id, reason: 'root-admin created the operator stooge' });
-    expect(JSON.parse(records.at(-1)!.detailsJson)).toMatchObject({ requestedBy: 'root-admin', operatorCreatedBy: 'root-admin' });
+    expect(records.at(-1)).toMatchObject({
+      actor: 'stooge',
+      requestId: id,
+      reason: 'root-admin created the operator stooge',
+    });
+    expect(JSON.parse(records.at(-1)!.detailsJson)).toMatchObject({
+      requestedBy: 'root-admin',
+      operatorCreatedBy: 'root-admin',
+    });
     expect(stateOf(id)).toBe('pending_approval');
     expect(node.operations()).toEqual([]);
   });
@@ -122,11 +177,17 @@ describe('deciding as someone the requester set up', () => {
     expect(repo().getToken(tokenId(laundered.token)!)!.knownTo).toEqual(expect.arrayContaining(['bea', 'root-admin']));
     const id = await adminAsks();
     for (const token of [handed.token, laundered.token]) {
-      await expect(unary(client.approveChangeRequest, { id, note: 'ok' }, token)).rejects.toMatchObject({ code: 'FP_APPROVER_NOT_INDEPENDENT' });
+      await expect(unary(client.approveChangeRequest, { id, note: 'ok' }, token)).rejects.toMatchObject({
+        code: 'FP_APPROVER_NOT_INDEPENDENT',
+      });
     }
     const session = env.service.principalFor('bea', 'session', '127.0.0.1', tokenId(laundered.token)!);
-    await expect(env.service.approveChangeRequest(session, id, 'ok')).rejects.toMatchObject({ code: 'FP_APPROVER_NOT_INDEPENDENT' });
-    expect(denied('FP_APPROVER_NOT_INDEPENDENT').at(-1)!.reason).toBe(`root-admin could hold the token ${tokenId(laundered.token)!} that bea signed in with`);
+    await expect(env.service.approveChangeRequest(session, id, 'ok')).rejects.toMatchObject({
+      code: 'FP_APPROVER_NOT_INDEPENDENT',
+    });
+    expect(denied('FP_APPROVER_NOT_INDEPENDENT').at(-1)!.reason).toBe(
+      `root-admin could hold the token ${tokenId(laundered.token)!} that bea signed in with`,
+    );
     expect(stateOf(id)).toBe('pending_approval');
 
     // bea signs in with an operator certificate from the controller host and makes a token of her own: that one decides.
@@ -140,7 +201,11 @@ describe('deciding as someone the requester set up', () => {
       withCert.close();
     }
     expect(changeRequestView(env.tc.ctx.store, id).request).toMatchObject({ approvedBy: 'bea' });
-    await waitUntil(() => node.operations().some((o) => o.requestedBy === 'root-admin'), 5000, 'the approved reset at the node');
+    await waitUntil(
+      () => node.operations().some((o) => o.requestedBy === 'root-admin'),
+      5000,
+      'the approved reset at the node',
+    );
   });
 
   it('an approver the requester never set up decides on the first try', async () => {
@@ -157,20 +222,37 @@ describe('uid 0 under another name', () => {
       message: {
         $case: 'stateReport',
         stateReport: {
-          accounts: [accountState('toor', true, { details: { 'linux.uid': '0' } }), accountState('ilmnuser', true, { details: { 'linux.uid': '1001' } })],
-          trigger: StateReportTrigger.STATE_REPORT_TRIGGER_CHANGE, requestId: '', complete: false,
+          accounts: [
+            accountState('toor', true, { details: { 'linux.uid': '0' } }),
+            accountState('ilmnuser', true, { details: { 'linux.uid': '1001' } }),
+          ],
+          trigger: StateReportTrigger.STATE_REPORT_TRIGGER_CHANGE,
+          requestId: '',
+          complete: false,
         },
       },
     });
     await waitUntil(() => listAccountViews(env.tc.ctx.store, { account: 'toor' }).length === 1, 5000, 'toor reported');
     const listed = env.service.listAccounts(env.principal('otto'), {});
-    expect(Object.fromEntries(listed.map((a) => [a.account.state.account, a.privileged]))).toMatchObject({ toor: true, ilmnuser: false });
-
-    const ask = (account: string) => env.service.requestOperations(env.principal('otto'), {
-      selection: { nodeIds: ['n1'] }, backend: Backend.BACKEND_LINUX, account, action: Action.ACTION_UNLOCK, reason: 'INC-7',
+    expect(Object.fromEntries(listed.map((a) => [a.account.state.account, a.privileged]))).toMatchObject({
+      toor: true,
+      ilmnuser: false,
     });
+
+    const ask = (account: string) =>
+      env.service.requestOperations(env.principal('otto'), {
+        selection: { nodeIds: ['n1'] },
+        backend: Backend.BACKEND_LINUX,
+        account,
+        action: Action.ACTION_UNLOCK,
+        reason: 'INC-7',
+      });
     const toor = await ask('toor');
-    expect(toor).toMatchObject({ needsApproval: true, privileged: true, request: { request: { state: 'pending_approval', privileged: true } } });
+    expect(toor).toMatchObject({
+      needsApproval: true,
+      privileged: true,
+      request: { request: { state: 'pending_approval', privileged: true } },
+    });
     expect(toor.warnings).toContain("n1: toor has uid 0 there, so the request needs a second person's approval");
     const plain = await ask('ilmnuser');
     expect(plain).toMatchObject({ needsApproval: false, privileged: false });

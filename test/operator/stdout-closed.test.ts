@@ -19,8 +19,13 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the bundle with stdout a pipe whose reading end is closed at once; resolves with how it ended. */
-function runWithStdoutClosed(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
-  const child = spawn(process.execPath, [CLI_BUNDLE, ...args], { env: { PATH: process.env.PATH, HOME: dir, LANG: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+function runWithStdoutClosed(
+  args: string[],
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  const child = spawn(process.execPath, [CLI_BUNDLE, ...args], {
+    env: { PATH: process.env.PATH, HOME: dir, LANG: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.destroy();
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -32,7 +37,11 @@ describe('fleetpass with its stdout closed early', () => {
     const file = join(dir, 'empty-export.csv');
     writeFileSync(file, `${EXPORT_COLUMNS.join(',')}\n`);
     for (let i = 0; i < 3; i++) {
-      expect(await runWithStdoutClosed(['audit', 'verify', '--file', file])).toEqual({ code: 0, signal: null, stderr: '' });
+      expect(await runWithStdoutClosed(['audit', 'verify', '--file', file])).toEqual({
+        code: 0,
+        signal: null,
+        stderr: '',
+      });
     }
   });
 });

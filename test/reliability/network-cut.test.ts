@@ -42,11 +42,24 @@ function lockedBackend(): TestMemoryBackend {
 async function startAgent(nodeId: string, address: string, backend: TestMemoryBackend): Promise<Agent> {
   const creds = await tc!.nodeCredentials(nodeId);
   const config = agentConfigSchema.parse({
-    controller: { address, caFile: creds.caFile, certFile: creds.certFile, keyFile: creds.keyFile, serverName: 'localhost' },
-    stateDir: tempDir('fp-netcut-'), hostname: nodeId, reconnect: { initialMs: 50, maxMs: 200 }, changeCheckSeconds: 0,
+    controller: {
+      address,
+      caFile: creds.caFile,
+      certFile: creds.certFile,
+      keyFile: creds.keyFile,
+      serverName: 'localhost',
+    },
+    stateDir: tempDir('fp-netcut-'),
+    hostname: nodeId,
+    reconnect: { initialMs: 50, maxMs: 200 },
+    changeCheckSeconds: 0,
     policy: { accounts: [{ backend: 'linux', account: 'ilmnuser', actions: ['unlock'] }] },
   });
-  const agent = createAgent(config, { log: silentLogger(), backends: new Map([[Backend.BACKEND_LINUX, backend]]), busy: async () => false });
+  const agent = createAgent(config, {
+    log: silentLogger(),
+    backends: new Map([[Backend.BACKEND_LINUX, backend]]),
+    busy: async () => false,
+  });
   agents.push(agent);
   await agent.start();
   await waitFor(() => tc!.ctx.store.nodes.get(nodeId)?.online, 10_000, `${nodeId} online`);
@@ -65,7 +78,9 @@ const opState = (id: string) => tc!.ctx.store.operations.getOperation(id)?.state
 function audited(operationId: string): { outcomes: number; dispatched: number } {
   const records = tc!.ctx.audit.query({ filter: { operationId }, limit: 1000 }).records;
   return {
-    outcomes: records.filter((r) => ['operation.succeeded', 'operation.failed', 'operation.refused', 'operation.expired'].includes(r.action)).length,
+    outcomes: records.filter((r) =>
+      ['operation.succeeded', 'operation.failed', 'operation.refused', 'operation.expired'].includes(r.action),
+    ).length,
     dispatched: records.filter((r) => r.action === 'operation.dispatched').length,
   };
 }
@@ -81,7 +96,11 @@ describe('the network is cut mid-operation and restored', () => {
     const op = operations[0].id;
     await gate.reached;
     proxy.cut();
-    await waitFor(() => tc!.ctx.store.nodes.get('cut-apply')?.online === false, 5000, 'the controller to see the node gone');
+    await waitFor(
+      () => tc!.ctx.store.nodes.get('cut-apply')?.online === false,
+      5000,
+      'the controller to see the node gone',
+    );
     gate.release();
     // The node keeps trying; the relay refuses it; nothing is recorded meanwhile.
     const accepted = proxy.accepted();
@@ -92,7 +111,9 @@ describe('the network is cut mid-operation and restored', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(backend.calls.unlock).toBe(1);
     expect(audited(op).outcomes).toBe(1);
-    expect(tc.ctx.audit.query({ filter: { action: 'node.disconnected', nodeId: 'cut-apply' } }).records.length).toBeGreaterThanOrEqual(1);
+    expect(
+      tc.ctx.audit.query({ filter: { action: 'node.disconnected', nodeId: 'cut-apply' } }).records.length,
+    ).toBeGreaterThanOrEqual(1);
     expect(verifyChain(tc.ctx).ok).toBe(true);
   });
 
@@ -104,7 +125,11 @@ describe('the network is cut mid-operation and restored', () => {
     proxy.hold('down');
     const { operations } = await tc.request({ nodeIds: ['cut-send'] });
     const op = operations[0].id;
-    await waitFor(() => opState(op) === 'dispatched' && proxy.held('down') > 0, 5000, 'the operation written into the link');
+    await waitFor(
+      () => opState(op) === 'dispatched' && proxy.held('down') > 0,
+      5000,
+      'the operation written into the link',
+    );
     proxy.cut();
     await new Promise((r) => setTimeout(r, 200));
     expect(backend.calls.unlock).toBe(0);
@@ -167,13 +192,21 @@ describe('a stuck node does not hold up the others', () => {
     expect(opState(opOf('wave-stuck'))).toBe('dispatched');
     expect(opState(opOf('wave-silent'))).toBe('dispatched');
     // The silent node is dropped by keepalive; its operation waits for it, neither failed nor sent elsewhere.
-    await waitFor(() => tc!.ctx.store.nodes.get('wave-silent')?.online === false, 6000, 'keepalive to drop the silent node');
+    await waitFor(
+      () => tc!.ctx.store.nodes.get('wave-silent')?.online === false,
+      6000,
+      'keepalive to drop the silent node',
+    );
     expect(opState(opOf('wave-silent'))).toBe('dispatched');
 
     gate.release();
     silentLink.cut();
     silentLink.restore();
-    await waitFor(() => changeRequestView(tc!.ctx.store, request.id).operations.every((o) => o.state === 'succeeded'), 10_000, 'every operation');
+    await waitFor(
+      () => changeRequestView(tc!.ctx.store, request.id).operations.every((o) => o.state === 'succeeded'),
+      10_000,
+      'every operation',
+    );
     await new Promise((r) => setTimeout(r, 300));
     for (const b of [...backends.values(), stuck, silent]) expect(b.calls.unlock).toBe(1);
     for (const o of operations) expect(audited(o.id).outcomes).toBe(1);

@@ -15,7 +15,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { verifyAudit } from '../../controller/audit';
-import { captureLogs, removeRoot, spawnControllerProcess, startTestController, writeControllerConfig, type TestController } from '../helpers/controller-harness';
+import {
+  captureLogs,
+  removeRoot,
+  spawnControllerProcess,
+  startTestController,
+  writeControllerConfig,
+  type TestController,
+} from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { createExt4Volume, type Ext4Volume } from './support/ext4-volume';
 import { waitFor } from './support/processes';
@@ -48,13 +55,23 @@ describe('the data file stops taking writes mid-run', () => {
     const waiting = (await tc.request({ nodeIds: ['ro-waiting'], reason: 'INC-before' })).operations[0].id;
     const waitingCreds = await tc.nodeCredentials('ro-waiting');
     const done = await tc.request({ nodeIds: ['ro-online'], reason: 'INC-done' });
-    await waitFor(() => service.getOperation(done.operations[0].id)?.state === 'succeeded', 5000, 'the first request to finish');
+    await waitFor(
+      () => service.getOperation(done.operations[0].id)?.state === 'succeeded',
+      5000,
+      'the first request to finish',
+    );
     const database = tc.config.database;
     const before = service.queryAudit({ limit: 1000 }).records.map((r) => [r.seq, r.hash]);
 
     volume.stopWrites();
-    const refused = await tc.request({ nodeIds: ['ro-online'], reason: 'INC-after' }).then(() => undefined, (e: unknown) => e as Error & { code: string; cause?: { code?: string } });
-    expect(refused).toMatchObject({ code: 'FP_AUDIT_WRITE_FAILED', message: expect.stringContaining('no operation was sent') });
+    const refused = await tc.request({ nodeIds: ['ro-online'], reason: 'INC-after' }).then(
+      () => undefined,
+      (e: unknown) => e as Error & { code: string; cause?: { code?: string } },
+    );
+    expect(refused).toMatchObject({
+      code: 'FP_AUDIT_WRITE_FAILED',
+      message: expect.stringContaining('no operation was sent'),
+    });
     expect(refused?.cause?.code).toMatch(/^SQLITE_(IOERR|READONLY|CORRUPT)/);
     // A node that comes now cannot be recorded online, so it is refused and gets nothing.
     const late = connectScriptedAgent({ address: tc.address, creds: waitingCreds });
@@ -84,8 +101,14 @@ describe('the data file stops taking writes mid-run', () => {
     tc = await startTestController({ root: volume.mountPoint });
     const back = connectScriptedAgent({ address: tc.address, creds: waitingCreds });
     agents.push(back);
-    expect((await back.waitFor((m) => (m.message?.$case === 'operation' ? m.message.operation : undefined))).id).toBe(waiting);
-    await waitFor(() => tc!.ctx.store.operations.getOperation(waiting)?.state === 'succeeded', 5000, 'the waiting operation');
+    expect((await back.waitFor((m) => (m.message?.$case === 'operation' ? m.message.operation : undefined))).id).toBe(
+      waiting,
+    );
+    await waitFor(
+      () => tc!.ctx.store.operations.getOperation(waiting)?.state === 'succeeded',
+      5000,
+      'the waiting operation',
+    );
     expect(verifyChain(tc.ctx)).toMatchObject({ ok: true });
   });
 });
@@ -104,10 +127,18 @@ describe('the data file is on a read-only mount at start', () => {
       const digest = () => createHash('sha256').update(readFileSync(file)).digest('hex');
       const sum = digest();
       execFileSync('mount', ['-o', 'remount,ro', mnt]);
-      const refused = await startTestController({ root: mnt }).then(() => undefined, (e: unknown) => e as Error & { code: string });
+      const refused = await startTestController({ root: mnt }).then(
+        () => undefined,
+        (e: unknown) => e as Error & { code: string },
+      );
       expect(refused).toMatchObject({ code: 'FP_DB_UNAVAILABLE', message: expect.stringContaining(file) });
       expect(refused?.message).toMatch(/read-only file system/i);
-      const config = writeControllerConfig(root, { stateDir: join(mnt, 'state'), agentListen: '127.0.0.1:0', adminListen: '127.0.0.1:0', webListen: '127.0.0.1:0' });
+      const config = writeControllerConfig(root, {
+        stateDir: join(mnt, 'state'),
+        agentListen: '127.0.0.1:0',
+        adminListen: '127.0.0.1:0',
+        webListen: '127.0.0.1:0',
+      });
       const p = spawnControllerProcess(root, ['--config', config]);
       expect(await p.exited()).toEqual({ code: 1, signal: null });
       expect(p.stderr()).toMatch(/FP_DB_UNAVAILABLE/);

@@ -60,7 +60,9 @@ async function footprint(user: string): Promise<Record<string, string | undefine
   };
 }
 
-async function failure(p: Promise<unknown>): Promise<{ code: string; message: string; details: Record<string, unknown> }> {
+async function failure(
+  p: Promise<unknown>,
+): Promise<{ code: string; message: string; details: Record<string, unknown> }> {
   const e = await p.then(
     () => {
       throw new Error('expected the reset to fail');
@@ -77,9 +79,16 @@ describe('refused before anything changes', () => {
     await router.sim.stop();
     try {
       const state = await router.backend.inspect('dora');
-      expect(state.details).toMatchObject({ 'ssr.service': 'inactive', 'ssr.store': 'unknown', 'ssr.storeError': 'FP_SSR_SERVICE_DOWN' });
+      expect(state.details).toMatchObject({
+        'ssr.service': 'inactive',
+        'ssr.store': 'unknown',
+        'ssr.storeError': 'FP_SSR_SERVICE_DOWN',
+      });
       const e = await failure(router.backend.resetPassword('dora', 'Dora-New#2026'));
-      expect(e).toMatchObject({ code: 'FP_SSR_SERVICE_DOWN', details: { step: 'service-check', serviceState: 'inactive' } });
+      expect(e).toMatchObject({
+        code: 'FP_SSR_SERVICE_DOWN',
+        details: { step: 'service-check', serviceState: 'inactive' },
+      });
       expect(e.message).toMatch(/128T is inactive.*nothing was changed/);
       expect(await footprint('dora')).toEqual(before);
     } finally {
@@ -97,7 +106,14 @@ describe('refused before anything changes', () => {
   });
 
   it.each([
-    ['a pinned fingerprint that is not the router certificate', async () => ({ fingerprint: certificateFingerprint((await issueServerCertificate(await createCa(), { hosts: ['127.0.0.1'] })).certPem) })],
+    [
+      'a pinned fingerprint that is not the router certificate',
+      async () => ({
+        fingerprint: certificateFingerprint(
+          (await issueServerCertificate(await createCa(), { hosts: ['127.0.0.1'] })).certPem,
+        ),
+      }),
+    ],
     ['a CA file of another CA', async () => ({ caFile: await writeOtherCa() })],
   ])('refuses a wrong TLS certificate (%s) before sending any password', async (_label, tls) => {
     const before = await footprint('erin');
@@ -110,11 +126,18 @@ describe('refused before anything changes', () => {
     expect(await footprint('erin')).toEqual(before);
     expect(await router.authenticate('erin', OLD.erin)).toBe(true);
     // Inspect still answers, with the reason the store could not be read.
-    expect((await router.backend.inspect('erin', config)).details).toMatchObject({ 'ssr.store': 'unknown', 'ssr.storeError': 'FP_SSR_TLS_UNTRUSTED' });
+    expect((await router.backend.inspect('erin', config)).details).toMatchObject({
+      'ssr.store': 'unknown',
+      'ssr.storeError': 'FP_SSR_TLS_UNTRUSTED',
+    });
   });
 
   it('refuses users the SSR cannot change: not in its store, disabled, or remote', async () => {
-    for (const [user, code] of [['hank', 'FP_SSR_USER_NOT_LOCAL'], ['ivan', 'FP_SSR_USER_DISABLED'], ['judy', 'FP_SSR_USER_NOT_LOCAL']] as const) {
+    for (const [user, code] of [
+      ['hank', 'FP_SSR_USER_NOT_LOCAL'],
+      ['ivan', 'FP_SSR_USER_DISABLED'],
+      ['judy', 'FP_SSR_USER_NOT_LOCAL'],
+    ] as const) {
       const before = await footprint(user);
       const e = await failure(router.backend.resetPassword(user, 'Some-New#2026'));
       expect(e).toMatchObject({ code, details: { step: 'ssr-preflight' } });
@@ -138,7 +161,10 @@ describe('failures after the Linux password changed', () => {
   it('REST down right after the sign-in: Linux gets the requested password, with the restart note, which comes true', async () => {
     router.sim.injectFault('down-after-login', 'fred');
     const e = await failure(router.backend.resetPassword('fred', 'Fred-New#2026'));
-    expect(e).toMatchObject({ code: 'FP_SSR_UNREACHABLE', details: { step: 'ssr-change', partial: 'linux-only', notes: [LINUX_ONLY_NOTE] } });
+    expect(e).toMatchObject({
+      code: 'FP_SSR_UNREACHABLE',
+      details: { step: 'ssr-change', partial: 'linux-only', notes: [LINUX_ONLY_NOTE] },
+    });
     expect(e.message).toContain(LINUX_ONLY_NOTE);
     // Usable now, with the password the operator asked for...
     expect(await router.authenticate('fred', 'Fred-New#2026')).toBe(true);
@@ -151,7 +177,10 @@ describe('failures after the Linux password changed', () => {
   it('an SSR internal error on the change is FP_SSR_UNEXPECTED_RESPONSE, with the same Linux-only fallback', async () => {
     router.sim.injectFault('error-on-change', 'olga');
     const e = await failure(router.backend.resetPassword('olga', 'Olga-New#2026'));
-    expect(e).toMatchObject({ code: 'FP_SSR_UNEXPECTED_RESPONSE', details: { step: 'ssr-change', partial: 'linux-only', httpStatus: 500 } });
+    expect(e).toMatchObject({
+      code: 'FP_SSR_UNEXPECTED_RESPONSE',
+      details: { step: 'ssr-change', partial: 'linux-only', httpStatus: 500 },
+    });
     expect(await router.authenticate('olga', 'Olga-New#2026')).toBe(true);
     expect((await router.backend.inspect('olga')).locked).toBe(false);
   });
@@ -159,7 +188,10 @@ describe('failures after the Linux password changed', () => {
   it('a policy refusal by the SSR (24-hour minimum lifetime) is FP_SSR_POLICY_REFUSED, not a generic failure', async () => {
     await router.backend.resetPassword('gina', 'Gina-New#2026');
     const e = await failure(router.backend.resetPassword('gina', 'Gina-Again#27'));
-    expect(e).toMatchObject({ code: 'FP_SSR_POLICY_REFUSED', details: { step: 'ssr-change', partial: 'linux-only', httpStatus: 400 } });
+    expect(e).toMatchObject({
+      code: 'FP_SSR_POLICY_REFUSED',
+      details: { step: 'ssr-change', partial: 'linux-only', httpStatus: 400 },
+    });
     expect(e.message).toContain('24 hours');
     expect(e.message).not.toContain('Gina-Again#27');
     expect(await router.authenticate('gina', 'Gina-Again#27')).toBe(true);

@@ -25,24 +25,35 @@ afterAll(async () => {
 function webLogin(username: string, password: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ username, password });
-    const req = request(`${router.sim.baseUrl}/api/v1/login`, { method: 'POST', ca: router.sim.caPem, headers: { 'content-type': 'application/json' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      `${router.sim.baseUrl}/api/v1/login`,
+      { method: 'POST', ca: router.sim.caPem, headers: { 'content-type': 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
 }
 
 async function secretsOf(user: string): Promise<string> {
-  return createHash('sha256').update(`${await router.shadowLine(user)}|${router.sim.user(user)?.hash}`).digest('hex');
+  return createHash('sha256')
+    .update(`${await router.shadowLine(user)}|${router.sim.user(user)?.hash}`)
+    .digest('hex');
 }
 
 it('counts failed web and SSH logins together and locks at 6', async () => {
   for (let i = 0; i < 3; i++) expect(await webLogin('kim', 'wrong-Password1!')).toBe(401);
   await router.sb.failLogins('kim', 3);
   const state = await router.backend.inspect('kim');
-  expect(state).toMatchObject({ locked: true, failureCount: 6, denyThreshold: 6, lockReasons: [LockReason.LOCK_REASON_TOO_MANY_FAILURES] });
+  expect(state).toMatchObject({
+    locked: true,
+    failureCount: 6,
+    denyThreshold: 6,
+    lockReasons: [LockReason.LOCK_REASON_TOO_MANY_FAILURES],
+  });
   expect(state.lockEnds).toBeInstanceOf(Date);
   // Locked means locked everywhere, right password or not.
   expect(await router.authenticate('kim', PW.kim)).toBe(false);
@@ -84,5 +95,8 @@ it('unlock of an unlocked account succeeds and changes nothing', async () => {
 it('refuses a bad or unknown account name', async () => {
   await expect(router.backend.unlock('../etc')).rejects.toMatchObject({ code: 'FP_ACCOUNT_NAME_INVALID' });
   await expect(router.backend.unlock('nobody-here')).rejects.toMatchObject({ code: 'FP_ACCOUNT_NOT_FOUND' });
-  await expect(router.backend.resetPassword('nobody-here', 'Some-New#2026')).rejects.toMatchObject({ code: 'FP_ACCOUNT_NOT_FOUND', details: { step: 'inspect' } });
+  await expect(router.backend.resetPassword('nobody-here', 'Some-New#2026')).rejects.toMatchObject({
+    code: 'FP_ACCOUNT_NOT_FOUND',
+    details: { step: 'inspect' },
+  });
 });

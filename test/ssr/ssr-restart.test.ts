@@ -27,7 +27,13 @@ describe('inspect', () => {
   it('reports the Linux side, 128T and the SSR store entry', async () => {
     const state = await router.backend.inspect('carol');
     expect(state).toMatchObject({ account: 'carol', exists: true, locked: false, failureCount: 0, denyThreshold: 6 });
-    expect(state.details).toMatchObject({ 'ssr.service': 'active', 'ssr.store': 'present', 'ssr.role': 'admin', 'ssr.enabled': 'true', 'ssr.authenticationType': 'local' });
+    expect(state.details).toMatchObject({
+      'ssr.service': 'active',
+      'ssr.store': 'present',
+      'ssr.role': 'admin',
+      'ssr.enabled': 'true',
+      'ssr.authenticationType': 'local',
+    });
     expect((await router.backend.inspect('alice')).details['ssr.role']).toBe('user');
   });
 });
@@ -44,7 +50,9 @@ describe('reset through the SSR', () => {
     // The SSR store holds exactly what Linux holds.
     expect(router.sim.user('alice')!.hash).toBe((await router.shadowLine('alice'))!.split(':')[1]);
     // The change went through the SSR as the user, with the old (one-time) password.
-    expect(router.sim.requests.filter((r) => r.path === '/api/v1/user/alice')).toEqual([{ method: 'PATCH', path: '/api/v1/user/alice', status: 200 }]);
+    expect(router.sim.requests.filter((r) => r.path === '/api/v1/user/alice')).toEqual([
+      { method: 'PATCH', path: '/api/v1/user/alice', status: 200 },
+    ]);
 
     await router.sim.restart();
     expect(await router.authenticate('alice', 'Alice-New#2026')).toBe(true);
@@ -61,10 +69,15 @@ describe('reset through the SSR', () => {
   });
 
   it('needs no SSR administrator: with the user list off (or unreadable) the reset still goes through the SSR', async () => {
-    const unreadable = await router.backend.inspect('dan', router.config({ userList: { keyFile: '/nonexistent/pdc_ssh_key' } }));
+    const unreadable = await router.backend.inspect(
+      'dan',
+      router.config({ userList: { keyFile: '/nonexistent/pdc_ssh_key' } }),
+    );
     expect(unreadable.details).toMatchObject({ 'ssr.store': 'unknown', 'ssr.storeError': 'FP_CONFIG_UNREADABLE' });
 
-    await router.backend.resetPassword('dan', 'Dan-New#2026xy', { config: router.config({ userList: { enabled: false } }) });
+    await router.backend.resetPassword('dan', 'Dan-New#2026xy', {
+      config: router.config({ userList: { enabled: false } }),
+    });
     await router.sim.restart();
     expect(await router.authenticate('dan', 'Dan-New#2026xy')).toBe(true);
   });

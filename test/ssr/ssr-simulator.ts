@@ -94,20 +94,31 @@ function distance(a: string, b: string): number {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0][j] = j;
   for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
   }
   return d[a.length][b.length];
 }
 
 /** The SSR's policy message for `next`, or undefined when it is accepted. */
-function policyRefusal(user: SimUser, old: string, next: string, digest: (pw: string) => string, now: Date): string | undefined {
-  if (next.length < POLICY.min || next.length > POLICY.max) return `Password must be between ${POLICY.min} and ${POLICY.max} characters`;
+function policyRefusal(
+  user: SimUser,
+  old: string,
+  next: string,
+  digest: (pw: string) => string,
+  now: Date,
+): string | undefined {
+  if (next.length < POLICY.min || next.length > POLICY.max)
+    return `Password must be between ${POLICY.min} and ${POLICY.max} characters`;
   if (!/[A-Z]/.test(next) || !/[a-z]/.test(next) || !/[0-9]/.test(next) || !/[^A-Za-z0-9]/.test(next)) {
     return 'Password must contain at least one uppercase letter, one lowercase letter, one digit and one special character';
   }
-  if (distance(old, next) < POLICY.difok) return `At least ${POLICY.difok} characters must be changed from the current password`;
-  if (user.history.slice(0, POLICY.generations).includes(digest(next))) return `Password cannot be one of the last ${POLICY.generations} passwords`;
-  if (now.getTime() - user.passwordChangedAt.getTime() < POLICY.minLifetimeMs) return 'Password cannot be changed more than once in 24 hours';
+  if (distance(old, next) < POLICY.difok)
+    return `At least ${POLICY.difok} characters must be changed from the current password`;
+  if (user.history.slice(0, POLICY.generations).includes(digest(next)))
+    return `Password cannot be one of the last ${POLICY.generations} passwords`;
+  if (now.getTime() - user.passwordChangedAt.getTime() < POLICY.minLifetimeMs)
+    return 'Password cannot be changed more than once in 24 hours';
   return undefined;
 }
 
@@ -135,7 +146,10 @@ export async function createSsrSimulator(options: SsrSimulatorOptions): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'fp-ssr-sim-'));
   const stateFile = join(dir, '128T.state');
   const serviceCheck = join(dir, 'systemctl-is-active-128T');
-  writeFileSync(serviceCheck, `#!/bin/sh\nstate=$(cat '${stateFile}')\necho "$state"\n[ "$state" = active ] || exit 3\n`);
+  writeFileSync(
+    serviceCheck,
+    `#!/bin/sh\nstate=$(cat '${stateFile}')\necho "$state"\n[ "$state" = active ] || exit 3\n`,
+  );
   chmodSync(serviceCheck, 0o755);
 
   const ca = options.tls?.ca ?? (await createCa({ commonName: 'ssr simulator CA' }));
@@ -211,9 +225,11 @@ export async function createSsrSimulator(options: SsrSimulatorOptions): Promise<
       return send(res, 200, {});
     }
     if (typeof body.password !== 'string') return send(res, 400, { message: 'password must be a string' });
-    if (typeof body.oldPassword !== 'string') return send(res, 400, { message: 'oldPassword is required to change a password' });
+    if (typeof body.oldPassword !== 'string')
+      return send(res, 400, { message: 'oldPassword is required to change a password' });
     if (takeFault('error-on-change', name)) return send(res, 500, { message: 'Internal Server Error' });
-    if (!(await linux.authenticate(name, body.oldPassword))) return send(res, 403, { message: 'Current password is incorrect' });
+    if (!(await linux.authenticate(name, body.oldPassword)))
+      return send(res, 403, { message: 'Current password is incorrect' });
     const refusal = policyRefusal(target, body.oldPassword, body.password, digest, clock.now());
     if (refusal) return send(res, 400, { message: refusal });
     await linux.setPassword(name, body.password);
@@ -232,7 +248,17 @@ export async function createSsrSimulator(options: SsrSimulatorOptions): Promise<
       const who = caller(req);
       if (!who) return send(res, 401, { message: 'Unauthorized' });
       if (who.role !== 'admin') return send(res, 403, { message: 'Forbidden' });
-      return send(res, 200, [...users.values()].map((u) => ({ name: u.name, fullName: u.fullName, roles: [u.role], authenticationType: u.authenticationType, enabled: u.enabled })));
+      return send(
+        res,
+        200,
+        [...users.values()].map((u) => ({
+          name: u.name,
+          fullName: u.fullName,
+          roles: [u.role],
+          authenticationType: u.authenticationType,
+          enabled: u.enabled,
+        })),
+      );
     }
     const m = /^\/api\/v1\/user\/([^/]+)$/.exec(path);
     if (req.method === 'PATCH' && m) return patchUser(req, res, decodeURIComponent(m[1]));
@@ -269,7 +295,9 @@ export async function createSsrSimulator(options: SsrSimulatorOptions): Promise<
 
   async function start(): Promise<void> {
     // What makes a Linux-only `passwd` temporary: 128T writes its own store back over /etc/shadow.
-    const entries = [...users.values()].filter((u) => u.hash !== undefined).map((u) => ({ user: u.name, hash: u.hash as string }));
+    const entries = [...users.values()]
+      .filter((u) => u.hash !== undefined)
+      .map((u) => ({ user: u.name, hash: u.hash as string }));
     await linux.writeHashes(entries);
     await listen(https);
     running = true;

@@ -68,13 +68,21 @@ async function signIn(page: Page, who: OperatorName): Promise<void> {
   await page.goto(w.url);
   await page.locator('#token').fill(w.tokens[who]);
   await page.locator('#token').press('Enter');
-  await page.locator('#whoami').filter({ hasText: `${who} (` }).waitFor();
+  await page
+    .locator('#whoami')
+    .filter({ hasText: `${who} (` })
+    .waitFor();
 }
 
 async function shot(page: Page, name: string, mask: string[] = []): Promise<void> {
   // Notifications from earlier steps would cover the page.
   await page.evaluate(() => document.getElementById('toasts').replaceChildren());
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true, mask: mask.map((m) => page.locator(m)), maskColor: '#d9d9d9' });
+  await page.screenshot({
+    path: join(SHOTS, `${name}.png`),
+    fullPage: true,
+    mask: mask.map((m) => page.locator(m)),
+    maskColor: '#d9d9d9',
+  });
 }
 
 beforeAll(async () => {
@@ -82,22 +90,46 @@ beforeAll(async () => {
   hostBefore = await hostAccountFingerprint();
   w = await startWebController();
   // The sites the console groups by are labels an admin gives; the agents report theirs too (shown only).
-  for (const [id, labels] of [['nextseq-a', { site: 'bldg4', room: 'seq-1' }], ['nextseq-b', { site: 'bldg7', room: 'core' }]] as const) {
+  for (const [id, labels] of [
+    ['nextseq-a', { site: 'bldg4', room: 'seq-1' }],
+    ['nextseq-b', { site: 'bldg7', room: 'core' }],
+  ] as const) {
     w.tc.ctx.store.nodes.ensure(id, new Date());
-    w.tc.ctx.service.setNodeLabels(principal({ name: 'local:test' }), { nodeId: id, labels: labels, reason: 'test fleet' });
+    w.tc.ctx.service.setNodeLabels(principal({ name: 'local:test' }), {
+      nodeId: id,
+      labels: labels,
+      reason: 'test fleet',
+    });
   }
-  nodeA = await createWebNode('nextseq-a', w.tc.address, await w.tc.nodeCredentials('nextseq-a'), { site: 'bldg4', room: 'seq-1' });
-  nodeB = await createWebNode('nextseq-b', w.tc.address, await w.tc.nodeCredentials('nextseq-b'), { site: 'bldg7', room: 'core' });
+  nodeA = await createWebNode('nextseq-a', w.tc.address, await w.tc.nodeCredentials('nextseq-a'), {
+    site: 'bldg4',
+    room: 'seq-1',
+  });
+  nodeB = await createWebNode('nextseq-b', w.tc.address, await w.tc.nodeCredentials('nextseq-b'), {
+    site: 'bldg7',
+    room: 'core',
+  });
   nodeA.start();
   nodeB.start();
-  await waitUntil(() => listNodeViews(w.tc.ctx.store).filter((n) => n.online).length === 2 && listAccountViews(w.tc.ctx.store).length === 4, 'two nodes with their accounts');
+  await waitUntil(
+    () =>
+      listNodeViews(w.tc.ctx.store).filter((n) => n.online).length === 2 &&
+      listAccountViews(w.tc.ctx.store).length === 4,
+    'two nodes with their accounts',
+  );
   // Trust exactly the controller's server key, as an operator who imported the CA would.
   const spki = new X509Certificate(w.tc.ctx.pki.server.certPem).publicKey.export({ type: 'spki', format: 'der' });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
       `--ignore-certificate-errors-spki-list=${createHash('sha256').update(spki).digest('base64')}`,
     ],
   });
@@ -137,7 +169,9 @@ describe('the console in a browser', () => {
     await alice.locator('#locked-table a', { hasText: 'nextseq-a.lab' }).click();
     await alice.locator('#node-accounts tr[data-account="ilmnuser"]').filter({ hasText: 'Locked' }).waitFor();
     await alice.locator('#state-history li.bad').first().waitFor();
-    expect(await alice.locator('#state-history li').first().textContent()).toContain('locked (3 failures from 10.4.0.9)');
+    expect(await alice.locator('#state-history li').first().textContent()).toContain(
+      'locked (3 failures from 10.4.0.9)',
+    );
     expect(alice.url()).toMatch(/#\/node\/nextseq-a$/);
     await shot(alice, 'node');
   });
@@ -153,11 +187,18 @@ describe('the console in a browser', () => {
     newUserPassword = (await secret.textContent()) ?? '';
     expect(newUserPassword.length).toBeGreaterThanOrEqual(20);
     await dialog.locator('button.copy').click();
-    await waitUntil(async () => (await alice.evaluate(() => navigator.clipboard.readText())) === newUserPassword, 'the copy button');
+    await waitUntil(
+      async () => (await alice.evaluate(() => navigator.clipboard.readText())) === newUserPassword,
+      'the copy button',
+    );
     await dialog.locator('td.op-state[data-state="succeeded"]').waitFor({ timeout: 20_000 });
     await shot(alice, 'reset', ['#one-time-password code.secret']);
     // Never in the URL or browser storage.
-    const kept = await alice.evaluate(() => [location.href, JSON.stringify({ ...localStorage }), JSON.stringify({ ...sessionStorage }), document.cookie].join('\n'));
+    const kept = await alice.evaluate(() =>
+      [location.href, JSON.stringify({ ...localStorage }), JSON.stringify({ ...sessionStorage }), document.cookie].join(
+        '\n',
+      ),
+    );
     expect(kept).not.toContain(newUserPassword);
     await dialog.locator('#hide-password').click();
     await expect(secret.count()).resolves.toBe(0);
@@ -186,20 +227,29 @@ describe('the console in a browser', () => {
     }, 'the filtered audit page');
     const done = alice.locator('#audit-table tr[data-action="operation.succeeded"]').filter({ hasText: 'nextseq-a' });
     expect(await done.first().textContent()).toContain('node:nextseq-a');
-    await alice.locator('#audit-table tr[data-action="request.created"]').filter({ hasText: 'alice' }).filter({ hasText: 'INC-2001' }).waitFor();
+    await alice
+      .locator('#audit-table tr[data-action="request.created"]')
+      .filter({ hasText: 'alice' })
+      .filter({ hasText: 'INC-2001' })
+      .waitFor();
     await shot(alice, 'audit');
 
     const [csvDownload] = await Promise.all([alice.waitForEvent('download'), alice.locator('#export-csv').click()]);
     expect(csvDownload.suggestedFilename()).toMatch(/^fleetpass-audit-.*\.csv$/);
     const csv = readFileSync(await csvDownload.path(), 'utf8');
     const rows = csv.trim().split('\r\n');
-    expect(rows[0]).toBe('seq,time,actor,action,node_id,account,operation_id,request_id,outcome,reason,details_json,prev_hash,hash');
+    expect(rows[0]).toBe(
+      'seq,time,actor,action,node_id,account,operation_id,request_id,outcome,reason,details_json,prev_hash,hash',
+    );
     expect(rows.slice(1).some((r) => r.includes(',operation.succeeded,nextseq-a,ilmnuser,'))).toBe(true);
     expect(rows.slice(1).some((r) => r.includes(',alice,request.created,') && r.includes('INC-2001'))).toBe(true);
     expect(rows.slice(1).every((r) => r.split(',')[5] === 'ilmnuser')).toBe(true);
     expect(csv).not.toContain(newUserPassword);
     const [jsonDownload] = await Promise.all([alice.waitForEvent('download'), alice.locator('#export-jsonl').click()]);
-    const records = readFileSync(await jsonDownload.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; actor: string });
+    const records = readFileSync(await jsonDownload.path(), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { action: string; actor: string });
     expect(records.map((r) => r.action)).toContain('request.created');
     expect(audit({ action: 'audit.exported', actor: 'alice' })).toHaveLength(2);
   });
@@ -233,7 +283,10 @@ describe('the console in a browser', () => {
     await shot(bob, 'approvals');
     await card.locator('input.note').fill('visit confirmed');
     await card.locator('[data-action="approve"]').click();
-    await bob.locator('#recent-requests tr', { hasText: 'CHG-77' }).filter({ hasText: 'Done' }).waitFor({ timeout: 20_000 });
+    await bob
+      .locator('#recent-requests tr', { hasText: 'CHG-77' })
+      .filter({ hasText: 'Done' })
+      .waitFor({ timeout: 20_000 });
     expect(await nodeB.sandbox.authenticate('ilmnadmin', adminPassword)).toBe(true);
     expect(await nodeB.sandbox.authenticate('ilmnadmin', ADMIN_PASSWORD)).toBe(false);
     const approved = audit({ action: 'request.approved' }).pop()!;
@@ -258,14 +311,19 @@ describe('the console in a browser', () => {
 
   it('charts lockouts and resets per day and site', async () => {
     await nodeB.sandbox.failLogins('ilmnuser', 3);
-    await waitUntil(() => listAccountViews(w.tc.ctx.store, { lockedOnly: true }).some((a) => a.node.id === 'nextseq-b'), 'the second lockout');
+    await waitUntil(
+      () => listAccountViews(w.tc.ctx.store, { lockedOnly: true }).some((a) => a.node.id === 'nextseq-b'),
+      'the second lockout',
+    );
     await alice.locator('nav a[data-route="activity"]').click();
     const bldg4 = alice.locator('svg.chart[data-site="bldg4"]');
     await bldg4.waitFor();
     const today = new Date().toISOString().slice(0, 10);
     await expect(bldg4.locator(`rect.bar-lockout[data-day="${today}"]`).getAttribute('data-value')).resolves.toBe('1');
     await expect(bldg4.locator(`rect.bar-reset[data-day="${today}"]`).getAttribute('data-value')).resolves.toBe('1');
-    await expect(alice.locator(`svg.chart[data-site="bldg7"] rect.bar-lockout[data-day="${today}"]`).getAttribute('data-value')).resolves.toBe('1');
+    await expect(
+      alice.locator(`svg.chart[data-site="bldg7"] rect.bar-lockout[data-day="${today}"]`).getAttribute('data-value'),
+    ).resolves.toBe('1');
     await expect(alice.locator('#top-nodes tr[data-node="nextseq-a"] td').nth(2).textContent()).resolves.toBe('1');
     await shot(alice, 'activity');
   });
@@ -283,19 +341,43 @@ describe('the console in a browser', () => {
     await expect(alice.locator('#locked-table tr[data-node="nextseq-b"] button').count()).resolves.toBe(2);
     await victor.locator('#locked-table a', { hasText: 'nextseq-b.lab' }).click();
     await victor.locator('#node-accounts tr[data-account="ilmnuser"] button[data-action="history"]').waitFor();
-    await expect(victor.locator('#node-accounts button[data-action="reset"], #node-accounts button[data-action="unlock"]').count()).resolves.toBe(0);
+    await expect(
+      victor.locator('#node-accounts button[data-action="reset"], #node-accounts button[data-action="unlock"]').count(),
+    ).resolves.toBe(0);
 
     const before = w.tc.ctx.store.operations.listRequests().length;
     const answers = await victor.evaluate(async () => {
       const s = (await (await fetch('/api/session')).json()) as { csrfToken: string };
-      const body = JSON.stringify({ action: 'unlock', backend: 'linux', account: 'ilmnuser', nodeIds: ['nextseq-b'], reason: 'viewer tries' });
-      const withToken = await fetch('/api/requests', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken }, body });
-      const without = await fetch('/api/requests', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-      return [withToken.status, ((await withToken.json()) as { error: { code: string } }).error.code, without.status, ((await without.json()) as { error: { code: string } }).error.code];
+      const body = JSON.stringify({
+        action: 'unlock',
+        backend: 'linux',
+        account: 'ilmnuser',
+        nodeIds: ['nextseq-b'],
+        reason: 'viewer tries',
+      });
+      const withToken = await fetch('/api/requests', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken },
+        body,
+      });
+      const without = await fetch('/api/requests', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      return [
+        withToken.status,
+        ((await withToken.json()) as { error: { code: string } }).error.code,
+        without.status,
+        ((await without.json()) as { error: { code: string } }).error.code,
+      ];
     });
     expect(answers).toEqual([403, 'FP_FORBIDDEN', 403, 'FP_WEB_CSRF']);
     expect(w.tc.ctx.store.operations.listRequests().length).toBe(before);
-    expect(audit({ action: 'access.denied', actor: 'victor' }).map((r) => JSON.parse(r.detailsJson).code)).toEqual(['FP_FORBIDDEN', 'FP_WEB_CSRF']);
+    expect(audit({ action: 'access.denied', actor: 'victor' }).map((r) => JSON.parse(r.detailsJson).code)).toEqual([
+      'FP_FORBIDDEN',
+      'FP_WEB_CSRF',
+    ]);
   });
 
   it('unlocks a selection of nodes in one request', async () => {
@@ -308,7 +390,11 @@ describe('the console in a browser', () => {
     await expect(dialog.locator('input[name="account"]').inputValue()).resolves.toBe('ilmnuser');
     await dialog.locator('input[name="reason"]').fill('INC-4004 both benches');
     await dialog.locator('button[type="submit"]').filter({ hasText: 'Unlock on 2 nodes' }).click();
-    await waitUntil(async () => (await dialog.locator('td.op-state[data-state="succeeded"]').count()) === 2, 'both unlocks', 20_000);
+    await waitUntil(
+      async () => (await dialog.locator('td.op-state[data-state="succeeded"]').count()) === 2,
+      'both unlocks',
+      20_000,
+    );
     await expect(dialog.locator('#one-time-password').count()).resolves.toBe(0);
     await dialog.locator('#change-close').click();
     expect(await nodeB.sandbox.authenticate('ilmnuser', USER_PASSWORD)).toBe(true);
@@ -318,10 +404,23 @@ describe('the console in a browser', () => {
   it('refuses a request without the CSRF token from an operator page too', async () => {
     const before = w.tc.ctx.store.operations.listRequests().length;
     const r = await alice.evaluate(async () => {
-      const res = await fetch('/api/requests', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'unlock', backend: 'linux', account: 'ilmnuser', nodeIds: ['nextseq-b'], reason: 'no token' }) });
+      const res = await fetch('/api/requests', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          action: 'unlock',
+          backend: 'linux',
+          account: 'ilmnuser',
+          nodeIds: ['nextseq-b'],
+          reason: 'no token',
+        }),
+      });
       return [res.status, ((await res.json()) as { error: unknown }).error];
     });
-    expect(r).toEqual([403, expect.objectContaining({ code: 'FP_WEB_CSRF', message: expect.stringContaining('anti-forgery') })]);
+    expect(r).toEqual([
+      403,
+      expect.objectContaining({ code: 'FP_WEB_CSRF', message: expect.stringContaining('anti-forgery') }),
+    ]);
     expect(w.tc.ctx.store.operations.listRequests().length).toBe(before);
   });
 
@@ -336,9 +435,11 @@ describe('the console in a browser', () => {
     expect(csp).toMatch(/frame-ancestors 'none'/);
     await alice.locator('#whoami').waitFor();
     const inline = await alice.evaluate(() => ({
-      scripts: [...document.querySelectorAll('script')].filter((s: any) => !s.src || s.textContent.trim()).length, // eslint-disable-line @typescript-eslint/no-explicit-any
+      scripts: [...document.querySelectorAll('script')].filter((s) => !s.src || s.textContent?.trim()).length,
       styled: document.querySelectorAll('[style], style').length,
-      handlers: [...document.querySelectorAll('*')].filter((el: any) => [...el.attributes].some((a: any) => a.name.startsWith('on'))).length, // eslint-disable-line @typescript-eslint/no-explicit-any
+      handlers: [...document.querySelectorAll('*')].filter((el) =>
+        [...el.attributes].some((a) => a.name.startsWith('on')),
+      ).length,
     }));
     expect(inline).toEqual({ scripts: 0, styled: 0, handlers: 0 });
     // The CSP is enforced: an inline script injected now does not run, and the browser says why.
@@ -352,7 +453,9 @@ describe('the console in a browser', () => {
     });
     expect(ran).toBe(false);
     await waitUntil(() => problems.length > mark, 'the CSP violation report', 5000);
-    expect(problems.slice(mark).join('\n')).toMatch(/inline script.*violates the following Content Security Policy directive 'script-src 'self''/i);
+    expect(problems.slice(mark).join('\n')).toMatch(
+      /inline script.*violates the following Content Security Policy directive 'script-src 'self''/i,
+    );
     problems.length = mark;
   });
 
@@ -372,7 +475,9 @@ describe('the console in a browser', () => {
     const { page } = await newPage({ width: 820, height: 1180 });
     await signIn(page, 'victor');
     await page.locator('#locked-table tr[data-node="nextseq-a"]').waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
     expect(overflow).toBeLessThanOrEqual(0);
     await shot(page, 'fleet-tablet');
   });

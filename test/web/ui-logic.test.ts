@@ -24,9 +24,20 @@ describe('timeLeft', () => {
 describe('barGeometry', () => {
   it('rounds the scale up and places grouped bars inside the plot, skipping zeros', () => {
     expect([0, 1, 3, 7, 12, 99, 101].map(niceCeiling)).toEqual([1, 1, 5, 10, 20, 100, 200]);
-    const g = barGeometry([[0, 4, 1], [2, 0, 0]], 300, 100);
+    const g = barGeometry(
+      [
+        [0, 4, 1],
+        [2, 0, 0],
+      ],
+      300,
+      100,
+    );
     expect(g.max).toBe(5);
-    expect(g.bars.map((b) => [b.series, b.day, b.value])).toEqual([[0, 1, 4], [0, 2, 1], [1, 0, 2]]);
+    expect(g.bars.map((b) => [b.series, b.day, b.value])).toEqual([
+      [0, 1, 4],
+      [0, 2, 1],
+      [1, 0, 2],
+    ]);
     const bottom = g.plot.top + g.plot.height;
     for (const b of g.bars) {
       expect(b.y + b.height).toBeCloseTo(bottom);

@@ -33,10 +33,31 @@ function audit(action: string) {
 beforeAll(async () => {
   w = await startWebController({ clock, web: { heartbeatMs: 200 } });
   w.tc.ctx.store.nodes.ensure('sim-1', clock.now());
-  w.tc.ctx.service.setNodeLabels(principal({ name: 'local:test' }), { nodeId: 'sim-1', labels: { site: 'bldg4' }, reason: 'test fleet' });
-  agent = connectScriptedAgent({ address: w.tc.address, creds: await w.tc.nodeCredentials('sim-1'), hello: { labels: { site: 'bldg4' } } });
+  w.tc.ctx.service.setNodeLabels(principal({ name: 'local:test' }), {
+    nodeId: 'sim-1',
+    labels: { site: 'bldg4' },
+    reason: 'test fleet',
+  });
+  agent = connectScriptedAgent({
+    address: w.tc.address,
+    creds: await w.tc.nodeCredentials('sim-1'),
+    hello: { labels: { site: 'bldg4' } },
+  });
   await agent.waitFor((m) => (m.message?.$case === 'welcome' ? true : undefined));
-  agent.send({ message: { $case: 'stateReport', stateReport: { accounts: [accountState('ilmnuser', true, { lockEnds: new Date(Date.now() + 600_000) }), accountState('ilmnadmin', false)], trigger: 0, requestId: '', complete: true } } });
+  agent.send({
+    message: {
+      $case: 'stateReport',
+      stateReport: {
+        accounts: [
+          accountState('ilmnuser', true, { lockEnds: new Date(Date.now() + 600_000) }),
+          accountState('ilmnadmin', false),
+        ],
+        trigger: 0,
+        requestId: '',
+        complete: true,
+      },
+    },
+  });
   await waitUntil(() => listAccountViews(w.tc.ctx.store).length === 2, 'the scripted node to report');
 });
 
@@ -55,7 +76,11 @@ describe('headers and the page', () => {
     expect(csp).toContain("style-src 'self'");
     expect(csp).toContain("frame-ancestors 'none'");
     expect(csp).not.toContain('unsafe-inline');
-    expect(r.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY', 'referrer-policy': 'no-referrer' });
+    expect(r.headers).toMatchObject({
+      'x-content-type-options': 'nosniff',
+      'x-frame-options': 'DENY',
+      'referrer-policy': 'no-referrer',
+    });
     expect(r.headers['strict-transport-security']).toMatch(/max-age=\d+/);
     const scripts = [...r.text.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)];
     expect(scripts.length).toBeGreaterThan(0);
@@ -89,11 +114,19 @@ describe('sign-in and the session cookie', () => {
     expect(s.setCookie).toMatch(/;\s*SameSite=Strict/i);
     expect(s.setCookie).toMatch(/;\s*Path=\//i);
     expect(s.setCookie).not.toMatch(/Domain=/i);
-    expect(s.info).toMatchObject({ operator: 'alice', role: 'admin', abilities: { request: true, decide: false, auditRead: true } });
+    expect(s.info).toMatchObject({
+      operator: 'alice',
+      role: 'admin',
+      abilities: { request: true, decide: false, auditRead: true },
+    });
     const who = await w.http('/api/session', { cookie: s.cookie });
     expect(who.json.operator).toBe('alice');
     const rec = audit('web.signed_in').find((r) => r.actor === 'alice')!;
-    expect(JSON.parse(rec.detailsJson)).toMatchObject({ role: 'admin', source: expect.any(String), session: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(JSON.parse(rec.detailsJson)).toMatchObject({
+      role: 'admin',
+      source: expect.any(String),
+      session: expect.stringMatching(/^[0-9a-f]{12}$/),
+    });
     // Neither the cookie value nor the CSRF token reach the database file or the audit.
     const files = [w.tc.config.database, `${w.tc.config.database}-wal`].filter((f) => existsSync(f));
     const dbBytes = files.map((f) => readFileSync(f).toString('latin1')).join('');
@@ -103,19 +136,28 @@ describe('sign-in and the session cookie', () => {
 
   it('refuses a wrong token, audits the failure, and keeps no cookie', async () => {
     const before = audit('auth.failed').length;
-    const r = await w.http('/api/session', { body: { token: 'fpt_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
+    const r = await w.http('/api/session', {
+      body: { token: 'fpt_0123456789abcdef_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+    });
     expect(r.status).toBe(401);
     expect(r.json.error.code).toBe('FP_UNAUTHENTICATED');
     expect(r.headers['set-cookie']).toBeUndefined();
     const failed = audit('auth.failed').slice(before);
     expect(failed).toHaveLength(1);
-    expect(JSON.parse(failed[0].detailsJson)).toMatchObject({ what: 'web sign-in', why: 'token-unknown', tokenId: '0123456789abcdef' });
+    expect(JSON.parse(failed[0].detailsJson)).toMatchObject({
+      what: 'web sign-in',
+      why: 'token-unknown',
+      tokenId: '0123456789abcdef',
+    });
   });
 
   it('accepts only JSON bodies', async () => {
     const r = await w.http('/api/session', { raw: `token=${w.tokens.alice}`, contentType: 'text/plain' });
     expect(r.status).toBe(415);
-    const f = await w.http('/api/session', { raw: `token=${w.tokens.alice}`, contentType: 'application/x-www-form-urlencoded' });
+    const f = await w.http('/api/session', {
+      raw: `token=${w.tokens.alice}`,
+      contentType: 'application/x-www-form-urlencoded',
+    });
     expect(f.status).toBe(415);
   });
 
@@ -137,7 +179,9 @@ describe('sign-in and the session cookie', () => {
     }
     clock.advance(10 * 60_000 + 1); // 8 h after sign-in
     expect((await w.http('/api/session', { cookie: long.cookie })).status).toBe(401);
-    const ends = audit('web.session_ended').filter((r) => r.actor === 'olga').map((r) => JSON.parse(r.detailsJson).why);
+    const ends = audit('web.session_ended')
+      .filter((r) => r.actor === 'olga')
+      .map((r) => JSON.parse(r.detailsJson).why);
     expect(ends).toEqual(['idle', 'expired']);
   });
 
@@ -168,13 +212,20 @@ describe('changes: CSRF, roles and approvals', () => {
     expect(none.json.error.code).toBe('FP_WEB_CSRF');
     const wrong = await w.http('/api/requests', { cookie: s.cookie, csrf: `${s.csrf.slice(0, -2)}xx`, body: ask });
     expect(wrong.json.error.code).toBe('FP_WEB_CSRF');
-    const foreign = await w.http('/api/requests', { cookie: s.cookie, csrf: s.csrf, body: ask, headers: { origin: 'https://evil.example' } });
+    const foreign = await w.http('/api/requests', {
+      cookie: s.cookie,
+      csrf: s.csrf,
+      body: ask,
+      headers: { origin: 'https://evil.example' },
+    });
     expect(foreign.json.error.code).toBe('FP_WEB_CSRF');
     const other = await w.signIn('olga');
     const crossed = await w.http('/api/requests', { cookie: s.cookie, csrf: other.csrf, body: ask });
     expect(crossed.json.error.code).toBe('FP_WEB_CSRF');
     expect(requests()).toBe(before);
-    const records = audit('access.denied').slice(denied).map((r) => JSON.parse(r.detailsJson));
+    const records = audit('access.denied')
+      .slice(denied)
+      .map((r) => JSON.parse(r.detailsJson));
     expect(records.map((d) => d.why)).toEqual(['csrf-token-missing', 'csrf-token-wrong', 'origin', 'csrf-token-wrong']);
     expect(records.every((d) => d.code === 'FP_WEB_CSRF' && d.via === 'session')).toBe(true);
     // Sign-out is a change too.
@@ -187,9 +238,16 @@ describe('changes: CSRF, roles and approvals', () => {
     const r = await w.http('/api/requests', { cookie: s.cookie, csrf: s.csrf, body: ask });
     expect(r.status).toBe(200);
     expect(r.headers['cache-control']).toBe('no-store');
-    expect(r.json).toMatchObject({ needsApproval: false, nodeIds: ['sim-1'], generatedPasswords: [], request: { requestedBy: 'olga', reason: 'INC-1', action: 'unlock' } });
+    expect(r.json).toMatchObject({
+      needsApproval: false,
+      nodeIds: ['sim-1'],
+      generatedPasswords: [],
+      request: { requestedBy: 'olga', reason: 'INC-1', action: 'unlock' },
+    });
     const opId = changeRequestView(w.tc.ctx.store, r.json.request.id).operations[0].id;
-    await agent.waitFor((m) => (m.message?.$case === 'operation' && m.message.operation.id === opId ? true : undefined));
+    await agent.waitFor((m) =>
+      m.message?.$case === 'operation' && m.message.operation.id === opId ? true : undefined,
+    );
     await waitUntil(() => changeRequestView(w.tc.ctx.store, r.json.request.id).request.state === 'done', 'the unlock');
   });
 
@@ -201,15 +259,25 @@ describe('changes: CSRF, roles and approvals', () => {
     expect(r.status).toBe(403);
     expect(r.json.error.code).toBe('FP_FORBIDDEN');
     expect(requests()).toBe(before);
-    const rec = audit('access.denied').filter((x) => x.actor === 'victor').pop()!;
+    const rec = audit('access.denied')
+      .filter((x) => x.actor === 'victor')
+      .pop()!;
     expect(JSON.parse(rec.detailsJson)).toMatchObject({ code: 'FP_FORBIDDEN', role: 'viewer', via: 'session' });
     // Reading is fine.
-    expect((await w.http('/api/accounts', { cookie: s.cookie })).json.accounts.map((a: { state: { account: string } }) => a.state.account).sort()).toEqual(['ilmnadmin', 'ilmnuser']);
+    expect(
+      (await w.http('/api/accounts', { cookie: s.cookie })).json.accounts
+        .map((a: { state: { account: string } }) => a.state.account)
+        .sort(),
+    ).toEqual(['ilmnadmin', 'ilmnuser']);
   });
 
   it('sends a privileged reset to the approvals queue, refuses self-approval, and shows the password once', async () => {
     const alice = await w.signIn('alice');
-    const r = await w.http('/api/requests', { cookie: alice.cookie, csrf: alice.csrf, body: { ...ask, action: 'reset_password', account: 'ilmnadmin', reason: 'CHG-9' } });
+    const r = await w.http('/api/requests', {
+      cookie: alice.cookie,
+      csrf: alice.csrf,
+      body: { ...ask, action: 'reset_password', account: 'ilmnadmin', reason: 'CHG-9' },
+    });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ needsApproval: true, privileged: true, request: { state: 'pending_approval' } });
     expect(r.json.generatedPasswords).toHaveLength(1);
@@ -224,12 +292,20 @@ describe('changes: CSRF, roles and approvals', () => {
     const pending = await w.http('/api/requests?view=pending', { cookie: alice.cookie });
     expect(pending.json.requests.map((x: { id: string }) => x.id)).toContain(id);
 
-    const self = await w.http(`/api/requests/${id}/approve`, { cookie: alice.cookie, csrf: alice.csrf, body: { note: 'me' } });
+    const self = await w.http(`/api/requests/${id}/approve`, {
+      cookie: alice.cookie,
+      csrf: alice.csrf,
+      body: { note: 'me' },
+    });
     expect(self.status).toBe(403);
     expect(self.json.error.code).toBe('FP_FORBIDDEN'); // an admin is not an approver
     const bob = await w.signIn('bob');
     expect(bob.info.abilities).toMatchObject({ decide: true, request: true });
-    const ok = await w.http(`/api/requests/${id}/approve`, { cookie: bob.cookie, csrf: bob.csrf, body: { note: 'checked' } });
+    const ok = await w.http(`/api/requests/${id}/approve`, {
+      cookie: bob.cookie,
+      csrf: bob.csrf,
+      body: { note: 'checked' },
+    });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ approvedBy: 'bob', decisionNote: 'checked' });
     await waitUntil(() => changeRequestView(w.tc.ctx.store, id).request.state === 'done', 'the approved reset');
@@ -237,7 +313,11 @@ describe('changes: CSRF, roles and approvals', () => {
 
   it('refuses an approver deciding on their own request (FP_SELF_APPROVAL), and nothing changes', async () => {
     const bob = await w.signIn('bob');
-    const r = await w.http('/api/requests', { cookie: bob.cookie, csrf: bob.csrf, body: { ...ask, action: 'unlock', account: 'ilmnadmin', reason: 'INC-5' } });
+    const r = await w.http('/api/requests', {
+      cookie: bob.cookie,
+      csrf: bob.csrf,
+      body: { ...ask, action: 'unlock', account: 'ilmnadmin', reason: 'INC-5' },
+    });
     expect(r.json).toMatchObject({ needsApproval: true, request: { requestedBy: 'bob', state: 'pending_approval' } });
     const id = r.json.request.id;
     for (const decision of ['approve', 'reject']) {
@@ -246,27 +326,43 @@ describe('changes: CSRF, roles and approvals', () => {
       expect(d.json.error.code).toBe('FP_SELF_APPROVAL');
     }
     expect(changeRequestView(w.tc.ctx.store, id).request.state).toBe('pending_approval');
-    const cancel = await w.http(`/api/requests/${id}/cancel`, { cookie: bob.cookie, csrf: bob.csrf, body: { note: 'not needed' } });
+    const cancel = await w.http(`/api/requests/${id}/cancel`, {
+      cookie: bob.cookie,
+      csrf: bob.csrf,
+      body: { note: 'not needed' },
+    });
     expect(cancel.json).toMatchObject({ state: 'cancelled' });
   });
 });
 
 describe('live events', () => {
-  function openStream(cookie?: string): Promise<{ status: number; contentType: string; frames: string[]; closed: Promise<void>; destroy(): void }> {
+  function openStream(
+    cookie?: string,
+  ): Promise<{ status: number; contentType: string; frames: string[]; closed: Promise<void>; destroy(): void }> {
     return new Promise((res, rej) => {
-      const req = request(`${w.url}/api/events`, { headers: cookie ? { cookie: `${SESSION_COOKIE}=${cookie}` } : {}, ca: w.caPem }, (r) => {
-        const frames: string[] = [];
-        let buf = '';
-        const closed = new Promise<void>((done) => r.on('end', () => done()));
-        r.setEncoding('utf8');
-        r.on('data', (d: string) => {
-          buf += d;
-          const parts = buf.split('\n\n');
-          buf = parts.pop()!;
-          frames.push(...parts);
-        });
-        res({ status: r.statusCode ?? 0, contentType: String(r.headers['content-type']), frames, closed, destroy: () => req.destroy() });
-      });
+      const req = request(
+        `${w.url}/api/events`,
+        { headers: cookie ? { cookie: `${SESSION_COOKIE}=${cookie}` } : {}, ca: w.caPem },
+        (r) => {
+          const frames: string[] = [];
+          let buf = '';
+          const closed = new Promise<void>((done) => r.on('end', () => done()));
+          r.setEncoding('utf8');
+          r.on('data', (d: string) => {
+            buf += d;
+            const parts = buf.split('\n\n');
+            buf = parts.pop()!;
+            frames.push(...parts);
+          });
+          res({
+            status: r.statusCode ?? 0,
+            contentType: String(r.headers['content-type']),
+            frames,
+            closed,
+            destroy: () => req.destroy(),
+          });
+        },
+      );
       req.on('error', rej);
       req.end();
     });
@@ -279,10 +375,26 @@ describe('live events', () => {
     expect(st.status).toBe(200);
     expect(st.contentType).toMatch(/^text\/event-stream/);
     await waitUntil(() => st.frames.some((f) => f.includes(': connected')), 'the stream to open');
-    agent.send({ message: { $case: 'stateReport', stateReport: { accounts: [accountState('ilmnuser', true, { failureCount: 4 })], trigger: 0, requestId: '', complete: false } } });
+    agent.send({
+      message: {
+        $case: 'stateReport',
+        stateReport: {
+          accounts: [accountState('ilmnuser', true, { failureCount: 4 })],
+          trigger: 0,
+          requestId: '',
+          complete: false,
+        },
+      },
+    });
     await waitUntil(() => st.frames.some((f) => f.startsWith('event: accounts')), 'an accounts event');
     const ev = JSON.parse(st.frames.find((f) => f.startsWith('event: accounts'))!.split('\ndata: ')[1]);
-    expect(ev).toMatchObject({ type: 'accounts', nodeId: 'sim-1', accounts: [{ hostname: 'sim-1.lab', site: 'bldg4', state: { account: 'ilmnuser', locked: true, failureCount: 4 } }] });
+    expect(ev).toMatchObject({
+      type: 'accounts',
+      nodeId: 'sim-1',
+      accounts: [
+        { hostname: 'sim-1.lab', site: 'bldg4', state: { account: 'ilmnuser', locked: true, failureCount: 4 } },
+      ],
+    });
     const out = await w.http('/api/session', { method: 'DELETE', cookie: s.cookie, csrf: s.csrf, body: {} });
     expect(out.status).toBe(200);
     await st.closed;
@@ -301,22 +413,39 @@ describe('audit', () => {
     expect(p2.json.records[0].seq).toBe(seqs1[2] - 1);
     const filtered = await w.http('/api/audit?actor=bob&action=request.approved', { cookie: s.cookie });
     expect(filtered.json.records.length).toBeGreaterThan(0);
-    expect(filtered.json.records.every((r: { actor: string; action: string }) => r.actor === 'bob' && r.action === 'request.approved')).toBe(true);
-    expect((await w.http('/api/audit?since=yesterday', { cookie: s.cookie })).json.error.code).toBe('FP_INVALID_ARGUMENT');
+    expect(
+      filtered.json.records.every(
+        (r: { actor: string; action: string }) => r.actor === 'bob' && r.action === 'request.approved',
+      ),
+    ).toBe(true);
+    expect((await w.http('/api/audit?since=yesterday', { cookie: s.cookie })).json.error.code).toBe(
+      'FP_INVALID_ARGUMENT',
+    );
     const v = await w.http('/api/audit/verify', { cookie: s.cookie });
     expect(v.json).toMatchObject({ ok: true, brokenAt: 0 });
     expect(v.json.verifiedThrough).toBe(v.json.total);
 
-    expect((await w.http('/api/audit/export', { cookie: s.cookie, body: { format: 'csv' } })).json.error.code).toBe('FP_WEB_CSRF');
-    const csv = await w.http('/api/audit/export', { cookie: s.cookie, csrf: s.csrf, body: { format: 'csv', filter: { action: 'web.*' } } });
+    expect((await w.http('/api/audit/export', { cookie: s.cookie, body: { format: 'csv' } })).json.error.code).toBe(
+      'FP_WEB_CSRF',
+    );
+    const csv = await w.http('/api/audit/export', {
+      cookie: s.cookie,
+      csrf: s.csrf,
+      body: { format: 'csv', filter: { action: 'web.*' } },
+    });
     expect(csv.status).toBe(200);
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
     expect(csv.headers['content-disposition']).toMatch(/^attachment; filename="fleetpass-audit-.*\.csv"$/);
     const lines = csv.text.trim().split('\r\n');
-    expect(lines[0]).toBe('seq,time,actor,action,node_id,account,operation_id,request_id,outcome,reason,details_json,prev_hash,hash');
+    expect(lines[0]).toBe(
+      'seq,time,actor,action,node_id,account,operation_id,request_id,outcome,reason,details_json,prev_hash,hash',
+    );
     expect(lines.slice(1).every((l) => /^\d+,[^,]+,[^,]+,web\./.test(l))).toBe(true);
     const jsonl = await w.http('/api/audit/export', { cookie: s.cookie, csrf: s.csrf, body: { format: 'jsonl' } });
-    const recs = jsonl.text.trim().split('\n').map((l) => JSON.parse(l));
+    const recs = jsonl.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(recs.length).toBeGreaterThan(lines.length - 1);
     expect(recs.map((r) => r.seq)).toEqual([...recs.map((r) => r.seq)].sort((a, b) => a - b));
     expect(audit('audit.exported').filter((r) => r.actor === 'victor')).toHaveLength(2);
@@ -335,7 +464,8 @@ describe('sign-in throttling (last: it blocks this address)', () => {
   it('refuses a token id after 5 failures and an address after 20, unchecked, audited once each', async () => {
     const aliceId = /^fpt_([0-9a-f]{16})_/.exec(w.tokens.alice)![1];
     const wrongSecret = `fpt_${aliceId}_${'B'.repeat(43)}`;
-    for (let i = 0; i < 5; i++) expect((await w.http('/api/session', { body: { token: wrongSecret } })).status).toBe(401);
+    for (let i = 0; i < 5; i++)
+      expect((await w.http('/api/session', { body: { token: wrongSecret } })).status).toBe(401);
     const blocked = await w.http('/api/session', { body: { token: w.tokens.alice } });
     expect(blocked.status).toBe(429);
     expect(blocked.json.error.code).toBe('FP_WEB_SIGNIN_THROTTLED');
@@ -344,7 +474,9 @@ describe('sign-in throttling (last: it blocks this address)', () => {
     const bob = await w.http('/api/session', { body: { token: w.tokens.bob } });
     expect(bob.status).toBe(200);
     for (let i = 0; i < 15; i++) {
-      const r = await w.http('/api/session', { body: { token: `fpt_${(i + 100).toString(16).padStart(16, '0')}_${'C'.repeat(43)}` } });
+      const r = await w.http('/api/session', {
+        body: { token: `fpt_${(i + 100).toString(16).padStart(16, '0')}_${'C'.repeat(43)}` },
+      });
       expect(r.status).toBe(401);
     }
     const byAddress = await w.http('/api/session', { body: { token: w.tokens.victor } });

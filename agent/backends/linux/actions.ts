@@ -30,12 +30,19 @@ export function assertPasswordUsable(password: unknown): string {
 export async function requireLocalAccount(account: string, ctx: LinuxContext): Promise<LocalAccount> {
   const name = assertAccountName(account);
   const local = await readLocalAccount(name, ctx.config);
-  if (!local) throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `the account "${name}" does not exist on this node`, { details: { account: name } });
+  if (!local)
+    throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `the account "${name}" does not exist on this node`, {
+      details: { account: name },
+    });
   return local;
 }
 
 /** Sets the password with `chpasswd`, "name:password" on stdin; the password never reaches argv, env, logs or errors. */
-export async function setLinuxPassword(account: string, password: string, ctx: LinuxContext = defaultLinuxContext()): Promise<void> {
+export async function setLinuxPassword(
+  account: string,
+  password: string,
+  ctx: LinuxContext = defaultLinuxContext(),
+): Promise<void> {
   const secret = assertPasswordUsable(password);
   const local = await requireLocalAccount(account, ctx);
   await ctx.run('chpasswd', [], { input: `${local.passwd.name}:${secret}\n`, redact: [secret] });
@@ -88,7 +95,11 @@ export async function removePasswordLock(account: string, ctx: LinuxContext = de
   const status = passwordStatus(local.shadow, ctx.clock.now());
   if (!status.passwordLocked) return false;
   if (!status.hasPassword) {
-    throw new FleetpassError('FP_LINUX_NO_PASSWORD', `the account "${name}" is locked and has no password behind the lock; reset its password instead`, { details: { account: name } });
+    throw new FleetpassError(
+      'FP_LINUX_NO_PASSWORD',
+      `the account "${name}" is locked and has no password behind the lock; reset its password instead`,
+      { details: { account: name } },
+    );
   }
   if (ctx.config.unlockCommand === 'usermod') await ctx.run('usermod', ['-U', '--', name]);
   else await ctx.run('passwd', ['-u', '--', name]);

@@ -31,16 +31,25 @@ describe('linuxBackendConfigSchema', () => {
       err = e;
     }
     expect(err).toMatchObject({ code: 'FP_CONFIG_INVALID' });
-    for (const key of ['backends.linux.counter:', 'backends.linux.commandTimeoutMs:', 'backends.linux.pamServices.0:']) {
+    for (const key of [
+      'backends.linux.counter:',
+      'backends.linux.commandTimeoutMs:',
+      'backends.linux.pamServices.0:',
+    ]) {
       expect((err as Error).message).toContain(key);
     }
-    expect(() => createLinuxContext({ config: { shadowpath: '/x' } as never })).toThrow(expect.objectContaining({ code: 'FP_CONFIG_INVALID' }));
+    expect(() => createLinuxContext({ config: { shadowpath: '/x' } as never })).toThrow(
+      expect.objectContaining({ code: 'FP_CONFIG_INVALID' }),
+    );
   });
 });
 
 describe('createLinuxBackend', () => {
   it('describes itself as the Linux backend with unlock, reset and refresh', () => {
-    const backend = createLinuxBackend({ config: { counter: 'faillock', unlockCommand: 'usermod' }, clock: fakeClock() });
+    const backend = createLinuxBackend({
+      config: { counter: 'faillock', unlockCommand: 'usermod' },
+      clock: fakeClock(),
+    });
     expect(backend.describe()).toEqual({
       backend: Backend.BACKEND_LINUX,
       actions: [Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD, Action.ACTION_REFRESH_STATE],
@@ -53,7 +62,12 @@ describe('createLinuxBackend', () => {
     const backend = createLinuxBackend({ clock });
     // Reading the host is safe: inspect never changes anything. A name that cannot exist is reported missing.
     const state = await backend.inspect('fp-no-such-user');
-    expect(state).toMatchObject({ backend: Backend.BACKEND_LINUX, account: 'fp-no-such-user', exists: false, locked: false });
+    expect(state).toMatchObject({
+      backend: Backend.BACKEND_LINUX,
+      account: 'fp-no-such-user',
+      exists: false,
+      locked: false,
+    });
     expect(state.observed).toEqual(new Date('2030-01-02T03:04:05Z'));
     await expect(backend.inspect('root;id')).rejects.toMatchObject({ code: 'FP_ACCOUNT_NAME_INVALID' });
     await expect(backend.unlock('fp-no-such-user')).rejects.toMatchObject({ code: 'FP_ACCOUNT_NOT_FOUND' });

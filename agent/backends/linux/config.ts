@@ -61,7 +61,9 @@ export function createLinuxContext(options: LinuxBackendOptions = {}): LinuxCont
   const parsed = linuxBackendConfigSchema.safeParse(options.config ?? {});
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `backends.linux.${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new FleetpassError('FP_CONFIG_INVALID', `the Linux backend config is not valid: ${problems.join('; ')}`, { details: { problems } });
+    throw new FleetpassError('FP_CONFIG_INVALID', `the Linux backend config is not valid: ${problems.join('; ')}`, {
+      details: { problems },
+    });
   }
   const config = Object.freeze(parsed.data);
   return {

@@ -21,7 +21,13 @@ const settings: FaillockSettings = { ...FAILLOCK_DEFAULTS, deny: 3, unlockTime: 
 
 describe('parseFaillockRecords', () => {
   it('decodes source, status bits and time', () => {
-    const recs = parseFaillockRecords(Buffer.concat([record('10.0.0.7', 0x1 | 0x2, T0), record('pts/3', 0x1 | 0x4, T0 + 5), record('sshd', 0x0, T0 + 9)]));
+    const recs = parseFaillockRecords(
+      Buffer.concat([
+        record('10.0.0.7', 0x1 | 0x2, T0),
+        record('pts/3', 0x1 | 0x4, T0 + 5),
+        record('sshd', 0x0, T0 + 9),
+      ]),
+    );
     expect(recs).toEqual([
       { source: '10.0.0.7', status: 3, time: T0, valid: true, sourceType: 'rhost' },
       { source: 'pts/3', status: 5, time: T0 + 5, valid: true, sourceType: 'tty' },
@@ -50,11 +56,20 @@ describe('parseFaillockRecords', () => {
 });
 
 describe('assessFaillock follows check_tally', () => {
-  const three = parseFaillockRecords(Buffer.concat([record('svc', 1, T0), record('svc', 1, T0 + 10), record('1.2.3.4', 3, T0 + 20)]));
+  const three = parseFaillockRecords(
+    Buffer.concat([record('svc', 1, T0), record('svc', 1, T0 + 10), record('1.2.3.4', 3, T0 + 20)]),
+  );
 
   it('locks at deny failures until latest + unlock_time', () => {
     const a = assessFaillock(three, settings, false, at(T0 + 30));
-    expect(a).toEqual({ failures: 3, lastFailure: at(T0 + 20), lastFailureSource: '1.2.3.4', locked: true, lockEnds: at(T0 + 620), lockPermanent: false });
+    expect(a).toEqual({
+      failures: 3,
+      lastFailure: at(T0 + 20),
+      lastFailureSource: '1.2.3.4',
+      locked: true,
+      lockEnds: at(T0 + 620),
+      lockPermanent: false,
+    });
     expect(assessFaillock(three, settings, false, at(T0 + 620)).locked).toBe(true);
     expect(assessFaillock(three, settings, false, at(T0 + 621)).locked).toBe(false);
   });
@@ -66,9 +81,23 @@ describe('assessFaillock follows check_tally', () => {
   });
 
   it('counts only valid records inside fail_interval of the latest one', () => {
-    const recs = parseFaillockRecords(Buffer.concat([record('old', 1, T0 - 1000), record('gone', 0, T0), record('a', 1, T0 + 1), record('b', 1, T0 + 2)]));
-    expect(assessFaillock(recs, settings, false, at(T0 + 3))).toMatchObject({ failures: 2, locked: false, lastFailureSource: 'b' });
-    expect(assessFaillock(recs, { ...settings, failInterval: 2000 }, false, at(T0 + 3))).toMatchObject({ failures: 3, locked: true });
+    const recs = parseFaillockRecords(
+      Buffer.concat([
+        record('old', 1, T0 - 1000),
+        record('gone', 0, T0),
+        record('a', 1, T0 + 1),
+        record('b', 1, T0 + 2),
+      ]),
+    );
+    expect(assessFaillock(recs, settings, false, at(T0 + 3))).toMatchObject({
+      failures: 2,
+      locked: false,
+      lastFailureSource: 'b',
+    });
+    expect(assessFaillock(recs, { ...settings, failInterval: 2000 }, false, at(T0 + 3))).toMatchObject({
+      failures: 3,
+      locked: true,
+    });
   });
 
   it('never unlocks by itself when unlock_time is 0 (never)', () => {
@@ -86,7 +115,12 @@ describe('assessFaillock follows check_tally', () => {
 
   it('never locks when deny is 0, and reports nothing for an empty file', () => {
     expect(assessFaillock(three, { ...settings, deny: 0 }, false, at(T0 + 30)).locked).toBe(false);
-    expect(assessFaillock([], settings, false, at(T0))).toEqual({ failures: 0, lastFailureSource: '', locked: false, lockPermanent: false });
+    expect(assessFaillock([], settings, false, at(T0))).toEqual({
+      failures: 0,
+      lastFailureSource: '',
+      locked: false,
+      lockPermanent: false,
+    });
   });
 });
 

@@ -52,7 +52,12 @@ export function parseFaillockRecords(buf: Buffer, order: 'LE' | 'BE' = endiannes
  * locked when failures >= deny until latest + unlock_time has passed (strictly). Admins (root or
  * admin_group) are never locked without even_deny_root, and use root_unlock_time.
  */
-export function assessFaillock(records: readonly FaillockRecord[], s: FaillockSettings, isAdmin: boolean, now: Date): FailureAssessment {
+export function assessFaillock(
+  records: readonly FaillockRecord[],
+  s: FaillockSettings,
+  isAdmin: boolean,
+  now: Date,
+): FailureAssessment {
   const valid = records.filter((r) => r.valid);
   if (valid.length === 0) return { failures: 0, lastFailureSource: '', locked: false, lockPermanent: false };
   let latest = valid[0];
@@ -70,10 +75,14 @@ export function assessFaillock(records: readonly FaillockRecord[], s: FaillockSe
 }
 
 function ioError(action: string, path: string, e: unknown): FleetpassError {
-  return new FleetpassError('FP_FAILURE_COUNTER_IO', `cannot ${action} the pam_faillock file ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
-    cause: e,
-    details: { path },
-  });
+  return new FleetpassError(
+    'FP_FAILURE_COUNTER_IO',
+    `cannot ${action} the pam_faillock file ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+    {
+      cause: e,
+      details: { path },
+    },
+  );
 }
 
 /** The record file of `user` under `dir`. The name must already be validated (no "/" or ".."). */
@@ -114,7 +123,12 @@ export async function readFaillock(dir: string, user: string): Promise<FaillockR
  * Clears the records of `user`: `faillock --dir D --user U --reset` where the binary exists (it also
  * writes the audit record), else truncates the file in place. A missing file is already clear.
  */
-export async function resetFaillock(dir: string, user: string, run: CommandRunner, useBinary = findCommand('faillock') !== undefined): Promise<void> {
+export async function resetFaillock(
+  dir: string,
+  user: string,
+  run: CommandRunner,
+  useBinary = findCommand('faillock') !== undefined,
+): Promise<void> {
   if (useBinary) {
     await run('faillock', ['--dir', dir, '--user', user, '--reset']);
     return;

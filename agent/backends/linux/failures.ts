@@ -13,7 +13,12 @@ export interface FailureAssessment {
   readonly lockPermanent: boolean;
 }
 
-export const NO_FAILURES: FailureAssessment = { failures: 0, lastFailureSource: '', locked: false, lockPermanent: false };
+export const NO_FAILURES: FailureAssessment = {
+  failures: 0,
+  lastFailureSource: '',
+  locked: false,
+  lockPermanent: false,
+};
 
 /** Seconds since the epoch as a Date. */
 export function fromEpochSeconds(s: number): Date {

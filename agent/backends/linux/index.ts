@@ -45,8 +45,27 @@ export {
   requireLocalAccount,
   assertPasswordUsable,
 } from './actions';
-export { runCommand, commandRunner, findCommand, type CommandRunner, type CommandResult, type RunOptions } from './run-command';
-export { DEFAULT_LOGIN_SERVICES, loadPamLayout, judgeAccount, type AccountPamVerdict, type PamLayout } from './pam/login-analysis';
+export {
+  runCommand,
+  commandRunner,
+  findCommand,
+  type CommandRunner,
+  type CommandResult,
+  type RunOptions,
+} from './run-command';
+export {
+  DEFAULT_LOGIN_SERVICES,
+  loadPamLayout,
+  judgeAccount,
+  type AccountPamVerdict,
+  type PamLayout,
+} from './pam/login-analysis';
 export { judgeLockout, type LockoutVerdict } from './lockout-verdict';
-export { readLockoutConfig, type LockoutConfig, type FaillockSettings, type Tally2Settings, type CounterKind } from './pam-config';
+export {
+  readLockoutConfig,
+  type LockoutConfig,
+  type FaillockSettings,
+  type Tally2Settings,
+  type CounterKind,
+} from './pam-config';
 export type { FailureAssessment } from './failures';

@@ -35,7 +35,10 @@ export async function inspectLinux(account: string, ctx: LinuxContext): Promise<
   const local = await readLocalAccount(name, ctx.config);
   const common = { backend: Backend.BACKEND_LINUX, account: name, observed };
   if (!local) {
-    return { state: AccountState.fromPartial({ ...common, exists: false, counter: FailureCounter.FAILURE_COUNTER_NONE }), failures: NO_FAILURES };
+    return {
+      state: AccountState.fromPartial({ ...common, exists: false, counter: FailureCounter.FAILURE_COUNTER_NONE }),
+      failures: NO_FAILURES,
+    };
   }
 
   const password = passwordStatus(local.shadow, observed);
@@ -49,7 +52,8 @@ export async function inspectLinux(account: string, ctx: LinuxContext): Promise<
   if (password.passwordInactive) reasons.push(LockReason.LOCK_REASON_PASSWORD_EXPIRED);
   const locked = reasons.length > 0;
   // Only a timed failure lock ends by itself; every other reason waits for an administrator.
-  const permanent = locked && (failures.lockPermanent || reasons.some((r) => r !== LockReason.LOCK_REASON_TOO_MANY_FAILURES));
+  const permanent =
+    locked && (failures.lockPermanent || reasons.some((r) => r !== LockReason.LOCK_REASON_TOO_MANY_FAILURES));
 
   const details: Record<string, string> = {
     'linux.uid': String(local.passwd.uid),
@@ -80,6 +84,9 @@ export async function inspectLinux(account: string, ctx: LinuxContext): Promise<
 }
 
 /** The state of one Linux account (exists=false when there is no such user); never changes anything. */
-export async function inspectLinuxAccount(account: string, ctx: LinuxContext = defaultLinuxContext()): Promise<AccountState> {
+export async function inspectLinuxAccount(
+  account: string,
+  ctx: LinuxContext = defaultLinuxContext(),
+): Promise<AccountState> {
   return (await inspectLinux(account, ctx)).state;
 }

@@ -6,7 +6,13 @@ import { FleetpassError } from '../../../shared/errors';
 import { Action, Backend, LockReason, type AccountState } from '../../../shared/gen/fleetpass/v1/common';
 import { assertAccountName } from '../../../shared/validation/account-name';
 import type { AccountBackend, BackendCapabilities, ChangeResult, ResetOptions } from '../backend';
-import { assertPasswordUsable, forcePasswordChange, removePasswordLock, resetFailureCounter, setLinuxPassword } from './actions';
+import {
+  assertPasswordUsable,
+  forcePasswordChange,
+  removePasswordLock,
+  resetFailureCounter,
+  setLinuxPassword,
+} from './actions';
 import { createLinuxContext, type LinuxBackendOptions, type LinuxContext } from './config';
 import { inspectLinux, inspectLinuxAccount } from './inspect';
 
@@ -30,15 +36,23 @@ export function describeLockReasons(reasons: readonly LockReason[]): string {
 const UNLOCKABLE = new Set([LockReason.LOCK_REASON_PASSWORD_LOCKED, LockReason.LOCK_REASON_TOO_MANY_FAILURES]);
 
 function stillLocked(after: AccountState, step: string): FleetpassError {
-  return new FleetpassError('FP_STILL_LOCKED', `the account "${after.account}" is still locked after ${step}: ${describeLockReasons(after.lockReasons)}`, {
-    details: { account: after.account, reasons: after.lockReasons.map((r) => LockReason[r]) },
-  });
+  return new FleetpassError(
+    'FP_STILL_LOCKED',
+    `the account "${after.account}" is still locked after ${step}: ${describeLockReasons(after.lockReasons)}`,
+    {
+      details: { account: after.account, reasons: after.lockReasons.map((r) => LockReason[r]) },
+    },
+  );
 }
 
 async function existing(account: string, ctx: LinuxContext) {
   const inspection = await inspectLinux(account, ctx);
   if (!inspection.state.exists) {
-    throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `the account "${inspection.state.account}" does not exist on this node`, { details: { account: inspection.state.account } });
+    throw new FleetpassError(
+      'FP_ACCOUNT_NOT_FOUND',
+      `the account "${inspection.state.account}" does not exist on this node`,
+      { details: { account: inspection.state.account } },
+    );
   }
   return inspection;
 }
@@ -47,9 +61,13 @@ async function existing(account: string, ctx: LinuxContext) {
 function cannotFix(after: AccountState): string[] {
   const out: string[] = [];
   const refuses = after.details['linux.pam_refuses'];
-  if (refuses) out.push(`cannot fix: PAM refuses every login (${refuses}); the PAM configuration must be repaired on the node (fleetpass-agent doctor shows where)`);
+  if (refuses)
+    out.push(
+      `cannot fix: PAM refuses every login (${refuses}); the PAM configuration must be repaired on the node (fleetpass-agent doctor shows where)`,
+    );
   const unknown = after.details['linux.counter_unknown'];
-  if (unknown) out.push(`cannot confirm the account is usable: ${unknown} (every counter the login services name was cleared)`);
+  if (unknown)
+    out.push(`cannot confirm the account is usable: ${unknown} (every counter the login services name was cleared)`);
   return out;
 }
 
@@ -59,7 +77,11 @@ export async function unlockLinuxAccount(account: string, ctx: LinuxContext): Pr
   const { state: before, password } = await existing(name, ctx);
   // Refuse before changing anything when the lock cannot be removed without leaving no password.
   if (password?.passwordLocked && !password.hasPassword) {
-    throw new FleetpassError('FP_LINUX_NO_PASSWORD', `the account "${name}" is locked and has no password behind the lock; reset its password instead`, { details: { account: name } });
+    throw new FleetpassError(
+      'FP_LINUX_NO_PASSWORD',
+      `the account "${name}" is locked and has no password behind the lock; reset its password instead`,
+      { details: { account: name } },
+    );
   }
   const notes: string[] = [];
   const cleared = await resetFailureCounter(name, ctx);
@@ -68,15 +90,26 @@ export async function unlockLinuxAccount(account: string, ctx: LinuxContext): Pr
   const after = await inspectLinuxAccount(name, ctx);
   if (after.lockReasons.some((r) => UNLOCKABLE.has(r))) throw stillLocked(after, 'unlock');
   notes.push(...cannotFix(after));
-  const expiry = after.lockReasons.filter((r) => r === LockReason.LOCK_REASON_ACCOUNT_EXPIRED || r === LockReason.LOCK_REASON_PASSWORD_EXPIRED);
-  if (expiry.length > 0) notes.push(`still not usable: ${describeLockReasons(expiry)} (unlock does not change expiry; reset the password or extend the account)`);
-  if (cleared === 0 && !before.lockReasons.includes(LockReason.LOCK_REASON_PASSWORD_LOCKED)) notes.push('nothing to unlock: no failed logins and no password lock');
+  const expiry = after.lockReasons.filter(
+    (r) => r === LockReason.LOCK_REASON_ACCOUNT_EXPIRED || r === LockReason.LOCK_REASON_PASSWORD_EXPIRED,
+  );
+  if (expiry.length > 0)
+    notes.push(
+      `still not usable: ${describeLockReasons(expiry)} (unlock does not change expiry; reset the password or extend the account)`,
+    );
+  if (cleared === 0 && !before.lockReasons.includes(LockReason.LOCK_REASON_PASSWORD_LOCKED))
+    notes.push('nothing to unlock: no failed logins and no password lock');
   ctx.log.info({ account: name, action: 'unlock', cleared, locked: after.locked }, 'account unlocked');
   return { before, after, notes };
 }
 
 /** Sets a new password, clears the counter and the lock, and verifies the account is usable (else FP_STILL_LOCKED). */
-export async function resetLinuxPassword(account: string, newPassword: string, options: ResetOptions, ctx: LinuxContext): Promise<ChangeResult> {
+export async function resetLinuxPassword(
+  account: string,
+  newPassword: string,
+  options: ResetOptions,
+  ctx: LinuxContext,
+): Promise<ChangeResult> {
   const name = assertAccountName(account);
   assertPasswordUsable(newPassword);
   const { state: before } = await existing(name, ctx);
@@ -93,10 +126,15 @@ export async function resetLinuxPassword(account: string, newPassword: string, o
   if (after.locked) {
     const e = stillLocked(after, 'the password reset');
     const why = cannotFix(after);
-    throw why.length > 0 ? new FleetpassError('FP_STILL_LOCKED', `${e.message}; ${why.join('; ')}`, { details: e.details }) : e;
+    throw why.length > 0
+      ? new FleetpassError('FP_STILL_LOCKED', `${e.message}; ${why.join('; ')}`, { details: e.details })
+      : e;
   }
   notes.push(...cannotFix(after));
-  ctx.log.info({ account: name, action: 'reset_password', temporary: Boolean(options.temporary), cleared }, 'password reset');
+  ctx.log.info(
+    { account: name, action: 'reset_password', temporary: Boolean(options.temporary), cleared },
+    'password reset',
+  );
   return { before, after, notes };
 }
 

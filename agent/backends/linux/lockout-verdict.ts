@@ -8,7 +8,13 @@ import { readLockoutConfig, type CounterKind, type LockoutConfig } from './pam-c
 import type { LinuxContext } from './config';
 import { assessFaillock, faillockPath, readFaillock } from './faillock';
 import { NO_FAILURES, type FailureAssessment } from './failures';
-import { judgeAccount, loadPamLayout, type AccountPamVerdict, type PamAnalysisOptions, type PamLayout } from './pam/login-analysis';
+import {
+  judgeAccount,
+  loadPamLayout,
+  type AccountPamVerdict,
+  type PamAnalysisOptions,
+  type PamLayout,
+} from './pam/login-analysis';
 import { rootFs } from './pam/root-fs';
 import { isGroupMember, type LocalAccount } from './shadow';
 import { assessTally2, readTallyRecord } from './tallylog';
@@ -39,7 +45,14 @@ export interface LockoutVerdict {
 /** The analysis options of a context (the node's own root). */
 export function pamAnalysisOptions(ctx: LinuxContext): PamAnalysisOptions {
   const c = ctx.config;
-  return { fs: rootFs('/'), pamDir: c.pamDir, faillockConf: c.faillockConf, services: c.pamServices, moduleDir: c.pamModuleDir, groupPath: c.groupPath };
+  return {
+    fs: rootFs('/'),
+    pamDir: c.pamDir,
+    faillockConf: c.faillockConf,
+    services: c.pamServices,
+    moduleDir: c.pamModuleDir,
+    groupPath: c.groupPath,
+  };
 }
 
 /** One line per service for the state details: "accepts", "refuses: <why>", "unknown: <why>". */
@@ -51,31 +64,69 @@ export function serviceDetail(v: ServiceVerdict): string {
 async function legacyVerdict(local: LocalAccount, ctx: LinuxContext): Promise<LockoutVerdict> {
   const c = ctx.config;
   // Read from the login services (never a full scan of pamDir, which would read files PAM never opens).
-  const services = c.pamServices.length > 0 ? c.pamServices : (await loadPamLayout(pamAnalysisOptions(ctx))).services.map((s) => s.service);
-  const lockout = await readLockoutConfig({ pamDir: c.pamDir, faillockConf: c.faillockConf, pamServices: services, tallylogPath: c.tallylogPath }, c.counter);
+  const services =
+    c.pamServices.length > 0
+      ? c.pamServices
+      : (await loadPamLayout(pamAnalysisOptions(ctx))).services.map((s) => s.service);
+  const lockout = await readLockoutConfig(
+    { pamDir: c.pamDir, faillockConf: c.faillockConf, pamServices: services, tallylogPath: c.tallylogPath },
+    c.counter,
+  );
   const now = ctx.clock.now();
   const details: Record<string, string> = { 'linux.counter_source': `forced by config (counter: ${c.counter})` };
   if (lockout.warnings.length > 0) details['linux.config_warnings'] = lockout.warnings.join('; ');
   if (lockout.counter === 'faillock') {
     const s = lockout.faillock;
-    const isAdmin = local.passwd.uid === 0 || (s.adminGroup ? await isGroupMember(s.adminGroup, local.passwd, c.groupPath) : false);
+    const isAdmin =
+      local.passwd.uid === 0 || (s.adminGroup ? await isGroupMember(s.adminGroup, local.passwd, c.groupPath) : false);
     const failures = assessFaillock(await readFaillock(s.dir, local.passwd.name), s, isAdmin, now);
     details['linux.counter_file'] = faillockPath(s.dir, local.passwd.name);
     details['linux.unlock_time'] = s.unlockTime === 0 ? 'never' : String(s.unlockTime);
-    return { counter: 'faillock', failures, deny: s.deny, adminExempt: isAdmin && !s.evenDenyRoot, details, faillockDirs: [s.dir], tallyFiles: [], legacy: lockout };
+    return {
+      counter: 'faillock',
+      failures,
+      deny: s.deny,
+      adminExempt: isAdmin && !s.evenDenyRoot,
+      details,
+      faillockDirs: [s.dir],
+      tallyFiles: [],
+      legacy: lockout,
+    };
   }
   if (lockout.counter === 'tally2') {
     const s = lockout.tally2;
     const failures = assessTally2(await readTallyRecord(s.file, local.passwd.uid), s, local.passwd.uid, now);
     details['linux.counter_file'] = s.file;
     details['linux.unlock_time'] = s.unlockTime === 0 ? 'never' : String(s.unlockTime);
-    return { counter: 'tally2', failures, deny: s.deny, adminExempt: local.passwd.uid === 0 && !s.evenDenyRoot, details, faillockDirs: [], tallyFiles: [s.file], legacy: lockout };
+    return {
+      counter: 'tally2',
+      failures,
+      deny: s.deny,
+      adminExempt: local.passwd.uid === 0 && !s.evenDenyRoot,
+      details,
+      faillockDirs: [],
+      tallyFiles: [s.file],
+      legacy: lockout,
+    };
   }
-  return { counter: 'none', failures: NO_FAILURES, deny: 0, adminExempt: false, details, faillockDirs: [], tallyFiles: [], legacy: lockout };
+  return {
+    counter: 'none',
+    failures: NO_FAILURES,
+    deny: 0,
+    adminExempt: false,
+    details,
+    faillockDirs: [],
+    tallyFiles: [],
+    legacy: lockout,
+  };
 }
 
 /** Judges `local` on this node. Throws FP_PAM_CONFIG_UNREADABLE only when the PAM directory is unreadable. */
-export async function judgeLockout(local: LocalAccount, ctx: LinuxContext, layout?: PamLayout): Promise<LockoutVerdict> {
+export async function judgeLockout(
+  local: LocalAccount,
+  ctx: LinuxContext,
+  layout?: PamLayout,
+): Promise<LockoutVerdict> {
   if (ctx.config.counter !== 'auto') return legacyVerdict(local, ctx);
   const opts = pamAnalysisOptions(ctx);
   layout ??= await loadPamLayout(opts);
@@ -93,7 +144,14 @@ export async function judgeLockout(local: LocalAccount, ctx: LinuxContext, layou
   if (pam.pamRefuses) details['linux.pam_refuses'] = `${pam.pamRefuses.service}: ${pam.pamRefuses.why}`;
   if (pam.unknown) details['linux.counter_unknown'] = pam.unknown;
   const failures: FailureAssessment = c
-    ? { failures: c.failures, lastFailure: c.lastFailure, lastFailureSource: c.lastFailureSource, locked: pam.counterLock !== undefined, lockEnds: pam.counterLock?.lockEnds, lockPermanent: pam.counterLock?.permanent ?? false }
+    ? {
+        failures: c.failures,
+        lastFailure: c.lastFailure,
+        lastFailureSource: c.lastFailureSource,
+        locked: pam.counterLock !== undefined,
+        lockEnds: pam.counterLock?.lockEnds,
+        lockPermanent: pam.counterLock?.permanent ?? false,
+      }
     : NO_FAILURES;
   const exempt = c?.exempt ?? false;
   return {

@@ -47,7 +47,10 @@ describe('parsing', () => {
 
   it('parses faillock.conf keys in every spelling', () => {
     expect(parseFaillockConf('deny = 4\nunlock_time=never\n even_deny_root \n# x = 1\nfail_interval 60 # c')).toEqual([
-      ['deny', '4'], ['unlock_time', 'never'], ['even_deny_root', ''], ['fail_interval', '60'],
+      ['deny', '4'],
+      ['unlock_time', 'never'],
+      ['even_deny_root', ''],
+      ['fail_interval', '60'],
     ]);
   });
 });
@@ -56,14 +59,32 @@ describe('readLockoutConfig', () => {
   it('uses pam_faillock defaults when neither conf nor arguments say otherwise', async () => {
     pam('login', 'auth required pam_faillock.so preauth\n');
     const c = await readLockoutConfig({ pamDir, faillockConf: conf });
-    expect(faillockOf(c)).toEqual({ dir: '/var/run/faillock', deny: 3, failInterval: 900, unlockTime: 600, rootUnlockTime: 600, evenDenyRoot: false });
+    expect(faillockOf(c)).toEqual({
+      dir: '/var/run/faillock',
+      deny: 3,
+      failInterval: 900,
+      unlockTime: 600,
+      rootUnlockTime: 600,
+      evenDenyRoot: false,
+    });
   });
 
   it('applies faillock.conf, then module arguments over it', async () => {
     writeFileSync(conf, 'dir = /run/fl\ndeny = 10\nunlock_time = 900\nfail_interval = 120\nadmin_group = wheel\n');
-    pam('system-auth', 'auth required pam_faillock.so preauth silent deny=5\nauth [default=die] pam_faillock.so authfail deny=5\n');
+    pam(
+      'system-auth',
+      'auth required pam_faillock.so preauth silent deny=5\nauth [default=die] pam_faillock.so authfail deny=5\n',
+    );
     const c = await readLockoutConfig({ pamDir, faillockConf: conf });
-    expect(faillockOf(c)).toEqual({ dir: '/run/fl', deny: 5, failInterval: 120, unlockTime: 900, rootUnlockTime: 900, evenDenyRoot: false, adminGroup: 'wheel' });
+    expect(faillockOf(c)).toEqual({
+      dir: '/run/fl',
+      deny: 5,
+      failInterval: 120,
+      unlockTime: 900,
+      rootUnlockTime: 900,
+      evenDenyRoot: false,
+      adminGroup: 'wheel',
+    });
     expect(c.sources).toEqual([conf, `${join(pamDir, 'system-auth')}:1`]);
     expect(c.warnings).toEqual([]);
   });
@@ -111,17 +132,34 @@ describe('readLockoutConfig', () => {
   });
 
   it('detects pam_tally2 with its arguments and file=', async () => {
-    pam('system-auth', 'auth required pam_tally2.so deny=5 unlock_time=600 onerr=fail file=/var/log/tl2\naccount required pam_tally2.so\n');
+    pam(
+      'system-auth',
+      'auth required pam_tally2.so deny=5 unlock_time=600 onerr=fail file=/var/log/tl2\naccount required pam_tally2.so\n',
+    );
     const c = await readLockoutConfig({ pamDir, faillockConf: conf });
     expect(c.counter).toBe('tally2');
     if (c.counter !== 'tally2') return;
-    expect(c.tally2).toEqual({ file: '/var/log/tl2', deny: 5, lockTime: 0, unlockTime: 600, rootUnlockTime: 600, evenDenyRoot: false, magicRoot: false });
+    expect(c.tally2).toEqual({
+      file: '/var/log/tl2',
+      deny: 5,
+      lockTime: 0,
+      unlockTime: 600,
+      rootUnlockTime: 600,
+      evenDenyRoot: false,
+      magicRoot: false,
+    });
   });
 
   it('treats root_unlock_time as implying even_deny_root for pam_tally2', async () => {
     pam('login', 'auth required pam_tally2.so deny=3 root_unlock_time=60 magic_root\n');
     const c = await readLockoutConfig({ pamDir, faillockConf: conf }, 'auto');
-    expect(c.counter === 'tally2' && c.tally2).toMatchObject({ evenDenyRoot: true, rootUnlockTime: 60, unlockTime: 0, magicRoot: true, file: '/var/log/tallylog' });
+    expect(c.counter === 'tally2' && c.tally2).toMatchObject({
+      evenDenyRoot: true,
+      rootUnlockTime: 60,
+      unlockTime: 0,
+      magicRoot: true,
+      file: '/var/log/tallylog',
+    });
   });
 
   it('lets the config override the tallylog path', async () => {
@@ -148,6 +186,8 @@ describe('readLockoutConfig', () => {
   });
 
   it('fails with FP_PAM_CONFIG_UNREADABLE when the PAM directory cannot be read', async () => {
-    await expect(readLockoutConfig({ pamDir: join(root, 'nope'), faillockConf: conf })).rejects.toMatchObject({ code: 'FP_PAM_CONFIG_UNREADABLE' });
+    await expect(readLockoutConfig({ pamDir: join(root, 'nope'), faillockConf: conf })).rejects.toMatchObject({
+      code: 'FP_PAM_CONFIG_UNREADABLE',
+    });
   });
 });

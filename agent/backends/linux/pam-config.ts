@@ -35,8 +35,18 @@ export interface Tally2Settings {
 
 export type LockoutConfig =
   | { readonly counter: 'none'; readonly sources: readonly string[]; readonly warnings: readonly string[] }
-  | { readonly counter: 'faillock'; readonly faillock: FaillockSettings; readonly sources: readonly string[]; readonly warnings: readonly string[] }
-  | { readonly counter: 'tally2'; readonly tally2: Tally2Settings; readonly sources: readonly string[]; readonly warnings: readonly string[] };
+  | {
+      readonly counter: 'faillock';
+      readonly faillock: FaillockSettings;
+      readonly sources: readonly string[];
+      readonly warnings: readonly string[];
+    }
+  | {
+      readonly counter: 'tally2';
+      readonly tally2: Tally2Settings;
+      readonly sources: readonly string[];
+      readonly warnings: readonly string[];
+    };
 
 export interface PamConfigPaths {
   /** Directory of PAM service files, /etc/pam.d. */
@@ -107,7 +117,14 @@ export function parsePamFile(text: string, file: string): PamLine[] {
       continue;
     }
     if (t.length < 3) continue;
-    lines.push({ file, lineNo, type: t[0].replace(/^-/, '').toLowerCase(), control: t[1], module: t[2], args: t.slice(3) });
+    lines.push({
+      file,
+      lineNo,
+      type: t[0].replace(/^-/, '').toLowerCase(),
+      control: t[1],
+      module: t[2],
+      args: t.slice(3),
+    });
   }
   return lines;
 }
@@ -133,7 +150,13 @@ function scanUnsigned(value: string): number | undefined {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** Applies one faillock option like set_conf_opt; bad values keep the previous value and add a warning. */
-export function applyFaillockOption(s: Mutable<FaillockSettings> & { rootUnlockSet?: boolean }, name: string, value: string, where: string, warnings: string[]): void {
+export function applyFaillockOption(
+  s: Mutable<FaillockSettings> & { rootUnlockSet?: boolean },
+  name: string,
+  value: string,
+  where: string,
+  warnings: string[],
+): void {
   const time = (key: string): number | undefined => {
     if (value === 'never') return 0;
     const n = scanUnsigned(value);
@@ -156,7 +179,8 @@ export function applyFaillockOption(s: Mutable<FaillockSettings> & { rootUnlockS
     }
     case 'fail_interval': {
       const n = value === 'never' ? undefined : scanUnsigned(value);
-      if (n === undefined || n > MAX_TIME_INTERVAL) warnings.push(`${where}: bad fail_interval value "${value}" ignored`);
+      if (n === undefined || n > MAX_TIME_INTERVAL)
+        warnings.push(`${where}: bad fail_interval value "${value}" ignored`);
       else s.failInterval = n;
       break;
     }
@@ -179,7 +203,11 @@ export function applyFaillockOption(s: Mutable<FaillockSettings> & { rootUnlockS
     case 'even_deny_root':
       s.evenDenyRoot = true;
       break;
-    case 'audit': case 'silent': case 'no_log_info': case 'local_users_only': case 'nodelay':
+    case 'audit':
+    case 'silent':
+    case 'no_log_info':
+    case 'local_users_only':
+    case 'nodelay':
       break;
     default:
       warnings.push(`${where}: unknown pam_faillock option "${name}"`);
@@ -191,12 +219,20 @@ async function readText(path: string): Promise<string | undefined> {
     return await readFile(path, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new FleetpassError('FP_PAM_CONFIG_UNREADABLE', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e, details: { path } });
+    throw new FleetpassError(
+      'FP_PAM_CONFIG_UNREADABLE',
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      { cause: e, details: { path } },
+    );
   }
 }
 
 /** The effective pam_faillock settings for one module line (or for the conf file alone when `line` is undefined). */
-export async function faillockSettingsFor(line: PamLine | undefined, defaultConf: string, warnings: string[]): Promise<FaillockSettings> {
+export async function faillockSettingsFor(
+  line: PamLine | undefined,
+  defaultConf: string,
+  warnings: string[],
+): Promise<FaillockSettings> {
   const s: Mutable<FaillockSettings> & { rootUnlockSet?: boolean } = { ...FAILLOCK_DEFAULTS };
   const confArg = line?.args.find((a) => a.startsWith('conf='));
   const conf = confArg ? confArg.slice('conf='.length) : defaultConf;
@@ -208,7 +244,13 @@ export async function faillockSettingsFor(line: PamLine | undefined, defaultConf
   for (const arg of line?.args ?? []) {
     if (arg === confArg || arg === 'preauth' || arg === 'authfail' || arg === 'authsucc') continue;
     const eq = arg.indexOf('=');
-    applyFaillockOption(s, eq >= 0 ? arg.slice(0, eq) : arg, eq >= 0 ? arg.slice(eq + 1) : '', `${line!.file}:${line!.lineNo}`, warnings);
+    applyFaillockOption(
+      s,
+      eq >= 0 ? arg.slice(0, eq) : arg,
+      eq >= 0 ? arg.slice(eq + 1) : '',
+      `${line!.file}:${line!.lineNo}`,
+      warnings,
+    );
   }
   const { rootUnlockSet, ...settings } = s;
   if (!rootUnlockSet) settings.rootUnlockTime = settings.unlockTime;
@@ -217,7 +259,15 @@ export async function faillockSettingsFor(line: PamLine | undefined, defaultConf
 
 /** The effective pam_tally2 settings from its module lines (auth-phase options, file= from any line). */
 export function tally2SettingsFor(lines: readonly PamLine[], warnings: string[]): Tally2Settings {
-  const s: Mutable<Tally2Settings> = { file: TALLY2_DEFAULT_FILE, deny: 0, lockTime: 0, unlockTime: 0, rootUnlockTime: 0, evenDenyRoot: false, magicRoot: false };
+  const s: Mutable<Tally2Settings> = {
+    file: TALLY2_DEFAULT_FILE,
+    deny: 0,
+    lockTime: 0,
+    unlockTime: 0,
+    rootUnlockTime: 0,
+    evenDenyRoot: false,
+    magicRoot: false,
+  };
   let rootUnlockSet = false;
   const auth = lines.find((l) => l.type === 'auth');
   for (const line of lines) {
@@ -229,7 +279,8 @@ export function tally2SettingsFor(lines: readonly PamLine[], warnings: string[])
     const [name, value = ''] = arg.split(/=(.*)/s);
     const num = (): number | undefined => {
       const n = scanUnsigned(value);
-      if (n === undefined) warnings.push(`${where}: bad ${name} value "${value}": pam_tally2 fails every login on this line`);
+      if (n === undefined)
+        warnings.push(`${where}: bad ${name} value "${value}": pam_tally2 fails every login on this line`);
       return n;
     };
     if (name === 'deny') s.deny = num() ?? s.deny;
@@ -253,9 +304,16 @@ export async function readPamLines(pamDir: string, services: readonly string[] =
     names = [...services];
   } else {
     try {
-      names = (await readdir(pamDir, { withFileTypes: true })).filter((d) => d.isFile() && !d.name.startsWith('.')).map((d) => d.name).sort();
+      names = (await readdir(pamDir, { withFileTypes: true }))
+        .filter((d) => d.isFile() && !d.name.startsWith('.'))
+        .map((d) => d.name)
+        .sort();
     } catch (e) {
-      throw new FleetpassError('FP_PAM_CONFIG_UNREADABLE', `cannot read the PAM directory ${pamDir}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { cause: e, details: { path: pamDir } });
+      throw new FleetpassError(
+        'FP_PAM_CONFIG_UNREADABLE',
+        `cannot read the PAM directory ${pamDir}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+        { cause: e, details: { path: pamDir } },
+      );
     }
   }
   const seen = new Set<string>();
@@ -282,11 +340,21 @@ function moduleIs(line: PamLine, name: string): boolean {
 }
 
 function sameFaillock(a: FaillockSettings, b: FaillockSettings): boolean {
-  return a.dir === b.dir && a.deny === b.deny && a.failInterval === b.failInterval && a.unlockTime === b.unlockTime && a.rootUnlockTime === b.rootUnlockTime && a.evenDenyRoot === b.evenDenyRoot;
+  return (
+    a.dir === b.dir &&
+    a.deny === b.deny &&
+    a.failInterval === b.failInterval &&
+    a.unlockTime === b.unlockTime &&
+    a.rootUnlockTime === b.rootUnlockTime &&
+    a.evenDenyRoot === b.evenDenyRoot
+  );
 }
 
 /** The lockout configuration the node really uses, with the counter detected (`auto`) or forced. */
-export async function readLockoutConfig(paths: PamConfigPaths, counter: CounterSetting = 'auto'): Promise<LockoutConfig> {
+export async function readLockoutConfig(
+  paths: PamConfigPaths,
+  counter: CounterSetting = 'auto',
+): Promise<LockoutConfig> {
   const warnings: string[] = [];
   const lines = await readPamLines(paths.pamDir, paths.pamServices);
   const faillockLines = lines.filter((l) => l.type === 'auth' && moduleIs(l, 'pam_faillock.so'));
@@ -309,20 +377,26 @@ export async function readLockoutConfig(paths: PamConfigPaths, counter: CounterS
       const i = order.findIndex((o) => l.args.includes(o));
       return i < 0 ? order.length : i;
     }
-    if (ranked.length === 0) warnings.push(`no pam_faillock.so auth line in ${paths.pamDir}; using ${paths.faillockConf} and the module defaults`);
+    if (ranked.length === 0)
+      warnings.push(
+        `no pam_faillock.so auth line in ${paths.pamDir}; using ${paths.faillockConf} and the module defaults`,
+      );
     const chosen = ranked[0];
     const faillock = await faillockSettingsFor(chosen, paths.faillockConf, warnings);
     for (const other of ranked.slice(1)) {
       const s = await faillockSettingsFor(other, paths.faillockConf, []);
       if (!sameFaillock(s, faillock)) {
-        warnings.push(`pam_faillock settings at ${other.file}:${other.lineNo} differ from ${chosen.file}:${chosen.lineNo}; the latter are used`);
+        warnings.push(
+          `pam_faillock settings at ${other.file}:${other.lineNo} differ from ${chosen.file}:${chosen.lineNo}; the latter are used`,
+        );
       }
     }
     const sources = [paths.faillockConf, ...(chosen ? [`${chosen.file}:${chosen.lineNo}`] : [])];
     return { counter: 'faillock', faillock, sources, warnings };
   }
   if (kind === 'tally2') {
-    if (tallyLines.length === 0) warnings.push(`no pam_tally2.so line in ${paths.pamDir}; pam_tally2 defaults (deny=0: never locks) are used`);
+    if (tallyLines.length === 0)
+      warnings.push(`no pam_tally2.so line in ${paths.pamDir}; pam_tally2 defaults (deny=0: never locks) are used`);
     const tally2 = tally2SettingsFor(tallyLines, warnings);
     const withPath = paths.tallylogPath ? { ...tally2, file: paths.tallylogPath } : tally2;
     return { counter: 'tally2', tally2: withPath, sources: tallyLines.map((l) => `${l.file}:${l.lineNo}`), warnings };

@@ -7,7 +7,9 @@ import { findCommand, runCommand, scrubOutput } from './run-command';
 /** 'gone', or the state letter from /proc (Z: killed, waiting for an adopting parent to reap it). */
 function processState(pid: number): string {
   try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').charAt(0);
+    return readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .charAt(0);
   } catch {
     return 'gone';
   }
@@ -34,7 +36,9 @@ describe('runCommand', () => {
 
   it('reports a failing command with its name and exit code, never its stdin', async () => {
     const secret = 'Sup3r-Secret!';
-    const err = await runCommand('sh', ['-c', 'cat >&2; exit 3'], { input: `user:${secret}`, redact: [secret] }).catch((e: unknown) => e);
+    const err = await runCommand('sh', ['-c', 'cat >&2; exit 3'], { input: `user:${secret}`, redact: [secret] }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(FleetpassError);
     const fe = err as FleetpassError;
     expect(fe.code).toBe('FP_COMMAND_FAILED');
@@ -62,7 +66,9 @@ describe('runCommand', () => {
     const pidFile = join(mkdtempSync(join(tmpdir(), 'fp-run-')), 'child.pid');
     const started = Date.now();
     // The shell ignores SIGTERM and waits on a sleep that keeps stdout open: killing the shell alone would hang.
-    const err = await runCommand('sh', ['-c', `trap '' TERM; sleep 30 & echo $! > ${pidFile}; wait; wait`], { timeoutMs: 300 }).catch((e: unknown) => e);
+    const err = await runCommand('sh', ['-c', `trap '' TERM; sleep 30 & echo $! > ${pidFile}; wait; wait`], {
+      timeoutMs: 300,
+    }).catch((e: unknown) => e);
     expect((err as FleetpassError).code).toBe('FP_COMMAND_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(10_000); // the sleep would hold the output for 30 s
     const sleepPid = Number(readFileSync(pidFile, 'utf8'));
@@ -70,7 +76,11 @@ describe('runCommand', () => {
   });
 
   it('resolves with any exit code when asked to, and stops a command that prints too much', async () => {
-    await expect(runCommand('sh', ['-c', 'echo inactive; exit 3'], { okCodes: 'any' })).resolves.toEqual({ stdout: 'inactive\n', stderr: '', code: 3 });
+    await expect(runCommand('sh', ['-c', 'echo inactive; exit 3'], { okCodes: 'any' })).resolves.toEqual({
+      stdout: 'inactive\n',
+      stderr: '',
+      code: 3,
+    });
     const err = await runCommand('head', ['-c', '3000000', '/dev/zero']).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'FP_COMMAND_FAILED', message: expect.stringContaining('printed more than') });
   });

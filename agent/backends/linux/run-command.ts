@@ -105,16 +105,33 @@ export function runCommand(command: string, args: readonly string[], options: Ru
       const shown = scrubOutput(stderr || stdout, options.redact);
       const details = { command: name, exitCode: code, signal: signal ?? undefined, stderr: shown };
       if (stopped === 'timeout') {
-        reject(new FleetpassError('FP_COMMAND_TIMEOUT', `the command "${name}" did not finish within ${timeoutMs} ms and was stopped`, { details }));
+        reject(
+          new FleetpassError(
+            'FP_COMMAND_TIMEOUT',
+            `the command "${name}" did not finish within ${timeoutMs} ms and was stopped`,
+            { details },
+          ),
+        );
       } else if (spawnError?.code === 'ENOENT') {
-        reject(new FleetpassError('FP_COMMAND_FAILED', `the command "${name}" is not installed on this node`, { details }));
+        reject(
+          new FleetpassError('FP_COMMAND_FAILED', `the command "${name}" is not installed on this node`, { details }),
+        );
       } else {
         const why =
-          stopped === 'overflow' ? `it printed more than ${MAX_OUTPUT_BYTES} bytes`
-          : spawnError ? String(spawnError.code ?? spawnError.message)
-          : exit !== null ? `exit code ${exit}`
-          : `signal ${signal}`;
-        reject(new FleetpassError('FP_COMMAND_FAILED', `the command "${name}" failed (${why})${shown ? `: ${shown.split('\n')[0]}` : ''}`, { details }));
+          stopped === 'overflow'
+            ? `it printed more than ${MAX_OUTPUT_BYTES} bytes`
+            : spawnError
+              ? String(spawnError.code ?? spawnError.message)
+              : exit !== null
+                ? `exit code ${exit}`
+                : `signal ${signal}`;
+        reject(
+          new FleetpassError(
+            'FP_COMMAND_FAILED',
+            `the command "${name}" failed (${why})${shown ? `: ${shown.split('\n')[0]}` : ''}`,
+            { details },
+          ),
+        );
       }
     });
     // A command that exits without reading stdin closes the pipe; that is its business, not an error here.

@@ -1,24 +1,47 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { findPasswdEntry, findShadowEntry, parseShadowLine, passwordStatus, readLocalAccount, userInGroup } from './shadow';
+import {
+  findPasswdEntry,
+  findShadowEntry,
+  parseShadowLine,
+  passwordStatus,
+  readLocalAccount,
+  userInGroup,
+} from './shadow';
 
 const DAY = 86_400_000;
 const day = (n: number) => new Date(n * DAY);
 
 describe('passwd, shadow and group parsing', () => {
-  const passwd = ['root:x:0:0:root:/root:/bin/bash', 'ilmnuser:x:1001:1001:,,,:/home/ilmnuser:/bin/bash', 'broken:x:abc:1:::'].join('\n');
+  const passwd = [
+    'root:x:0:0:root:/root:/bin/bash',
+    'ilmnuser:x:1001:1001:,,,:/home/ilmnuser:/bin/bash',
+    'broken:x:abc:1:::',
+  ].join('\n');
 
   it('finds passwd entries by exact name', () => {
-    expect(findPasswdEntry(passwd, 'ilmnuser')).toEqual({ name: 'ilmnuser', uid: 1001, gid: 1001, home: '/home/ilmnuser', shell: '/bin/bash' });
+    expect(findPasswdEntry(passwd, 'ilmnuser')).toEqual({
+      name: 'ilmnuser',
+      uid: 1001,
+      gid: 1001,
+      home: '/home/ilmnuser',
+      shell: '/bin/bash',
+    });
     expect(findPasswdEntry(passwd, 'ilmn')).toBeUndefined();
     expect(findPasswdEntry(passwd, 'broken')).toBeUndefined();
   });
 
   it('parses shadow fields, empty numbers as null', () => {
     expect(parseShadowLine('ilmnuser:$6$s$h:20000:0:99999:7:::')).toEqual({
-      name: 'ilmnuser', hash: '$6$s$h', lastChangeDays: 20000, minDays: 0, maxDays: 99999, warnDays: 7,
-      inactiveDays: null, expireDays: null,
+      name: 'ilmnuser',
+      hash: '$6$s$h',
+      lastChangeDays: 20000,
+      minDays: 0,
+      maxDays: 99999,
+      warnDays: 7,
+      inactiveDays: null,
+      expireDays: null,
     });
     expect(parseShadowLine('not a shadow line')).toBeUndefined();
     expect(findShadowEntry('a:!:1::::::\nab:*:2::::::', 'ab')?.hash).toBe('*');
@@ -43,7 +66,9 @@ describe('passwd, shadow and group parsing', () => {
       expect(acct?.passwd.uid).toBe(1001);
       expect(acct?.shadow?.hash).toBe('!$6$x$y');
       expect(await readLocalAccount('nobody-here', paths)).toBeUndefined();
-      await expect(readLocalAccount('ilmnuser', { ...paths, shadowPath: join(dir, 'missing') })).rejects.toMatchObject({ code: 'FP_LINUX_ACCOUNTS_UNREADABLE' });
+      await expect(readLocalAccount('ilmnuser', { ...paths, shadowPath: join(dir, 'missing') })).rejects.toMatchObject({
+        code: 'FP_LINUX_ACCOUNTS_UNREADABLE',
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -57,7 +82,13 @@ describe('passwordStatus follows pam_unix check_shadow_expiry', () => {
     const s = passwordStatus(base, day(20010));
     expect(s.passwordChanged).toEqual(day(20000));
     expect(s.passwordExpires).toEqual(day(20090));
-    expect(s).toMatchObject({ passwordLocked: false, hasPassword: true, mustChange: false, accountExpired: false, passwordInactive: false });
+    expect(s).toMatchObject({
+      passwordLocked: false,
+      hasPassword: true,
+      mustChange: false,
+      accountExpired: false,
+      passwordInactive: false,
+    });
   });
 
   it('requires a change after max days, and locks out after the inactive grace', () => {
@@ -81,9 +112,21 @@ describe('passwordStatus follows pam_unix check_shadow_expiry', () => {
   });
 
   it('tells a locked password from a missing one', () => {
-    expect(passwordStatus({ ...base, hash: '!$6$s$h' }, day(20001))).toMatchObject({ passwordLocked: true, hasPassword: true });
-    expect(passwordStatus({ ...base, hash: '!' }, day(20001))).toMatchObject({ passwordLocked: true, hasPassword: false });
-    expect(passwordStatus({ ...base, hash: '!*' }, day(20001))).toMatchObject({ passwordLocked: true, hasPassword: false });
-    expect(passwordStatus({ ...base, hash: '*' }, day(20001))).toMatchObject({ passwordLocked: false, hasPassword: false });
+    expect(passwordStatus({ ...base, hash: '!$6$s$h' }, day(20001))).toMatchObject({
+      passwordLocked: true,
+      hasPassword: true,
+    });
+    expect(passwordStatus({ ...base, hash: '!' }, day(20001))).toMatchObject({
+      passwordLocked: true,
+      hasPassword: false,
+    });
+    expect(passwordStatus({ ...base, hash: '!*' }, day(20001))).toMatchObject({
+      passwordLocked: true,
+      hasPassword: false,
+    });
+    expect(passwordStatus({ ...base, hash: '*' }, day(20001))).toMatchObject({
+      passwordLocked: false,
+      hasPassword: false,
+    });
   });
 });

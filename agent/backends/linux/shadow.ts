@@ -92,7 +92,10 @@ export function userInGroup(groupText: string, group: string, user: PasswdEntry)
     const f = line.split(':');
     if (f.length < 4 || f[0] !== group) continue;
     if (Number(f[2]) === user.gid) return true;
-    return f[3].split(',').map((m) => m.trim()).includes(user.name);
+    return f[3]
+      .split(',')
+      .map((m) => m.trim())
+      .includes(user.name);
   }
   return false;
 }
@@ -101,10 +104,14 @@ async function readAccountFile(path: string): Promise<string> {
   try {
     return await readFile(path, 'utf8');
   } catch (e) {
-    throw new FleetpassError('FP_LINUX_ACCOUNTS_UNREADABLE', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
-      cause: e,
-      details: { path },
-    });
+    throw new FleetpassError(
+      'FP_LINUX_ACCOUNTS_UNREADABLE',
+      `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        cause: e,
+        details: { path },
+      },
+    );
   }
 }
 
@@ -146,7 +153,13 @@ function isUsableHash(hash: string): boolean {
 /** Interprets a shadow entry the way pam_unix's check_shadow_expiry does (days since the epoch, UTC). */
 export function passwordStatus(shadow: ShadowEntry | undefined, now: Date): PasswordStatus {
   if (!shadow) {
-    return { passwordLocked: false, hasPassword: false, accountExpired: false, passwordInactive: false, mustChange: false };
+    return {
+      passwordLocked: false,
+      hasPassword: false,
+      accountExpired: false,
+      passwordInactive: false,
+      mustChange: false,
+    };
   }
   const curdays = Math.floor(now.getTime() / DAY_MS);
   const lockedHash = shadow.hash.startsWith('!');
@@ -160,7 +173,8 @@ export function passwordStatus(shadow: ShadowEntry | undefined, now: Date): Pass
   const aging = last !== null && last > 0 && curdays >= last && max !== null;
   const passwordInactive = aging && inact !== null && curdays - last! > max! + inact;
   const mustChange = last === 0 || (aging && curdays - last! > max!);
-  const expires = last !== null && last > 0 && max !== null && max < NEVER_EXPIRES_DAYS ? new Date((last + max) * DAY_MS) : undefined;
+  const expires =
+    last !== null && last > 0 && max !== null && max < NEVER_EXPIRES_DAYS ? new Date((last + max) * DAY_MS) : undefined;
   return {
     passwordLocked: lockedHash,
     hasPassword: isUsableHash(hashBehindLock),

@@ -27,7 +27,15 @@ function tallylog(records: Record<number, Buffer>): Buffer {
 const T0 = 1_780_000_000;
 const at = (s: number) => new Date(s * 1000);
 const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
-const tally: Tally2Settings = { file: '/var/log/tallylog', deny: 3, lockTime: 0, unlockTime: 600, rootUnlockTime: 600, evenDenyRoot: false, magicRoot: false };
+const tally: Tally2Settings = {
+  file: '/var/log/tallylog',
+  deny: 3,
+  lockTime: 0,
+  unlockTime: 600,
+  rootUnlockTime: 600,
+  evenDenyRoot: false,
+  magicRoot: false,
+};
 
 let dir: string;
 let path: string;
@@ -39,7 +47,10 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('reading tallylog fixtures', () => {
   it('reads the record of each uid at uid*64, and zeros for holes and past the end', async () => {
-    writeFileSync(path, tallylog({ 0: record('tty1', 1, T0 - 50), 1001: record('10.0.0.9', 4, T0), 1003: record('pts/0', 2, T0 + 7) }));
+    writeFileSync(
+      path,
+      tallylog({ 0: record('tty1', 1, T0 - 50), 1001: record('10.0.0.9', 4, T0), 1003: record('pts/0', 2, T0 + 7) }),
+    );
     expect(statSync(path).size).toBe(1004 * 64);
     expect(await readTallyRecord(path, 0)).toEqual({ failLine: 'tty1', failCount: 1, failTime: T0 - 50 });
     expect(await readTallyRecord(path, 1001)).toEqual({ failLine: '10.0.0.9', failCount: 4, failTime: T0 });
@@ -51,7 +62,10 @@ describe('reading tallylog fixtures', () => {
 
   it('rejects a truncated file with FP_TALLYLOG_CORRUPT', async () => {
     writeFileSync(path, tallylog({ 1001: record('x', 4, T0) }).subarray(0, 1001 * 64 + 40));
-    await expect(readTallyRecord(path, 1001)).rejects.toMatchObject({ code: 'FP_TALLYLOG_CORRUPT', message: expect.stringMatching(/whole number of 64-byte records/) });
+    await expect(readTallyRecord(path, 1001)).rejects.toMatchObject({
+      code: 'FP_TALLYLOG_CORRUPT',
+      message: expect.stringMatching(/whole number of 64-byte records/),
+    });
   });
 
   it('rejects records pam_tally2 could not have written', () => {
@@ -79,7 +93,14 @@ describe('reading tallylog fixtures', () => {
 describe('assessTally2 follows tally_bump + tally_check', () => {
   it('locks at deny stored failures until fail_time + unlock_time', () => {
     const rec = { failLine: '10.0.0.9', failCount: 3, failTime: T0 };
-    expect(assessTally2(rec, tally, 1001, at(T0 + 1))).toEqual({ failures: 3, lastFailure: at(T0), lastFailureSource: '10.0.0.9', locked: true, lockEnds: at(T0 + 600), lockPermanent: false });
+    expect(assessTally2(rec, tally, 1001, at(T0 + 1))).toEqual({
+      failures: 3,
+      lastFailure: at(T0),
+      lastFailureSource: '10.0.0.9',
+      locked: true,
+      lockEnds: at(T0 + 600),
+      lockPermanent: false,
+    });
     expect(assessTally2(rec, tally, 1001, at(T0 + 599)).locked).toBe(true);
     // Equality is unlocked: pam_tally2's tally_check lets the login through when
     // `opts->unlock_time + oldtime <= time(NULL)` (pam_faillock, by contrast, needs `latest + unlock_time < now`).
@@ -89,27 +110,43 @@ describe('assessTally2 follows tally_bump + tally_check', () => {
 
   it('is permanent without unlock_time, exempts root without even_deny_root, and never locks with deny=0', () => {
     const rec = { failLine: 'tty1', failCount: 9, failTime: T0 };
-    expect(assessTally2(rec, { ...tally, unlockTime: 0 }, 1001, at(T0 + 99999))).toMatchObject({ locked: true, lockPermanent: true });
+    expect(assessTally2(rec, { ...tally, unlockTime: 0 }, 1001, at(T0 + 99999))).toMatchObject({
+      locked: true,
+      lockPermanent: true,
+    });
     expect(assessTally2(rec, tally, 0, at(T0 + 1)).locked).toBe(false);
-    expect(assessTally2(rec, { ...tally, evenDenyRoot: true, rootUnlockTime: 60 }, 0, at(T0 + 1))).toMatchObject({ locked: true, lockEnds: at(T0 + 60) });
+    expect(assessTally2(rec, { ...tally, evenDenyRoot: true, rootUnlockTime: 60 }, 0, at(T0 + 1))).toMatchObject({
+      locked: true,
+      lockEnds: at(T0 + 60),
+    });
     expect(assessTally2(rec, { ...tally, deny: 0 }, 1001, at(T0 + 1)).locked).toBe(false);
   });
 
   it('applies lock_time after any failure', () => {
     const rec = { failLine: 'tty1', failCount: 1, failTime: T0 };
-    expect(assessTally2(rec, { ...tally, lockTime: 30 }, 1001, at(T0 + 10))).toMatchObject({ locked: true, lockEnds: at(T0 + 30) });
+    expect(assessTally2(rec, { ...tally, lockTime: 30 }, 1001, at(T0 + 10))).toMatchObject({
+      locked: true,
+      lockEnds: at(T0 + 30),
+    });
     expect(assessTally2(rec, { ...tally, lockTime: 30 }, 1001, at(T0 + 30)).locked).toBe(false);
   });
 
   it('reports nothing for an empty record', () => {
     expect(assessTally2(undefined, tally, 1001, at(T0))).toMatchObject({ failures: 0, locked: false });
-    expect(assessTally2({ failLine: '', failCount: 0, failTime: 0 }, tally, 1001, at(T0))).toMatchObject({ failures: 0, locked: false });
+    expect(assessTally2({ failLine: '', failCount: 0, failTime: 0 }, tally, 1001, at(T0))).toMatchObject({
+      failures: 0,
+      locked: false,
+    });
   });
 });
 
 describe('resetting tallylog records', () => {
   it('zeroes only the record of that uid', async () => {
-    const before = tallylog({ 0: record('tty1', 1, T0), 1001: record('10.0.0.9', 4, T0), 1003: record('pts/0', 2, T0) });
+    const before = tallylog({
+      0: record('tty1', 1, T0),
+      1001: record('10.0.0.9', 4, T0),
+      1003: record('pts/0', 2, T0),
+    });
     writeFileSync(path, before);
     await resetTallyRecord(path, 1001, 'ilmnuser', runCommand, false);
     const after = readFileSync(path);
@@ -132,14 +169,18 @@ describe('resetting tallylog records', () => {
   it('leaves a truncated or garbage file byte for byte untouched', async () => {
     writeFileSync(path, tallylog({ 1001: record('x', 4, T0) }).subarray(0, 1001 * 64 + 17));
     const h = sha(path);
-    await expect(resetTallyRecord(path, 1001, 'ilmnuser', runCommand, false)).rejects.toMatchObject({ code: 'FP_TALLYLOG_CORRUPT' });
+    await expect(resetTallyRecord(path, 1001, 'ilmnuser', runCommand, false)).rejects.toMatchObject({
+      code: 'FP_TALLYLOG_CORRUPT',
+    });
     expect(sha(path)).toBe(h);
 
     const garbage = record('tty1', 4, T0);
     garbage.writeUInt16LE(0xbeef, 52);
     writeFileSync(path, tallylog({ 1001: garbage }));
     const h2 = sha(path);
-    await expect(resetTallyRecord(path, 1001, 'ilmnuser', runCommand, false)).rejects.toMatchObject({ code: 'FP_TALLYLOG_CORRUPT' });
+    await expect(resetTallyRecord(path, 1001, 'ilmnuser', runCommand, false)).rejects.toMatchObject({
+      code: 'FP_TALLYLOG_CORRUPT',
+    });
     expect(sha(path)).toBe(h2);
   });
 

@@ -27,45 +27,65 @@ export interface TallyRecord {
 }
 
 function corrupt(path: string, why: string, details: Record<string, unknown> = {}): FleetpassError {
-  return new FleetpassError('FP_TALLYLOG_CORRUPT', `the pam_tally2 file ${path} is damaged (${why}); it was left untouched`, { details: { path, ...details } });
+  return new FleetpassError(
+    'FP_TALLYLOG_CORRUPT',
+    `the pam_tally2 file ${path} is damaged (${why}); it was left untouched`,
+    { details: { path, ...details } },
+  );
 }
 
 /** Decodes one record, rejecting bytes pam_tally2 never writes (reserved set, unterminated or unpadded line, absurd time). */
-export function decodeTallyRecord(buf: Buffer, path: string, uid: number, order: 'LE' | 'BE' = endianness()): TallyRecord {
-  if (buf.length !== TALLY_RECORD_SIZE) throw corrupt(path, `the record for uid ${uid} is ${buf.length} bytes, not ${TALLY_RECORD_SIZE}`, { uid });
+export function decodeTallyRecord(
+  buf: Buffer,
+  path: string,
+  uid: number,
+  order: 'LE' | 'BE' = endianness(),
+): TallyRecord {
+  if (buf.length !== TALLY_RECORD_SIZE)
+    throw corrupt(path, `the record for uid ${uid} is ${buf.length} bytes, not ${TALLY_RECORD_SIZE}`, { uid });
   const line = buf.subarray(0, FAIL_LINE_SIZE);
   const nul = line.indexOf(0);
   if (nul < 0) throw corrupt(path, `the record for uid ${uid} has no terminated fail_line`, { uid });
   // strncpy pads with NULs and the module forces the last byte to NUL: anything after the first NUL is garbage.
-  if (line.subarray(nul).some((b) => b !== 0)) throw corrupt(path, `the record for uid ${uid} has bytes after its fail_line`, { uid });
-  if (line.subarray(0, nul).some((b) => b < 0x20 || b > 0x7e)) throw corrupt(path, `the record for uid ${uid} has a non-text fail_line`, { uid });
+  if (line.subarray(nul).some((b) => b !== 0))
+    throw corrupt(path, `the record for uid ${uid} has bytes after its fail_line`, { uid });
+  if (line.subarray(0, nul).some((b) => b < 0x20 || b > 0x7e))
+    throw corrupt(path, `the record for uid ${uid} has a non-text fail_line`, { uid });
   const reserved = order === 'LE' ? buf.readUInt16LE(52) : buf.readUInt16BE(52);
   if (reserved !== 0) throw corrupt(path, `the record for uid ${uid} has a non-zero reserved field`, { uid });
   const failCount = order === 'LE' ? buf.readUInt16LE(54) : buf.readUInt16BE(54);
   const failTime = order === 'LE' ? buf.readBigUInt64LE(56) : buf.readBigUInt64BE(56);
-  if (failTime > BigInt(MAX_PLAUSIBLE_TIME)) throw corrupt(path, `the record for uid ${uid} has an impossible time`, { uid });
+  if (failTime > BigInt(MAX_PLAUSIBLE_TIME))
+    throw corrupt(path, `the record for uid ${uid} has an impossible time`, { uid });
   return { failLine: line.subarray(0, nul).toString('latin1'), failCount, failTime: Number(failTime) };
 }
 
 function ioError(action: string, path: string, e: unknown): FleetpassError {
-  return new FleetpassError('FP_FAILURE_COUNTER_IO', `cannot ${action} the pam_tally2 file ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
-    cause: e,
-    details: { path },
-  });
+  return new FleetpassError(
+    'FP_FAILURE_COUNTER_IO',
+    `cannot ${action} the pam_tally2 file ${path}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+    {
+      cause: e,
+      details: { path },
+    },
+  );
 }
 
 /** Reads the record of `uid` from an open file, checking the file is whole records; undefined past the end. */
 async function readRecordFrom(fh: FileHandle, path: string, uid: number): Promise<TallyRecord | undefined> {
   const { size } = await fh.stat();
   if (size % TALLY_RECORD_SIZE !== 0) {
-    throw corrupt(path, `it is ${size} bytes, not a whole number of ${TALLY_RECORD_SIZE}-byte records (truncated?)`, { size });
+    throw corrupt(path, `it is ${size} bytes, not a whole number of ${TALLY_RECORD_SIZE}-byte records (truncated?)`, {
+      size,
+    });
   }
   const offset = uid * TALLY_RECORD_SIZE;
   // Records past the end (or in a hole of the sparse file) read as zeros, as pam_tally2 treats them.
   if (offset + TALLY_RECORD_SIZE > size) return undefined;
   const buf = Buffer.alloc(TALLY_RECORD_SIZE);
   const { bytesRead } = await fh.read(buf, 0, TALLY_RECORD_SIZE, offset);
-  if (bytesRead !== TALLY_RECORD_SIZE) throw corrupt(path, `the record for uid ${uid} could not be read whole`, { uid });
+  if (bytesRead !== TALLY_RECORD_SIZE)
+    throw corrupt(path, `the record for uid ${uid} could not be read whole`, { uid });
   return decodeTallyRecord(buf, path, uid);
 }
 
@@ -93,7 +113,12 @@ export async function readTallyRecord(path: string, uid: number): Promise<TallyR
  * The lock lifts once fail_time + unlock_time <= now (root: root_unlock_time, only with even_deny_root);
  * lock_time refuses any login for lock_time seconds after the last failure.
  */
-export function assessTally2(rec: TallyRecord | undefined, s: Tally2Settings, uid: number, now: Date): FailureAssessment {
+export function assessTally2(
+  rec: TallyRecord | undefined,
+  s: Tally2Settings,
+  uid: number,
+  now: Date,
+): FailureAssessment {
   if (!rec || (rec.failCount === 0 && rec.failTime === 0)) return NO_FAILURES;
   const nowS = Math.floor(now.getTime() / 1000);
   const base = {
@@ -121,7 +146,13 @@ export function assessTally2(rec: TallyRecord | undefined, s: Tally2Settings, ui
  * With the pam_tally2 binary: `pam_tally2 --file F --user U --reset --quiet`; without it the 64 bytes
  * are zeroed in place, as the binary does. A missing file or record is already clear.
  */
-export async function resetTallyRecord(path: string, uid: number, user: string, run: CommandRunner, useBinary = findCommand('pam_tally2') !== undefined): Promise<void> {
+export async function resetTallyRecord(
+  path: string,
+  uid: number,
+  user: string,
+  run: CommandRunner,
+  useBinary = findCommand('pam_tally2') !== undefined,
+): Promise<void> {
   let fh: FileHandle;
   try {
     fh = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
@@ -137,7 +168,12 @@ export async function resetTallyRecord(path: string, uid: number, user: string, 
       await run('pam_tally2', ['--file', path, '--user', user, '--reset', '--quiet']);
       return;
     }
-    const { bytesWritten } = await fh.write(Buffer.alloc(TALLY_RECORD_SIZE), 0, TALLY_RECORD_SIZE, uid * TALLY_RECORD_SIZE);
+    const { bytesWritten } = await fh.write(
+      Buffer.alloc(TALLY_RECORD_SIZE),
+      0,
+      TALLY_RECORD_SIZE,
+      uid * TALLY_RECORD_SIZE,
+    );
     if (bytesWritten !== TALLY_RECORD_SIZE) throw ioError('write', path, new Error('short write'));
     await fh.sync();
   } catch (e) {

@@ -11,7 +11,15 @@ import type { LrmBackendConfig } from './config';
 import { createLrmTransport, type HttpResponse, type LrmTransport } from './transport';
 import { parseLrmVersion, type LrmVersion } from './version';
 
-export { DEFAULT_LRM_ENDPOINTS, LRM_ENDPOINT_NAMES, LRM_ENDPOINT_KIND, resolveEndpoints, type LrmEndpoint, type LrmEndpointName, type LrmEndpoints } from './endpoints';
+export {
+  DEFAULT_LRM_ENDPOINTS,
+  LRM_ENDPOINT_NAMES,
+  LRM_ENDPOINT_KIND,
+  resolveEndpoints,
+  type LrmEndpoint,
+  type LrmEndpointName,
+  type LrmEndpoints,
+} from './endpoints';
 
 const isoDate = z.iso.datetime({ offset: true });
 
@@ -68,10 +76,17 @@ export interface LrmClient {
 
 /** Creates the client for one LRM; `log` gets endpoint, status and timing only. */
 export function createLrmClient(config: LrmBackendConfig, log: Logger): LrmClient {
-  const transport: LrmTransport = createLrmTransport({ baseUrl: config.baseUrl, tls: config.tls, timeoutMs: config.timeoutMs });
+  const transport: LrmTransport = createLrmTransport({
+    baseUrl: config.baseUrl,
+    tls: config.tls,
+    timeoutMs: config.timeoutMs,
+  });
   const endpoints = resolveEndpoints(config.endpoints);
 
-  async function call(name: LrmEndpointName, opts: { session?: LrmSession; username?: string; body?: unknown; method?: string } = {}): Promise<HttpResponse> {
+  async function call(
+    name: LrmEndpointName,
+    opts: { session?: LrmSession; username?: string; body?: unknown; method?: string } = {},
+  ): Promise<HttpResponse> {
     const ep = endpoints[name];
     const path = endpointPath(ep, opts.username);
     const started = Date.now();
@@ -81,15 +96,22 @@ export function createLrmClient(config: LrmBackendConfig, log: Logger): LrmClien
       headers: { ...(opts.session?.headers ?? {}) },
       body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
     });
-    log.debug({ endpoint: name, method: opts.method ?? ep.method, path, status: res.status, ms: Date.now() - started }, 'lrm request');
+    log.debug(
+      { endpoint: name, method: opts.method ?? ep.method, path, status: res.status, ms: Date.now() - started },
+      'lrm request',
+    );
     return res;
   }
 
   function unexpected(name: LrmEndpointName, res: HttpResponse, why: string): FleetpassError {
     const ep = endpoints[name];
-    return new FleetpassError('FP_LRM_UNEXPECTED_RESPONSE', `Local Run Manager answered ${ep.method} ${ep.path} (${name}) with HTTP ${res.status}: ${why}; run \`fleetpass-agent lrm probe\` and check lrm.endpoints.${name}`, {
-      details: { endpoint: name, httpStatus: res.status },
-    });
+    return new FleetpassError(
+      'FP_LRM_UNEXPECTED_RESPONSE',
+      `Local Run Manager answered ${ep.method} ${ep.path} (${name}) with HTTP ${res.status}: ${why}; run \`fleetpass-agent lrm probe\` and check lrm.endpoints.${name}`,
+      {
+        details: { endpoint: name, httpStatus: res.status },
+      },
+    );
   }
 
   function parse<T>(name: LrmEndpointName, res: HttpResponse, schema: z.ZodType<T>): T {
@@ -103,7 +125,9 @@ export function createLrmClient(config: LrmBackendConfig, log: Logger): LrmClien
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       // Issue paths and messages only: values from LRM are not echoed.
-      const issues = parsed.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`);
+      const issues = parsed.error.issues
+        .slice(0, 3)
+        .map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`);
       throw unexpected(name, res, `the body does not have the expected shape (${issues.join('; ')})`);
     }
     return parsed.data;
@@ -112,15 +136,27 @@ export function createLrmClient(config: LrmBackendConfig, log: Logger): LrmClien
   /** Status handling common to calls made with a service session. */
   function checkAdminStatus(name: LrmEndpointName, res: HttpResponse): void {
     if (res.status === 401) {
-      throw new FleetpassError('FP_LRM_AUTH_FAILED', `Local Run Manager ended or refused the service account session (HTTP 401 on ${name})`, { details: { endpoint: name } });
+      throw new FleetpassError(
+        'FP_LRM_AUTH_FAILED',
+        `Local Run Manager ended or refused the service account session (HTTP 401 on ${name})`,
+        { details: { endpoint: name } },
+      );
     }
     if (res.status === 403) {
-      throw new FleetpassError('FP_LRM_NOT_ADMIN', `Local Run Manager refused ${name} for the service account ${config.serviceAccount.username} (HTTP 403); it must be an LRM administrator`, {
-        details: { endpoint: name },
-      });
+      throw new FleetpassError(
+        'FP_LRM_NOT_ADMIN',
+        `Local Run Manager refused ${name} for the service account ${config.serviceAccount.username} (HTTP 403); it must be an LRM administrator`,
+        {
+          details: { endpoint: name },
+        },
+      );
     }
     if (res.status === 502 || res.status === 503 || res.status === 504) {
-      throw new FleetpassError('FP_LRM_UNREACHABLE', `Local Run Manager is not ready (HTTP ${res.status} on ${name}); try again when it is running`, { details: { endpoint: name } });
+      throw new FleetpassError(
+        'FP_LRM_UNREACHABLE',
+        `Local Run Manager is not ready (HTTP ${res.status} on ${name}); try again when it is running`,
+        { details: { endpoint: name } },
+      );
     }
   }
 
@@ -141,14 +177,22 @@ export function createLrmClient(config: LrmBackendConfig, log: Logger): LrmClien
     async login(username, password) {
       const res = await call('login', { body: { username, password } });
       if (res.status === 401) {
-        throw new FleetpassError('FP_LRM_AUTH_FAILED', `Local Run Manager refused the service account ${username}: wrong username or password (HTTP ${res.status}); fix lrm.serviceAccount in the agent configuration`, {
-          details: { httpStatus: res.status, reason: 'credentials' },
-        });
+        throw new FleetpassError(
+          'FP_LRM_AUTH_FAILED',
+          `Local Run Manager refused the service account ${username}: wrong username or password (HTTP ${res.status}); fix lrm.serviceAccount in the agent configuration`,
+          {
+            details: { httpStatus: res.status, reason: 'credentials' },
+          },
+        );
       }
       if (res.status === 423 || res.status === 403) {
-        throw new FleetpassError('FP_LRM_AUTH_FAILED', `Local Run Manager refused the service account ${username}: it is locked or disabled in LRM (HTTP ${res.status}); an LRM administrator must unlock it`, {
-          details: { httpStatus: res.status, reason: 'locked' },
-        });
+        throw new FleetpassError(
+          'FP_LRM_AUTH_FAILED',
+          `Local Run Manager refused the service account ${username}: it is locked or disabled in LRM (HTTP ${res.status}); an LRM administrator must unlock it`,
+          {
+            details: { httpStatus: res.status, reason: 'locked' },
+          },
+        );
       }
       checkAdminStatus('login', res);
       if (!ok(res)) throw unexpected('login', res, 'not a success status');
@@ -156,22 +200,30 @@ export function createLrmClient(config: LrmBackendConfig, log: Logger): LrmClien
       const headers: Record<string, string> = {};
       if (body.token) headers.authorization = `Bearer ${body.token}`;
       const setCookie = res.headers['set-cookie'];
-      const cookies = (Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : []).map((c) => c.split(';')[0]).filter(Boolean);
+      const cookies = (Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [])
+        .map((c) => c.split(';')[0])
+        .filter(Boolean);
       if (cookies.length) headers.cookie = cookies.join('; ');
-      if (!headers.authorization && !headers.cookie) throw unexpected('login', res, 'neither a token nor a session cookie came back');
+      if (!headers.authorization && !headers.cookie)
+        throw unexpected('login', res, 'neither a token nor a session cookie came back');
       const session: LrmSession = { headers };
       if (body.mustChangePassword) {
         await client.logout(session).catch(() => undefined);
-        throw new FleetpassError('FP_LRM_AUTH_FAILED', `the LRM service account ${username} must choose a new password first: sign in to LRM as ${username}, change it, then update the agent's LRM credential`, {
-          details: { reason: 'must-change-password' },
-        });
+        throw new FleetpassError(
+          'FP_LRM_AUTH_FAILED',
+          `the LRM service account ${username} must choose a new password first: sign in to LRM as ${username}, change it, then update the agent's LRM credential`,
+          {
+            details: { reason: 'must-change-password' },
+          },
+        );
       }
       return session;
     },
 
     async logout(session) {
       const res = await call('logout', { session });
-      if (!ok(res) && res.status !== 401) log.warn({ endpoint: 'logout', status: res.status }, 'lrm logout not accepted');
+      if (!ok(res) && res.status !== 401)
+        log.warn({ endpoint: 'logout', status: res.status }, 'lrm logout not accepted');
     },
 
     async listUsers(session) {
@@ -187,13 +239,16 @@ export function createLrmClient(config: LrmBackendConfig, log: Logger): LrmClien
       checkAdminStatus('getUser', res);
       if (res.status === 404) {
         // A 404 can mean "no such user" or "no such endpoint": the user list tells which.
-        const listed = (await client.listUsers(session)).some((u) => u.username.toLowerCase() === username.toLowerCase());
+        const listed = (await client.listUsers(session)).some(
+          (u) => u.username.toLowerCase() === username.toLowerCase(),
+        );
         if (listed) throw unexpected('getUser', res, `the user is listed by listUsers but getUser does not find it`);
         return undefined;
       }
       if (!ok(res)) throw unexpected('getUser', res, 'not a success status');
       const user = parse('getUser', res, userSchema);
-      if (user.username.toLowerCase() !== username.toLowerCase()) throw unexpected('getUser', res, 'the answer is about another user');
+      if (user.username.toLowerCase() !== username.toLowerCase())
+        throw unexpected('getUser', res, 'the answer is about another user');
       return user;
     },
 
@@ -208,7 +263,8 @@ export function createLrmClient(config: LrmBackendConfig, log: Logger): LrmClien
     async unlockUser(session, username) {
       const res = await call('unlockUser', { session, username });
       checkAdminStatus('unlockUser', res);
-      if (res.status === 404) throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `Local Run Manager does not know the user ${username}`);
+      if (res.status === 404)
+        throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `Local Run Manager does not know the user ${username}`);
       if (!ok(res)) throw unexpected('unlockUser', res, 'not a success status');
     },
 
@@ -217,11 +273,16 @@ export function createLrmClient(config: LrmBackendConfig, log: Logger): LrmClien
       checkAdminStatus('setTemporaryPassword', res);
       if (res.status === 400 || res.status === 422) {
         // LRM's explanation is not shown: it might quote the password.
-        throw new FleetpassError('FP_PASSWORD_POLICY', `Local Run Manager refused the temporary password for ${username} (HTTP ${res.status}); choose one that meets the LRM password policy`, {
-          details: { endpoint: 'setTemporaryPassword', httpStatus: res.status },
-        });
+        throw new FleetpassError(
+          'FP_PASSWORD_POLICY',
+          `Local Run Manager refused the temporary password for ${username} (HTTP ${res.status}); choose one that meets the LRM password policy`,
+          {
+            details: { endpoint: 'setTemporaryPassword', httpStatus: res.status },
+          },
+        );
       }
-      if (res.status === 404) throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `Local Run Manager does not know the user ${username}`);
+      if (res.status === 404)
+        throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `Local Run Manager does not know the user ${username}`);
       if (!ok(res)) throw unexpected('setTemporaryPassword', res, 'not a success status');
     },
 

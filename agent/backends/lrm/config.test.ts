@@ -10,7 +10,13 @@ const account = { username: 'fpservice', password: 'Some-Secret-1' };
 describe('LRM backend config', () => {
   it('defaults to https://localhost with verification on', () => {
     const c = parseLrmBackendConfig({ serviceAccount: account });
-    expect(c).toMatchObject({ baseUrl: 'https://localhost', tls: { insecure: false }, timeoutMs: 10000, allowUntestedVersion: false, endpoints: {} });
+    expect(c).toMatchObject({
+      baseUrl: 'https://localhost',
+      tls: { insecure: false },
+      timeoutMs: 10000,
+      allowUntestedVersion: false,
+      endpoints: {},
+    });
     expect(lrmConfigWarnings(c)).toEqual([]);
   });
 
@@ -18,8 +24,11 @@ describe('LRM backend config', () => {
     const err = (() => {
       try {
         parseLrmBackendConfig({
-          baseUrl: 'http://localhost', serviceAccount: { username: '-bad', password: 'Some-Secret-1', passwordFile: '/x' },
-          tls: { insecure: true, fingerprint: 'abc' }, endpoints: { nope: {} }, timeoutMs: 5,
+          baseUrl: 'http://localhost',
+          serviceAccount: { username: '-bad', password: 'Some-Secret-1', passwordFile: '/x' },
+          tls: { insecure: true, fingerprint: 'abc' },
+          endpoints: { nope: {} },
+          timeoutMs: 5,
         });
       } catch (e) {
         return e as Error & { code: string; details: { problems: string[] } };
@@ -28,7 +37,15 @@ describe('LRM backend config', () => {
     })();
     expect(err.code).toBe('FP_CONFIG_INVALID');
     const text = err.details.problems.join('\n');
-    for (const key of ['lrm.baseUrl', 'lrm.serviceAccount.username', 'lrm.serviceAccount', 'lrm.tls.fingerprint', 'lrm.endpoints', 'lrm.timeoutMs']) expect(text).toContain(key);
+    for (const key of [
+      'lrm.baseUrl',
+      'lrm.serviceAccount.username',
+      'lrm.serviceAccount',
+      'lrm.tls.fingerprint',
+      'lrm.endpoints',
+      'lrm.timeoutMs',
+    ])
+      expect(text).toContain(key);
     expect(err.message).not.toContain('Some-Secret-1');
   });
 
@@ -51,7 +68,9 @@ describe('LRM backend config', () => {
     expect(readServicePassword(c)).toBe('P@ss word');
     writeFileSync(file, '\n');
     expect(() => readServicePassword(c)).toThrow(expect.objectContaining({ code: 'FP_CONFIG_INVALID' }));
-    const missing = parseLrmBackendConfig({ serviceAccount: { username: 'fpservice', passwordFile: join(dir, 'none') } });
+    const missing = parseLrmBackendConfig({
+      serviceAccount: { username: 'fpservice', passwordFile: join(dir, 'none') },
+    });
     expect(() => readServicePassword(missing)).toThrow(/ENOENT/);
   });
 });

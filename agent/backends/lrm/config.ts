@@ -12,20 +12,25 @@ import { LRM_ENDPOINT_NAMES } from './endpoints';
 
 const endpointOverrideSchema = z.strictObject({
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).optional(),
-  path: z.string().regex(/^\/[^\s]*$/, 'must start with "/" and contain no spaces').optional(),
+  path: z
+    .string()
+    .regex(/^\/[^\s]*$/, 'must start with "/" and contain no spaces')
+    .optional(),
 });
 
-const endpointOverridesShape = Object.fromEntries(LRM_ENDPOINT_NAMES.map((n) => [n, endpointOverrideSchema.optional()])) as Record<
-  (typeof LRM_ENDPOINT_NAMES)[number],
-  z.ZodOptional<typeof endpointOverrideSchema>
->;
+const endpointOverridesShape = Object.fromEntries(
+  LRM_ENDPOINT_NAMES.map((n) => [n, endpointOverrideSchema.optional()]),
+) as Record<(typeof LRM_ENDPOINT_NAMES)[number], z.ZodOptional<typeof endpointOverrideSchema>>;
 
 export const lrmBackendConfigSchema = z.strictObject({
   /** LRM serves its web page and API on the instrument itself. */
   baseUrl: z
     .url()
     .default('https://localhost')
-    .refine((u) => new URL(u).protocol === 'https:', 'must be an https:// address: the service credential is sent to it'),
+    .refine(
+      (u) => new URL(u).protocol === 'https:',
+      'must be an https:// address: the service credential is sent to it',
+    ),
   serviceAccount: z
     .strictObject({
       username: accountNameSchema,
@@ -33,17 +38,26 @@ export const lrmBackendConfigSchema = z.strictObject({
       /** A file readable only by the agent; re-read at each login so a rotated credential needs no restart. */
       passwordFile: z.string().min(1).optional(),
     })
-    .refine((s) => (s.password === undefined) !== (s.passwordFile === undefined), 'set exactly one of password or passwordFile'),
+    .refine(
+      (s) => (s.password === undefined) !== (s.passwordFile === undefined),
+      'set exactly one of password or passwordFile',
+    ),
   tls: z
     .strictObject({
       /** PEM file of the CA (or the self-signed certificate itself) that LRM's certificate must chain to. */
       caFile: z.string().min(1).optional(),
       /** SHA-256 fingerprint of LRM's own certificate; pins it exactly, hostname not checked. */
-      fingerprint: z.string().regex(SHA256_FINGERPRINT, 'must be a SHA-256 fingerprint (64 hex digits, colons allowed)').optional(),
+      fingerprint: z
+        .string()
+        .regex(SHA256_FINGERPRINT, 'must be a SHA-256 fingerprint (64 hex digits, colons allowed)')
+        .optional(),
       /** Accept any certificate. Allowed for a first test only; the config loader warns. */
       insecure: z.boolean().default(false),
     })
-    .refine((t) => !(t.insecure && (t.caFile || t.fingerprint)), 'insecure cannot be combined with caFile or fingerprint')
+    .refine(
+      (t) => !(t.insecure && (t.caFile || t.fingerprint)),
+      'insecure cannot be combined with caFile or fingerprint',
+    )
     .default({ insecure: false }),
   /** Overrides of DEFAULT_LRM_ENDPOINTS, per endpoint name, because LRM's API is not publicly documented. */
   endpoints: z.strictObject(endpointOverridesShape).default({}),
@@ -72,10 +86,14 @@ export type LrmBackendConfigInput = z.input<typeof lrmBackendConfigSchema>;
 export function lrmConfigWarnings(config: LrmBackendConfig): string[] {
   const warnings: string[] = [];
   if (config.tls.insecure) {
-    warnings.push('lrm.tls.insecure is true: any certificate is accepted for Local Run Manager, so the LRM service credential could be sent to an impostor; set lrm.tls.fingerprint or lrm.tls.caFile instead');
+    warnings.push(
+      'lrm.tls.insecure is true: any certificate is accepted for Local Run Manager, so the LRM service credential could be sent to an impostor; set lrm.tls.fingerprint or lrm.tls.caFile instead',
+    );
   }
   if (config.allowUntestedVersion) {
-    warnings.push('lrm.allowUntestedVersion is true: Local Run Manager versions newer than 4.x are used without having been checked; confirm them with `fleetpass-agent lrm probe`');
+    warnings.push(
+      'lrm.allowUntestedVersion is true: Local Run Manager versions newer than 4.x are used without having been checked; confirm them with `fleetpass-agent lrm probe`',
+    );
   }
   return warnings;
 }
@@ -88,13 +106,19 @@ export function readServicePassword(config: LrmBackendConfig): string {
   try {
     text = readFileSync(passwordFile as string, 'utf8');
   } catch (e) {
-    throw new FleetpassError('FP_CONFIG_UNREADABLE', `cannot read the LRM service account password file ${passwordFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
-      details: { key: 'lrm.serviceAccount.passwordFile' },
-    });
+    throw new FleetpassError(
+      'FP_CONFIG_UNREADABLE',
+      `cannot read the LRM service account password file ${passwordFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      {
+        details: { key: 'lrm.serviceAccount.passwordFile' },
+      },
+    );
   }
   const value = text.replace(/\r?\n$/, '');
   if (value.length === 0) {
-    throw new FleetpassError('FP_CONFIG_INVALID', `the LRM service account password file ${passwordFile} is empty`, { details: { key: 'lrm.serviceAccount.passwordFile' } });
+    throw new FleetpassError('FP_CONFIG_INVALID', `the LRM service account password file ${passwordFile} is empty`, {
+      details: { key: 'lrm.serviceAccount.passwordFile' },
+    });
   }
   return value;
 }
@@ -104,5 +128,7 @@ export function parseLrmBackendConfig(input: unknown): LrmBackendConfig {
   const result = lrmBackendConfigSchema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `lrm.${i.path.map(String).join('.')}: ${i.message}`);
-  throw new FleetpassError('FP_CONFIG_INVALID', `invalid LRM configuration:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  throw new FleetpassError('FP_CONFIG_INVALID', `invalid LRM configuration:\n  ${problems.join('\n  ')}`, {
+    details: { problems },
+  });
 }

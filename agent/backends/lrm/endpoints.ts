@@ -15,7 +15,14 @@ export interface LrmEndpoint {
 }
 
 export const LRM_ENDPOINT_NAMES = [
-  'loginPage', 'login', 'logout', 'listUsers', 'getUser', 'securitySettings', 'unlockUser', 'setTemporaryPassword',
+  'loginPage',
+  'login',
+  'logout',
+  'listUsers',
+  'getUser',
+  'securitySettings',
+  'unlockUser',
+  'setTemporaryPassword',
 ] as const;
 
 export type LrmEndpointName = (typeof LRM_ENDPOINT_NAMES)[number];

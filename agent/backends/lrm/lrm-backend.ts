@@ -11,7 +11,13 @@ import { systemClock, type Clock } from '../../../shared/clock';
 import { assertAccountName } from '../../../shared/validation/account-name';
 import type { AccountBackend, BackendCapabilities, ChangeResult, ResetOptions } from '../backend';
 import { createLrmClient, type LrmClient, type LrmSession, type LrmUser } from './client';
-import { lrmConfigWarnings, parseLrmBackendConfig, readServicePassword, type LrmBackendConfig, type LrmBackendConfigInput } from './config';
+import {
+  lrmConfigWarnings,
+  parseLrmBackendConfig,
+  readServicePassword,
+  type LrmBackendConfig,
+  type LrmBackendConfigInput,
+} from './config';
 import { lrmMissingState, lrmUnknownState, lrmUserState } from './state';
 import { SUPPORT_GUIDANCE, assertActionsAllowed, versionSupport, type LrmVersion } from './version';
 
@@ -28,7 +34,10 @@ export interface LrmBackend extends AccountBackend {
 export const NOTE_NEW_PASSWORD_AT_LOGIN = 'the user will be asked for a new password at the next LRM login';
 
 /** Creates the LRM backend; config is validated here (FP_CONFIG_INVALID) and the CA file read now. */
-export function createLrmBackend(input: LrmBackendConfigInput | LrmBackendConfig, deps: LrmBackendDeps = {}): LrmBackend {
+export function createLrmBackend(
+  input: LrmBackendConfigInput | LrmBackendConfig,
+  deps: LrmBackendDeps = {},
+): LrmBackend {
   const config = parseLrmBackendConfig(input);
   const log = (deps.log ?? silentLogger()).child({ component: 'lrm-backend' });
   const clock = deps.clock ?? systemClock;
@@ -45,9 +54,13 @@ export function createLrmBackend(input: LrmBackendConfigInput | LrmBackendConfig
   async function readVersion(): Promise<LrmVersion | undefined> {
     const page = await client.readLoginPage();
     if (page.status < 200 || page.status >= 300) {
-      throw new FleetpassError('FP_LRM_VERSION_UNKNOWN', `the Local Run Manager login page at ${client.origin}${client.endpoints.loginPage.path} answered HTTP ${page.status}; nothing was changed`, {
-        details: { httpStatus: page.status },
-      });
+      throw new FleetpassError(
+        'FP_LRM_VERSION_UNKNOWN',
+        `the Local Run Manager login page at ${client.origin}${client.endpoints.loginPage.path} answered HTTP ${page.status}; nothing was changed`,
+        {
+          details: { httpStatus: page.status },
+        },
+      );
     }
     return page.version;
   }
@@ -58,15 +71,20 @@ export function createLrmBackend(input: LrmBackendConfigInput | LrmBackendConfig
     const password = readServicePassword(config);
     const hash = credentialHash(password);
     if (hash === refusedCredential) {
-      throw new FleetpassError('FP_LRM_AUTH_FAILED', `Local Run Manager already refused this credential for the service account ${serviceUser}; it is not tried again so that the service account does not get locked. Fix lrm.serviceAccount (a changed password file is picked up without restart)`, {
-        details: { reason: 'credentials', notRetried: true },
-      });
+      throw new FleetpassError(
+        'FP_LRM_AUTH_FAILED',
+        `Local Run Manager already refused this credential for the service account ${serviceUser}; it is not tried again so that the service account does not get locked. Fix lrm.serviceAccount (a changed password file is picked up without restart)`,
+        {
+          details: { reason: 'credentials', notRetried: true },
+        },
+      );
     }
     let session: LrmSession;
     try {
       session = await client.login(serviceUser, password);
     } catch (e) {
-      if (isFleetpassError(e) && e.code === 'FP_LRM_AUTH_FAILED' && e.details.reason === 'credentials') refusedCredential = hash;
+      if (isFleetpassError(e) && e.code === 'FP_LRM_AUTH_FAILED' && e.details.reason === 'credentials')
+        refusedCredential = hash;
       throw e;
     }
     refusedCredential = undefined;
@@ -97,20 +115,33 @@ export function createLrmBackend(input: LrmBackendConfigInput | LrmBackendConfig
   }
 
   /** The user, refusing a missing or disabled one before anything changes. */
-  async function existingUser(session: LrmSession, account: string, version: LrmVersion): Promise<{ user: LrmUser; state: AccountState }> {
+  async function existingUser(
+    session: LrmSession,
+    account: string,
+    version: LrmVersion,
+  ): Promise<{ user: LrmUser; state: AccountState }> {
     const user = await client.getUser(session, account);
-    if (!user) throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `Local Run Manager has no user ${account}; nothing was changed`);
+    if (!user)
+      throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `Local Run Manager has no user ${account}; nothing was changed`);
     const state = lrmUserState(user, version, await settingsOrNothing(session), clock.now());
     if (user.disabled) {
-      throw new FleetpassError('FP_ACTION_UNSUPPORTED', `the LRM user ${account} is disabled; fleetpass does not restore disabled LRM users: an LRM administrator restores it in Tools > Account Management. Nothing was changed`, {
-        details: { before: state },
-      });
+      throw new FleetpassError(
+        'FP_ACTION_UNSUPPORTED',
+        `the LRM user ${account} is disabled; fleetpass does not restore disabled LRM users: an LRM administrator restores it in Tools > Account Management. Nothing was changed`,
+        {
+          details: { before: state },
+        },
+      );
     }
     return { user, state };
   }
 
   /** Re-reads the state after a failed step; undefined when LRM cannot say. */
-  async function stateAfterFailure(session: LrmSession, account: string, version: LrmVersion): Promise<AccountState | undefined> {
+  async function stateAfterFailure(
+    session: LrmSession,
+    account: string,
+    version: LrmVersion,
+  ): Promise<AccountState | undefined> {
     try {
       return await stateOf(session, account, version);
     } catch (e) {
@@ -123,7 +154,9 @@ export function createLrmBackend(input: LrmBackendConfigInput | LrmBackendConfig
   function stepError(e: unknown, step: string, after: AccountState | undefined, before: AccountState): FleetpassError {
     const err = isFleetpassError(e) ? e : new FleetpassError('FP_INTERNAL', undefined, { cause: e });
     const uncertain = err.details.requestSent === true ? ' The request reached LRM, so it may have been applied;' : '';
-    const seen = after ? ` the account was re-read: ${after.locked ? 'locked' : 'not locked'}${after.mustChangePassword ? ', must change password' : ''}.` : ' the state after could not be read.';
+    const seen = after
+      ? ` the account was re-read: ${after.locked ? 'locked' : 'not locked'}${after.mustChangePassword ? ', must change password' : ''}.`
+      : ' the state after could not be read.';
     return new FleetpassError(err.code, `${err.message} (step ${step}).${uncertain}${seen}`, {
       cause: err.cause ?? err,
       details: { ...err.details, step, before, after },
@@ -132,7 +165,11 @@ export function createLrmBackend(input: LrmBackendConfigInput | LrmBackendConfig
 
   function verifyUnlocked(after: AccountState, before: AccountState, step: string): void {
     if (after.locked) {
-      throw new FleetpassError('FP_STILL_LOCKED', `Local Run Manager still reports ${after.account} as locked after ${step}`, { details: { step: 'verify', before, after } });
+      throw new FleetpassError(
+        'FP_STILL_LOCKED',
+        `Local Run Manager still reports ${after.account} as locked after ${step}`,
+        { details: { step: 'verify', before, after } },
+      );
     }
   }
 
@@ -152,7 +189,14 @@ export function createLrmBackend(input: LrmBackendConfigInput | LrmBackendConfig
       const support = versionSupport(version);
       if (support === 'too-old' || (support === 'untested' && !config.allowUntestedVersion)) {
         // Nothing beyond the version read is sent to an LRM fleetpass does not act on.
-        return lrmUnknownState(account, version, clock.now(), support === 'too-old' ? SUPPORT_GUIDANCE : `LRM ${version.text} is not verified; see \`fleetpass-agent lrm probe\``);
+        return lrmUnknownState(
+          account,
+          version,
+          clock.now(),
+          support === 'too-old'
+            ? SUPPORT_GUIDANCE
+            : `LRM ${version.text} is not verified; see \`fleetpass-agent lrm probe\``,
+        );
       }
       return withSession((session, v) => stateOf(session, account, v));
     },
@@ -172,7 +216,9 @@ export function createLrmBackend(input: LrmBackendConfigInput | LrmBackendConfig
         const after = await stateOf(session, account, version);
         verifyUnlocked(after, before, 'unlock');
         log.info({ account, lrmVersion: version.text, changed: needed }, 'lrm user unlocked');
-        const notes = needed ? ['the LRM account was unlocked; the password is unchanged'] : ['the LRM account was not locked; nothing was changed'];
+        const notes = needed
+          ? ['the LRM account was unlocked; the password is unchanged']
+          : ['the LRM account was not locked; nothing was changed'];
         return { before, after, notes } satisfies ChangeResult;
       });
     },
@@ -203,14 +249,25 @@ export function createLrmBackend(input: LrmBackendConfigInput | LrmBackendConfig
           throw new FleetpassError(
             'FP_LRM_RESET_INCOMPLETE',
             `the LRM account ${account} was unlocked, but setting the temporary password failed (${cause ? `${cause.code}: ${cause.message}` : 'unexpected error'}); the user keeps the old password. Retry the reset.`,
-            { cause: e, details: { step: 'set-temporary-password', unlocked: true, causeCode: cause?.code, requestSent: cause?.details.requestSent, before, after } },
+            {
+              cause: e,
+              details: {
+                step: 'set-temporary-password',
+                unlocked: true,
+                causeCode: cause?.code,
+                requestSent: cause?.details.requestSent,
+                before,
+                after,
+              },
+            },
           );
         }
         const after = await stateOf(session, account, version);
         verifyUnlocked(after, before, 'reset');
         notes.push(NOTE_NEW_PASSWORD_AT_LOGIN);
         if (options.temporary === false) notes.push('LRM always makes a password set by an administrator temporary');
-        if (!after.mustChangePassword) notes.push('LRM did not report that the user must change the password; check the account in LRM');
+        if (!after.mustChangePassword)
+          notes.push('LRM did not report that the user must change the password; check the account in LRM');
         log.info({ account, lrmVersion: version.text, unlocked }, 'lrm temporary password set');
         return { before, after, notes } satisfies ChangeResult;
       });
@@ -224,7 +281,10 @@ export function createLrmBackend(input: LrmBackendConfigInput | LrmBackendConfig
 }
 
 /** For the probe: the client and parsed config of a backend configuration, without creating a backend. */
-export function lrmClientFor(input: LrmBackendConfigInput | LrmBackendConfig, log: Logger = silentLogger()): { config: LrmBackendConfig; client: LrmClient } {
+export function lrmClientFor(
+  input: LrmBackendConfigInput | LrmBackendConfig,
+  log: Logger = silentLogger(),
+): { config: LrmBackendConfig; client: LrmClient } {
   const config = parseLrmBackendConfig(input);
   return { config, client: createLrmClient(config, log) };
 }

@@ -6,7 +6,12 @@ import type { LrmVersion } from './version';
 const DAY_MS = 86_400_000;
 
 /** State of a user LRM knows. LRM locks end only when an administrator unlocks, so a lock is permanent. */
-export function lrmUserState(user: LrmUser, version: LrmVersion, settings: LrmSecuritySettings | undefined, now: Date): AccountState {
+export function lrmUserState(
+  user: LrmUser,
+  version: LrmVersion,
+  settings: LrmSecuritySettings | undefined,
+  now: Date,
+): AccountState {
   const disabled = user.disabled === true;
   const lockReasons: LockReason[] = [];
   if (user.locked) lockReasons.push(LockReason.LOCK_REASON_TOO_MANY_FAILURES);
@@ -55,7 +60,12 @@ export function lrmMissingState(account: string, version: LrmVersion, now: Date)
  * What inspect can say when actions are not possible (LRM 3.x or older, or version unreadable): nothing
  * about the user, because no request beyond the version read is sent. `lrm.exists` is "unknown".
  */
-export function lrmUnknownState(account: string, version: LrmVersion | undefined, now: Date, support: string): AccountState {
+export function lrmUnknownState(
+  account: string,
+  version: LrmVersion | undefined,
+  now: Date,
+  support: string,
+): AccountState {
   const details: Record<string, string> = { 'lrm.exists': 'unknown', 'lrm.support': support };
   if (version) details['lrm.version'] = version.text;
   return AccountState.fromPartial({

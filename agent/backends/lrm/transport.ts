@@ -49,9 +49,13 @@ export function createLrmTransport(options: TransportOptions): LrmTransport {
     try {
       ca = readFileSync(options.tls.caFile, 'utf8');
     } catch (e) {
-      throw new FleetpassError('FP_CONFIG_UNREADABLE', `cannot read lrm.tls.caFile ${options.tls.caFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, {
-        details: { key: 'lrm.tls.caFile' },
-      });
+      throw new FleetpassError(
+        'FP_CONFIG_UNREADABLE',
+        `cannot read lrm.tls.caFile ${options.tls.caFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+        {
+          details: { key: 'lrm.tls.caFile' },
+        },
+      );
     }
   }
   const pin = options.tls.fingerprint ? normalizeFingerprint(options.tls.fingerprint) : undefined;
@@ -86,9 +90,13 @@ export function createLrmTransport(options: TransportOptions): LrmTransport {
       }
       if (problem) {
         fail(
-          new FleetpassError('FP_LRM_TLS_UNTRUSTED', `the certificate of Local Run Manager at ${url.origin} is not trusted: ${problem} (it presented ${presentedFp ?? 'no certificate'}); nothing was sent`, {
-            details: { presentedFingerprint: presentedFp, origin: url.origin },
-          }),
+          new FleetpassError(
+            'FP_LRM_TLS_UNTRUSTED',
+            `the certificate of Local Run Manager at ${url.origin} is not trusted: ${problem} (it presented ${presentedFp ?? 'no certificate'}); nothing was sent`,
+            {
+              details: { presentedFingerprint: presentedFp, origin: url.origin },
+            },
+          ),
         );
         return;
       }
@@ -132,9 +140,13 @@ export function createLrmTransport(options: TransportOptions): LrmTransport {
         r.destroy();
         socket?.destroy();
         finish(
-          new FleetpassError('FP_LRM_UNREACHABLE', `Local Run Manager at ${url.origin} did not answer ${req.method} ${req.path} within ${options.timeoutMs} ms`, {
-            details: { timedOut: true, requestSent: written, origin: url.origin },
-          }),
+          new FleetpassError(
+            'FP_LRM_UNREACHABLE',
+            `Local Run Manager at ${url.origin} did not answer ${req.method} ${req.path} within ${options.timeoutMs} ms`,
+            {
+              details: { timedOut: true, requestSent: written, origin: url.origin },
+            },
+          ),
         );
       }, options.timeoutMs);
       r.once('finish', () => {
@@ -148,13 +160,24 @@ export function createLrmTransport(options: TransportOptions): LrmTransport {
           size += c.length;
           if (size > MAX_BODY_BYTES) {
             res.destroy();
-            finish(new FleetpassError('FP_LRM_UNEXPECTED_RESPONSE', `Local Run Manager sent more than ${MAX_BODY_BYTES} bytes for ${req.method} ${req.path}`));
+            finish(
+              new FleetpassError(
+                'FP_LRM_UNEXPECTED_RESPONSE',
+                `Local Run Manager sent more than ${MAX_BODY_BYTES} bytes for ${req.method} ${req.path}`,
+              ),
+            );
             return;
           }
           chunks.push(c);
         });
         res.once('error', (e: Error) => finish(networkError(e, url.origin, req, true)));
-        res.once('end', () => finish(null, { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+        res.once('end', () =>
+          finish(null, {
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
       });
       r.end(req.body);
     });
@@ -168,13 +191,20 @@ function networkError(e: Error, origin: string, req: HttpRequest, requestSent: b
   if (e instanceof FleetpassError) return e;
   const code = (e as NodeJS.ErrnoException).code ?? 'error';
   const why =
-    code === 'ECONNREFUSED' ? 'connection refused (is Local Run Manager running?)'
-      : code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'host name not found'
-        : code === 'ECONNRESET' ? 'connection reset'
+    code === 'ECONNREFUSED'
+      ? 'connection refused (is Local Run Manager running?)'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? 'host name not found'
+        : code === 'ECONNRESET'
+          ? 'connection reset'
           : code;
   // The cause keeps the socket error for the log; the request body is not part of it.
-  return new FleetpassError('FP_LRM_UNREACHABLE', `Local Run Manager at ${origin} cannot be reached for ${req.method} ${req.path}: ${why}`, {
-    cause: e,
-    details: { errno: code, requestSent, origin },
-  });
+  return new FleetpassError(
+    'FP_LRM_UNREACHABLE',
+    `Local Run Manager at ${origin} cannot be reached for ${req.method} ${req.path}: ${why}`,
+    {
+      cause: e,
+      details: { errno: code, requestSent, origin },
+    },
+  );
 }

@@ -3,12 +3,17 @@ import { assertActionsAllowed, parseLrmVersion, versionSupport } from './version
 describe('LRM version from the login page', () => {
   it('reads the version at the bottom of the page in the usual forms', () => {
     expect(parseLrmVersion('<footer>Local Run Manager v4.1.0</footer>')?.text).toBe('4.1.0');
-    expect(parseLrmVersion('<div>LRM Version 3.1.0.12 &nbsp;|</div>')).toMatchObject({ text: '3.1.0.12', major: 3, minor: 1 });
+    expect(parseLrmVersion('<div>LRM Version 3.1.0.12 &nbsp;|</div>')).toMatchObject({
+      text: '3.1.0.12',
+      major: 3,
+      minor: 1,
+    });
     expect(parseLrmVersion('<p>Version: 4.0</p>')).toMatchObject({ major: 4, minor: 0 });
   });
 
   it('ignores versions in scripts and attributes, and prefers the last (bottom) match', () => {
-    const page = '<script>var v="Version 9.9.9"</script><img alt="version 8.0"><p>Local Run Manager v2.0</p><footer>Local Run Manager v4.2.1</footer>';
+    const page =
+      '<script>var v="Version 9.9.9"</script><img alt="version 8.0"><p>Local Run Manager v2.0</p><footer>Local Run Manager v4.2.1</footer>';
     expect(parseLrmVersion(page)?.text).toBe('4.2.1');
   });
 
@@ -27,6 +32,8 @@ describe('LRM version from the login page', () => {
     expect(() => assertActionsAllowed(v('3.1'), true)).toThrow(/Illumina Technical Support/);
     expect(() => assertActionsAllowed(v('5.0'), false)).toThrow(/allowUntestedVersion/);
     expect(assertActionsAllowed(v('5.0'), true).text).toBe('5.0');
-    expect(() => assertActionsAllowed(undefined, true)).toThrow(expect.objectContaining({ code: 'FP_LRM_VERSION_UNKNOWN' }));
+    expect(() => assertActionsAllowed(undefined, true)).toThrow(
+      expect.objectContaining({ code: 'FP_LRM_VERSION_UNKNOWN' }),
+    );
   });
 });

@@ -61,9 +61,13 @@ export function assertActionsAllowed(v: LrmVersion | undefined, allowUntested: b
   if (!v) throw new FleetpassError('FP_LRM_VERSION_UNKNOWN');
   const support = versionSupport(v);
   if (support === 'too-old') {
-    throw new FleetpassError('FP_LRM_UNSUPPORTED_VERSION', `This instrument runs Local Run Manager ${v.text}. ${SUPPORT_GUIDANCE}`, {
-      details: { lrmVersion: v.text },
-    });
+    throw new FleetpassError(
+      'FP_LRM_UNSUPPORTED_VERSION',
+      `This instrument runs Local Run Manager ${v.text}. ${SUPPORT_GUIDANCE}`,
+      {
+        details: { lrmVersion: v.text },
+      },
+    );
   }
   if (support === 'untested' && !allowUntested) {
     throw new FleetpassError(

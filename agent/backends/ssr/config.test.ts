@@ -27,15 +27,27 @@ describe('SSR backend config', () => {
     }
     expect(caught.code).toBe('FP_CONFIG_INVALID');
     const keys = (caught.details?.problems ?? []).map((p) => p.split(':')[0]);
-    expect(keys).toEqual(expect.arrayContaining(['ssr.baseUrl', 'ssr.tls', 'ssr.serviceCheck.command', 'ssr.userList.username', 'ssr.userList']));
+    expect(keys).toEqual(
+      expect.arrayContaining([
+        'ssr.baseUrl',
+        'ssr.tls',
+        'ssr.serviceCheck.command',
+        'ssr.userList.username',
+        'ssr.userList',
+      ]),
+    );
   });
 
   it('refuses insecure together with a trust setting, and a bad fingerprint', () => {
-    expect(() => parseSsrBackendConfig({ tls: { insecure: true, caFile: '/a' } })).toThrow(/insecure cannot be combined/);
+    expect(() => parseSsrBackendConfig({ tls: { insecure: true, caFile: '/a' } })).toThrow(
+      /insecure cannot be combined/,
+    );
     expect(() => parseSsrBackendConfig({ tls: { fingerprint: 'sha256:12' } })).toThrow(/SHA-256 fingerprint/);
   });
 
   it('warns when the API is not on this router', () => {
-    expect(ssrConfigWarnings(parseSsrBackendConfig({ baseUrl: 'https://10.0.0.1', tls: { caFile: '/a' } }))).toEqual([expect.stringContaining('not this router')]);
+    expect(ssrConfigWarnings(parseSsrBackendConfig({ baseUrl: 'https://10.0.0.1', tls: { caFile: '/a' } }))).toEqual([
+      expect.stringContaining('not this router'),
+    ]);
   });
 });

@@ -24,12 +24,18 @@ export const ssrBackendConfigSchema = z.strictObject({
       /** TLS name to check on the certificate with caFile, when it differs from the baseUrl host. */
       serverName: z.string().min(1).optional(),
       /** SHA-256 fingerprint of the router's own certificate; pins it exactly, host name not checked. */
-      fingerprint: z.string().regex(SHA256_FINGERPRINT, 'must be a SHA-256 fingerprint (64 hex digits, colons allowed)').optional(),
+      fingerprint: z
+        .string()
+        .regex(SHA256_FINGERPRINT, 'must be a SHA-256 fingerprint (64 hex digits, colons allowed)')
+        .optional(),
       /** Accept any certificate. Allowed for a first test only; the config loader warns. */
       insecure: z.boolean().default(false),
     })
     .refine((t) => !(t.caFile && t.fingerprint), 'set caFile or fingerprint, not both')
-    .refine((t) => !(t.insecure && (t.caFile || t.fingerprint)), 'insecure cannot be combined with caFile or fingerprint')
+    .refine(
+      (t) => !(t.insecure && (t.caFile || t.fingerprint)),
+      'insecure cannot be combined with caFile or fingerprint',
+    )
     // Neither caFile nor fingerprint: the system's trusted CAs, which a router's self-signed certificate fails (closed).
     .prefault({}),
   serviceCheck: z
@@ -63,11 +69,15 @@ export type SsrBackendConfigInput = z.input<typeof ssrBackendConfigSchema>;
 export function ssrConfigWarnings(config: SsrBackendConfig): string[] {
   const warnings: string[] = [];
   if (config.tls.insecure) {
-    warnings.push('ssr.tls.insecure is true: any certificate is accepted for the SSR REST API, so user passwords could be sent to an impostor; set ssr.tls.fingerprint or ssr.tls.caFile instead');
+    warnings.push(
+      'ssr.tls.insecure is true: any certificate is accepted for the SSR REST API, so user passwords could be sent to an impostor; set ssr.tls.fingerprint or ssr.tls.caFile instead',
+    );
   }
   const host = new URL(config.baseUrl).hostname;
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(host)) {
-    warnings.push(`ssr.baseUrl points at ${host}, not this router: the agent must run on the router whose Linux accounts it changes`);
+    warnings.push(
+      `ssr.baseUrl points at ${host}, not this router: the agent must run on the router whose Linux accounts it changes`,
+    );
   }
   return warnings;
 }
@@ -77,5 +87,7 @@ export function parseSsrBackendConfig(input: unknown): SsrBackendConfig {
   const result = ssrBackendConfigSchema.safeParse(input ?? {});
   if (result.success) return result.data;
   const problems = result.error.issues.map((i) => `ssr.${i.path.map(String).join('.')}: ${i.message}`);
-  throw new FleetpassError('FP_CONFIG_INVALID', `invalid SSR configuration:\n  ${problems.join('\n  ')}`, { details: { problems } });
+  throw new FleetpassError('FP_CONFIG_INVALID', `invalid SSR configuration:\n  ${problems.join('\n  ')}`, {
+    details: { problems },
+  });
 }

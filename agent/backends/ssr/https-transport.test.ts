@@ -48,7 +48,10 @@ describe('SSR HTTPS transport', () => {
 
   it('trusts the router through its CA file and sends the bearer token', async () => {
     const t = transport({ tls: { caFile: join(dir, 'ca.pem') } });
-    await expect(t.request('GET', '/api/v1/user', { token: 'tok' })).resolves.toEqual({ status: 200, body: { ok: true } });
+    await expect(t.request('GET', '/api/v1/user', { token: 'tok' })).resolves.toEqual({
+      status: 200,
+      body: { ok: true },
+    });
     expect(seen).toEqual(['GET /api/v1/user Bearer tok']);
     t.close();
   });
@@ -71,7 +74,9 @@ describe('SSR HTTPS transport', () => {
 
   it('refuses a certificate that is not the pinned one before sending anything', async () => {
     const t = transport({ tls: { fingerprint: `sha256:${'ab'.repeat(32)}` } });
-    await expect(t.request('POST', '/api/v1/login', { json: { username: 'u', password: 'Secret1!x' } })).rejects.toMatchObject({
+    await expect(
+      t.request('POST', '/api/v1/login', { json: { username: 'u', password: 'Secret1!x' } }),
+    ).rejects.toMatchObject({
       code: 'FP_SSR_TLS_UNTRUSTED',
       details: { key: 'ssr.tls.fingerprint' },
     });
@@ -83,18 +88,30 @@ describe('SSR HTTPS transport', () => {
     const t = transport({ tls: { insecure: true } });
     await expect(t.request('GET', '/x')).resolves.toMatchObject({ status: 200 });
     t.close();
-    expect(ssrConfigWarnings(parseSsrBackendConfig({ tls: { insecure: true } }))).toEqual([expect.stringContaining('ssr.tls.insecure is true')]);
+    expect(ssrConfigWarnings(parseSsrBackendConfig({ tls: { insecure: true } }))).toEqual([
+      expect.stringContaining('ssr.tls.insecure is true'),
+    ]);
   });
 
   it('reports a closed port and a silent server as FP_SSR_UNREACHABLE', async () => {
-    const closed = createHttpsTransport(parseSsrBackendConfig({ baseUrl: 'https://127.0.0.1:1', tls: { insecure: true } }));
-    await expect(closed.request('GET', '/x')).rejects.toMatchObject({ code: 'FP_SSR_UNREACHABLE', details: { networkError: 'ECONNREFUSED' } });
+    const closed = createHttpsTransport(
+      parseSsrBackendConfig({ baseUrl: 'https://127.0.0.1:1', tls: { insecure: true } }),
+    );
+    await expect(closed.request('GET', '/x')).rejects.toMatchObject({
+      code: 'FP_SSR_UNREACHABLE',
+      details: { networkError: 'ECONNREFUSED' },
+    });
     const t = transport({ tls: { caFile: join(dir, 'ca.pem') } });
-    await expect(t.request('GET', '/slow')).rejects.toMatchObject({ code: 'FP_SSR_UNREACHABLE', details: { key: 'ssr.timeoutMs' } });
+    await expect(t.request('GET', '/slow')).rejects.toMatchObject({
+      code: 'FP_SSR_UNREACHABLE',
+      details: { key: 'ssr.timeoutMs' },
+    });
     t.close();
   });
 
   it('says which CA file it cannot read', () => {
-    expect(() => transport({ tls: { caFile: join(dir, 'missing.pem') } })).toThrow(expect.objectContaining({ code: 'FP_CONFIG_UNREADABLE', details: { key: 'ssr.tls.caFile' } }));
+    expect(() => transport({ tls: { caFile: join(dir, 'missing.pem') } })).toThrow(
+      expect.objectContaining({ code: 'FP_CONFIG_UNREADABLE', details: { key: 'ssr.tls.caFile' } }),
+    );
   });
 });

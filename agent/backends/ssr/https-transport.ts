@@ -44,7 +44,13 @@ function pinnedConnection(pin: string) {
       const seen = peerFingerprint(socket.getPeerCertificate());
       if (seen !== pin) {
         socket.destroy();
-        finish(new FleetpassError('FP_SSR_TLS_UNTRUSTED', `the SSR REST API presented a certificate whose fingerprint ${seen ?? '(none)'} is not the pinned ssr.tls.fingerprint; nothing was sent`, { details: { key: 'ssr.tls.fingerprint' } }));
+        finish(
+          new FleetpassError(
+            'FP_SSR_TLS_UNTRUSTED',
+            `the SSR REST API presented a certificate whose fingerprint ${seen ?? '(none)'} is not the pinned ssr.tls.fingerprint; nothing was sent`,
+            { details: { key: 'ssr.tls.fingerprint' } },
+          ),
+        );
         return;
       }
       finish(null, socket);
@@ -57,7 +63,9 @@ function createAgent(config: SsrBackendConfig): https.Agent {
   const { caFile, fingerprint, insecure, serverName } = config.tls;
   if (fingerprint) {
     const agent = new https.Agent({ keepAlive: false });
-    (agent as unknown as { createConnection: unknown }).createConnection = pinnedConnection(normalizeFingerprint(fingerprint));
+    (agent as unknown as { createConnection: unknown }).createConnection = pinnedConnection(
+      normalizeFingerprint(fingerprint),
+    );
     return agent;
   }
   if (caFile) {
@@ -65,7 +73,11 @@ function createAgent(config: SsrBackendConfig): https.Agent {
     try {
       ca = readFileSync(caFile);
     } catch (e) {
-      throw new FleetpassError('FP_CONFIG_UNREADABLE', `cannot read ssr.tls.caFile ${caFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { details: { key: 'ssr.tls.caFile' } });
+      throw new FleetpassError(
+        'FP_CONFIG_UNREADABLE',
+        `cannot read ssr.tls.caFile ${caFile}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+        { details: { key: 'ssr.tls.caFile' } },
+      );
     }
     return new https.Agent({ keepAlive: false, ca, ...(serverName ? { servername: serverName } : {}) });
   }
@@ -76,9 +88,17 @@ function transportError(e: unknown, baseUrl: string): FleetpassError {
   if (e instanceof FleetpassError) return e;
   const code = String((e as NodeJS.ErrnoException)?.code ?? '');
   if (TLS_TRUST_ERROR.test(code)) {
-    return new FleetpassError('FP_SSR_TLS_UNTRUSTED', `the SSR REST API's certificate at ${baseUrl} is not trusted (${code}); nothing was sent`, { cause: e, details: { tlsError: code } });
+    return new FleetpassError(
+      'FP_SSR_TLS_UNTRUSTED',
+      `the SSR REST API's certificate at ${baseUrl} is not trusted (${code}); nothing was sent`,
+      { cause: e, details: { tlsError: code } },
+    );
   }
-  return new FleetpassError('FP_SSR_UNREACHABLE', `the SSR REST API at ${baseUrl} does not answer (${code || 'connection closed'})`, { cause: e, details: { networkError: code } });
+  return new FleetpassError(
+    'FP_SSR_UNREACHABLE',
+    `the SSR REST API at ${baseUrl} does not answer (${code || 'connection closed'})`,
+    { cause: e, details: { networkError: code } },
+  );
 }
 
 function parseBody(raw: string): unknown {
@@ -95,7 +115,11 @@ export function createHttpsTransport(config: SsrBackendConfig): HttpsTransport {
   const agent = createAgent(config);
   const base = new URL(config.baseUrl);
 
-  function request(method: string, path: string, options: { token?: string; json?: unknown } = {}): Promise<HttpResponse> {
+  function request(
+    method: string,
+    path: string,
+    options: { token?: string; json?: unknown } = {},
+  ): Promise<HttpResponse> {
     const payload = options.json === undefined ? undefined : Buffer.from(JSON.stringify(options.json));
     const headers: Record<string, string> = { accept: 'application/json' };
     if (payload) {
@@ -120,7 +144,13 @@ export function createHttpsTransport(config: SsrBackendConfig): HttpsTransport {
       const fail = (e: unknown) => settle(() => reject(transportError(cutReason ?? e, config.baseUrl)));
       const req = https.request(new URL(path, base), { method, agent, headers });
       const timer = setTimeout(() => {
-        cut(new FleetpassError('FP_SSR_UNREACHABLE', `the SSR REST API at ${config.baseUrl} did not answer within ${config.timeoutMs} ms`, { details: { key: 'ssr.timeoutMs' } }));
+        cut(
+          new FleetpassError(
+            'FP_SSR_UNREACHABLE',
+            `the SSR REST API at ${config.baseUrl} did not answer within ${config.timeoutMs} ms`,
+            { details: { key: 'ssr.timeoutMs' } },
+          ),
+        );
       }, config.timeoutMs);
       req.once('error', fail);
       req.once('response', (res) => {
@@ -128,10 +158,15 @@ export function createHttpsTransport(config: SsrBackendConfig): HttpsTransport {
         let size = 0;
         res.on('data', (c: Buffer) => {
           size += c.length;
-          if (size > MAX_BODY_BYTES) cut(new FleetpassError('FP_SSR_UNEXPECTED_RESPONSE', 'the SSR REST API sent an answer larger than 1 MiB'));
+          if (size > MAX_BODY_BYTES)
+            cut(new FleetpassError('FP_SSR_UNEXPECTED_RESPONSE', 'the SSR REST API sent an answer larger than 1 MiB'));
           else chunks.push(c);
         });
-        res.once('end', () => settle(() => resolve({ status: res.statusCode ?? 0, body: parseBody(Buffer.concat(chunks).toString('utf8')) })));
+        res.once('end', () =>
+          settle(() =>
+            resolve({ status: res.statusCode ?? 0, body: parseBody(Buffer.concat(chunks).toString('utf8')) }),
+          ),
+        );
         res.once('error', fail);
         // A connection cut in the middle of the answer ends here without 'end'.
         res.once('close', () => fail(new Error('the connection closed before the answer was complete')));

@@ -50,7 +50,14 @@ function context(overrides: { linux?: Partial<SsrLinuxOps>; client?: Partial<Ssr
 it('runs the documented order and changes from a one-time password that shares no character with the new one', async () => {
   const { ctx, calls, passwords } = context();
   await resetSsrPassword('u', NEW, ctx);
-  expect(calls).toEqual(['setPassword', 'resetFailureCounter', 'login:one-time', 'changePassword', 'resetFailureCounter', 'login:new']);
+  expect(calls).toEqual([
+    'setPassword',
+    'resetFailureCounter',
+    'login:one-time',
+    'changePassword',
+    'resetFailureCounter',
+    'login:new',
+  ]);
   const oneTime = passwords[0];
   expect(passwords[1]).toBe(`old=${oneTime}`);
   expect([...oneTime].filter((c) => NEW.includes(c))).toEqual([]);
@@ -99,7 +106,10 @@ it('turns a refused sign-in with the new password into FP_SSR_VERIFY_FAILED', as
       },
     },
   });
-  await expect(resetSsrPassword('u', NEW, ctx)).rejects.toMatchObject({ code: 'FP_SSR_VERIFY_FAILED', details: { step: 'verify' } });
+  await expect(resetSsrPassword('u', NEW, ctx)).rejects.toMatchObject({
+    code: 'FP_SSR_VERIFY_FAILED',
+    details: { step: 'verify' },
+  });
 });
 
 it('names faillock-reset when the counter cannot be cleared after the SSR stored the password', async () => {

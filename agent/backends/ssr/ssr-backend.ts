@@ -43,11 +43,15 @@ export function createSsrBackend(input: SsrBackendConfig | SsrBackendConfigInput
   const linux: SsrLinuxOps = linuxOpsFor(deps.linux ?? createLinuxContext({ clock: deps.clock, log: deps.log }));
 
   async function observe(account: string): Promise<SsrObservation> {
-    const [linuxState, service] = await Promise.all([linux.inspect(account), checkSsrService(config.serviceCheck.command, config.serviceCheck.timeoutMs)]);
+    const [linuxState, service] = await Promise.all([
+      linux.inspect(account),
+      checkSsrService(config.serviceCheck.command, config.serviceCheck.timeoutMs),
+    ]);
     const lookup = service.active
       ? await store.lookup(account)
       : ({ status: 'unknown', error: new FleetpassError('FP_SSR_SERVICE_DOWN') } as const);
-    if (lookup.status === 'unknown' && service.active) log.debug({ account, code: lookup.error.code }, 'ssr user store not readable');
+    if (lookup.status === 'unknown' && service.active)
+      log.debug({ account, code: lookup.error.code }, 'ssr user store not readable');
     return { state: ssrAccountState(linuxState, service, lookup), service, store: lookup };
   }
 
@@ -59,24 +63,37 @@ export function createSsrBackend(input: SsrBackendConfig | SsrBackendConfigInput
   async function unlock(account: string): Promise<ChangeResult> {
     assertAccountName(account);
     const before = (await observe(account)).state;
-    if (!before.exists) throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `there is no Linux account ${account} on this router`);
+    if (!before.exists)
+      throw new FleetpassError('FP_ACCOUNT_NOT_FOUND', `there is no Linux account ${account} on this router`);
     await linux.resetFailureCounter(account);
     const after = (await observe(account)).state;
     if (after.lockReasons.includes(LockReason.LOCK_REASON_TOO_MANY_FAILURES)) {
-      throw new FleetpassError('FP_STILL_LOCKED', `${account} is still locked by failed logins after the counter was cleared`);
+      throw new FleetpassError(
+        'FP_STILL_LOCKED',
+        `${account} is still locked by failed logins after the counter was cleared`,
+      );
     }
     log.info({ account }, 'ssr unlock done');
     const notes = [HA_NOTE];
-    if (after.details['ssr.enabled'] === 'false') notes.push('the SSR user is disabled; only an administrator on the router can enable it');
+    if (after.details['ssr.enabled'] === 'false')
+      notes.push('the SSR user is disabled; only an administrator on the router can enable it');
     return { before, after, notes };
   }
 
-  async function resetPassword(account: string, newPassword: string, options: ResetOptions = {}): Promise<ChangeResult> {
+  async function resetPassword(
+    account: string,
+    newPassword: string,
+    options: ResetOptions = {},
+  ): Promise<ChangeResult> {
     assertAccountName(account);
     if (options.temporary) {
-      throw new FleetpassError('FP_ACTION_UNSUPPORTED', 'the SSR has no "change at next login" password: fleetpass cannot set a temporary SSR password; nothing was changed', {
-        details: { step: 'policy-check' },
-      });
+      throw new FleetpassError(
+        'FP_ACTION_UNSUPPORTED',
+        'the SSR has no "change at next login" password: fleetpass cannot set a temporary SSR password; nothing was changed',
+        {
+          details: { step: 'policy-check' },
+        },
+      );
     }
     return resetSsrPassword(account, newPassword, { linux, client, observe, log });
   }

@@ -20,17 +20,23 @@ export interface SsrUserStore {
 function readSecretFile(path: string, key: string): string {
   try {
     const text = readFileSync(path, 'utf8');
-    if (text.trim() === '') throw new FleetpassError('FP_CONFIG_INVALID', `the file ${path} (${key}) is empty`, { details: { key } });
+    if (text.trim() === '')
+      throw new FleetpassError('FP_CONFIG_INVALID', `the file ${path} (${key}) is empty`, { details: { key } });
     return text;
   } catch (e) {
     if (isFleetpassError(e)) throw e;
-    throw new FleetpassError('FP_CONFIG_UNREADABLE', `cannot read ${path} (${key}): ${(e as NodeJS.ErrnoException).code ?? 'error'}`, { details: { key } });
+    throw new FleetpassError(
+      'FP_CONFIG_UNREADABLE',
+      `cannot read ${path} (${key}): ${(e as NodeJS.ErrnoException).code ?? 'error'}`,
+      { details: { key } },
+    );
   }
 }
 
 /** The administrator credential, read at the moment of sign-in so a rotated one needs no restart. */
 function readCredential(config: SsrBackendConfig['userList']): SsrCredential {
-  if (config.passwordFile) return { password: readSecretFile(config.passwordFile, 'ssr.userList.passwordFile').replace(/\r?\n$/, '') };
+  if (config.passwordFile)
+    return { password: readSecretFile(config.passwordFile, 'ssr.userList.passwordFile').replace(/\r?\n$/, '') };
   return { localKey: readSecretFile(config.keyFile ?? DEFAULT_SSR_LOCAL_KEY_FILE, 'ssr.userList.keyFile') };
 }
 
@@ -54,13 +60,22 @@ export function createSsrUserStore(config: SsrBackendConfig['userList'], client:
 
   async function lookup(name: string): Promise<UserLookup> {
     if (!config.enabled) {
-      return { status: 'unknown', error: new FleetpassError('FP_BACKEND_UNAVAILABLE', 'reading the SSR user store is turned off (ssr.userList.enabled)') };
+      return {
+        status: 'unknown',
+        error: new FleetpassError(
+          'FP_BACKEND_UNAVAILABLE',
+          'reading the SSR user store is turned off (ssr.userList.enabled)',
+        ),
+      };
     }
     try {
       const user = (await list()).find((u) => u.name === name);
       return user ? { status: 'present', user } : { status: 'absent' };
     } catch (e) {
-      return { status: 'unknown', error: isFleetpassError(e) ? e : new FleetpassError('FP_INTERNAL', undefined, { cause: e }) };
+      return {
+        status: 'unknown',
+        error: isFleetpassError(e) ? e : new FleetpassError('FP_INTERNAL', undefined, { cause: e }),
+      };
     }
   }
 

@@ -15,29 +15,41 @@ export function registerAccounts(program: Command, globals: () => GlobalOptions)
     .option('--account <name>', 'only this account name')
     .option('--backend <linux|ssr|lrm>', 'only this backend')
     .option('--locked', 'only locked accounts')
-    .action(async (opts: { label?: string[]; node?: string[]; account?: string; backend?: string; locked?: boolean }) => {
-      process.exitCode = await runCommand(globals(), async (ctx) => {
-        const request = {
-          selector: { nodeIds: opts.node ?? [], labels: parseLabels(opts.label), lockedOnly: false, all: !opts.node && !opts.label },
-          lockedOnly: Boolean(opts.locked),
-          account: opts.account ?? '',
-          backend: opts.backend ? parseBackend(opts.backend) : Backend.BACKEND_UNSPECIFIED,
-        };
-        const api = ctx.api();
-        const { accounts } = await api.call(api.client.listAccounts, request);
-        if (ctx.json) {
-          ctx.out.json(accounts.map((a) => NodeAccount.toJSON(a)));
+    .action(
+      async (opts: { label?: string[]; node?: string[]; account?: string; backend?: string; locked?: boolean }) => {
+        process.exitCode = await runCommand(globals(), async (ctx) => {
+          const request = {
+            selector: {
+              nodeIds: opts.node ?? [],
+              labels: parseLabels(opts.label),
+              lockedOnly: false,
+              all: !opts.node && !opts.label,
+            },
+            lockedOnly: Boolean(opts.locked),
+            account: opts.account ?? '',
+            backend: opts.backend ? parseBackend(opts.backend) : Backend.BACKEND_UNSPECIFIED,
+          };
+          const api = ctx.api();
+          const { accounts } = await api.call(api.client.listAccounts, request);
+          if (ctx.json) {
+            ctx.out.json(accounts.map((a) => NodeAccount.toJSON(a)));
+            return 0;
+          }
+          if (accounts.length === 0) {
+            ctx.out.line(opts.locked ? 'no locked accounts' : 'no accounts reported yet');
+            return 0;
+          }
+          const now = ctx.now().getTime();
+          ctx.out.line(
+            table(
+              ['node', 'backend', 'account', 'state', 'failures', 'lock ends', 'password changed'],
+              accounts.map((a) => accountRow(a, now)),
+            ),
+          );
           return 0;
-        }
-        if (accounts.length === 0) {
-          ctx.out.line(opts.locked ? 'no locked accounts' : 'no accounts reported yet');
-          return 0;
-        }
-        const now = ctx.now().getTime();
-        ctx.out.line(table(['node', 'backend', 'account', 'state', 'failures', 'lock ends', 'password changed'], accounts.map((a) => accountRow(a, now))));
-        return 0;
-      });
-    });
+        });
+      },
+    );
 }
 
 const REASON_WORDS: Record<number, string> = {
@@ -68,5 +80,13 @@ function accountRow(a: NodeAccount, now: number): (string | number)[] {
   const s = a.state!;
   const backend = Backend[s.backend].replace('BACKEND_', '').toLowerCase();
   const failures = s.denyThreshold ? `${s.failureCount}/${s.denyThreshold}` : String(s.failureCount);
-  return [`${a.hostname || a.nodeId}${a.nodeOnline ? '' : ' (offline)'}`, backend, `${s.account}${a.privileged ? ' *' : ''}`, describeState(s), failures, lockLeft(s, now), s.passwordChanged?.toISOString().slice(0, 10) ?? '-'];
+  return [
+    `${a.hostname || a.nodeId}${a.nodeOnline ? '' : ' (offline)'}`,
+    backend,
+    `${s.account}${a.privileged ? ' *' : ''}`,
+    describeState(s),
+    failures,
+    lockLeft(s, now),
+    s.passwordChanged?.toISOString().slice(0, 10) ?? '-',
+  ];
 }

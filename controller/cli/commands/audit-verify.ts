@@ -18,16 +18,30 @@ import { UsageError } from '../output';
 function verifyPartial(records: AuditRecord[]): { ok: boolean; brokenAt: number; problem: string } {
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
-    if (hashAuditRecord(r) !== r.hash) return { ok: false, brokenAt: r.seq, problem: `record ${r.seq} was altered: its content does not match its hash` };
+    if (hashAuditRecord(r) !== r.hash)
+      return {
+        ok: false,
+        brokenAt: r.seq,
+        problem: `record ${r.seq} was altered: its content does not match its hash`,
+      };
     const prev = records[i - 1];
-    if (prev && prev.seq === r.seq - 1 && r.prevHash !== prev.hash) return { ok: false, brokenAt: r.seq, problem: `record ${r.seq} does not link to record ${prev.seq}` };
+    if (prev && prev.seq === r.seq - 1 && r.prevHash !== prev.hash)
+      return { ok: false, brokenAt: r.seq, problem: `record ${r.seq} does not link to record ${prev.seq}` };
   }
   return { ok: true, brokenAt: 0, problem: '' };
 }
 
-function report(ctx: CommandContext, what: string, r: Pick<VerifyResult, 'ok' | 'total' | 'verifiedThrough' | 'brokenAt' | 'problem' | 'headHash'>, extra: Record<string, unknown> = {}): number {
+function report(
+  ctx: CommandContext,
+  what: string,
+  r: Pick<VerifyResult, 'ok' | 'total' | 'verifiedThrough' | 'brokenAt' | 'problem' | 'headHash'>,
+  extra: Record<string, unknown> = {},
+): number {
   if (ctx.json) ctx.out.json({ source: what, ...r, ...extra });
-  else if (r.ok) ctx.out.line(`audit chain ok (${what}): ${r.total} records, verified through record ${r.verifiedThrough}, head ${r.headHash}`);
+  else if (r.ok)
+    ctx.out.line(
+      `audit chain ok (${what}): ${r.total} records, verified through record ${r.verifiedThrough}, head ${r.headHash}`,
+    );
   else ctx.out.line(`audit chain BROKEN (${what}) at record ${r.brokenAt}: ${r.problem} (records before it verified)`);
   if (!r.ok) ctx.out.error(`error FP_AUDIT_BROKEN: the audit chain is broken at record ${r.brokenAt}`);
   return r.ok ? 0 : 1;
@@ -39,15 +53,24 @@ export function registerAuditVerify(audit: Command, globals: () => GlobalOptions
     .description("verify the audit hash chain: the controller's log, or an export file offline (--file)")
     .option('--file <export>', 'verify this CSV or JSON Lines export instead (no controller needed)')
     .option('--format <csv|jsonl>', 'the export format (default: from the content)')
-    .option('--partial', 'the file is a filtered export: check each record, and links only where records are consecutive')
+    .option(
+      '--partial',
+      'the file is a filtered export: check each record, and links only where records are consecutive',
+    )
     .action(async (opts: { file?: string; format?: string; partial?: boolean }) => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
         if (!opts.file) {
           const api = ctx.api();
           const r = await api.call(api.client.verifyAudit, {});
-          return report(ctx, 'controller', { ...r, total: Number(r.total), verifiedThrough: Number(r.verifiedThrough), brokenAt: Number(r.brokenAt) });
+          return report(ctx, 'controller', {
+            ...r,
+            total: Number(r.total),
+            verifiedThrough: Number(r.verifiedThrough),
+            brokenAt: Number(r.brokenAt),
+          });
         }
-        if (opts.format && opts.format !== 'csv' && opts.format !== 'jsonl') throw new UsageError('--format must be csv or jsonl');
+        if (opts.format && opts.format !== 'csv' && opts.format !== 'jsonl')
+          throw new UsageError('--format must be csv or jsonl');
         let text: string;
         try {
           text = readFileSync(opts.file, 'utf8');
@@ -59,8 +82,16 @@ export function registerAuditVerify(audit: Command, globals: () => GlobalOptions
         if (!opts.partial) return report(ctx, opts.file, verifyRecords(records));
         const p = verifyPartial(records);
         const last = records[records.length - 1];
-        if (!ctx.json && p.ok) ctx.out.line(`note: ${opts.file} was checked as a filtered export: each record against its own hash, links only between consecutive records`);
-        return report(ctx, opts.file, { ...p, total: records.length, verifiedThrough: p.ok ? (last?.seq ?? 0) : 0, headHash: last?.hash ?? '' }, { partial: true });
+        if (!ctx.json && p.ok)
+          ctx.out.line(
+            `note: ${opts.file} was checked as a filtered export: each record against its own hash, links only between consecutive records`,
+          );
+        return report(
+          ctx,
+          opts.file,
+          { ...p, total: records.length, verifiedThrough: p.ok ? (last?.seq ?? 0) : 0, headHash: last?.hash ?? '' },
+          { partial: true },
+        );
       });
     });
 }

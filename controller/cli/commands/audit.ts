@@ -37,15 +37,24 @@ export function auditFilterOptions(cmd: Command): Command {
 function parseTime(text: string, option: string, now: Date): Date {
   if (/^\d+[smhdw]$/.test(text.trim())) return new Date(now.getTime() - parseDuration(text, option) * 1000);
   const d = new Date(text);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim()) || Number.isNaN(d.getTime())) throw new UsageError(`${option} must be an ISO 8601 time (2026-03-01 or 2026-03-01T12:00:00Z) or an age like 24h, got ${JSON.stringify(text)}`);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(text.trim()) || Number.isNaN(d.getTime()))
+    throw new UsageError(
+      `${option} must be an ISO 8601 time (2026-03-01 or 2026-03-01T12:00:00Z) or an age like 24h, got ${JSON.stringify(text)}`,
+    );
   return d;
 }
 
 /** The proto filter for the flags. */
 export function auditFilter(o: AuditFilterOptions, now: Date): AuditFilter {
   return {
-    nodeId: o.node ?? '', account: o.account ?? '', actor: o.operator ?? '', action: o.action ?? '', outcome: o.outcome ?? '', requestId: o.request ?? '',
-    since: o.since ? parseTime(o.since, '--since', now) : undefined, until: o.until ? parseTime(o.until, '--until', now) : undefined,
+    nodeId: o.node ?? '',
+    account: o.account ?? '',
+    actor: o.operator ?? '',
+    action: o.action ?? '',
+    outcome: o.outcome ?? '',
+    requestId: o.request ?? '',
+    since: o.since ? parseTime(o.since, '--since', now) : undefined,
+    until: o.until ? parseTime(o.until, '--until', now) : undefined,
   };
 }
 
@@ -57,7 +66,9 @@ function cursor(text: string | undefined, option: string): number {
 }
 
 export function registerAudit(program: Command, globals: () => GlobalOptions): void {
-  const audit = auditFilterOptions(program.command('audit').description('search the audit log (oldest first; --desc for newest first)'))
+  const audit = auditFilterOptions(
+    program.command('audit').description('search the audit log (oldest first; --desc for newest first)'),
+  )
     .option('--limit <n>', 'records per page (default 50, at most 1000)', '50')
     .option('--after <seq>', 'records after this record number (the next page)')
     .option('--desc', 'newest first')
@@ -68,7 +79,11 @@ export function registerAudit(program: Command, globals: () => GlobalOptions): v
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be 1 to 1000');
         const api = ctx.api();
         const page = await api.call(api.client.queryAudit, {
-          filter: auditFilter(opts, ctx.now()), limit, afterSeq: cursor(opts.after, '--after'), beforeSeq: cursor(opts.before, '--before'), descending: Boolean(opts.desc),
+          filter: auditFilter(opts, ctx.now()),
+          limit,
+          afterSeq: cursor(opts.after, '--after'),
+          beforeSeq: cursor(opts.before, '--before'),
+          descending: Boolean(opts.desc),
         });
         if (ctx.json) {
           ctx.out.json({ records: page.records.map((r) => AuditRecord.toJSON(r)), nextCursor: page.nextCursor });
@@ -78,10 +93,21 @@ export function registerAudit(program: Command, globals: () => GlobalOptions): v
           ctx.out.line('no matching audit records');
           return 0;
         }
-        ctx.out.line(table(['#', 'time', 'actor', 'action', 'node', 'account', 'outcome', 'reason / details'], page.records.map((r) => [
-          r.seq, r.time?.toISOString().replace('T', ' ').slice(0, 19) ?? '-', r.actor, r.action, r.nodeId || '-', r.account || '-', r.outcome || '-',
-          [r.reason, r.detailsJson !== '{}' ? r.detailsJson : ''].filter(Boolean).join(' ').slice(0, 120) || '-',
-        ])));
+        ctx.out.line(
+          table(
+            ['#', 'time', 'actor', 'action', 'node', 'account', 'outcome', 'reason / details'],
+            page.records.map((r) => [
+              r.seq,
+              r.time?.toISOString().replace('T', ' ').slice(0, 19) ?? '-',
+              r.actor,
+              r.action,
+              r.nodeId || '-',
+              r.account || '-',
+              r.outcome || '-',
+              [r.reason, r.detailsJson !== '{}' ? r.detailsJson : ''].filter(Boolean).join(' ').slice(0, 120) || '-',
+            ]),
+          ),
+        );
         if (page.nextCursor) ctx.out.line(`more: add ${opts.desc ? '--before' : '--after'} ${page.nextCursor}`);
         return 0;
       });

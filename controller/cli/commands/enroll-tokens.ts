@@ -21,10 +21,15 @@ export function registerEnrollTokens(program: Command, globals: () => GlobalOpti
   const tokens = program.command('enroll-token').description('one-time tokens that let a node enroll (admin)');
   tokens
     .command('create')
-    .description('create a one-time enrollment token; it is printed once, alone on stdout (pipe it into install-agent.sh)')
+    .description(
+      'create a one-time enrollment token; it is printed once, alone on stdout (pipe it into install-agent.sh)',
+    )
     .option('--label <key=value...>', 'labels the node gets (they win over the labels in its own config)')
     .option('--ttl <duration>', 'how long the token may be used, e.g. 2h or 7d (default 24h, at most 30d)')
-    .option('--node-id <id>', 'the node id its certificate carries (default: from its hostname); needed to enroll an existing node again')
+    .option(
+      '--node-id <id>',
+      'the node id its certificate carries (default: from its hostname); needed to enroll an existing node again',
+    )
     .action(async (opts: { label?: string[]; ttl?: string; nodeId?: string }) => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
         const labels = parseLabels(opts.label);
@@ -33,13 +38,21 @@ export function registerEnrollTokens(program: Command, globals: () => GlobalOpti
         const res = await api.call(api.client.createEnrollmentToken, { labels, ttlSeconds, nodeId: opts.nodeId ?? '' });
         const t = res.token!;
         if (ctx.json) {
-          ctx.out.json({ ...(EnrollmentToken.toJSON(t) as Record<string, unknown>), secret: res.secret, caFingerprint: res.caFingerprint });
+          ctx.out.json({
+            ...(EnrollmentToken.toJSON(t) as Record<string, unknown>),
+            secret: res.secret,
+            caFingerprint: res.caFingerprint,
+          });
           return 0;
         }
         ctx.out.line(res.secret);
-        ctx.out.error(`enrollment token ${t.id}: one use, until ${t.expires?.toISOString() ?? '?'}, node id ${t.nodeId || 'from the hostname'}${Object.keys(t.labels).length ? `, labels ${formatLabels(t.labels)}` : ''}`);
+        ctx.out.error(
+          `enrollment token ${t.id}: one use, until ${t.expires?.toISOString() ?? '?'}, node id ${t.nodeId || 'from the hostname'}${Object.keys(t.labels).length ? `, labels ${formatLabels(t.labels)}` : ''}`,
+        );
         ctx.out.error('it is shown once (above, on stdout); on the node, with the token on stdin or in a file:');
-        ctx.out.error(`  sudo deploy/install-agent.sh --controller <controller>:7443 --ca-fingerprint ${res.caFingerprint} --token-file FILE`);
+        ctx.out.error(
+          `  sudo deploy/install-agent.sh --controller <controller>:7443 --ca-fingerprint ${res.caFingerprint} --token-file FILE`,
+        );
         return 0;
       });
     });
@@ -59,9 +72,19 @@ export function registerEnrollTokens(program: Command, globals: () => GlobalOpti
           return 0;
         }
         const now = ctx.now();
-        ctx.out.line(table(['id', 'state', 'node id', 'labels', 'expires', 'created by'], list.map((t) => [
-          t.id, state(t, now), t.nodeId || '(hostname)', formatLabels(t.labels), t.expires?.toISOString() ?? '-', t.createdBy,
-        ])));
+        ctx.out.line(
+          table(
+            ['id', 'state', 'node id', 'labels', 'expires', 'created by'],
+            list.map((t) => [
+              t.id,
+              state(t, now),
+              t.nodeId || '(hostname)',
+              formatLabels(t.labels),
+              t.expires?.toISOString() ?? '-',
+              t.createdBy,
+            ]),
+          ),
+        );
         return 0;
       });
     });

@@ -18,9 +18,19 @@ function revealState(s: RevealState): string {
 }
 
 function revealsTable(list: readonly Reveal[]): string {
-  return table(['id', 'asked', 'by', 'node', 'account', 'state', 'decided by', 'reason'], list.map((r) => [
-    r.id, when(r.created), r.requestedBy, r.nodeId, `${r.account} (${backendWord(r.backend)})`, revealState(r.state), r.decidedBy || '-', r.reason,
-  ]));
+  return table(
+    ['id', 'asked', 'by', 'node', 'account', 'state', 'decided by', 'reason'],
+    list.map((r) => [
+      r.id,
+      when(r.created),
+      r.requestedBy,
+      r.nodeId,
+      `${r.account} (${backendWord(r.backend)})`,
+      revealState(r.state),
+      r.decidedBy || '-',
+      r.reason,
+    ]),
+  );
 }
 
 export function registerEscrow(program: Command, globals: () => GlobalOptions): void {
@@ -33,7 +43,10 @@ export function registerEscrow(program: Command, globals: () => GlobalOptions): 
     .action(async (opts: { node?: string[]; label?: string[] }) => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
         const labels = parseLabels(opts.label);
-        const selector = opts.node?.length || Object.keys(labels).length ? { nodeIds: opts.node ?? [], labels, all: false, lockedOnly: false } : undefined;
+        const selector =
+          opts.node?.length || Object.keys(labels).length
+            ? { nodeIds: opts.node ?? [], labels, all: false, lockedOnly: false }
+            : undefined;
         const api = ctx.api();
         const { entries } = await api.call(api.client.escrowStatus, { selector });
         if (ctx.json) {
@@ -44,11 +57,36 @@ export function registerEscrow(program: Command, globals: () => GlobalOptions): 
           ctx.out.line('no escrowed accounts yet: passwords are escrowed when fleetpass sets them (reset, rotate)');
           return 0;
         }
-        ctx.out.line(table(['node', 'account', 'class', 'set at', 'set by', 'versions', 'last revealed', 'next rotation', 'last rotation'], entries.map((e) => [
-          e.nodeId, `${e.account} (${backendWord(e.backend)})`, e.rotationClass || '-', when(e.setAt), e.setBy || '-', e.versions, when(e.lastRevealed),
-          e.nextRotation ? `${when(e.nextRotation)}${e.rotationReason ? ` (${e.rotationReason})` : ''}` : '-',
-          e.inFlight ? 'in progress' : e.lastRotationOutcome ? `${e.lastRotationOutcome}${e.lastRotationAt ? ` ${when(e.lastRotationAt)}` : ''}` : '-',
-        ])));
+        ctx.out.line(
+          table(
+            [
+              'node',
+              'account',
+              'class',
+              'set at',
+              'set by',
+              'versions',
+              'last revealed',
+              'next rotation',
+              'last rotation',
+            ],
+            entries.map((e) => [
+              e.nodeId,
+              `${e.account} (${backendWord(e.backend)})`,
+              e.rotationClass || '-',
+              when(e.setAt),
+              e.setBy || '-',
+              e.versions,
+              when(e.lastRevealed),
+              e.nextRotation ? `${when(e.nextRotation)}${e.rotationReason ? ` (${e.rotationReason})` : ''}` : '-',
+              e.inFlight
+                ? 'in progress'
+                : e.lastRotationOutcome
+                  ? `${e.lastRotationOutcome}${e.lastRotationAt ? ` ${when(e.lastRotationAt)}` : ''}`
+                  : '-',
+            ]),
+          ),
+        );
         return 0;
       });
     });
@@ -73,11 +111,20 @@ export function registerEscrow(program: Command, globals: () => GlobalOptions): 
       .action(async (id: string, opts: { note?: string }) => {
         process.exitCode = await runCommand(globals(), async (ctx) => {
           const api = ctx.api();
-          const { reveal } = await api.call(api.client.decideReveal, { revealId: id, approve: decision === 'approve', note: opts.note ?? '' });
+          const { reveal } = await api.call(api.client.decideReveal, {
+            revealId: id,
+            approve: decision === 'approve',
+            note: opts.note ?? '',
+          });
           if (ctx.json) ctx.out.json(Reveal.toJSON(reveal!));
           else {
-            ctx.out.line(`${decision === 'approve' ? 'approved' : 'rejected'}: reveal ${reveal!.id} of ${reveal!.account} on ${reveal!.nodeId} for ${reveal!.requestedBy}`);
-            if (decision === 'approve') ctx.out.line(`${reveal!.requestedBy} collects it once with: fleetpass reveal --collect ${reveal!.id} (until ${when(reveal!.expires)})`);
+            ctx.out.line(
+              `${decision === 'approve' ? 'approved' : 'rejected'}: reveal ${reveal!.id} of ${reveal!.account} on ${reveal!.nodeId} for ${reveal!.requestedBy}`,
+            );
+            if (decision === 'approve')
+              ctx.out.line(
+                `${reveal!.requestedBy} collects it once with: fleetpass reveal --collect ${reveal!.id} (until ${when(reveal!.expires)})`,
+              );
           }
           return 0;
         });

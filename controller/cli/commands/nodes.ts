@@ -16,7 +16,9 @@ export function registerNodes(program: Command, globals: () => GlobalOptions): v
     .action(async (opts: { label?: string[] }) => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
         const api = ctx.api();
-        const { nodes } = await api.call(api.client.listNodes, { selector: { nodeIds: [], labels: parseLabels(opts.label), lockedOnly: false, all: false } });
+        const { nodes } = await api.call(api.client.listNodes, {
+          selector: { nodeIds: [], labels: parseLabels(opts.label), lockedOnly: false, all: false },
+        });
         if (ctx.json) {
           ctx.out.json(nodes.map((n) => Node.toJSON(n)));
           return 0;
@@ -26,7 +28,12 @@ export function registerNodes(program: Command, globals: () => GlobalOptions): v
           return 0;
         }
         const now = ctx.now().getTime();
-        ctx.out.line(table(['node', 'hostname', 'state', 'labels', 'reported', 'last seen', 'locked'], nodes.map((n) => nodeRow(n, now))));
+        ctx.out.line(
+          table(
+            ['node', 'hostname', 'state', 'labels', 'reported', 'last seen', 'locked'],
+            nodes.map((n) => nodeRow(n, now)),
+          ),
+        );
         return 0;
       });
     });
@@ -37,7 +44,11 @@ export function registerNodes(program: Command, globals: () => GlobalOptions): v
     .action(async (id: string, labels: string[], opts: { reason: string }) => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
         const api = ctx.api();
-        const { node } = await api.call(api.client.setNodeLabels, { nodeId: id, labels: parseLabels(labels), reason: opts.reason });
+        const { node } = await api.call(api.client.setNodeLabels, {
+          nodeId: id,
+          labels: parseLabels(labels),
+          reason: opts.reason,
+        });
         if (ctx.json) ctx.out.json(Node.toJSON(node!));
         else ctx.out.line(`node ${node!.id} labels: ${formatLabels(node!.labels) || '(none)'}`);
         return 0;
@@ -59,7 +70,15 @@ export function registerNodes(program: Command, globals: () => GlobalOptions): v
 }
 
 function nodeRow(n: Node, now: number): (string | number)[] {
-  const state = n.revoked ? 'revoked' : n.online ? (n.busy ? 'online (busy)' : 'online') : n.stale ? 'stale' : 'offline';
+  const state = n.revoked
+    ? 'revoked'
+    : n.online
+      ? n.busy
+        ? 'online (busy)'
+        : 'online'
+      : n.stale
+        ? 'stale'
+        : 'offline';
   const seen = n.lastSeen ? `${shortDuration(now - n.lastSeen.getTime())} ago` : 'never';
   return [n.id, n.hostname, state, formatLabels(n.labels), formatLabels(n.reportedLabels), seen, n.lockedAccounts];
 }

@@ -17,7 +17,18 @@ export function registerOperators(program: Command, globals: () => GlobalOptions
         const api = ctx.api();
         const { operators: list } = await api.call(api.client.listOperators, {});
         if (ctx.json) ctx.out.json(list.map((o) => Operator.toJSON(o)));
-        else ctx.out.line(table(['name', 'role', 'state', 'created'], list.map((o) => [o.name, roleWord(o.role), o.disabled ? 'disabled' : 'enabled', o.created?.toISOString().slice(0, 10) ?? '-'])));
+        else
+          ctx.out.line(
+            table(
+              ['name', 'role', 'state', 'created'],
+              list.map((o) => [
+                o.name,
+                roleWord(o.role),
+                o.disabled ? 'disabled' : 'enabled',
+                o.created?.toISOString().slice(0, 10) ?? '-',
+              ]),
+            ),
+          );
         return 0;
       });
     });

@@ -2,20 +2,34 @@
 import type { Command } from 'commander';
 import { ChangeRequest, ChangeRequestState } from '../../../shared/gen/fleetpass/v1/admin';
 import { runCommand, type GlobalOptions } from '../command-context';
-import { actionWord, backendWord, operationsTable, outcomeSummary, requestJson, requestLine, requestStateWord } from '../operation-view';
+import {
+  actionWord,
+  backendWord,
+  operationsTable,
+  outcomeSummary,
+  requestJson,
+  requestLine,
+  requestStateWord,
+} from '../operation-view';
 import { table, UsageError } from '../output';
 
 function parseState(word: string): ChangeRequestState {
   const key = `CHANGE_REQUEST_STATE_${word.toUpperCase().replace(/-/g, '_')}`;
   const v = ChangeRequestState[key as keyof typeof ChangeRequestState];
   if (typeof v !== 'number' || v === ChangeRequestState.CHANGE_REQUEST_STATE_UNSPECIFIED) {
-    throw new UsageError(`unknown state ${JSON.stringify(word)}; use pending-approval, approved, rejected, cancelled or done`);
+    throw new UsageError(
+      `unknown state ${JSON.stringify(word)}; use pending-approval, approved, rejected, cancelled or done`,
+    );
   }
   return v;
 }
 
 function counts(c: Record<string, number>): string {
-  return Object.entries(c).map(([k, n]) => `${n} ${k.toLowerCase()}`).join(', ') || '-';
+  return (
+    Object.entries(c)
+      .map(([k, n]) => `${n} ${k.toLowerCase()}`)
+      .join(', ') || '-'
+  );
 }
 
 export function registerRequests(program: Command, globals: () => GlobalOptions): void {
@@ -29,7 +43,10 @@ export function registerRequests(program: Command, globals: () => GlobalOptions)
         const limit = Number(opts.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError('--limit must be 1 to 1000');
         const api = ctx.api();
-        const { requests: list } = await api.call(api.client.listChangeRequests, { states: (opts.state ?? []).map(parseState), limit });
+        const { requests: list } = await api.call(api.client.listChangeRequests, {
+          states: (opts.state ?? []).map(parseState),
+          limit,
+        });
         if (ctx.json) {
           ctx.out.json(list.map((r) => ChangeRequest.toJSON(r)));
           return 0;
@@ -38,10 +55,21 @@ export function registerRequests(program: Command, globals: () => GlobalOptions)
           ctx.out.line('no change requests');
           return 0;
         }
-        ctx.out.line(table(['id', 'created', 'by', 'action', 'account', 'state', 'nodes', 'reason'], list.map((r) => [
-          r.id, r.created?.toISOString().replace('T', ' ').slice(0, 19) ?? '-', r.requestedBy, actionWord(r.action),
-          `${r.account} (${backendWord(r.backend)})${r.privileged ? ' *' : ''}`, requestStateWord(r.state), counts(r.counts), r.reason,
-        ])));
+        ctx.out.line(
+          table(
+            ['id', 'created', 'by', 'action', 'account', 'state', 'nodes', 'reason'],
+            list.map((r) => [
+              r.id,
+              r.created?.toISOString().replace('T', ' ').slice(0, 19) ?? '-',
+              r.requestedBy,
+              actionWord(r.action),
+              `${r.account} (${backendWord(r.backend)})${r.privileged ? ' *' : ''}`,
+              requestStateWord(r.state),
+              counts(r.counts),
+              r.reason,
+            ]),
+          ),
+        );
         return 0;
       });
     });

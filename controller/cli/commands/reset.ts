@@ -8,7 +8,9 @@ import { runWave, waveOptions, type WaveOptions } from '../change-wave';
 import { runCommand, type GlobalOptions } from '../command-context';
 
 export function registerReset(program: Command, globals: () => GlobalOptions): void {
-  waveOptions(program.command('reset').description('set a new password and clear the lock of an account on the chosen nodes'))
+  waveOptions(
+    program.command('reset').description('set a new password and clear the lock of an account on the chosen nodes'),
+  )
     .option('--generate', 'generate a strong random password per node (shown once)')
     .option('--password-stdin', 'read the new password from stdin (one line)')
     .option('--same-password', 'with --password-stdin on more than one node: yes, set this one password on every node')

@@ -33,27 +33,42 @@ export function registerReveal(program: Command, globals: () => GlobalOptions): 
         if (opts.collect) {
           if (opts.node || opts.account || opts.reason) throw new UsageError('--collect takes only the reveal id');
         } else {
-          if (!opts.node || !opts.account) throw new UsageError('name the account with --node and --account (or --collect <reveal-id>)');
+          if (!opts.node || !opts.account)
+            throw new UsageError('name the account with --node and --account (or --collect <reveal-id>)');
           if (!opts.reason?.trim()) throw new UsageError('--reason needs a ticket number or text');
         }
         const api = ctx.api();
         const r = await api.call(api.client.revealPassword, {
-          nodeId: opts.node ?? '', account: opts.account ?? '', backend: opts.backend ? parseBackend(opts.backend) : Backend.BACKEND_LINUX,
-          reason: opts.reason ?? '', revealId: opts.collect ?? '',
+          nodeId: opts.node ?? '',
+          account: opts.account ?? '',
+          backend: opts.backend ? parseBackend(opts.backend) : Backend.BACKEND_LINUX,
+          reason: opts.reason ?? '',
+          revealId: opts.collect ?? '',
         });
         const pending = r.state === RevealState.REVEAL_STATE_PENDING_APPROVAL;
         if (ctx.json) {
-          ctx.out.json({ state: pending ? 'pending-approval' : 'revealed', revealId: r.revealId, password: pending ? undefined : r.password, rotateAfter: r.rotateAfter });
+          ctx.out.json({
+            state: pending ? 'pending-approval' : 'revealed',
+            revealId: r.revealId,
+            password: pending ? undefined : r.password,
+            rotateAfter: r.rotateAfter,
+          });
           return 0;
         }
         if (pending) {
           ctx.out.line(`reveal ${r.revealId} waits for approval by someone else with the approver role.`);
-          ctx.out.line(`  approve: fleetpass escrow approve ${r.revealId}    then collect: fleetpass reveal --collect ${r.revealId}`);
+          ctx.out.line(
+            `  approve: fleetpass escrow approve ${r.revealId}    then collect: fleetpass reveal --collect ${r.revealId}`,
+          );
           return 0;
         }
         ctx.out.line(`password (shown once; reveal ${r.revealId} is audited):`);
         ctx.out.line(r.password);
-        ctx.out.line(r.rotateAfter ? `it will be changed after ${r.rotateAfter.toISOString()} (post-use rotation)` : 'it is not rotated after use (escrow policy)');
+        ctx.out.line(
+          r.rotateAfter
+            ? `it will be changed after ${r.rotateAfter.toISOString()} (post-use rotation)`
+            : 'it is not rotated after use (escrow policy)',
+        );
         return 0;
       });
     });

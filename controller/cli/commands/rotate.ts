@@ -36,11 +36,17 @@ export function registerRotate(program: Command, globals: () => GlobalOptions): 
         if (!opts.reason.trim()) throw new UsageError('--reason needs a ticket number or text');
         const api = ctx.api();
         const res = await api.call(api.client.rotatePasswords, {
-          selector, backend: opts.backend ? parseBackend(opts.backend) : Backend.BACKEND_LINUX, account: opts.account, reason: opts.reason,
+          selector,
+          backend: opts.backend ? parseBackend(opts.backend) : Backend.BACKEND_LINUX,
+          account: opts.account,
+          reason: opts.reason,
         });
         if (!res.request) {
           if (ctx.json) ctx.out.json({ request: null, operations: [], waiting: true });
-          else ctx.out.line('no chosen node can be rotated right now (offline or busy); each is rotated when it is back and idle: see fleetpass escrow status');
+          else
+            ctx.out.line(
+              'no chosen node can be rotated right now (offline or busy); each is rotated when it is back and idle: see fleetpass escrow status',
+            );
           return 0;
         }
         const followed = await followRequest(api, res.request.id, { progress: !ctx.json && ctx.stderrIsTty() });
@@ -53,7 +59,10 @@ export function registerRotate(program: Command, globals: () => GlobalOptions): 
           ctx.out.line('the new passwords are escrowed; see them with fleetpass reveal (audited)');
         }
         if (summary.notSucceeded > 0) {
-          const e = new FleetpassError('FP_OPERATIONS_FAILED', `${summary.notSucceeded} of ${followed.operations.length} node(s) were not rotated (${summary.text}); their old passwords stay valid and escrowed, and they are retried`);
+          const e = new FleetpassError(
+            'FP_OPERATIONS_FAILED',
+            `${summary.notSucceeded} of ${followed.operations.length} node(s) were not rotated (${summary.text}); their old passwords stay valid and escrowed, and they are retried`,
+          );
           ctx.out.error(`error ${e.code}: ${e.message}`);
           return 1;
         }

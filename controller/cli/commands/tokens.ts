@@ -23,7 +23,11 @@ export function registerTokens(program: Command, globals: () => GlobalOptions): 
           try {
             writeFileSync(opts.output, `${res.token}\n`, { mode: 0o600, flag: 'wx' });
           } catch (e) {
-            throw new FleetpassError('FP_INVALID_ARGUMENT', `cannot write ${opts.output} (${(e as NodeJS.ErrnoException).code ?? 'error'}); the token was created but not saved, create another`, { cause: e });
+            throw new FleetpassError(
+              'FP_INVALID_ARGUMENT',
+              `cannot write ${opts.output} (${(e as NodeJS.ErrnoException).code ?? 'error'}); the token was created but not saved, create another`,
+              { cause: e },
+            );
           }
           if (ctx.json) ctx.out.json({ operator: opts.operator, expires, output: opts.output });
           else ctx.out.line(`token for ${opts.operator} (expires ${expires}) written to ${opts.output}`);

@@ -12,7 +12,10 @@ export function registerWatch(program: Command, globals: () => GlobalOptions): v
     .option('--no-wait', 'stop when only operations waiting for offline nodes are left')
     .action(async (id: string, opts: { wait: boolean }) => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
-        const followed = await followRequest(ctx.api(), id, { waitForOffline: opts.wait, progress: !ctx.json && ctx.stderrIsTty() });
+        const followed = await followRequest(ctx.api(), id, {
+          waitForOffline: opts.wait,
+          progress: !ctx.json && ctx.stderrIsTty(),
+        });
         const summary = outcomeSummary(followed.operations);
         if (ctx.json) ctx.out.json(requestJson(followed.request, followed.operations, { complete: followed.complete }));
         else {
@@ -21,7 +24,10 @@ export function registerWatch(program: Command, globals: () => GlobalOptions): v
           ctx.out.line(summary.text);
         }
         if (summary.notSucceeded === 0) return 0;
-        const e = new FleetpassError('FP_OPERATIONS_FAILED', `${summary.notSucceeded} of ${followed.operations.length} node(s) did not succeed (${summary.text})`);
+        const e = new FleetpassError(
+          'FP_OPERATIONS_FAILED',
+          `${summary.notSucceeded} of ${followed.operations.length} node(s) did not succeed (${summary.text})`,
+        );
         ctx.out.error(`error ${e.code}: ${e.message}`);
         return 1;
       });

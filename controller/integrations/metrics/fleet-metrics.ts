@@ -45,7 +45,11 @@ interface Resettable {
 export function createFleetMetrics(d: FleetMetricsDeps): FleetMetrics {
   const registry = new Registry();
   const registers = [registry];
-  const readFailures = new Counter({ name: 'fleetpass_metrics_read_failures_total', help: 'Metric reads that failed (for example the data file could not be read); the metric is left out of that scrape.', registers });
+  const readFailures = new Counter({
+    name: 'fleetpass_metrics_read_failures_total',
+    help: 'Metric reads that failed (for example the data file could not be read); the metric is left out of that scrape.',
+    registers,
+  });
   // A data file that stops answering must not take /metrics down with it: the metrics that do not need it still tell why.
   function guarded<T extends Resettable>(collect: (this: T) => void): (this: T) => void {
     return function (this: T) {
@@ -60,13 +64,17 @@ export function createFleetMetrics(d: FleetMetricsDeps): FleetMetrics {
   collectDefaultMetrics({ register: registry });
   // Gauges named like counters; promtool's lint (and Prometheus naming) rejects them, and nodejs_active_handles
   // and nodejs_active_requests carry the same counts.
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+    registry.removeSingleMetric(name);
   const headAtStart = d.gauges.auditHead();
   const caExpiry = readCertificateInfo(d.caPem).notAfter.getTime() / 1000;
   const serverExpiry = readCertificateInfo(d.serverPem).notAfter.getTime() / 1000;
 
   new Gauge({
-    name: 'fleetpass_nodes', help: 'Enrolled nodes by state (online, offline, stale, revoked).', labelNames: ['state'], registers,
+    name: 'fleetpass_nodes',
+    help: 'Enrolled nodes by state (online, offline, stale, revoked).',
+    labelNames: ['state'],
+    registers,
     collect: guarded(function (this: Gauge<string>) {
       this.reset();
       for (const state of ['online', 'offline', 'stale', 'revoked']) this.set({ state }, 0);
@@ -74,47 +82,69 @@ export function createFleetMetrics(d: FleetMetricsDeps): FleetMetrics {
     }),
   });
   new Gauge({
-    name: 'fleetpass_locked_accounts', help: 'Accounts the nodes report locked, by the node site label and account backend.', labelNames: ['site', 'backend'], registers,
+    name: 'fleetpass_locked_accounts',
+    help: 'Accounts the nodes report locked, by the node site label and account backend.',
+    labelNames: ['site', 'backend'],
+    registers,
     collect: guarded(function (this: Gauge<string>) {
       this.reset();
-      for (const r of d.gauges.lockedAccounts()) this.set({ site: r.site, backend: BACKEND_WORDS[r.backend] ?? String(r.backend) }, r.count);
+      for (const r of d.gauges.lockedAccounts())
+        this.set({ site: r.site, backend: BACKEND_WORDS[r.backend] ?? String(r.backend) }, r.count);
     }),
   });
   new Gauge({
-    name: 'fleetpass_operations', help: 'Operations in the data file by action and outcome (their state).', labelNames: ['action', 'outcome'], registers,
+    name: 'fleetpass_operations',
+    help: 'Operations in the data file by action and outcome (their state).',
+    labelNames: ['action', 'outcome'],
+    registers,
     collect: guarded(function (this: Gauge<string>) {
       this.reset();
-      for (const r of d.gauges.operations()) this.set({ action: ACTION_WORDS[r.action] ?? String(r.action), outcome: r.state }, r.count);
+      for (const r of d.gauges.operations())
+        this.set({ action: ACTION_WORDS[r.action] ?? String(r.action), outcome: r.state }, r.count);
     }),
   });
   new Gauge({
-    name: 'fleetpass_change_requests_pending_approval', help: 'Change requests waiting for a second person to approve them.', registers,
+    name: 'fleetpass_change_requests_pending_approval',
+    help: 'Change requests waiting for a second person to approve them.',
+    registers,
     collect: guarded(function (this: Gauge<string>) {
       this.set(d.gauges.changeRequestsPendingApproval());
     }),
   });
   new Counter({
-    name: 'fleetpass_audit_appends_total', help: 'Audit records committed since the controller started.', registers,
+    name: 'fleetpass_audit_appends_total',
+    help: 'Audit records committed since the controller started.',
+    registers,
     collect: guarded(function (this: Counter<string>) {
       this.reset();
       this.inc(Math.max(0, d.gauges.auditHead() - headAtStart));
     }),
   });
-  const appendFailures = new Counter({ name: 'fleetpass_audit_append_failures_total', help: 'Audit records that could not be written (the change they recorded was refused).', registers });
+  const appendFailures = new Counter({
+    name: 'fleetpass_audit_append_failures_total',
+    help: 'Audit records that could not be written (the change they recorded was refused).',
+    registers,
+  });
   new Gauge({
-    name: 'fleetpass_audit_integrity', help: 'Whether the audit chain verified at the last check (1) or not (0).', registers,
+    name: 'fleetpass_audit_integrity',
+    help: 'Whether the audit chain verified at the last check (1) or not (0).',
+    registers,
     collect: guarded(function (this: Gauge<string>) {
       this.set(d.integrity.current().ok ? 1 : 0);
     }),
   });
   new Gauge({
-    name: 'fleetpass_audit_integrity_checked_timestamp_seconds', help: 'When the audit chain was last verified (Unix time).', registers,
+    name: 'fleetpass_audit_integrity_checked_timestamp_seconds',
+    help: 'When the audit chain was last verified (Unix time).',
+    registers,
     collect: guarded(function (this: Gauge<string>) {
       this.set(d.integrity.current().checkedAt.getTime() / 1000);
     }),
   });
   new Gauge({
-    name: 'fleetpass_audit_checkpoint_age_seconds', help: 'Seconds since the last audit checkpoint (-1 when there is none yet).', registers,
+    name: 'fleetpass_audit_checkpoint_age_seconds',
+    help: 'Seconds since the last audit checkpoint (-1 when there is none yet).',
+    registers,
     collect: guarded(function (this: Gauge<string>) {
       const t = seconds(d.gauges.lastCheckpointTime());
       this.set(t === undefined ? -1 : Math.max(0, d.now().getTime() / 1000 - t));
@@ -123,25 +153,46 @@ export function createFleetMetrics(d: FleetMetricsDeps): FleetMetrics {
   /** A gauge with one value per configured sink, read from its runner at scrape time. */
   function perSinkGauge(name: string, help: string, value: (r: SinkRunner) => number): void {
     new Gauge({
-      name, help, labelNames: ['sink'], registers,
+      name,
+      help,
+      labelNames: ['sink'],
+      registers,
       collect: guarded(function (this: Gauge<string>) {
         this.reset();
         for (const r of d.runners()) this.set({ sink: r.config.name }, value(r));
       }),
     });
   }
-  perSinkGauge('fleetpass_audit_sink_lag_records', 'Audit records not yet confirmed by each sink.', (r) => r.lag().records);
-  perSinkGauge('fleetpass_audit_sink_lag_seconds', 'Age of the oldest audit record each sink has not confirmed (0 when none).', (r) => r.lag().seconds);
+  perSinkGauge(
+    'fleetpass_audit_sink_lag_records',
+    'Audit records not yet confirmed by each sink.',
+    (r) => r.lag().records,
+  );
+  perSinkGauge(
+    'fleetpass_audit_sink_lag_seconds',
+    'Age of the oldest audit record each sink has not confirmed (0 when none).',
+    (r) => r.lag().seconds,
+  );
   new Counter({
-    name: 'fleetpass_audit_sink_delivery_failures_total', help: 'Failed deliveries per audit sink since the controller started.', labelNames: ['sink'], registers,
+    name: 'fleetpass_audit_sink_delivery_failures_total',
+    help: 'Failed deliveries per audit sink since the controller started.',
+    labelNames: ['sink'],
+    registers,
     collect: guarded(function (this: Counter<string>) {
       this.reset();
       for (const r of d.runners()) this.inc({ sink: r.config.name }, r.status().failures);
     }),
   });
-  perSinkGauge('fleetpass_audit_sink_required', 'Whether each audit sink is required (1: changes are refused while it lags beyond its bound).', (r) => (r.config.required ? 1 : 0));
+  perSinkGauge(
+    'fleetpass_audit_sink_required',
+    'Whether each audit sink is required (1: changes are refused while it lags beyond its bound).',
+    (r) => (r.config.required ? 1 : 0),
+  );
   new Gauge({
-    name: 'fleetpass_certificate_expiry_timestamp_seconds', help: 'When certificates expire (Unix time): the controller CA, its server certificate and the soonest node certificate.', labelNames: ['certificate'], registers,
+    name: 'fleetpass_certificate_expiry_timestamp_seconds',
+    help: 'When certificates expire (Unix time): the controller CA, its server certificate and the soonest node certificate.',
+    labelNames: ['certificate'],
+    registers,
     collect: guarded(function (this: Gauge<string>) {
       this.reset();
       this.set({ certificate: 'ca' }, caExpiry);

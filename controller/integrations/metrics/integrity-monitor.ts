@@ -20,7 +20,10 @@ export interface IntegrityMonitor {
   stop(): void;
 }
 
-export function createIntegrityMonitor(check: () => { ok: boolean; problem: string }, o: { intervalMs: number; now: () => Date; log: Logger }): IntegrityMonitor {
+export function createIntegrityMonitor(
+  check: () => { ok: boolean; problem: string },
+  o: { intervalMs: number; now: () => Date; log: Logger },
+): IntegrityMonitor {
   let last: IntegrityResult | undefined;
   let timer: NodeJS.Timeout | undefined;
 
@@ -33,7 +36,8 @@ export function createIntegrityMonitor(check: () => { ok: boolean; problem: stri
     }
     const wasOk = last?.ok;
     last = { ok: r.ok, problem: r.problem, checkedAt: o.now() };
-    if (!r.ok && wasOk !== false) o.log.error({ code: 'FP_AUDIT_BROKEN', problem: r.problem }, 'audit chain integrity lost');
+    if (!r.ok && wasOk !== false)
+      o.log.error({ code: 'FP_AUDIT_BROKEN', problem: r.problem }, 'audit chain integrity lost');
     if (r.ok && wasOk === false) o.log.info('audit chain verifies again');
     return last;
   }

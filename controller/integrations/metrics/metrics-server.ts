@@ -38,7 +38,8 @@ function send(res: ServerResponse, status: number, type: string, body: string): 
   res.end(body);
 }
 
-const json = (res: ServerResponse, status: number, v: unknown) => send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(v)}\n`);
+const json = (res: ServerResponse, status: number, v: unknown) =>
+  send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(v)}\n`);
 
 export async function startMetricsServer(o: MetricsServerOptions): Promise<MetricsServer> {
   const expected = o.bearerToken ? digest(o.bearerToken) : undefined;
@@ -52,7 +53,8 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
       route(req, res);
     } catch (err) {
       o.log.error({ err, path: req.url }, 'monitoring request failed');
-      if (!res.headersSent) json(res, 500, { code: 'FP_INTERNAL', message: 'the check failed; see the controller log' });
+      if (!res.headersSent)
+        json(res, 500, { code: 'FP_INTERNAL', message: 'the check failed; see the controller log' });
     }
   };
   const route = (req: IncomingMessage, res: ServerResponse): void => {
@@ -61,7 +63,8 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
       res.setHeader('www-authenticate', 'Bearer');
       return json(res, 401, { code: 'FP_UNAUTHENTICATED', message: 'a valid bearer token is required' });
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { code: 'FP_INVALID_ARGUMENT', message: 'only GET is served here' });
+    if (req.method !== 'GET' && req.method !== 'HEAD')
+      return json(res, 405, { code: 'FP_INVALID_ARGUMENT', message: 'only GET is served here' });
     if (path === '/healthz') return json(res, 200, { status: 'up' });
     if (path === '/readyz') {
       const r = o.readiness();
@@ -80,7 +83,17 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
     json(res, 404, { code: 'FP_NOT_FOUND', message: 'served here: /metrics, /healthz, /readyz' });
   };
   const server: Server = o.tls
-    ? createHttpsServer({ cert: o.tls.certPem, key: o.tls.keyPem, ca: o.tls.clientCaPem, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2' }, handle)
+    ? createHttpsServer(
+        {
+          cert: o.tls.certPem,
+          key: o.tls.keyPem,
+          ca: o.tls.clientCaPem,
+          requestCert: true,
+          rejectUnauthorized: true,
+          minVersion: 'TLSv1.2',
+        },
+        handle,
+      )
     : createHttpServer(handle);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
@@ -88,7 +101,14 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Metri
   const port = Number(o.listen.slice(o.listen.lastIndexOf(':') + 1));
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(new FleetpassError('FP_CONFIG_INVALID', `metricsListen ${o.listen}: cannot listen there (${err.code ?? err.message}); choose another address or set metrics.enabled: false`, { cause: err })));
+      reject(
+        new FleetpassError(
+          'FP_CONFIG_INVALID',
+          `metricsListen ${o.listen}: cannot listen there (${err.code ?? err.message}); choose another address or set metrics.enabled: false`,
+          { cause: err },
+        ),
+      ),
+    );
     server.listen(port, host, () => {
       server.removeAllListeners('error');
       server.on('error', (err) => o.log.error({ err }, 'metrics listener error'));

@@ -23,7 +23,9 @@ export function checkReadiness(c: ReadinessChecks): Readiness {
   } catch (err) {
     database = false;
     const code = (err as { code?: unknown }).code;
-    reasons.push(`the database does not take writes${typeof code === 'string' ? ` (${code})` : ''}: ${(err as Error).message}`);
+    reasons.push(
+      `the database does not take writes${typeof code === 'string' ? ` (${code})` : ''}: ${(err as Error).message}`,
+    );
   }
   const integrity = c.integrity();
   if (!integrity.ok) reasons.push(`the audit chain does not verify: ${integrity.problem}`);

@@ -33,7 +33,12 @@ export function requiredSinkProblems(runners: readonly SinkRunner[]): SinkProble
     const why = overRecords
       ? `${lag.records} records unconfirmed (bound ${r.config.maxLagRecords})`
       : `the oldest unconfirmed record is ${Math.round(lag.seconds)} s old (bound ${r.config.maxLagSeconds} s)`;
-    out.push({ sink: r.config.name, lagRecords: lag.records, lagSeconds: lag.seconds, problem: `required audit sink "${r.config.name}" is behind: ${why}` });
+    out.push({
+      sink: r.config.name,
+      lagRecords: lag.records,
+      lagSeconds: lag.seconds,
+      problem: `required audit sink "${r.config.name}" is behind: ${why}`,
+    });
   }
   return out;
 }
@@ -43,7 +48,11 @@ export function assertRequiredSinksKeepUp(runners: readonly SinkRunner[], entry:
   if (ALWAYS_RECORDED.has(entry.action)) return;
   const problems = requiredSinkProblems(runners);
   if (problems.length === 0) return;
-  throw new FleetpassError('FP_AUDIT_SINK_BEHIND', `${problems.map((p) => p.problem).join('; ')}; changes are refused until it catches up`, {
-    details: { sinks: problems.map((p) => p.sink), action: entry.action },
-  });
+  throw new FleetpassError(
+    'FP_AUDIT_SINK_BEHIND',
+    `${problems.map((p) => p.problem).join('; ')}; changes are refused until it catches up`,
+    {
+      details: { sinks: problems.map((p) => p.sink), action: entry.action },
+    },
+  );
 }

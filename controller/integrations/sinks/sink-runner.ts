@@ -77,14 +77,20 @@ export function createSinkRunner(d: SinkRunnerDeps): SinkRunner {
       const head = d.gauges.auditHead();
       // A data file restored from an older backup: what the receiver holds past the head is gone here.
       if (cursor > head) {
-        log.warn({ sink: c.name, cursor, head }, 'audit sink cursor is past the end of the log; delivering from the end');
+        log.warn(
+          { sink: c.name, cursor, head },
+          'audit sink cursor is past the end of the log; delivering from the end',
+        );
         cursor = head;
         return;
       }
       const at = cursor ? d.audit.query({ afterSeq: cursor - 1, limit: 1 }).records[0] : undefined;
       // The receiver holds a different record under this seq: the log was replaced or rewritten since.
       if (at && saved.deliveredHash && at.hash !== saved.deliveredHash) {
-        log.error({ sink: c.name, seq: cursor, delivered: saved.deliveredHash, now: at.hash }, 'the audit record this sink last delivered differs from the one in the log');
+        log.error(
+          { sink: c.name, seq: cursor, delivered: saved.deliveredHash, now: at.hash },
+          'the audit record this sink last delivered differs from the one in the log',
+        );
       }
       return;
     }
@@ -116,7 +122,10 @@ export function createSinkRunner(d: SinkRunnerDeps): SinkRunner {
         continue;
       }
       try {
-        await sink.deliver(batch.map((r) => toAuditEvent(r, d.source, d.checkpoint)), abort.signal);
+        await sink.deliver(
+          batch.map((r) => toAuditEvent(r, d.source, d.checkpoint)),
+          abort.signal,
+        );
       } catch (err) {
         if (abort.signal.aborted) break;
         failures++;
@@ -124,7 +133,18 @@ export function createSinkRunner(d: SinkRunnerDeps): SinkRunner {
         lastError = (err as Error).message;
         const delay = Math.min(1000 * 2 ** Math.min(streak - 1, 16), c.maxRetrySeconds * 1000);
         // The first failure and then every tenth, so an outage does not flood the log.
-        if (streak === 1 || streak % 10 === 0) log.warn({ sink: c.name, code: isFleetpassError(err) ? err.code : undefined, err, fromSeq: batch[0].seq, failures: streak, retryInMs: delay }, 'audit sink delivery failed');
+        if (streak === 1 || streak % 10 === 0)
+          log.warn(
+            {
+              sink: c.name,
+              code: isFleetpassError(err) ? err.code : undefined,
+              err,
+              fromSeq: batch[0].seq,
+              failures: streak,
+              retryInMs: delay,
+            },
+            'audit sink delivery failed',
+          );
         await sleep(delay, undefined, { signal: abort.signal }).catch(() => undefined);
         continue;
       }
@@ -162,7 +182,15 @@ export function createSinkRunner(d: SinkRunnerDeps): SinkRunner {
       wakeUp?.();
     },
     lag,
-    status: () => ({ name: c.name, type: sink.type, required: c.required, deliveredSeq: cursor, lag: lag(), failures, lastError }),
+    status: () => ({
+      name: c.name,
+      type: sink.type,
+      required: c.required,
+      deliveredSeq: cursor,
+      lag: lag(),
+      failures,
+      lastError,
+    }),
     async stop() {
       abort.abort();
       await loop;

@@ -30,10 +30,16 @@ export function createSplunkHecSink(c: SplunkHecSinkConfig, now: () => number = 
   const tls = loadSinkTls(c);
   const base = c.url.replace(/\/+$/, '');
   const channel = randomUUID();
-  const headers = { authorization: `Splunk ${readSecretFile(`audit sink "${c.name}"`, 'tokenFile', c.tokenFile)}`, 'x-splunk-request-channel': channel };
+  const headers = {
+    authorization: `Splunk ${readSecretFile(`audit sink "${c.name}"`, 'tokenFile', c.tokenFile)}`,
+    'x-splunk-request-channel': channel,
+  };
   const timeoutMs = c.timeoutSeconds * 1000;
   const fail = (why: string, cause?: unknown, details: Record<string, unknown> = {}) =>
-    new FleetpassError('FP_AUDIT_SINK_DELIVERY_FAILED', `audit sink "${c.name}": ${why}`, { cause, details: { sink: c.name, ...details } });
+    new FleetpassError('FP_AUDIT_SINK_DELIVERY_FAILED', `audit sink "${c.name}": ${why}`, {
+      cause,
+      details: { sink: c.name, ...details },
+    });
 
   async function post(path: string, body: string, signal: AbortSignal): Promise<Record<string, unknown>> {
     let answer: HttpsAnswer;
@@ -43,13 +49,18 @@ export function createSplunkHecSink(c: SplunkHecSinkConfig, now: () => number = 
       throw fail(`POST ${path} failed: ${(e as Error).message}`, e);
     }
     const json = parse(answer);
-    if (answer.status !== 200) throw fail(`${path} answered ${answer.status} (${String(json.text ?? '').slice(0, 200)})`, undefined, { status: answer.status, hecCode: json.code });
+    if (answer.status !== 200)
+      throw fail(`${path} answered ${answer.status} (${String(json.text ?? '').slice(0, 200)})`, undefined, {
+        status: answer.status,
+        hecCode: json.code,
+      });
     return json;
   }
 
   async function send(body: string, signal: AbortSignal): Promise<number> {
     const json = await post('/services/collector/event', body, signal);
-    if (typeof json.ackId !== 'number') throw fail('the HEC answer has no ackId: enable indexer acknowledgement on the HEC token');
+    if (typeof json.ackId !== 'number')
+      throw fail('the HEC answer has no ackId: enable indexer acknowledgement on the HEC token');
     return json.ackId;
   }
 
@@ -58,7 +69,16 @@ export function createSplunkHecSink(c: SplunkHecSinkConfig, now: () => number = 
     type: 'splunk-hec',
     async deliver(events: readonly AuditEvent[], signal: AbortSignal) {
       const body = events
-        .map((e) => JSON.stringify({ time: Date.parse(e.time) / 1000, host: e.source, source: c.source, sourcetype: c.sourcetype, ...(c.index ? { index: c.index } : {}), event: e }))
+        .map((e) =>
+          JSON.stringify({
+            time: Date.parse(e.time) / 1000,
+            host: e.source,
+            source: c.source,
+            sourcetype: c.sourcetype,
+            ...(c.index ? { index: c.index } : {}),
+            event: e,
+          }),
+        )
         .join('\n');
       const ackIds = [await send(body, signal)];
       let sentAt = now();
@@ -66,7 +86,8 @@ export function createSplunkHecSink(c: SplunkHecSinkConfig, now: () => number = 
         await sleep(c.ackPollSeconds * 1000, undefined, { signal }).catch(() => {
           throw fail('delivery stopped');
         });
-        const acks = (await post('/services/collector/ack', JSON.stringify({ acks: ackIds }), signal)).acks as Record<string, unknown> | undefined;
+        const acks = (await post('/services/collector/ack', JSON.stringify({ acks: ackIds }), signal)).acks as
+          Record<string, unknown> | undefined;
         if (ackIds.some((id) => acks?.[String(id)] === true)) return;
         if (now() - sentAt >= c.ackTimeoutSeconds * 1000) {
           ackIds.push(await send(body, signal));

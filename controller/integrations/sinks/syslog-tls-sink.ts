@@ -18,14 +18,21 @@ import { loadSinkTls } from '../material-files';
 const CONNECT_TIMEOUT_MS = 10_000;
 
 function failure(sink: string, why: string, cause?: unknown): FleetpassError {
-  return new FleetpassError('FP_AUDIT_SINK_DELIVERY_FAILED', `audit sink "${sink}": ${why}`, { cause, details: { sink } });
+  return new FleetpassError('FP_AUDIT_SINK_DELIVERY_FAILED', `audit sink "${sink}": ${why}`, {
+    cause,
+    details: { sink },
+  });
 }
 
 export function createSyslogTlsSink(c: SyslogSinkConfig): AuditSink {
   const tls = loadSinkTls(c);
   const host = c.address.slice(0, c.address.lastIndexOf(':')).replace(/^\[|\]$/g, '');
   const port = Number(c.address.slice(c.address.lastIndexOf(':') + 1));
-  const format: SyslogFormat = { facility: c.facility, hostname: c.hostname ?? machineName(), enterpriseId: c.enterpriseId };
+  const format: SyslogFormat = {
+    facility: c.facility,
+    hostname: c.hostname ?? machineName(),
+    enterpriseId: c.enterpriseId,
+  };
   let socket: TLSSocket | undefined;
   /** Why the current socket ended, for the batch waiting on it. */
   let ended: ((err: Error) => void) | undefined;
@@ -34,8 +41,19 @@ export function createSyslogTlsSink(c: SyslogSinkConfig): AuditSink {
     return new Promise((resolve, reject) => {
       const serverName = c.serverName ?? (isIP(host) ? undefined : host);
       // The certificate is checked against serverName when given (Node checks the SNI name), else the host.
-      const s = connect({ host, port, servername: serverName, ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: true });
-      const timer = setTimeout(() => s.destroy(failure(c.name, `no TLS connection to ${c.address} within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+      const s = connect({
+        host,
+        port,
+        servername: serverName,
+        ca: tls.ca,
+        cert: tls.cert,
+        key: tls.key,
+        rejectUnauthorized: true,
+      });
+      const timer = setTimeout(
+        () => s.destroy(failure(c.name, `no TLS connection to ${c.address} within ${CONNECT_TIMEOUT_MS / 1000} s`)),
+        CONNECT_TIMEOUT_MS,
+      );
       s.once('secureConnect', () => {
         clearTimeout(timer);
         s.setKeepAlive(true, 10_000);
@@ -53,7 +71,9 @@ export function createSyslogTlsSink(c: SyslogSinkConfig): AuditSink {
       });
       s.once('error', (err) => {
         clearTimeout(timer);
-        reject(err instanceof FleetpassError ? err : failure(c.name, `cannot connect to ${c.address}: ${err.message}`, err));
+        reject(
+          err instanceof FleetpassError ? err : failure(c.name, `cannot connect to ${c.address}: ${err.message}`, err),
+        );
       });
     });
   }

@@ -8,7 +8,14 @@
 import type { FastifyInstance } from 'fastify';
 import { FleetpassError, isFleetpassError } from '../../../shared/errors';
 import type { EscrowStatusEntry, RevealRecord, RevealRecordState, RevealResult } from '../../escrow';
-import type { EscrowEntryJson, EscrowStatusJson, RequestJson, RevealAnswerJson, RevealJson, RevealStateWord } from '../api-types';
+import type {
+  EscrowEntryJson,
+  EscrowStatusJson,
+  RequestJson,
+  RevealAnswerJson,
+  RevealJson,
+  RevealStateWord,
+} from '../api-types';
 import { NO_STORE_HEADERS } from '../security-headers';
 import { backendFromWord, backendWord, requestJson } from '../views';
 import type { WebContext } from '../web-context';
@@ -17,22 +24,46 @@ const iso = (d: Date | string | null | undefined): string | null => (d ? new Dat
 const MAX_NODES = 1000;
 
 const STATES: Record<RevealRecordState, RevealStateWord> = {
-  pending: 'pending', approved: 'approved', rejected: 'rejected', collected: 'revealed', expired: 'expired',
+  pending: 'pending',
+  approved: 'approved',
+  rejected: 'rejected',
+  collected: 'revealed',
+  expired: 'expired',
 };
 
 function revealJson(r: RevealRecord): RevealJson {
   return {
-    id: r.id, nodeId: r.nodeId, backend: backendWord(r.backend), account: r.account, requestedBy: r.requestedBy, reason: r.reason,
-    state: STATES[r.state] ?? 'expired', needsApproval: r.needsApproval, decidedBy: r.decidedBy, decisionNote: r.decisionNote,
-    created: iso(r.created), expires: iso(r.expires),
+    id: r.id,
+    nodeId: r.nodeId,
+    backend: backendWord(r.backend),
+    account: r.account,
+    requestedBy: r.requestedBy,
+    reason: r.reason,
+    state: STATES[r.state] ?? 'expired',
+    needsApproval: r.needsApproval,
+    decidedBy: r.decidedBy,
+    decisionNote: r.decisionNote,
+    created: iso(r.created),
+    expires: iso(r.expires),
   };
 }
 
 function entryJson(e: EscrowStatusEntry, hostname: string): EscrowEntryJson {
   return {
-    nodeId: e.nodeId, hostname, backend: backendWord(e.backend), account: e.account, rotationClass: e.rotationClass, setAt: iso(e.setAt), setBy: e.setBy,
-    versions: e.versions, lastRevealed: iso(e.lastRevealed), nextRotation: iso(e.nextRotation), rotationReason: e.rotationReason,
-    lastRotationAt: iso(e.lastRotationAt), lastRotationOutcome: e.lastRotationOutcome, inFlight: e.inFlight,
+    nodeId: e.nodeId,
+    hostname,
+    backend: backendWord(e.backend),
+    account: e.account,
+    rotationClass: e.rotationClass,
+    setAt: iso(e.setAt),
+    setBy: e.setBy,
+    versions: e.versions,
+    lastRevealed: iso(e.lastRevealed),
+    nextRotation: iso(e.nextRotation),
+    rotationReason: e.rotationReason,
+    lastRotationAt: iso(e.lastRotationAt),
+    lastRotationOutcome: e.lastRotationOutcome,
+    inFlight: e.inFlight,
   };
 }
 
@@ -43,7 +74,8 @@ function answerJson(r: RevealResult): RevealAnswerJson {
 
 function text(b: Record<string, unknown>, key: string, max: number, what: string): string {
   const v = b[key];
-  if (typeof v !== 'string' || v.length > max) throw new FleetpassError('FP_INVALID_ARGUMENT', `${what} must be text of at most ${max} characters`);
+  if (typeof v !== 'string' || v.length > max)
+    throw new FleetpassError('FP_INVALID_ARGUMENT', `${what} must be text of at most ${max} characters`);
   return v;
 }
 
@@ -62,9 +94,14 @@ export function registerEscrowRoutes(app: FastifyInstance, web: WebContext): voi
     try {
       const [status, reveals] = [admin.escrowStatus(principal), admin.listReveals(principal, { openOnly: true })];
       const names = new Map(admin.listNodes(principal).map((n) => [n.id, n.hostname]));
-      return { available: true, entries: status.map((e) => entryJson(e, names.get(e.nodeId) ?? '')), reveals: reveals.map(revealJson) };
+      return {
+        available: true,
+        entries: status.map((e) => entryJson(e, names.get(e.nodeId) ?? '')),
+        reveals: reveals.map(revealJson),
+      };
     } catch (e) {
-      if (isFleetpassError(e) && e.code === 'FP_ACTION_UNSUPPORTED') return { available: false, message: e.message, entries: [], reveals: [] };
+      if (isFleetpassError(e) && e.code === 'FP_ACTION_UNSUPPORTED')
+        return { available: false, message: e.message, entries: [], reveals: [] };
       throw e;
     }
   });
@@ -88,20 +125,38 @@ export function registerEscrowRoutes(app: FastifyInstance, web: WebContext): voi
   app.post('/api/escrow/reveals/:id/:decision', async (req): Promise<RevealJson> => {
     const { principal } = web.auth(req, 'change');
     const { id, decision } = req.params as { id: string; decision: string };
-    if (decision !== 'approve' && decision !== 'reject') throw new FleetpassError('FP_NOT_FOUND', 'the decision must be approve or reject');
+    if (decision !== 'approve' && decision !== 'reject')
+      throw new FleetpassError('FP_NOT_FOUND', 'the decision must be approve or reject');
     const note = (req.body as { note?: unknown } | undefined)?.note ?? '';
-    if (typeof note !== 'string' || note.length > 500) throw new FleetpassError('FP_INVALID_ARGUMENT', 'the note must be text of at most 500 characters');
-    return revealJson(admin.decideReveal(principal, { revealId: String(id).slice(0, 64), approve: decision === 'approve', note: note.trim() }));
+    if (typeof note !== 'string' || note.length > 500)
+      throw new FleetpassError('FP_INVALID_ARGUMENT', 'the note must be text of at most 500 characters');
+    return revealJson(
+      admin.decideReveal(principal, {
+        revealId: String(id).slice(0, 64),
+        approve: decision === 'approve',
+        note: note.trim(),
+      }),
+    );
   });
 
   app.post('/api/escrow/rotate', async (req): Promise<{ request: RequestJson | null }> => {
     const { principal } = web.auth(req, 'change');
     const t = target(req.body);
     const nodeIds = ((req.body ?? {}) as { nodeIds?: unknown }).nodeIds;
-    if (!Array.isArray(nodeIds) || nodeIds.length === 0 || nodeIds.length > MAX_NODES || !nodeIds.every((n) => typeof n === 'string' && n.length <= 128)) {
+    if (
+      !Array.isArray(nodeIds) ||
+      nodeIds.length === 0 ||
+      nodeIds.length > MAX_NODES ||
+      !nodeIds.every((n) => typeof n === 'string' && n.length <= 128)
+    ) {
       throw new FleetpassError('FP_INVALID_ARGUMENT', `choose 1 to ${MAX_NODES} nodes`);
     }
-    const r = await admin.rotatePasswords(principal, { selection: { nodeIds: [...new Set(nodeIds as string[])] }, backend: t.backend, account: t.account, reason: t.reason });
+    const r = await admin.rotatePasswords(principal, {
+      selection: { nodeIds: [...new Set(nodeIds as string[])] },
+      backend: t.backend,
+      account: t.account,
+      reason: t.reason,
+    });
     if (!r.request) return { request: null };
     return { request: requestJson(r.request.request, r.request.counts, r.request.operations) };
   });

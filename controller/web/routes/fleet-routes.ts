@@ -10,13 +10,22 @@ import type { AccountHistoryJson, AccountJson, ActivityJson, NodeDetailJson, Nod
 import { activityJson } from '../activity';
 import { errorResponse } from '../http-errors';
 import { NO_STORE_HEADERS, SECURITY_HEADERS } from '../security-headers';
-import { accountJson, accountStateJson, auditRecordJson, backendFromWord, nodeJson, nodeViewJson, operationJson } from '../views';
+import {
+  accountJson,
+  accountStateJson,
+  auditRecordJson,
+  backendFromWord,
+  nodeJson,
+  nodeViewJson,
+  operationJson,
+} from '../views';
 import type { WebContext } from '../web-context';
 
 const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function nodeIdParam(id: unknown): string {
-  if (typeof id !== 'string' || !NODE_ID.test(id)) throw new FleetpassError('FP_INVALID_ARGUMENT', 'that is not a node id');
+  if (typeof id !== 'string' || !NODE_ID.test(id))
+    throw new FleetpassError('FP_INVALID_ARGUMENT', 'that is not a node id');
   return id;
 }
 
@@ -39,7 +48,12 @@ export function registerFleetRoutes(app: FastifyInstance, web: WebContext): void
     const id = nodeIdParam((req.params as { id: string }).id);
     const d = service.nodeDetail(principal, id);
     const accounts = d.accounts.map(accountJson);
-    const pending: NodeDetailJson['pending'] = d.pending.map((p) => ({ ...operationJson(p.operation), requestedBy: p.request.requestedBy, reason: p.request.reason, requestState: p.request.state }));
+    const pending: NodeDetailJson['pending'] = d.pending.map((p) => ({
+      ...operationJson(p.operation),
+      requestedBy: p.request.requestedBy,
+      reason: p.request.reason,
+      requestState: p.request.state,
+    }));
     const node = d.node;
     return { node: nodeJson(node, accounts.filter((a) => a.state.locked).length), accounts, pending };
   });
@@ -51,7 +65,11 @@ export function registerFleetRoutes(app: FastifyInstance, web: WebContext): void
     const backend = backendFromWord(p.backend);
     if (backend === undefined) throw new FleetpassError('FP_INVALID_ARGUMENT', 'the backend must be linux, ssr or lrm');
     const r = service.accountHistory(principal, { nodeId: id, backend, account: p.account, limit: 100 });
-    const history = r.history.map((h) => ({ observed: h.observed, source: h.source, state: accountStateJson(h.state) }));
+    const history = r.history.map((h) => ({
+      observed: h.observed,
+      source: h.source,
+      state: accountStateJson(h.state),
+    }));
     const audit = r.audit.map(auditRecordJson);
     return { history, audit };
   });
@@ -72,7 +90,11 @@ export function registerFleetRoutes(app: FastifyInstance, web: WebContext): void
       web.hub.open(session, res, { ...SECURITY_HEADERS, ...NO_STORE_HEADERS });
     } catch (e) {
       const { statusCode, body } = errorResponse(e, web.log);
-      res.writeHead(statusCode, { ...SECURITY_HEADERS, ...NO_STORE_HEADERS, 'content-type': 'application/json; charset=utf-8' });
+      res.writeHead(statusCode, {
+        ...SECURITY_HEADERS,
+        ...NO_STORE_HEADERS,
+        'content-type': 'application/json; charset=utf-8',
+      });
       res.end(JSON.stringify(body));
     }
   });

@@ -33,11 +33,24 @@ export function registerSessionRoutes(app: FastifyInstance, web: WebContext): vo
     const verdict = limiter.check(source, id);
     if (verdict.blocked) {
       if (verdict.firstRefusal) {
-        service.recordAccessEvent({ actor: 'unauthenticated', action: 'web.signin_throttled', outcome: 'refused', details: { source, tokenId: id ?? '', by: verdict.by, windowSeconds: Math.round(limiter.limits.windowMs / 1000) } });
+        service.recordAccessEvent({
+          actor: 'unauthenticated',
+          action: 'web.signin_throttled',
+          outcome: 'refused',
+          details: {
+            source,
+            tokenId: id ?? '',
+            by: verdict.by,
+            windowSeconds: Math.round(limiter.limits.windowMs / 1000),
+          },
+        });
       }
       log.warn({ source, tokenId: id, by: verdict.by, refusals: verdict.refusals }, 'web sign-in throttled');
       reply.header('retry-after', String(verdict.retryAfterSeconds));
-      throw new FleetpassError('FP_WEB_SIGNIN_THROTTLED', `too many failed sign-ins ${verdict.by === 'token' ? 'for this token' : 'from this address'}; try again in ${Math.ceil(verdict.retryAfterSeconds / 60)} minute(s)`);
+      throw new FleetpassError(
+        'FP_WEB_SIGNIN_THROTTLED',
+        `too many failed sign-ins ${verdict.by === 'token' ? 'for this token' : 'from this address'}; try again in ${Math.ceil(verdict.retryAfterSeconds / 60)} minute(s)`,
+      );
     }
     let principal;
     try {
@@ -45,7 +58,10 @@ export function registerSessionRoutes(app: FastifyInstance, web: WebContext): vo
     } catch (e) {
       if (isFleetpassError(e) && e.code === 'FP_UNAUTHENTICATED') {
         limiter.failed(source, id);
-        throw new FleetpassError('FP_UNAUTHENTICATED', 'that token was not accepted (unknown, expired, revoked, or its operator is disabled)');
+        throw new FleetpassError(
+          'FP_UNAUTHENTICATED',
+          'that token was not accepted (unknown, expired, revoked, or its operator is disabled)',
+        );
       }
       throw e;
     }
@@ -53,8 +69,16 @@ export function registerSessionRoutes(app: FastifyInstance, web: WebContext): vo
     const opened = sessions.open({ operator: principal.name, tokenId: principal.tokenId, source });
     try {
       service.recordAccessEvent({
-        actor: principal.name, action: 'web.signed_in', outcome: 'ok',
-        details: { source, tokenId: principal.tokenId ?? '', role: principal.role, session: opened.session.ref, userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200) },
+        actor: principal.name,
+        action: 'web.signed_in',
+        outcome: 'ok',
+        details: {
+          source,
+          tokenId: principal.tokenId ?? '',
+          role: principal.role,
+          session: opened.session.ref,
+          userAgent: String(req.headers['user-agent'] ?? '').slice(0, 200),
+        },
       });
     } catch (e) {
       // Fail closed: a sign-in that could not be recorded does not happen.

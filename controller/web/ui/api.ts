@@ -6,7 +6,12 @@
 import type { ApiErrorJson } from '../api-types';
 
 export class ApiError extends Error {
-  constructor(readonly code: string, message: string, readonly status: number, readonly retryable = false) {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly retryable = false,
+  ) {
     super(message);
   }
 
@@ -32,7 +37,12 @@ async function failure(res: Response): Promise<ApiError> {
     // not JSON (a proxy page, a dropped connection)
   }
   const e = body?.error;
-  return new ApiError(e?.code ?? 'FP_INTERNAL', e?.message ?? `the console answered ${res.status}`, res.status, e?.retryable ?? false);
+  return new ApiError(
+    e?.code ?? 'FP_INTERNAL',
+    e?.message ?? `the console answered ${res.status}`,
+    res.status,
+    e?.retryable ?? false,
+  );
 }
 
 export function createApi(onSessionEnded: (e: ApiError) => void): Api {
@@ -44,7 +54,14 @@ export function createApi(onSessionEnded: (e: ApiError) => void): Api {
     if (method !== 'GET' && csrf) headers['x-csrf-token'] = csrf;
     let res: Response;
     try {
-      res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin', cache: 'no-store', redirect: 'error' });
+      res = await fetch(path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'same-origin',
+        cache: 'no-store',
+        redirect: 'error',
+      });
     } catch {
       throw new ApiError('FP_UNAVAILABLE', 'cannot reach the controller; check the connection and try again', 0, true);
     }

@@ -37,7 +37,15 @@ export function barGeometry(series: number[][], width: number, height: number, s
     values.forEach((value, day) => {
       if (value <= 0) return;
       const h = (value / max) * plot.height;
-      bars.push({ series: s, day, value, x: plot.left + day * slot + slot * 0.1 + s * barWidth, y: plot.top + plot.height - h, width: barWidth, height: h });
+      bars.push({
+        series: s,
+        day,
+        value,
+        x: plot.left + day * slot + slot * 0.1 + s * barWidth,
+        y: plot.top + plot.height - h,
+        width: barWidth,
+        height: h,
+      });
     });
   });
   return { bars, max, plot };

@@ -24,10 +24,31 @@ export function siteChart(site: ActivityJson['sites'][number], days: string[], s
   const id = `chart-${site.site.replace(/[^A-Za-z0-9_-]/g, '_')}`;
   const bottom = g.plot.top + g.plot.height;
   const label = (day: number, anchor: string) =>
-    s('text', { x: g.plot.left + (day + 0.5) * (g.plot.width / days.length), y: HEIGHT - 6, 'text-anchor': anchor, class: 'axis-label' }, days[day].slice(5));
-  return s('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'chart', role: 'img', 'aria-labelledby': `${id}-title ${id}-desc`, 'data-site': site.site },
+    s(
+      'text',
+      {
+        x: g.plot.left + (day + 0.5) * (g.plot.width / days.length),
+        y: HEIGHT - 6,
+        'text-anchor': anchor,
+        class: 'axis-label',
+      },
+      days[day].slice(5),
+    );
+  return s(
+    'svg',
+    {
+      viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+      class: 'chart',
+      role: 'img',
+      'aria-labelledby': `${id}-title ${id}-desc`,
+      'data-site': site.site,
+    },
     s('title', { id: `${id}-title` }, `Site ${site.site}`),
-    s('desc', { id: `${id}-desc` }, `${total('lockouts')} lockouts, ${total('resets')} password resets and ${total('unlocks')} unlocks from ${days[0]} to ${days[days.length - 1]}.`),
+    s(
+      'desc',
+      { id: `${id}-desc` },
+      `${total('lockouts')} lockouts, ${total('resets')} password resets and ${total('unlocks')} unlocks from ${days[0]} to ${days[days.length - 1]}.`,
+    ),
     s('line', { x1: g.plot.left, y1: bottom, x2: g.plot.left + g.plot.width, y2: bottom, class: 'axis' }),
     s('line', { x1: g.plot.left, y1: g.plot.top, x2: g.plot.left, y2: bottom, class: 'axis' }),
     s('text', { x: g.plot.left - 4, y: g.plot.top + 8, 'text-anchor': 'end', class: 'axis-label' }, g.max),
@@ -35,7 +56,20 @@ export function siteChart(site: ActivityJson['sites'][number], days: string[], s
     label(0, 'start'),
     days.length > 2 ? label(Math.floor(days.length / 2), 'middle') : null,
     days.length > 1 ? label(days.length - 1, 'end') : null,
-    g.bars.map((b) => s('rect', { x: b.x.toFixed(1), y: b.y.toFixed(1), width: b.width.toFixed(1), height: b.height.toFixed(1), class: SERIES[b.series].cls, 'data-day': days[b.day], 'data-value': b.value },
-      s('title', null, `${days[b.day]}: ${b.value} ${SERIES[b.series].label.toLowerCase()}`))),
+    g.bars.map((b) =>
+      s(
+        'rect',
+        {
+          x: b.x.toFixed(1),
+          y: b.y.toFixed(1),
+          width: b.width.toFixed(1),
+          height: b.height.toFixed(1),
+          class: SERIES[b.series].cls,
+          'data-day': days[b.day],
+          'data-value': b.value,
+        },
+        s('title', null, `${days[b.day]}: ${b.value} ${SERIES[b.series].label.toLowerCase()}`),
+      ),
+    ),
   );
 }

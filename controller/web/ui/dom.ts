@@ -20,7 +20,9 @@ function append(parent: Node, child: Child): void {
     for (const c of child) append(parent, c);
     return;
   }
-  parent.appendChild(typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child);
+  parent.appendChild(
+    typeof child === 'string' || typeof child === 'number' ? document.createTextNode(String(child)) : child,
+  );
 }
 
 function applyAttrs(el: Element, attrs: Attrs | undefined): void {
@@ -38,7 +40,11 @@ function applyAttrs(el: Element, attrs: Attrs | undefined): void {
 }
 
 /** An HTML element. */
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Attrs | null, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs?: Attrs | null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   applyAttrs(el, attrs ?? undefined);
   append(el, children);
@@ -48,7 +54,11 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs?: Attrs |
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An SVG element (presentation attributes only: the CSP forbids inline style). */
-export function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs?: Record<string, string | number> | null, ...children: Child[]): SVGElementTagNameMap[K] {
+export function s<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs?: Record<string, string | number> | null,
+  ...children: Child[]
+): SVGElementTagNameMap[K] {
   const el = document.createElementNS(SVG_NS, tag);
   for (const [k, v] of Object.entries(attrs ?? {})) el.setAttribute(k, String(v));
   append(el, children);

@@ -33,11 +33,25 @@ export function dateTime(iso: string | null): string {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-const ACTIONS: Record<string, string> = { unlock: 'Unlock', reset_password: 'Reset password', refresh_state: 'Refresh', unknown: 'Unknown' };
+const ACTIONS: Record<string, string> = {
+  unlock: 'Unlock',
+  reset_password: 'Reset password',
+  refresh_state: 'Refresh',
+  unknown: 'Unknown',
+};
 const BACKENDS: Record<string, string> = { linux: 'Linux', ssr: 'SSR', lrm: 'Local Run Manager', unknown: 'Unknown' };
 const STATES: Record<string, string> = {
-  pending_approval: 'Waiting for approval', approved: 'Approved, in progress', rejected: 'Rejected', cancelled: 'Cancelled', done: 'Done',
-  requested: 'Requested', dispatched: 'Sent to node', succeeded: 'Succeeded', failed: 'Failed', refused: 'Refused by node', expired: 'Expired',
+  pending_approval: 'Waiting for approval',
+  approved: 'Approved, in progress',
+  rejected: 'Rejected',
+  cancelled: 'Cancelled',
+  done: 'Done',
+  requested: 'Requested',
+  dispatched: 'Sent to node',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  refused: 'Refused by node',
+  expired: 'Expired',
 };
 
 export const actionLabel = (a: string): string => ACTIONS[a] ?? a;

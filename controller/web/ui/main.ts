@@ -81,7 +81,14 @@ function liveBadge(live: Live): HTMLElement {
   const el = h('span', { class: 'live-status', id: 'live-status', role: 'status' });
   const show = (s: LiveStatus) => {
     el.className = `live-status ${s}`;
-    el.textContent = s === 'live' ? '● Live' : s === 'connecting' ? '○ Connecting…' : s === 'reconnecting' ? '○ Reconnecting…' : '○ Offline';
+    el.textContent =
+      s === 'live'
+        ? '● Live'
+        : s === 'connecting'
+          ? '○ Connecting…'
+          : s === 'reconnecting'
+            ? '○ Reconnecting…'
+            : '○ Offline';
   };
   show(live.status());
   live.onStatus(show);
@@ -95,12 +102,15 @@ function start(session: SessionInfo): void {
   const app: App = { api, session, live, toast, openChange: (target) => openChangeDialog(app, target) };
   const pendingBadge = h('span', { class: 'badge', id: 'pending-count', hidden: true });
   const refreshPending = () => {
-    api.get<{ requests: RequestJson[] }>('/api/requests?view=pending').then((r) => {
-      const n = r.requests.length;
-      pendingBadge.hidden = n === 0;
-      pendingBadge.textContent = String(n);
-      pendingBadge.setAttribute('aria-label', `${n} waiting`);
-    }, () => undefined);
+    api.get<{ requests: RequestJson[] }>('/api/requests?view=pending').then(
+      (r) => {
+        const n = r.requests.length;
+        pendingBadge.hidden = n === 0;
+        pendingBadge.textContent = String(n);
+        pendingBadge.setAttribute('aria-label', `${n} waiting`);
+      },
+      () => undefined,
+    );
   };
   const signOut = h('button', { type: 'button', class: 'link-button', id: 'sign-out' }, 'Sign out');
   signOut.addEventListener('click', () => {
@@ -117,16 +127,25 @@ function start(session: SessionInfo): void {
     a.setAttribute('data-route', route);
     return a;
   };
-  replace(topbar,
+  replace(
+    topbar,
     h('span', { class: 'brand' }, 'fleetpass'),
-    h('nav', { 'aria-label': 'Console' },
+    h(
+      'nav',
+      { 'aria-label': 'Console' },
       navLink('fleet', 'Fleet'),
       navLink('approvals', 'Approvals ', pendingBadge),
       session.abilities.auditRead ? navLink('audit', 'Audit') : null,
       navLink('activity', 'Activity'),
       session.abilities.escrowRead ? navLink('escrow', 'Escrow') : null,
     ),
-    h('div', { class: 'who' }, liveBadge(live), h('span', { id: 'whoami' }, `${session.operator} (${session.role})`), signOut),
+    h(
+      'div',
+      { class: 'who' },
+      liveBadge(live),
+      h('span', { id: 'whoami' }, `${session.operator} (${session.role})`),
+      signOut,
+    ),
   );
   topbar.hidden = false;
   refreshPending();
@@ -135,7 +154,8 @@ function start(session: SessionInfo): void {
   });
   window.addEventListener('hashchange', route);
   running = {
-    app, live,
+    app,
+    live,
     stopNav: () => {
       window.removeEventListener('hashchange', route);
       stopLive();

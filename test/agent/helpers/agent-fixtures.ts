@@ -13,9 +13,19 @@ export function tempDir(prefix = 'fp-agent-'): string {
 }
 
 /** A validated agent config for node `nodeId` pointing at `address`, fast timers, ilmnuser+ilmnadmin in policy. */
-export function testAgentConfig(pki: TestPkiFiles, nodeId: string, address: string, overrides: Record<string, unknown> = {}): AgentConfig {
+export function testAgentConfig(
+  pki: TestPkiFiles,
+  nodeId: string,
+  address: string,
+  overrides: Record<string, unknown> = {},
+): AgentConfig {
   const base = {
-    controller: { address, caFile: pki.caFile, certFile: pki.nodes[nodeId].certFile, keyFile: pki.nodes[nodeId].keyFile },
+    controller: {
+      address,
+      caFile: pki.caFile,
+      certFile: pki.nodes[nodeId].certFile,
+      keyFile: pki.nodes[nodeId].keyFile,
+    },
     stateDir: tempDir('fp-agent-state-'),
     hostname: `${nodeId}.lab.test`,
     platform: 'nextseq-2000',
@@ -36,9 +46,10 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const cur = out[k];
-    out[k] = cur && typeof cur === 'object' && !Array.isArray(cur) && v && typeof v === 'object' && !Array.isArray(v)
-      ? merge(cur as Record<string, unknown>, v as Record<string, unknown>)
-      : v;
+    out[k] =
+      cur && typeof cur === 'object' && !Array.isArray(cur) && v && typeof v === 'object' && !Array.isArray(v)
+        ? merge(cur as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
   }
   return out;
 }
@@ -46,8 +57,18 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
 /** An operation on linux/ilmnuser expiring in 10 minutes; override anything. */
 export function testOperation(overrides: Partial<Operation> = {}): Operation {
   return {
-    id: randomUUID(), backend: Backend.BACKEND_LINUX, account: 'ilmnuser', action: Action.ACTION_UNLOCK, newSecret: '',
-    expires: new Date(Date.now() + 600_000), requestedBy: 'alice', approvedBy: 'bob', reason: 'INC-1', created: new Date(),
-    requireIdle: false, temporary: false, ...overrides,
+    id: randomUUID(),
+    backend: Backend.BACKEND_LINUX,
+    account: 'ilmnuser',
+    action: Action.ACTION_UNLOCK,
+    newSecret: '',
+    expires: new Date(Date.now() + 600_000),
+    requestedBy: 'alice',
+    approvedBy: 'bob',
+    reason: 'INC-1',
+    created: new Date(),
+    requireIdle: false,
+    temporary: false,
+    ...overrides,
   };
 }

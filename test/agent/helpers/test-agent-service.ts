@@ -7,7 +7,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { readFileSync } from 'node:fs';
 import { nodeIdFromPeerCertificate, type TestPkiFiles } from '../../../shared/pki';
-import { AgentServiceService, type ConnectRequest, type ConnectResponse, type Welcome } from '../../../shared/gen/fleetpass/v1/agent';
+import {
+  AgentServiceService,
+  type ConnectRequest,
+  type ConnectResponse,
+  type Welcome,
+} from '../../../shared/gen/fleetpass/v1/agent';
 import { FleetpassError, toGrpcError, type ErrorCode } from '../../../shared/errors';
 import { waitUntil } from './wait';
 
@@ -25,7 +30,10 @@ export interface TestAgentService {
   /** Every message received on every stream, in order. */
   messages(): ConnectRequest[];
   /** Waits for the `nth` (default 1st) message matching `pred` (on any stream), counting after the `after`-th message. */
-  waitFor<T>(pred: (m: ConnectRequest) => T | undefined | false, options?: { timeoutMs?: number; after?: number; nth?: number }): Promise<T>;
+  waitFor<T>(
+    pred: (m: ConnectRequest) => T | undefined | false,
+    options?: { timeoutMs?: number; after?: number; nth?: number },
+  ): Promise<T>;
   /** The most recent open stream (waits for one). */
   latest(timeoutMs?: number): Promise<TestStream>;
   /** Kills every stream and the server at once, as a crash would. */
@@ -67,7 +75,12 @@ export async function startTestAgentService(options: TestAgentServiceOptions): P
         stream.received.push(m);
         all.push(m);
         if (m.message?.$case === 'hello' && options.welcome !== false) {
-          stream.send({ message: { $case: 'welcome', welcome: { nodeId: nodeId ?? '', heartbeatSeconds: 0, reportIntervalSeconds: 0, ...options.welcome } } });
+          stream.send({
+            message: {
+              $case: 'welcome',
+              welcome: { nodeId: nodeId ?? '', heartbeatSeconds: 0, reportIntervalSeconds: 0, ...options.welcome },
+            },
+          });
         }
       });
       call.on('end', () => {
@@ -96,17 +109,21 @@ export async function startTestAgentService(options: TestAgentServiceOptions): P
     messages: () => [...all],
     async waitFor(pred, o = {}) {
       let found: unknown;
-      await waitUntil(() => {
-        let n = 0;
-        for (const m of all.slice(o.after ?? 0)) {
-          const r = pred(m);
-          if (r && ++n === (o.nth ?? 1)) {
-            found = r;
-            return true;
+      await waitUntil(
+        () => {
+          let n = 0;
+          for (const m of all.slice(o.after ?? 0)) {
+            const r = pred(m);
+            if (r && ++n === (o.nth ?? 1)) {
+              found = r;
+              return true;
+            }
           }
-        }
-        return false;
-      }, o.timeoutMs ?? 5000, 'a matching agent message');
+          return false;
+        },
+        o.timeoutMs ?? 5000,
+        'a matching agent message',
+      );
       return found as never;
     },
     async latest(timeoutMs = 5000) {

@@ -17,21 +17,41 @@ export type ChildCommand =
 
 async function main(): Promise<void> {
   // The agent port is the one under test: the admin API takes any free port, escrow and the console stay off.
-  const { config } = loadControllerConfig({ file: process.argv[2], env: {}, flags: { adminListen: '127.0.0.1:0', web: { enabled: false }, escrow: { enabled: false } } });
+  const { config } = loadControllerConfig({
+    file: process.argv[2],
+    env: {},
+    flags: { adminListen: '127.0.0.1:0', web: { enabled: false }, escrow: { enabled: false } },
+  });
   const controller = createController(config, { log: createLogger({ level: 'debug', name: 'controller-child' }) });
   const started = await controller.start();
   const service = storeReads(controller.context());
   process.on('SIGTERM', () => void controller.shutdown('SIGTERM').then(() => process.exit(0)));
   process.on('message', (m: ChildCommand) => {
     const reply = (body: unknown) => process.send!({ id: m.id, body });
-    const fail = (e: unknown) => process.send!({ id: m.id, error: { code: (e as { code?: string }).code, message: (e as Error).message } });
+    const fail = (e: unknown) =>
+      process.send!({ id: m.id, error: { code: (e as { code?: string }).code, message: (e as Error).message } });
     try {
       if (m.type === 'request') {
-        service.createChangeRequest(m.input).then((r) => reply({ requestId: r.request.id, operations: r.operations.map((o) => ({ id: o.id, nodeId: o.nodeId, state: o.state })) }), fail);
+        service.createChangeRequest(m.input).then(
+          (r) =>
+            reply({
+              requestId: r.request.id,
+              operations: r.operations.map((o) => ({ id: o.id, nodeId: o.nodeId, state: o.state })),
+            }),
+          fail,
+        );
       } else if (m.type === 'status') {
         reply({
           nodes: service.listNodes().map((n) => ({ id: n.id, online: n.online })),
-          operations: m.requestId ? service.getChangeRequest(m.requestId).operations.map((o) => ({ id: o.id, nodeId: o.nodeId, state: o.state, attempts: o.attempts, replayed: o.replayed })) : [],
+          operations: m.requestId
+            ? service.getChangeRequest(m.requestId).operations.map((o) => ({
+                id: o.id,
+                nodeId: o.nodeId,
+                state: o.state,
+                attempts: o.attempts,
+                replayed: o.replayed,
+              }))
+            : [],
         });
       } else if (m.type === 'verify') {
         reply(service.verifyAudit());

@@ -6,9 +6,19 @@
  */
 import { credentials, Metadata, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import {
-  AgentServiceClient, type ConnectRequest, type ConnectResponse, type Hello, type Operation,
+  AgentServiceClient,
+  type ConnectRequest,
+  type ConnectResponse,
+  type Hello,
+  type Operation,
 } from '../../../shared/gen/fleetpass/v1/agent';
-import { AccountState, Backend, FailureCounter, OperationOutcome, type OperationResult } from '../../../shared/gen/fleetpass/v1/common';
+import {
+  AccountState,
+  Backend,
+  FailureCounter,
+  OperationOutcome,
+  type OperationResult,
+} from '../../../shared/gen/fleetpass/v1/common';
 import type { NodeCredentials } from '../../helpers/controller-harness';
 
 export interface ScriptedAgentOptions {
@@ -38,25 +48,44 @@ export interface ScriptedAgent {
 
 export function accountState(account: string, locked: boolean, extra: Partial<AccountState> = {}): AccountState {
   return AccountState.fromPartial({
-    backend: Backend.BACKEND_LINUX, account, exists: true, locked, failureCount: locked ? 3 : 0, denyThreshold: 3,
-    counter: FailureCounter.FAILURE_COUNTER_FAILLOCK, observed: new Date(), ...extra,
+    backend: Backend.BACKEND_LINUX,
+    account,
+    exists: true,
+    locked,
+    failureCount: locked ? 3 : 0,
+    denyThreshold: 3,
+    counter: FailureCounter.FAILURE_COUNTER_FAILLOCK,
+    observed: new Date(),
+    ...extra,
   });
 }
 
 export function succeed(op: Operation): OperationResult {
   return {
-    operationId: op.id, outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED, errorCode: '', message: '',
-    before: accountState(op.account, true), after: accountState(op.account, false), started: new Date(), finished: new Date(),
-    replayed: false, failedStep: '', notes: [],
+    operationId: op.id,
+    outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED,
+    errorCode: '',
+    message: '',
+    before: accountState(op.account, true),
+    after: accountState(op.account, false),
+    started: new Date(),
+    finished: new Date(),
+    replayed: false,
+    failedStep: '',
+    notes: [],
   };
 }
 
 /** Opens a Connect stream and (unless hello.nodeId is set otherwise) says hello as the certificate's node. */
 export function connectScriptedAgent(o: ScriptedAgentOptions): ScriptedAgent {
-  const client = new AgentServiceClient(o.address, credentials.createSsl(Buffer.from(o.creds.caPem), Buffer.from(o.creds.keyPem), Buffer.from(o.creds.certPem)), {
-    'grpc.ssl_target_name_override': 'localhost',
-    ...o.channelOptions,
-  });
+  const client = new AgentServiceClient(
+    o.address,
+    credentials.createSsl(Buffer.from(o.creds.caPem), Buffer.from(o.creds.keyPem), Buffer.from(o.creds.certPem)),
+    {
+      'grpc.ssl_target_name_override': 'localhost',
+      ...o.channelOptions,
+    },
+  );
   const call: ClientDuplexStream<ConnectRequest, ConnectResponse> = client.connect(new Metadata());
   const received: ConnectResponse[] = [];
   let endErr: ServiceError | undefined;
@@ -92,8 +121,15 @@ export function connectScriptedAgent(o: ScriptedAgentOptions): ScriptedAgent {
     message: {
       $case: 'hello',
       hello: {
-        nodeId: o.creds.nodeId, hostname: `${o.creds.nodeId}.lab`, platform: 'nextseq-2000', agentVersion: 'test', labels: { site: 'test' },
-        backends: [Backend.BACKEND_LINUX], policy: [], busy: false, ...o.hello,
+        nodeId: o.creds.nodeId,
+        hostname: `${o.creds.nodeId}.lab`,
+        platform: 'nextseq-2000',
+        agentVersion: 'test',
+        labels: { site: 'test' },
+        backends: [Backend.BACKEND_LINUX],
+        policy: [],
+        busy: false,
+        ...o.hello,
       },
     },
   });
@@ -110,7 +146,11 @@ export function connectScriptedAgent(o: ScriptedAgentOptions): ScriptedAgent {
       };
       const timer = setTimeout(() => {
         waiters.delete(done);
-        rej(new Error(`timed out waiting for ${what}; received ${received.map((m) => m.message?.$case).join(',')}; error ${endErr?.message ?? 'none'}`));
+        rej(
+          new Error(
+            `timed out waiting for ${what}; received ${received.map((m) => m.message?.$case).join(',')}; error ${endErr?.message ?? 'none'}`,
+          ),
+        );
       }, timeoutMs);
       waiters.add(done);
       done();
@@ -121,14 +161,20 @@ export function connectScriptedAgent(o: ScriptedAgentOptions): ScriptedAgent {
     received,
     operations: () => received.flatMap((m) => (m.message?.$case === 'operation' ? [m.message.operation] : [])),
     send: (msg) => void call.write(msg),
-    waitFor: (pick, timeoutMs = 5000) => until(() => {
-      for (const m of received) {
-        const v = pick(m);
-        if (v !== undefined) return v;
-      }
-      return undefined;
-    }, timeoutMs, 'a message'),
-    ended: (timeoutMs = 5000) => until(() => (isEnded ? { e: endErr } : undefined), timeoutMs, 'the stream to end').then((x) => x.e),
+    waitFor: (pick, timeoutMs = 5000) =>
+      until(
+        () => {
+          for (const m of received) {
+            const v = pick(m);
+            if (v !== undefined) return v;
+          }
+          return undefined;
+        },
+        timeoutMs,
+        'a message',
+      ),
+    ended: (timeoutMs = 5000) =>
+      until(() => (isEnded ? { e: endErr } : undefined), timeoutMs, 'the stream to end').then((x) => x.e),
     close() {
       call.cancel();
       client.close();

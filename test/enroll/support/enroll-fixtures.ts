@@ -10,10 +10,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
 import { stringify } from 'yaml';
-import { AgentServiceClient, type ConnectRequest, type ConnectResponse, type RenewResponse } from '../../../shared/gen/fleetpass/v1/agent';
+import {
+  AgentServiceClient,
+  type ConnectRequest,
+  type ConnectResponse,
+  type RenewResponse,
+} from '../../../shared/gen/fleetpass/v1/agent';
 import { createKeyAndCsr } from '../../../shared/pki';
 import { callEnroll } from '../../../agent/enroll/agent-calls';
-import { createEnrollmentToken, type CreateEnrollmentTokenInput, type CreatedEnrollmentToken } from '../../../controller/enroll';
+import {
+  createEnrollmentToken,
+  type CreateEnrollmentTokenInput,
+  type CreatedEnrollmentToken,
+} from '../../../controller/enroll';
 import type { AuditRecord } from '../../../controller/audit';
 import { AGENT_BUNDLE } from '../../helpers/agent-harness';
 import type { NodeCredentials, TestController } from '../../helpers/controller-harness';
@@ -26,37 +35,73 @@ export function makeToken(tc: TestController, input: Partial<CreateEnrollmentTok
 /** Enrolls over the real agent port in this process; credentials as the scripted agent wants them. */
 export async function enrollHere(tc: TestController, token: string, hostname: string): Promise<NodeCredentials> {
   const { keyPem, csrPem } = await createKeyAndCsr({ commonName: hostname });
-  const res = await callEnroll({ address: tc.address, serverName: 'localhost' }, tc.ctx.pki.ca.certPem, { token, csrPem, hostname });
-  return { nodeId: res.nodeId, caPem: res.caCertificatePem, certPem: res.certificatePem, keyPem, caFile: '', certFile: '', keyFile: '' };
+  const res = await callEnroll({ address: tc.address, serverName: 'localhost' }, tc.ctx.pki.ca.certPem, {
+    token,
+    csrPem,
+    hostname,
+  });
+  return {
+    nodeId: res.nodeId,
+    caPem: res.caCertificatePem,
+    certPem: res.certificatePem,
+    keyPem,
+    caFile: '',
+    certFile: '',
+    keyFile: '',
+  };
 }
 
 /** The error (or undefined) of an Enroll call with a raw request, over TLS trusting the controller CA. */
-export function enrollError(tc: TestController, token: string, csrPem = 'not a csr', hostname = 'h1'): Promise<ServiceError | undefined> {
-  const client = new AgentServiceClient(tc.address, credentials.createSsl(Buffer.from(tc.ctx.pki.ca.certPem)), { 'grpc.ssl_target_name_override': 'localhost' });
-  return new Promise((res) => client.enroll({ token, csrPem, hostname }, (e) => {
-    client.close();
-    res(e ?? undefined);
-  }));
+export function enrollError(
+  tc: TestController,
+  token: string,
+  csrPem = 'not a csr',
+  hostname = 'h1',
+): Promise<ServiceError | undefined> {
+  const client = new AgentServiceClient(tc.address, credentials.createSsl(Buffer.from(tc.ctx.pki.ca.certPem)), {
+    'grpc.ssl_target_name_override': 'localhost',
+  });
+  return new Promise((res) =>
+    client.enroll({ token, csrPem, hostname }, (e) => {
+      client.close();
+      res(e ?? undefined);
+    }),
+  );
 }
 
 /** Renew with the given client identity (or none); resolves with the answer or the error. */
-export function renewWith(tc: TestController, id: { keyPem: string; certPem: string } | undefined, csrPem: string): Promise<{ err?: ServiceError; res?: RenewResponse }> {
+export function renewWith(
+  tc: TestController,
+  id: { keyPem: string; certPem: string } | undefined,
+  csrPem: string,
+): Promise<{ err?: ServiceError; res?: RenewResponse }> {
   const ca = Buffer.from(tc.ctx.pki.ca.certPem);
-  const creds = id ? credentials.createSsl(ca, Buffer.from(id.keyPem), Buffer.from(id.certPem)) : credentials.createSsl(ca);
+  const creds = id
+    ? credentials.createSsl(ca, Buffer.from(id.keyPem), Buffer.from(id.certPem))
+    : credentials.createSsl(ca);
   const client = new AgentServiceClient(tc.address, creds, { 'grpc.ssl_target_name_override': 'localhost' });
-  return new Promise((resolve) => client.renew({ csrPem }, (err, res) => {
-    client.close();
-    resolve(err ? { err } : { res });
-  }));
+  return new Promise((resolve) =>
+    client.renew({ csrPem }, (err, res) => {
+      client.close();
+      resolve(err ? { err } : { res });
+    }),
+  );
 }
 
 /**
  * Opens Connect with the given client identity (or none, `undefined`) and says hello as `nodeId`;
  * resolves with how the stream ended (the error, or undefined when the controller welcomed it).
  */
-export function connectOutcome(tc: TestController, id: { keyPem: string; certPem: string } | undefined, nodeId: string, timeoutMs = 5000): Promise<{ welcomed: boolean; err?: ServiceError }> {
+export function connectOutcome(
+  tc: TestController,
+  id: { keyPem: string; certPem: string } | undefined,
+  nodeId: string,
+  timeoutMs = 5000,
+): Promise<{ welcomed: boolean; err?: ServiceError }> {
   const ca = Buffer.from(tc.ctx.pki.ca.certPem);
-  const creds = id ? credentials.createSsl(ca, Buffer.from(id.keyPem), Buffer.from(id.certPem)) : credentials.createSsl(ca);
+  const creds = id
+    ? credentials.createSsl(ca, Buffer.from(id.keyPem), Buffer.from(id.certPem))
+    : credentials.createSsl(ca);
   const client = new AgentServiceClient(tc.address, creds, { 'grpc.ssl_target_name_override': 'localhost' });
   const call = client.connect(new Metadata());
   return new Promise((resolve, reject) => {
@@ -76,7 +121,19 @@ export function connectOutcome(tc: TestController, id: { keyPem: string; certPem
     });
     call.on('error', (err: ServiceError) => finish({ welcomed: false, err }));
     const hello: ConnectRequest = {
-      message: { $case: 'hello', hello: { nodeId, hostname: nodeId, platform: 'linux', agentVersion: 'test', labels: {}, backends: [], policy: [], busy: false } },
+      message: {
+        $case: 'hello',
+        hello: {
+          nodeId,
+          hostname: nodeId,
+          platform: 'linux',
+          agentVersion: 'test',
+          labels: {},
+          backends: [],
+          policy: [],
+          busy: false,
+        },
+      },
     };
     call.write(hello);
   });
@@ -97,18 +154,28 @@ export function details(r: AuditRecord): Record<string, unknown> {
 }
 
 /** A node's folder: agent.yaml with its TLS files under state/, linux backend off, fast reconnects. */
-export function agentNode(root: string, name: string, config: { address: string; hostname: string; extra?: Record<string, unknown> }): { dir: string; configFile: string; caFile: string; certFile: string; keyFile: string } {
+export function agentNode(
+  root: string,
+  name: string,
+  config: { address: string; hostname: string; extra?: Record<string, unknown> },
+): { dir: string; configFile: string; caFile: string; certFile: string; keyFile: string } {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
   const state = join(dir, 'state');
   const files = { caFile: join(state, 'ca.crt'), certFile: join(state, 'node.crt'), keyFile: join(state, 'node.key') };
   const configFile = join(dir, 'agent.yaml');
-  writeFileSync(configFile, stringify({
-    stateDir: state, hostname: config.hostname, platform: 'linux', reconnect: { initialMs: 50, maxMs: 500 },
-    controller: { address: config.address, ...files },
-    backends: { linux: { enabled: false } },
-    ...config.extra,
-  }));
+  writeFileSync(
+    configFile,
+    stringify({
+      stateDir: state,
+      hostname: config.hostname,
+      platform: 'linux',
+      reconnect: { initialMs: 50, maxMs: 500 },
+      controller: { address: config.address, ...files },
+      backends: { linux: { enabled: false } },
+      ...config.extra,
+    }),
+  );
   return { dir, configFile, ...files };
 }
 
@@ -121,7 +188,8 @@ export interface Ran {
 /** Runs `node dist/fleetpass-agent.js <args>` with `stdin` piped in (or closed), to completion. */
 export function runAgentCommand(args: string[], opts: { stdin?: string; timeoutMs?: number } = {}): Promise<Ran> {
   const child = spawn(process.execPath, [AGENT_BUNDLE, ...args], {
-    env: { PATH: process.env.PATH, HOME: tmpdir(), LANG: 'C' }, stdio: ['pipe', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH, HOME: tmpdir(), LANG: 'C' },
+    stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
@@ -136,7 +204,11 @@ export function runAgentCommand(args: string[], opts: { stdin?: string; timeoutM
     child.on('exit', (code) => {
       clearTimeout(timer);
       // grpc-js sets the TLS server name to the address even for an IP (127.0.0.1 here); Node warns once.
-      resolve({ code, stdout, stderr: stderr.replace(/^\(node:\d+\) \[DEP0123\].*\n(\(Use `node --trace-deprecation.*\n)?/m, '') });
+      resolve({
+        code,
+        stdout,
+        stderr: stderr.replace(/^\(node:\d+\) \[DEP0123\].*\n(\(Use `node --trace-deprecation.*\n)?/m, ''),
+      });
     });
   });
 }

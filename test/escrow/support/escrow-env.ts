@@ -15,7 +15,9 @@ export interface EscrowEnv extends OperatorEnv {
   escrow: { engine(): Escrow };
 }
 
-export async function startEscrowEnv(o: { config?: ControllerConfigInput; clock?: Clock; log?: Logger; env?: NodeJS.ProcessEnv } = {}): Promise<EscrowEnv> {
+export async function startEscrowEnv(
+  o: { config?: ControllerConfigInput; clock?: Clock; log?: Logger; env?: NodeJS.ProcessEnv } = {},
+): Promise<EscrowEnv> {
   const env = await startOperatorEnv({ config: o.config, clock: o.clock, log: o.log, escrow: true, env: o.env ?? {} });
   return Object.assign(env, { escrow: { engine: () => env.tc.ctx.escrow() } });
 }
@@ -23,7 +25,9 @@ export async function startEscrowEnv(o: { config?: ControllerConfigInput; clock?
 /** The raw bytes of the data file and its WAL/SHM (after a checkpoint), to search for plaintext. */
 export function databaseBytes(env: OperatorEnv): Buffer[] {
   env.tc.ctx.store.db.pragma('wal_checkpoint(PASSIVE)');
-  return readdirSync(env.tc.stateDir).filter((f) => f.startsWith('fleetpass.db')).map((f) => readFileSync(join(env.tc.stateDir, f)));
+  return readdirSync(env.tc.stateDir)
+    .filter((f) => f.startsWith('fleetpass.db'))
+    .map((f) => readFileSync(join(env.tc.stateDir, f)));
 }
 
 /** True when any of `files` contains `secret` as UTF-8 bytes. */

@@ -5,15 +5,48 @@
  * raw bytes to a port without TLS or HTTP/2 at all.
  */
 import { connect as netConnect } from 'node:net';
-import { credentials, makeGenericClientConstructor, Metadata, type ChannelCredentials, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  makeGenericClientConstructor,
+  Metadata,
+  type ChannelCredentials,
+  type ClientDuplexStream,
+  type ServiceError,
+} from '@grpc/grpc-js';
 
-const passThrough = { requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b, responseSerialize: (b: Buffer) => b, responseDeserialize: (b: Buffer) => b };
+const passThrough = {
+  requestSerialize: (b: Buffer) => b,
+  requestDeserialize: (b: Buffer) => b,
+  responseSerialize: (b: Buffer) => b,
+  responseDeserialize: (b: Buffer) => b,
+};
 
-const RawClient = makeGenericClientConstructor({
-  connect: { path: '/fleetpass.v1.AgentService/Connect', requestStream: true, responseStream: true, originalName: 'connect', ...passThrough },
-  enroll: { path: '/fleetpass.v1.AgentService/Enroll', requestStream: false, responseStream: false, originalName: 'enroll', ...passThrough },
-  requestOperations: { path: '/fleetpass.v1.AdminService/RequestOperations', requestStream: false, responseStream: false, originalName: 'requestOperations', ...passThrough },
-}, 'Raw');
+const RawClient = makeGenericClientConstructor(
+  {
+    connect: {
+      path: '/fleetpass.v1.AgentService/Connect',
+      requestStream: true,
+      responseStream: true,
+      originalName: 'connect',
+      ...passThrough,
+    },
+    enroll: {
+      path: '/fleetpass.v1.AgentService/Enroll',
+      requestStream: false,
+      responseStream: false,
+      originalName: 'enroll',
+      ...passThrough,
+    },
+    requestOperations: {
+      path: '/fleetpass.v1.AdminService/RequestOperations',
+      requestStream: false,
+      responseStream: false,
+      originalName: 'requestOperations',
+      ...passThrough,
+    },
+  },
+  'Raw',
+);
 
 type Unary = (req: Buffer, md: Metadata, cb: (e: ServiceError | null, r?: Buffer) => void) => void;
 
@@ -33,14 +66,26 @@ export interface RawStream {
 
 /** mTLS client credentials from PEM strings (or TLS without a client certificate when key/cert are omitted). */
 export function tlsCredentials(caPem: string, keyPem?: string, certPem?: string): ChannelCredentials {
-  return keyPem && certPem ? credentials.createSsl(Buffer.from(caPem), Buffer.from(keyPem), Buffer.from(certPem)) : credentials.createSsl(Buffer.from(caPem));
+  return keyPem && certPem
+    ? credentials.createSsl(Buffer.from(caPem), Buffer.from(keyPem), Buffer.from(certPem))
+    : credentials.createSsl(Buffer.from(caPem));
 }
 
-export function rawClient(address: string, creds: ChannelCredentials, options: Record<string, string | number> = {}): RawClient {
-  const client = new RawClient(address, creds, { 'grpc.ssl_target_name_override': 'localhost', ...options }) as unknown as Record<string, unknown> & { close(): void };
+export function rawClient(
+  address: string,
+  creds: ChannelCredentials,
+  options: Record<string, string | number> = {},
+): RawClient {
+  const client = new RawClient(address, creds, {
+    'grpc.ssl_target_name_override': 'localhost',
+    ...options,
+  }) as unknown as Record<string, unknown> & { close(): void };
   return {
     connect() {
-      const call = (client.connect as (md: Metadata) => ClientDuplexStream<Buffer, Buffer>).call(client, new Metadata());
+      const call = (client.connect as (md: Metadata) => ClientDuplexStream<Buffer, Buffer>).call(
+        client,
+        new Metadata(),
+      );
       const received: Buffer[] = [];
       call.on('data', (b: Buffer) => received.push(b));
       const ended = new Promise<ServiceError | undefined>((res) => {
@@ -54,7 +99,9 @@ export function rawClient(address: string, creds: ChannelCredentials, options: R
     unary(method, body, metadata = {}) {
       const md = new Metadata();
       for (const [k, v] of Object.entries(metadata)) md.set(k, v);
-      return new Promise((res, rej) => (client[method] as Unary).call(client, body, md, (e, r) => (e ? rej(e) : res(r!))));
+      return new Promise((res, rej) =>
+        (client[method] as Unary).call(client, body, md, (e, r) => (e ? rej(e) : res(r!))),
+      );
     },
     close: () => client.close(),
   };
@@ -86,7 +133,10 @@ export const protobuf = {
 
 /** Connects over plain TCP, writes `bytes`, and resolves with what came back before the server closed (or 2 s passed). */
 export function tcpSend(address: string, bytes: Buffer): Promise<{ closed: boolean; reply: Buffer }> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const [host, port] = [
+    address.slice(0, address.lastIndexOf(':')),
+    Number(address.slice(address.lastIndexOf(':') + 1)),
+  ];
   return new Promise((res) => {
     const chunks: Buffer[] = [];
     const s = netConnect({ host, port }, () => s.write(bytes));

@@ -60,7 +60,11 @@ function splitEvents(body: string): Array<Record<string, unknown>> | undefined {
 export async function startHecReceiver(tls: TestCaFiles, token: string): Promise<HecReceiver> {
   const channels = new Map<string, { next: number; acks: Map<number, { fate: AckFate; polls: number }> }>();
   const r: HecReceiver = {
-    url: '', posts: [], fate: () => 'now', ackPolls: 0, close: async () => undefined,
+    url: '',
+    posts: [],
+    fate: () => 'now',
+    ackPolls: 0,
+    close: async () => undefined,
     pollsOf: (id) => [...channels.values()].reduce((n, c) => n + (c.acks.get(id)?.polls ?? 0), 0),
   };
   const server: Server = createServer({ cert: tls.server.certPem, key: tls.server.keyPem }, (req, res) => {
@@ -73,7 +77,8 @@ export async function startHecReceiver(tls: TestCaFiles, token: string): Promise
       };
       const url = new URL(req.url ?? '/', 'https://x');
       if (req.headers.authorization !== `Splunk ${token}`) return reply(403, { text: 'Invalid token', code: 4 });
-      const channelName = (req.headers['x-splunk-request-channel'] as string | undefined) ?? url.searchParams.get('channel') ?? '';
+      const channelName =
+        (req.headers['x-splunk-request-channel'] as string | undefined) ?? url.searchParams.get('channel') ?? '';
       if (!channelName) return reply(400, { text: 'Data channel is missing', code: 10 });
       let channel = channels.get(channelName);
       if (!channel) channels.set(channelName, (channel = { next: 0, acks: new Map() }));
@@ -103,7 +108,10 @@ export async function startHecReceiver(tls: TestCaFiles, token: string): Promise
             continue;
           }
           a.polls++;
-          acks[String(id)] = a.fate === 'now' || (typeof a.fate === 'object' && a.polls > a.fate.afterPolls) || (typeof a.fate === 'function' && a.fate());
+          acks[String(id)] =
+            a.fate === 'now' ||
+            (typeof a.fate === 'object' && a.polls > a.fate.afterPolls) ||
+            (typeof a.fate === 'function' && a.fate());
         }
         return reply(200, { acks });
       }
@@ -112,9 +120,10 @@ export async function startHecReceiver(tls: TestCaFiles, token: string): Promise
   });
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
   r.url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  r.close = () => new Promise<void>((res) => {
-    server.close(() => res());
-    server.closeAllConnections();
-  });
+  r.close = () =>
+    new Promise<void>((res) => {
+      server.close(() => res());
+      server.closeAllConnections();
+    });
   return r;
 }

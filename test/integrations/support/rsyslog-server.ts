@@ -39,7 +39,9 @@ export function createRsyslogServer(dir: string, port: number, tls: TestCaFiles)
     async start() {
       run++;
       const conf = join(dir, `rsyslog-${run}.conf`);
-      writeFileSync(conf, `
+      writeFileSync(
+        conf,
+        `
 global(workDirectory="${dir}/work" maxMessageSize="256k"
        defaultNetstreamDriver="ossl"
        defaultNetstreamDriverCAFile="${tls.caFile}"
@@ -49,9 +51,12 @@ module(load="imtcp" streamDriver.name="ossl" streamDriver.mode="1" streamDriver.
 input(type="imtcp" address="127.0.0.1" port="${port}")
 template(name="raw" type="string" string="%rawmsg%\\n")
 action(type="omfile" file="${file(run)}" template="raw" asyncWriting="off" flushOnTXEnd="on")
-`);
+`,
+      );
       stderr = '';
-      child = spawn('rsyslogd', ['-n', '-f', conf, '-i', join(dir, `rsyslog-${run}.pid`)], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = spawn('rsyslogd', ['-n', '-f', conf, '-i', join(dir, `rsyslog-${run}.pid`)], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
       const c = child;
       exited = new Promise((r) => c.once('exit', () => r()));
@@ -70,7 +75,8 @@ action(type="omfile" file="${file(run)}" template="raw" asyncWriting="off" flush
     },
     runs() {
       const out: string[][] = [];
-      for (let n = 1; n <= run; n++) out.push(existsSync(file(n)) ? readFileSync(file(n), 'utf8').split('\n').filter(Boolean) : []);
+      for (let n = 1; n <= run; n++)
+        out.push(existsSync(file(n)) ? readFileSync(file(n), 'utf8').split('\n').filter(Boolean) : []);
       return out;
     },
   };

@@ -17,7 +17,8 @@ import { serveRequests } from '../../helpers/sandbox-worker';
 
 export interface WorkerRequest {
   readonly id: number;
-  readonly op: 'inspect' | 'unlock' | 'resetPassword' | 'setLinuxPassword' | 'resetFailureCounter' | 'removePasswordLock';
+  readonly op:
+    'inspect' | 'unlock' | 'resetPassword' | 'setLinuxPassword' | 'resetFailureCounter' | 'removePasswordLock';
   readonly account: string;
   readonly password?: string;
   readonly temporary?: boolean;

@@ -17,7 +17,6 @@ import type { LinuxBackendConfigInput } from '../../../agent/backends/linux';
 import { fixtureRoot, type PamFixture } from '../../fixtures/pam/fixtures';
 import { startSandboxedBackend, type SandboxedBackend } from './sandboxed-backend';
 
-
 const USER = 'ilmnuser';
 const FAILLOCK_FILE = `/run/faillock/${USER}`;
 /** Run as root by pamtester, su's pam_rootok lets every login through; the agent judges su for a user caller. */
@@ -63,12 +62,17 @@ function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
 /** The record file with every record's time moved back by `seconds` (struct tally: u64 time at 56). */
 function aged(bytes: Buffer, seconds: number): Buffer {
   const out = Buffer.from(bytes);
-  for (let off = 0; off + 64 <= out.length; off += 64) out.writeBigUInt64LE(out.readBigUInt64LE(off + 56) - BigInt(seconds), off + 56);
+  for (let off = 0; off + 64 <= out.length; off += 64)
+    out.writeBigUInt64LE(out.readBigUInt64LE(off + 56) - BigInt(seconds), off + 56);
   return out;
 }
 
 /** Runs the whole differential for `fixture`; every observation is also checked by `check`. */
-export async function runDifferential(fixture: PamFixture, config: LinuxBackendConfigInput, check: (o: Observation) => void): Promise<DifferentialRun> {
+export async function runDifferential(
+  fixture: PamFixture,
+  config: LinuxBackendConfigInput,
+  check: (o: Observation) => void,
+): Promise<DifferentialRun> {
   const password = `Right-${randomBytes(6).toString('base64url')}-1`;
   const sb = await createPamSandbox({ users: [{ name: USER, password }] });
   let backend: SandboxedBackend | undefined;
@@ -82,11 +86,18 @@ export async function runDifferential(fixture: PamFixture, config: LinuxBackendC
       const saved = await readCounter(sb);
       const state = await b.inspect(USER);
       const agent: Record<string, string> = {};
-      for (const [k, v] of Object.entries(state.details)) if (k.startsWith('linux.pam.')) agent[k.slice('linux.pam.'.length)] = v;
-      const compared = Object.keys(agent).filter((s) => !NOT_COMPARED.has(s)).sort();
+      for (const [k, v] of Object.entries(state.details))
+        if (k.startsWith('linux.pam.')) agent[k.slice('linux.pam.'.length)] = v;
+      const compared = Object.keys(agent)
+        .filter((s) => !NOT_COMPARED.has(s))
+        .sort();
       // All services at once (a refusal costs pam_faildelay's seconds each); valid only if none of them
       // wrote to the counter, else again one by one, each from the saved file.
-      let pam: Record<string, boolean> = Object.fromEntries(await Promise.all(compared.map(async (svc) => [svc, await sb.authenticate(USER, pw, { service: svc })] as const)));
+      let pam: Record<string, boolean> = Object.fromEntries(
+        await Promise.all(
+          compared.map(async (svc) => [svc, await sb.authenticate(USER, pw, { service: svc })] as const),
+        ),
+      );
       const after = await readCounter(sb);
       if (!sameBytes(after, saved)) {
         pam = {};
@@ -108,10 +119,12 @@ export async function runDifferential(fixture: PamFixture, config: LinuxBackendC
       const svc = services[i % services.length];
       const before = (await readCounter(sb))?.length ?? 0;
       let done = false;
-      const login = sb.authenticate(USER, `wrong-${randomBytes(6).toString('base64url')}`, { service: svc }).then((ok) => {
-        done = true;
-        if (ok) throw new Error(`a wrong password was accepted through ${svc}`);
-      });
+      const login = sb
+        .authenticate(USER, `wrong-${randomBytes(6).toString('base64url')}`, { service: svc })
+        .then((ok) => {
+          done = true;
+          if (ok) throw new Error(`a wrong password was accepted through ${svc}`);
+        });
       pending.push(login);
       await waitUntil(async () => done || ((await readCounter(sb))?.length ?? 0) > before);
     };
@@ -159,6 +172,10 @@ export function agentSaysUnlocked(state: AccountState): boolean {
 
 /** One line per observation for failure messages. */
 export function describe(o: Observation): string {
-  return `${o.step}: agent ${o.state.locked ? 'LOCKED' : 'unlocked'} (${o.state.failureCount}/${o.state.denyThreshold}); ` +
-    Object.keys(o.pam).map((s) => `${s}: pam ${o.pam[s] ? 'accepts' : 'REFUSES'}, agent ${o.agent[s]}`).join(' | ');
+  return (
+    `${o.step}: agent ${o.state.locked ? 'LOCKED' : 'unlocked'} (${o.state.failureCount}/${o.state.denyThreshold}); ` +
+    Object.keys(o.pam)
+      .map((s) => `${s}: pam ${o.pam[s] ? 'accepts' : 'REFUSES'}, agent ${o.agent[s]}`)
+      .join(' | ')
+  );
 }

@@ -39,7 +39,11 @@ export interface OperatorEnv {
   /** The CLI config file for an operator added before. */
   configFor(name: string): string;
   /** Runs `node dist/fleetpass.js ...args` as `operator`. */
-  cli(operator: string, args: string[], options?: { stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CliResult>;
+  cli(
+    operator: string,
+    args: string[],
+    options?: { stdin?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
+  ): Promise<CliResult>;
   /** A principal for calling the admin service directly (the way the web console does). */
   principal(name: string): Principal;
   stop(): Promise<void>;
@@ -60,7 +64,10 @@ export interface StartOperatorEnvOptions {
 export async function startOperatorEnv(options: StartOperatorEnvOptions = {}): Promise<OperatorEnv> {
   if (!existsSync(CLI_BUNDLE)) throw new Error(`${CLI_BUNDLE} is missing: run \`npm run build\` first`);
   const tc = await startTestController({
-    config: options.config, clock: options.clock, log: options.log, escrow: options.escrow,
+    config: options.config,
+    clock: options.clock,
+    log: options.log,
+    escrow: options.escrow,
     deps: { adminFloodLimits: options.admin?.floodLimits, env: options.env ?? {} },
   });
   const service = tc.ctx.service;
@@ -102,7 +109,13 @@ export async function startOperatorEnv(options: StartOperatorEnvOptions = {}): P
       return new Promise((res, rej) => {
         const child = spawn(process.execPath, [CLI_BUNDLE, ...args], {
           cwd: tc.root,
-          env: { PATH: process.env.PATH, HOME: tc.root, LANG: 'C', FLEETPASS_CONFIG: env.configFor(operator), ...o.env },
+          env: {
+            PATH: process.env.PATH,
+            HOME: tc.root,
+            LANG: 'C',
+            FLEETPASS_CONFIG: env.configFor(operator),
+            ...o.env,
+          },
           stdio: ['pipe', 'pipe', 'pipe'],
         });
         let stdout = '';
@@ -111,7 +124,11 @@ export async function startOperatorEnv(options: StartOperatorEnvOptions = {}): P
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         const timer = setTimeout(() => {
           child.kill('SIGKILL');
-          rej(new Error(`fleetpass ${args.join(' ')} timed out; stdout ${stdout.slice(-2000)} stderr ${stderr.slice(-2000)}`));
+          rej(
+            new Error(
+              `fleetpass ${args.join(' ')} timed out; stdout ${stdout.slice(-2000)} stderr ${stderr.slice(-2000)}`,
+            ),
+          );
         }, o.timeoutMs ?? 30_000);
         child.once('error', rej);
         child.once('close', (code) => {
@@ -132,7 +149,10 @@ export async function startOperatorEnv(options: StartOperatorEnvOptions = {}): P
 /** A raw AdminService client (for RPCs the CLI does not expose, and for credentials the CLI would not send). */
 export function adminClient(env: OperatorEnv, tls: { keyPem?: string; certPem?: string } = {}): AdminServiceClient {
   const ca = Buffer.from(env.tc.ctx.pki.ca.certPem);
-  const creds = tls.keyPem && tls.certPem ? credentials.createSsl(ca, Buffer.from(tls.keyPem), Buffer.from(tls.certPem)) : credentials.createSsl(ca);
+  const creds =
+    tls.keyPem && tls.certPem
+      ? credentials.createSsl(ca, Buffer.from(tls.keyPem), Buffer.from(tls.certPem))
+      : credentials.createSsl(ca);
   return new AdminServiceClient(env.adminAddress, creds, { 'grpc.ssl_target_name_override': 'localhost' });
 }
 

@@ -8,8 +8,16 @@ export const REPO = resolve(__dirname, '../../..');
 export async function bundleChild(source: string, outDir: string, name: string): Promise<string> {
   const outfile = join(outDir, `${name}.js`);
   await build({
-    entryPoints: [source], outfile, bundle: true, platform: 'node', target: 'node20', format: 'cjs', external: ['better-sqlite3'],
-    banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" }, define: { 'import.meta.url': '__importMetaUrl' }, logLevel: 'warning',
+    entryPoints: [source],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    external: ['better-sqlite3'],
+    banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    define: { 'import.meta.url': '__importMetaUrl' },
+    logLevel: 'warning',
   });
   return outfile;
 }

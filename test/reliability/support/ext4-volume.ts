@@ -49,7 +49,10 @@ export function createExt4Volume(sizeMb = 64): Ext4Volume {
     mountPoint,
     stopWrites() {
       // Node has no ioctl; python3 (present wherever the deploy tests run) sends it.
-      run('python3', ['-c', `import fcntl, os, struct; fd = os.open(${JSON.stringify(mountPoint)}, os.O_RDONLY); fcntl.ioctl(fd, ${EXT4_IOC_SHUTDOWN}, struct.pack('I', ${EXT4_GOING_FLAGS_NOLOGFLUSH}))`]);
+      run('python3', [
+        '-c',
+        `import fcntl, os, struct; fd = os.open(${JSON.stringify(mountPoint)}, os.O_RDONLY); fcntl.ioctl(fd, ${EXT4_IOC_SHUTDOWN}, struct.pack('I', ${EXT4_GOING_FLAGS_NOLOGFLUSH}))`,
+      ]);
     },
     remount() {
       run('umount', ['-l', mountPoint]);

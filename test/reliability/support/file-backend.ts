@@ -7,7 +7,13 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FleetpassError } from '../../../shared/errors';
-import { Action, Backend, FailureCounter, LockReason, type AccountState } from '../../../shared/gen/fleetpass/v1/common';
+import {
+  Action,
+  Backend,
+  FailureCounter,
+  LockReason,
+  type AccountState,
+} from '../../../shared/gen/fleetpass/v1/common';
 import type { AccountBackend, ChangeResult } from '../../../agent/backends/backend';
 
 const DENY = 3;
@@ -23,7 +29,10 @@ export interface CallLine {
 export function readCalls(dir: string): CallLine[] {
   const file = join(dir, 'calls.log');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as CallLine);
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as CallLine);
 }
 
 /** Whether `account` is locked in a file backend folder. */
@@ -42,7 +51,8 @@ export function createFileBackend(dir: string, delayMs: number): AccountBackend 
   const accountsFile = join(dir, 'accounts.json');
   const calls = join(dir, 'calls.log');
   const load = () => JSON.parse(readFileSync(accountsFile, 'utf8')) as Record<string, number>;
-  const log = (line: Omit<CallLine, 'pid'>) => appendFileSync(calls, `${JSON.stringify({ ...line, pid: process.pid })}\n`);
+  const log = (line: Omit<CallLine, 'pid'>) =>
+    appendFileSync(calls, `${JSON.stringify({ ...line, pid: process.pid })}\n`);
 
   function state(name: string): AccountState {
     const failures = load()[name];
@@ -62,7 +72,11 @@ export function createFileBackend(dir: string, delayMs: number): AccountBackend 
   }
 
   return {
-    describe: () => ({ backend: Backend.BACKEND_LINUX, actions: [Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD, Action.ACTION_REFRESH_STATE], description: 'TEST-ONLY file backend' }),
+    describe: () => ({
+      backend: Backend.BACKEND_LINUX,
+      actions: [Action.ACTION_UNLOCK, Action.ACTION_RESET_PASSWORD, Action.ACTION_REFRESH_STATE],
+      description: 'TEST-ONLY file backend',
+    }),
     inspect: async (name) => state(name),
     unlock: (name) => change('unlock', name),
     resetPassword: (name) => change('resetPassword', name),
@@ -71,8 +85,22 @@ export function createFileBackend(dir: string, delayMs: number): AccountBackend 
 
 function accountStateOf(account: string, exists: boolean, locked: boolean, failures: number): AccountState {
   return {
-    backend: Backend.BACKEND_LINUX, account, exists, locked, lockReasons: locked ? [LockReason.LOCK_REASON_TOO_MANY_FAILURES] : [], failureCount: failures,
-    denyThreshold: DENY, lockEnds: undefined, lockPermanent: false, lastFailure: undefined, lastFailureSource: '', passwordChanged: undefined,
-    passwordExpires: undefined, observed: new Date(), counter: FailureCounter.FAILURE_COUNTER_FAILLOCK, mustChangePassword: false, details: {},
+    backend: Backend.BACKEND_LINUX,
+    account,
+    exists,
+    locked,
+    lockReasons: locked ? [LockReason.LOCK_REASON_TOO_MANY_FAILURES] : [],
+    failureCount: failures,
+    denyThreshold: DENY,
+    lockEnds: undefined,
+    lockPermanent: false,
+    lastFailure: undefined,
+    lastFailureSource: '',
+    passwordChanged: undefined,
+    passwordExpires: undefined,
+    observed: new Date(),
+    counter: FailureCounter.FAILURE_COUNTER_FAILLOCK,
+    mustChangePassword: false,
+    details: {},
   };
 }

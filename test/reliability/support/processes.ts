@@ -41,7 +41,9 @@ export interface ControllerStatus {
 export interface ControllerChild {
   proc: ChildProcess;
   output(): string;
-  request(input: CreateChangeRequestInput): Promise<{ requestId: string; operations: { id: string; nodeId: string }[] }>;
+  request(
+    input: CreateChangeRequestInput,
+  ): Promise<{ requestId: string; operations: { id: string; nodeId: string }[] }>;
   status(requestId?: string): Promise<ControllerStatus>;
   verify(): Promise<{ ok: boolean; total: number; problem: string }>;
   kill(signal: NodeJS.Signals): Promise<void>;
@@ -64,16 +66,21 @@ export async function startControllerChild(bundle: string, configFile: string): 
     if (m.error) p?.rej(new Error(m.error.message));
     else p?.res(m.body);
   });
-  const exit = new Promise<void>((res) => proc.once('exit', () => {
-    for (const p of pending.values()) p.rej(new Error('the controller exited'));
-    pending.clear();
-    res();
-  }));
+  const exit = new Promise<void>((res) =>
+    proc.once('exit', () => {
+      for (const p of pending.values()) p.rej(new Error('the controller exited'));
+      pending.clear();
+      res();
+    }),
+  );
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([
     readyP,
     exit.then(() => Promise.reject(new Error(`the controller exited at start: ${out.slice(-3000)}`))),
-    new Promise((_, rej) => (timer = setTimeout(() => rej(new Error(`the controller did not start: ${out.slice(-3000)}`)), 30_000))),
+    new Promise(
+      (_, rej) =>
+        (timer = setTimeout(() => rej(new Error(`the controller did not start: ${out.slice(-3000)}`)), 30_000)),
+    ),
   ]).finally(() => clearTimeout(timer));
   const call = <T>(type: string, body: Record<string, unknown> = {}) => {
     const id = next++;
@@ -100,15 +107,25 @@ export interface AgentChild {
 }
 
 /** Starts an agent process with the given (raw) config over the file backend in `backendDir`. */
-export function startAgentChild(bundle: string, o: { config: Record<string, unknown>; backendDir: string; delayMs: number }): AgentChild {
-  const proc = spawn(process.execPath, [bundle, JSON.stringify(o)], { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv() });
+export function startAgentChild(
+  bundle: string,
+  o: { config: Record<string, unknown>; backendDir: string; delayMs: number },
+): AgentChild {
+  const proc = spawn(process.execPath, [bundle, JSON.stringify(o)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: childEnv(),
+  });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exit = new Promise<void>((res) => proc.once('exit', () => res()));
   return {
     proc,
-    logs: () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
+    logs: () =>
+      out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
     async kill(signal) {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       await exit;
@@ -117,7 +134,11 @@ export function startAgentChild(bundle: string, o: { config: Record<string, unkn
 }
 
 /** Polls `cond` until it returns a value. */
-export async function waitFor<T>(cond: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, what: string): Promise<T> {
+export async function waitFor<T>(
+  cond: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs: number,
+  what: string,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await cond();

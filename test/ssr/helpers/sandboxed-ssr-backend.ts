@@ -10,7 +10,11 @@ import type { SsrWorkerRequest } from './ssr-backend-worker';
 export interface SandboxedSsrBackend {
   inspect(account: string, config?: SsrBackendConfigInput): Promise<AccountState>;
   unlock(account: string, config?: SsrBackendConfigInput): Promise<ChangeResult>;
-  resetPassword(account: string, password: string, options?: { config?: SsrBackendConfigInput; temporary?: boolean }): Promise<ChangeResult>;
+  resetPassword(
+    account: string,
+    password: string,
+    options?: { config?: SsrBackendConfigInput; temporary?: boolean },
+  ): Promise<ChangeResult>;
   /** The backend's pino log lines so far. */
   logs(): string;
   stop(): Promise<void>;
@@ -18,12 +22,27 @@ export interface SandboxedSsrBackend {
 
 /** Starts the worker in `sb`; every call uses `config` unless it brings its own. */
 export function startSandboxedSsrBackend(sb: PamSandbox, config: () => SsrBackendConfigInput): SandboxedSsrBackend {
-  const worker = startSandboxWorker<SsrWorkerRequest>(sb, join(__dirname, 'ssr-backend-worker.ts'), 'ssr backend worker');
+  const worker = startSandboxWorker<SsrWorkerRequest>(
+    sb,
+    join(__dirname, 'ssr-backend-worker.ts'),
+    'ssr backend worker',
+  );
   return {
-    inspect: async (account, c) => reviveState(await worker.call({ op: 'inspect', account, config: c ?? config(), pamService: sb.service })),
-    unlock: async (account, c) => reviveChange(await worker.call({ op: 'unlock', account, config: c ?? config(), pamService: sb.service })),
+    inspect: async (account, c) =>
+      reviveState(await worker.call({ op: 'inspect', account, config: c ?? config(), pamService: sb.service })),
+    unlock: async (account, c) =>
+      reviveChange(await worker.call({ op: 'unlock', account, config: c ?? config(), pamService: sb.service })),
     resetPassword: async (account, password, o = {}) =>
-      reviveChange(await worker.call({ op: 'resetPassword', account, password, temporary: o.temporary, config: o.config ?? config(), pamService: sb.service })),
+      reviveChange(
+        await worker.call({
+          op: 'resetPassword',
+          account,
+          password,
+          temporary: o.temporary,
+          config: o.config ?? config(),
+          pamService: sb.service,
+        }),
+      ),
     logs: worker.logs,
     stop: worker.stop,
   };

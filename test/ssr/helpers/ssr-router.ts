@@ -36,14 +36,27 @@ export const ADMIN = { name: 'admin', password: 'Adm1n-Router#', role: 'admin' a
 /** Starts a router node with `admin` plus `users`. */
 export async function startSsrRouter(users: RouterUser[]): Promise<SsrRouter> {
   const all: RouterUser[] = [ADMIN, ...users];
-  const sb = await createPamSandbox({ users: all.map(({ name, password }) => ({ name, password })), deny: 6, unlockTime: 1800, failInterval: 900 });
+  const sb = await createPamSandbox({
+    users: all.map(({ name, password }) => ({ name, password })),
+    deny: 6,
+    unlockTime: 1800,
+    failInterval: 900,
+  });
   const clock = fakeClock(new Date());
   let sim: SsrSimulator;
   try {
     sim = await createSsrSimulator({
       linux: sandboxLinuxPort(sb),
       clock,
-      users: all.filter((u) => u.inStore !== false).map(({ name, role, enabled, authenticationType, passwordChangedAt }) => ({ name, role, enabled, authenticationType, passwordChangedAt })),
+      users: all
+        .filter((u) => u.inStore !== false)
+        .map(({ name, role, enabled, authenticationType, passwordChangedAt }) => ({
+          name,
+          role,
+          enabled,
+          authenticationType,
+          passwordChangedAt,
+        })),
     });
   } catch (e) {
     await sb.destroy();

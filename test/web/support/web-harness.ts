@@ -69,7 +69,14 @@ export interface StartWebOptions {
 }
 
 export async function startWebController(options: StartWebOptions = {}): Promise<WebTestController> {
-  const tc = await startTestController({ clock: options.clock, log: options.log, config: options.config, escrow: options.escrow, web: true, deps: { web: options.web } });
+  const tc = await startTestController({
+    clock: options.clock,
+    log: options.log,
+    config: options.config,
+    escrow: options.escrow,
+    web: true,
+    deps: { web: options.web },
+  });
   const web = tc.ctx.web!;
   const clock = options.clock ?? systemClock;
   const alice = bootstrapAdmin(tc.ctx.store.db, clock, { name: 'alice' });
@@ -77,8 +84,15 @@ export async function startWebController(options: StartWebOptions = {}): Promise
   // Set up on the controller host, not by alice: had alice created bob or handed him his token, bob could
   // not approve alice's privileged requests (the second-person rule).
   const repo = createOperatorsRepo(tc.ctx.store.db);
-  for (const [name, role] of [['olga', 'operator'], ['bob', 'approver'], ['victor', 'viewer']] as const) {
-    createOperator({ repo, audited: (fn) => recordAudited(tc.ctx.store.db, () => fn(tc.ctx.audit)), now: () => clock.now() }, { name, role, by: 'local:test' });
+  for (const [name, role] of [
+    ['olga', 'operator'],
+    ['bob', 'approver'],
+    ['victor', 'viewer'],
+  ] as const) {
+    createOperator(
+      { repo, audited: (fn) => recordAudited(tc.ctx.store.db, () => fn(tc.ctx.audit)), now: () => clock.now() },
+      { name, role, by: 'local:test' },
+    );
     tokens[name] = issueApiToken(repo, name, { createdBy: 'local:test', ttlSeconds: 86_400, now: clock.now() }).token;
   }
   const url = web.url;
@@ -94,20 +108,24 @@ export async function startWebController(options: StartWebOptions = {}): Promise
     if (o.cookie) headers.cookie = `${SESSION_COOKIE}=${o.cookie}`;
     if (o.csrf) headers['x-csrf-token'] = o.csrf;
     return new Promise((res, rej) => {
-      const req = request(`${url}${path}`, { method: o.method ?? (body === undefined ? 'GET' : 'POST'), headers, ca: caPem }, (r) => {
-        let text = '';
-        r.setEncoding('utf8');
-        r.on('data', (d: string) => (text += d));
-        r.on('end', () => {
-          let json: unknown;
-          try {
-            json = JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          res({ status: r.statusCode ?? 0, headers: r.headers, text, json });
-        });
-      });
+      const req = request(
+        `${url}${path}`,
+        { method: o.method ?? (body === undefined ? 'GET' : 'POST'), headers, ca: caPem },
+        (r) => {
+          let text = '';
+          r.setEncoding('utf8');
+          r.on('data', (d: string) => (text += d));
+          r.on('end', () => {
+            let json: unknown;
+            try {
+              json = JSON.parse(text);
+            } catch {
+              json = undefined;
+            }
+            res({ status: r.statusCode ?? 0, headers: r.headers, text, json });
+          });
+        },
+      );
       req.on('error', rej);
       if (body !== undefined) req.write(body);
       req.end();
@@ -115,7 +133,12 @@ export async function startWebController(options: StartWebOptions = {}): Promise
   }
 
   return {
-    tc, web, url, caPem, tokens, http,
+    tc,
+    web,
+    url,
+    caPem,
+    tokens,
+    http,
     service: () => tc.ctx.service,
     principal: (name) => tc.ctx.service.principalFor(name, 'local'),
     async signIn(name) {

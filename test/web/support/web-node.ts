@@ -10,7 +10,12 @@ export { ADMIN_PASSWORD, USER_PASSWORD };
 
 export type WebNode = SandboxedNode;
 
-export function createWebNode(nodeId: string, controllerAddress: string, creds: NodeCredentials, labels: Record<string, string>): Promise<WebNode> {
+export function createWebNode(
+  nodeId: string,
+  controllerAddress: string,
+  creds: NodeCredentials,
+  labels: Record<string, string>,
+): Promise<WebNode> {
   const all = ['unlock', 'reset_password', 'refresh_state'];
   return createSandboxedNode(nodeId, controllerAddress, creds, labels, {
     changeCheckSeconds: 1,

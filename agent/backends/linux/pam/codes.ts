@@ -5,11 +5,39 @@
 
 /** _pam_token_returns, index = PAM return code; "default" is index RETURN_VALUES. */
 export const RETURN_NAMES = [
-  'success', 'open_err', 'symbol_err', 'service_err', 'system_err', 'buf_err', 'perm_denied', 'auth_err',
-  'cred_insufficient', 'authinfo_unavail', 'user_unknown', 'maxtries', 'new_authtok_reqd', 'acct_expired',
-  'session_err', 'cred_unavail', 'cred_expired', 'cred_err', 'no_module_data', 'conv_err', 'authtok_err',
-  'authtok_recover_err', 'authtok_lock_busy', 'authtok_disable_aging', 'try_again', 'ignore', 'abort',
-  'authtok_expired', 'module_unknown', 'bad_item', 'conv_again', 'incomplete', 'default',
+  'success',
+  'open_err',
+  'symbol_err',
+  'service_err',
+  'system_err',
+  'buf_err',
+  'perm_denied',
+  'auth_err',
+  'cred_insufficient',
+  'authinfo_unavail',
+  'user_unknown',
+  'maxtries',
+  'new_authtok_reqd',
+  'acct_expired',
+  'session_err',
+  'cred_unavail',
+  'cred_expired',
+  'cred_err',
+  'no_module_data',
+  'conv_err',
+  'authtok_err',
+  'authtok_recover_err',
+  'authtok_lock_busy',
+  'authtok_disable_aging',
+  'try_again',
+  'ignore',
+  'abort',
+  'authtok_expired',
+  'module_unknown',
+  'bad_item',
+  'conv_again',
+  'incomplete',
+  'default',
 ] as const;
 export const RETURN_VALUES = 32;
 
@@ -36,7 +64,6 @@ export const ACTION_RESET = -5;
 export const ACTION_UNDEF = -6;
 const ACTION_NAMES = ['ignore', 'ok', 'done', 'bad', 'die', 'reset'];
 
-
 /** A return code's configuration name ("auth_err"). */
 export function returnName(code: number): string {
   return RETURN_NAMES[code] ?? `code ${code}`;
@@ -59,19 +86,25 @@ export function parseControl(keyword: string | undefined, bracket?: string): { a
   if (bracket === undefined) {
     switch ((keyword ?? '').toLowerCase()) {
       case 'required':
-        a[PAM_SUCCESS] = ACTION_OK; a[PAM_NEW_AUTHTOK_REQD] = ACTION_OK; a[PAM_IGNORE] = ACTION_IGNORE;
+        a[PAM_SUCCESS] = ACTION_OK;
+        a[PAM_NEW_AUTHTOK_REQD] = ACTION_OK;
+        a[PAM_IGNORE] = ACTION_IGNORE;
         setDefaultControl(a, ACTION_BAD);
         return { actions: a };
       case 'requisite':
-        a[PAM_SUCCESS] = ACTION_OK; a[PAM_NEW_AUTHTOK_REQD] = ACTION_OK; a[PAM_IGNORE] = ACTION_IGNORE;
+        a[PAM_SUCCESS] = ACTION_OK;
+        a[PAM_NEW_AUTHTOK_REQD] = ACTION_OK;
+        a[PAM_IGNORE] = ACTION_IGNORE;
         setDefaultControl(a, ACTION_DIE);
         return { actions: a };
       case 'optional':
-        a[PAM_SUCCESS] = ACTION_OK; a[PAM_NEW_AUTHTOK_REQD] = ACTION_OK;
+        a[PAM_SUCCESS] = ACTION_OK;
+        a[PAM_NEW_AUTHTOK_REQD] = ACTION_OK;
         setDefaultControl(a, ACTION_IGNORE);
         return { actions: a };
       case 'sufficient':
-        a[PAM_SUCCESS] = ACTION_DONE; a[PAM_NEW_AUTHTOK_REQD] = ACTION_DONE;
+        a[PAM_SUCCESS] = ACTION_DONE;
+        a[PAM_NEW_AUTHTOK_REQD] = ACTION_DONE;
         setDefaultControl(a, ACTION_IGNORE);
         return { actions: a };
       default:
@@ -79,7 +112,10 @@ export function parseControl(keyword: string | undefined, bracket?: string): { a
     }
   }
   let tok = bracket;
-  const fail = (why: string) => ({ actions: new Array<number>(RETURN_VALUES).fill(ACTION_BAD), error: `bad control "${bracket}": ${why}` });
+  const fail = (why: string) => ({
+    actions: new Array<number>(RETURN_VALUES).fill(ACTION_BAD),
+    error: `bad control "${bracket}": ${why}`,
+  });
   for (;;) {
     tok = tok.replace(/^\s+/, '');
     if (!tok) break;

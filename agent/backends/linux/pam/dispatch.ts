@@ -7,8 +7,16 @@
  * when all of them agree.
  */
 import {
-  ACTION_BAD, ACTION_DIE, ACTION_DONE, ACTION_IGNORE, ACTION_OK, ACTION_RESET,
-  PAM_IGNORE, PAM_MUST_FAIL_CODE, PAM_SUCCESS, RETURN_VALUES,
+  ACTION_BAD,
+  ACTION_DIE,
+  ACTION_DONE,
+  ACTION_IGNORE,
+  ACTION_OK,
+  ACTION_RESET,
+  PAM_IGNORE,
+  PAM_MUST_FAIL_CODE,
+  PAM_SUCCESS,
+  RETURN_VALUES,
 } from './codes';
 import type { PamHandler } from './service-loader';
 
@@ -43,7 +51,12 @@ const POSITIVE = 1;
 const NEGATIVE = 2;
 
 /** One walk with the given choice per uncertain module; reports the arity of each choice point met. */
-function walk(chain: readonly PamHandler[], oracle: ModuleOracle, choices: readonly number[], arities: number[]): DispatchRun {
+function walk(
+  chain: readonly PamHandler[],
+  oracle: ModuleOracle,
+  choices: readonly number[],
+  arities: number[],
+): DispatchRun {
   const steps: DispatchStep[] = [];
   let decidedBy: DispatchStep | undefined;
   let impression = UNDEF;
@@ -112,7 +125,13 @@ function walk(chain: readonly PamHandler[], oracle: ModuleOracle, choices: reado
           // "bad jump in stack": a jump past the end can never succeed.
           impression = NEGATIVE;
           status = PAM_MUST_FAIL_CODE;
-          decidedBy ??= { handler: h, outcome: { code: retval, why: `${outcome.why}; its jump goes past the end of the stack, which libpam treats as a failure` } };
+          decidedBy ??= {
+            handler: h,
+            outcome: {
+              code: retval,
+              why: `${outcome.why}; its jump goes past the end of the stack, which libpam treats as a failure`,
+            },
+          };
         }
       }
     }

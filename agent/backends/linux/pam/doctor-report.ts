@@ -17,7 +17,13 @@ export interface DoctorService {
   /** Whose auth lines run: the service's own, or `other`'s (the service has none). */
   readonly authFrom: 'service' | 'other';
   readonly startFailure?: string;
-  readonly files: ReadonlyArray<{ path: string; realPath?: string; links: readonly string[]; error?: string; from: string }>;
+  readonly files: ReadonlyArray<{
+    path: string;
+    realPath?: string;
+    links: readonly string[];
+    error?: string;
+    from: string;
+  }>;
   readonly auth: ReadonlyArray<{ where: string; text: string; problem?: string }>;
   readonly counters: ReadonlyArray<{ where: string; module: string; settings: string; notes: readonly string[] }>;
   readonly problems: readonly string[];
@@ -67,13 +73,15 @@ export async function buildDoctorReport(ctx: LinuxContext, accounts: readonly st
       const where = `${h.file}:${h.lineNo}`;
       if (h.moduleName === 'pam_faillock') {
         const l = await parseFaillockLine(h, opts.fs, opts.faillockConf);
-        if (!l.ok) counters.push({ where, module: `pam_faillock (${h.type})`, settings: 'fails every call', notes: [l.why] });
+        if (!l.ok)
+          counters.push({ where, module: `pam_faillock (${h.type})`, settings: 'fails every call', notes: [l.why] });
         else {
           const s2 = l.settings;
           const o = l.origins;
           const notes = [`conf file ${l.conf} is read first; module arguments override it`, ...l.warnings];
           if (l.implicitAction && h.type === 'auth') notes.push('no action word: pam_faillock runs it as preauth');
-          if (h.type === 'account') notes.push('account phase: clears the records after a successful login, never refuses');
+          if (h.type === 'account')
+            notes.push('account phase: clears the records after a successful login, never refuses');
           counters.push({
             where,
             module: `pam_faillock ${h.type === 'auth' ? l.action : h.type}`,
@@ -85,9 +93,16 @@ export async function buildDoctorReport(ctx: LinuxContext, accounts: readonly st
         const t = parseTally2Line(h);
         const s2 = t.settings;
         const notes = [...t.warnings, `onerr=${t.failOnError ? 'fail' : 'succeed'}`];
-        if (t.parseError) notes.push(`${t.parseError}: ${t.failOnError ? 'every login is refused' : 'the module is skipped'}`);
-        if (s2.magicRoot) notes.push('magic_root: never counts or refuses when the calling process is root (sshd, login, gdm)');
-        counters.push({ where, module: `pam_tally2 (${h.type})`, settings: `deny=${s2.deny}, unlock_time=${s2.unlockTime}, lock_time=${s2.lockTime}, file=${s2.file}${s2.evenDenyRoot ? ', even_deny_root' : ''}`, notes });
+        if (t.parseError)
+          notes.push(`${t.parseError}: ${t.failOnError ? 'every login is refused' : 'the module is skipped'}`);
+        if (s2.magicRoot)
+          notes.push('magic_root: never counts or refuses when the calling process is root (sshd, login, gdm)');
+        counters.push({
+          where,
+          module: `pam_tally2 (${h.type})`,
+          settings: `deny=${s2.deny}, unlock_time=${s2.unlockTime}, lock_time=${s2.lockTime}, file=${s2.file}${s2.evenDenyRoot ? ', even_deny_root' : ''}`,
+          notes,
+        });
       }
     }
     services.push({
@@ -110,16 +125,34 @@ export async function buildDoctorReport(ctx: LinuxContext, accounts: readonly st
         account,
         exists: st.exists,
         locked: st.locked,
-        reasons: st.lockReasons.map((r) => lockReasonToJSON(r).replace(/^LOCK_REASON_/, '').toLowerCase()),
-        counter: failureCounterToJSON(st.counter).replace(/^FAILURE_COUNTER_/, '').toLowerCase(),
+        reasons: st.lockReasons.map((r) =>
+          lockReasonToJSON(r)
+            .replace(/^LOCK_REASON_/, '')
+            .toLowerCase(),
+        ),
+        counter: failureCounterToJSON(st.counter)
+          .replace(/^FAILURE_COUNTER_/, '')
+          .toLowerCase(),
         failures: st.failureCount,
         deny: st.denyThreshold,
         strictest: pam?.strictest?.service,
         unknown: pam?.unknown,
-        services: (pam?.services ?? []).map((v) => ({ service: v.service, verdict: v.verdict, cause: v.cause, why: v.why, decidedBy: v.decidedBy, steps: v.steps })),
+        services: (pam?.services ?? []).map((v) => ({
+          service: v.service,
+          verdict: v.verdict,
+          cause: v.cause,
+          why: v.why,
+          decidedBy: v.decidedBy,
+          steps: v.steps,
+        })),
       });
     } catch (e) {
-      out.push({ account, exists: false, services: [], error: { code: (e as { code?: string }).code ?? 'FP_INTERNAL', message: (e as Error).message } });
+      out.push({
+        account,
+        exists: false,
+        services: [],
+        error: { code: (e as { code?: string }).code ?? 'FP_INTERNAL', message: (e as Error).message },
+      });
     }
   }
   return {

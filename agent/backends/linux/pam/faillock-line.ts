@@ -42,7 +42,13 @@ export async function parseFaillockLine(h: PamHandler, fs: RootFs, defaultConf: 
     }
   });
   const s: Mutable<FaillockSettings> & { rootUnlockSet?: boolean } = { ...FAILLOCK_DEFAULTS };
-  const origins: Record<string, string> = { dir: 'default', deny: 'default', fail_interval: 'default', unlock_time: 'default', root_unlock_time: 'default (unlock_time)' };
+  const origins: Record<string, string> = {
+    dir: 'default',
+    deny: 'default',
+    fail_interval: 'default',
+    unlock_time: 'default',
+    root_unlock_time: 'default (unlock_time)',
+  };
   const warnings: string[] = [];
   const where = `${h.file}:${h.lineNo}`;
   const apply = (name: string, value: string, origin: string): void => {
@@ -55,14 +61,20 @@ export async function parseFaillockLine(h: PamHandler, fs: RootFs, defaultConf: 
   if (!r.ok) {
     // read_config_file: only a missing DEFAULT file is fine; conf= naming a missing file fails every call.
     if (!(r.code === 'ENOENT' && confIndex < 0)) {
-      return { ok: false, why: `pam_faillock at ${where} cannot read its conf file ${conf} (${r.code}), so it answers PAM_SERVICE_ERR to every login` };
+      return {
+        ok: false,
+        why: `pam_faillock at ${where} cannot read its conf file ${conf} (${r.code}), so it answers PAM_SERVICE_ERR to every login`,
+      };
     }
   } else {
     const lines = r.text.split('\n');
     for (let i = 0; i < lines.length; i++) {
       const raw = lines[i];
       if (raw.length > FAILLOCK_CONF_MAX_LINELEN && !(i === lines.length - 1)) {
-        return { ok: false, why: `${conf}:${i + 1} is longer than ${FAILLOCK_CONF_MAX_LINELEN} bytes, so pam_faillock at ${where} answers PAM_SERVICE_ERR to every login` };
+        return {
+          ok: false,
+          why: `${conf}:${i + 1} is longer than ${FAILLOCK_CONF_MAX_LINELEN} bytes, so pam_faillock at ${where} answers PAM_SERVICE_ERR to every login`,
+        };
       }
       const line = raw.replace(/#.*$/, '').trim();
       if (!line) continue;

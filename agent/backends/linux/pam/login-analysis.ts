@@ -18,7 +18,15 @@ import { judgeService, type CounterUse, type ServiceVerdict } from './service-ve
 import { parseTally2Line, type Tally2Line } from './tally2-line';
 
 /** The services through which people log in to an instrument (the example config's default). */
-export const DEFAULT_LOGIN_SERVICES = ['sshd', 'login', 'gdm-password', 'su', 'sudo', 'cockpit', 'xrdp-sesman'] as const;
+export const DEFAULT_LOGIN_SERVICES = [
+  'sshd',
+  'login',
+  'gdm-password',
+  'su',
+  'sudo',
+  'cockpit',
+  'xrdp-sesman',
+] as const;
 /** Services run by the user rather than by a root daemon: pam_rootok, magic_root and use_uid see a non-root caller. */
 const USER_RUN = new Set(['su', 'su-l', 'sudo', 'sudo-i', 'runuser', 'runuser-l']);
 
@@ -64,25 +72,46 @@ export interface AccountPamVerdict {
   readonly tallyFiles: readonly string[];
 }
 
-const TRIPLETS: Record<string, string> = { x64: 'x86_64-linux-gnu', arm64: 'aarch64-linux-gnu', arm: 'arm-linux-gnueabihf', ppc64: 'powerpc64le-linux-gnu', s390x: 's390x-linux-gnu' };
+const TRIPLETS: Record<string, string> = {
+  x64: 'x86_64-linux-gnu',
+  arm64: 'aarch64-linux-gnu',
+  arm: 'arm-linux-gnueabihf',
+  ppc64: 'powerpc64le-linux-gnu',
+  s390x: 's390x-linux-gnu',
+};
 
 /** libpam's DEFAULT_MODULE_PATH is compiled in; find it as the directory holding pam_unix.so. */
 async function detectModuleDir(fs: RootFs): Promise<{ dir?: string; why: string }> {
   const t = TRIPLETS[process.arch] ?? `${process.arch}-linux-gnu`;
-  const candidates = ['/lib64/security/', '/usr/lib64/security/', `/lib/${t}/security/`, `/usr/lib/${t}/security/`, '/lib/security/', '/usr/lib/security/'];
-  for (const dir of candidates) if (await fs.exists(`${dir}pam_unix.so`)) return { dir, why: `${dir}pam_unix.so exists` };
+  const candidates = [
+    '/lib64/security/',
+    '/usr/lib64/security/',
+    `/lib/${t}/security/`,
+    `/usr/lib/${t}/security/`,
+    '/lib/security/',
+    '/usr/lib/security/',
+  ];
+  for (const dir of candidates)
+    if (await fs.exists(`${dir}pam_unix.so`)) return { dir, why: `${dir}pam_unix.so exists` };
   return { why: `no pam_unix.so in ${candidates.join(', ')}` };
 }
 
 /** Loads the login services. Throws FP_PAM_CONFIG_UNREADABLE only when pamDir itself cannot be read. */
 export async function loadPamLayout(opts: PamAnalysisOptions): Promise<PamLayout> {
   const dirInfo = await opts.fs.info(opts.pamDir);
-  if (!dirInfo.exists) throw new FleetpassError('FP_PAM_CONFIG_UNREADABLE', `cannot read the PAM directory ${opts.pamDir}: ENOENT`, { details: { path: opts.pamDir } });
-  const detected = opts.moduleDir ? { dir: opts.moduleDir.endsWith('/') ? opts.moduleDir : `${opts.moduleDir}/`, why: 'configured (pamModuleDir)' } : await detectModuleDir(opts.fs);
+  if (!dirInfo.exists)
+    throw new FleetpassError('FP_PAM_CONFIG_UNREADABLE', `cannot read the PAM directory ${opts.pamDir}: ENOENT`, {
+      details: { path: opts.pamDir },
+    });
+  const detected = opts.moduleDir
+    ? { dir: opts.moduleDir.endsWith('/') ? opts.moduleDir : `${opts.moduleDir}/`, why: 'configured (pamModuleDir)' }
+    : await detectModuleDir(opts.fs);
   const moduleDir = detected.dir ?? '/lib64/security/';
   let names: string[];
   let servicesWhy: string;
-  let unknown: string | undefined = detected.dir ? undefined : `the PAM module directory cannot be found (${detected.why})`;
+  let unknown: string | undefined = detected.dir
+    ? undefined
+    : `the PAM module directory cannot be found (${detected.why})`;
   if (opts.services.length > 0) {
     names = [...opts.services];
     servicesWhy = 'configured (pamServices)';
@@ -112,7 +141,14 @@ async function groupsOf(fs: RootFs, groupPath: string, user: PasswdEntry): Promi
   for (const line of r.text.split('\n')) {
     const f = line.split(':');
     if (f.length < 4) continue;
-    if (Number(f[2]) === user.gid || f[3].split(',').map((m) => m.trim()).includes(user.name)) out.push(f[0]);
+    if (
+      Number(f[2]) === user.gid ||
+      f[3]
+        .split(',')
+        .map((m) => m.trim())
+        .includes(user.name)
+    )
+      out.push(f[0]);
   }
   return out;
 }
@@ -126,12 +162,21 @@ async function uidMinOf(fs: RootFs): Promise<number> {
 const isCounter = (h: PamHandler, name: string) => h.kind === 'module' && h.moduleName === name;
 
 /** Judges every loaded login service for `user` at `now`. */
-export async function judgeAccount(layout: PamLayout, user: PasswdEntry, opts: PamAnalysisOptions, now: Date): Promise<AccountPamVerdict> {
+export async function judgeAccount(
+  layout: PamLayout,
+  user: PasswdEntry,
+  opts: PamAnalysisOptions,
+  now: Date,
+): Promise<AccountPamVerdict> {
   const fs = opts.fs;
   const nowS = Math.floor(now.getTime() / 1000);
   const groups = await groupsOf(fs, opts.groupPath, user);
   const uidMin = await uidMinOf(fs);
-  const nologin = (await fs.exists('/etc/nologin')) ? '/etc/nologin' : (await fs.exists('/run/nologin')) ? '/run/nologin' : undefined;
+  const nologin = (await fs.exists('/etc/nologin'))
+    ? '/etc/nologin'
+    : (await fs.exists('/run/nologin'))
+      ? '/run/nologin'
+      : undefined;
   const account = { name: user.name, uid: user.uid, gid: user.gid, shell: user.shell, home: user.home, groups };
 
   const all = layout.services.flatMap((s) => s.handlers);
@@ -140,7 +185,8 @@ export async function judgeAccount(layout: PamLayout, user: PasswdEntry, opts: P
   for (const h of auth) exists.set(h, await layout.moduleExists(h.modulePath!));
 
   const faillockLines = new Map<PamHandler, FaillockLine>();
-  for (const h of all.filter((x) => isCounter(x, 'pam_faillock'))) faillockLines.set(h, await parseFaillockLine(h, fs, opts.faillockConf));
+  for (const h of all.filter((x) => isCounter(x, 'pam_faillock')))
+    faillockLines.set(h, await parseFaillockLine(h, fs, opts.faillockConf));
   const records = new Map<string, Awaited<ReturnType<typeof readFaillock>> | { error: string }>();
   for (const line of faillockLines.values()) {
     if (!line.ok || records.has(line.settings.dir)) continue;
@@ -150,21 +196,26 @@ export async function judgeAccount(layout: PamLayout, user: PasswdEntry, opts: P
       records.set(line.settings.dir, { error: (e as Error).message });
     }
   }
-  const faillockFacts = (fresh: boolean) => (h: PamHandler): FaillockFacts | undefined => {
-    const line = faillockLines.get(h);
-    if (!line) return undefined;
-    if (!line.ok) return { line };
-    const s = line.settings;
-    const isAdmin = user.uid === 0 || (s.adminGroup ? groups.includes(s.adminGroup) : false);
-    const recs = records.get(s.dir)!;
-    if ('error' in recs) return { line, ioError: recs.error };
-    const assessment: FailureAssessment = assessFaillock(fresh ? [] : recs, s, isAdmin, now);
-    return { line, assessment, exempt: isAdmin && !s.evenDenyRoot };
-  };
+  const faillockFacts =
+    (fresh: boolean) =>
+    (h: PamHandler): FaillockFacts | undefined => {
+      const line = faillockLines.get(h);
+      if (!line) return undefined;
+      if (!line.ok) return { line };
+      const s = line.settings;
+      const isAdmin = user.uid === 0 || (s.adminGroup ? groups.includes(s.adminGroup) : false);
+      const recs = records.get(s.dir)!;
+      if ('error' in recs) return { line, ioError: recs.error };
+      const assessment: FailureAssessment = assessFaillock(fresh ? [] : recs, s, isAdmin, now);
+      return { line, assessment, exempt: isAdmin && !s.evenDenyRoot };
+    };
 
   const tallyLines = new Map<PamHandler, Tally2Line>();
   for (const h of all.filter((x) => isCounter(x, 'pam_tally2'))) tallyLines.set(h, parseTally2Line(h));
-  const tallyFacts = new Map<string, { stored: { count: number; time: number }; fileProblem?: string; unreadable?: string; lastSource?: string }>();
+  const tallyFacts = new Map<
+    string,
+    { stored: { count: number; time: number }; fileProblem?: string; unreadable?: string; lastSource?: string }
+  >();
   for (const line of tallyLines.values()) {
     const file = line.settings.file;
     if (tallyFacts.has(file)) continue;
@@ -175,25 +226,72 @@ export async function judgeAccount(layout: PamLayout, user: PasswdEntry, opts: P
     }
     // A damaged file throws FP_TALLYLOG_CORRUPT: the agent does not guess, and never rewrites it.
     const rec = info.exists && info.isFile ? await readTallyRecord(await fs.hostPath(file), user.uid) : undefined;
-    tallyFacts.set(file, { stored: { count: rec?.failCount ?? 0, time: rec?.failTime ?? 0 }, fileProblem, lastSource: rec?.failLine });
+    tallyFacts.set(file, {
+      stored: { count: rec?.failCount ?? 0, time: rec?.failTime ?? 0 },
+      fileProblem,
+      lastSource: rec?.failLine,
+    });
   }
-  const tally2Facts = (fresh: boolean) => (h: PamHandler): Tally2Facts | undefined => {
-    const line = tallyLines.get(h);
-    if (!line) return undefined;
-    const f = tallyFacts.get(line.settings.file)!;
-    return { line, stored: fresh ? { count: 0, time: 0 } : f.stored, fileProblem: f.fileProblem, unreadable: fresh ? undefined : f.unreadable };
-  };
+  const tally2Facts =
+    (fresh: boolean) =>
+    (h: PamHandler): Tally2Facts | undefined => {
+      const line = tallyLines.get(h);
+      if (!line) return undefined;
+      const f = tallyFacts.get(line.settings.file)!;
+      return {
+        line,
+        stored: fresh ? { count: 0, time: 0 } : f.stored,
+        fileProblem: f.fileProblem,
+        unreadable: fresh ? undefined : f.unreadable,
+      };
+    };
 
   const counterUse = (h: PamHandler): Omit<CounterUse, 'handler' | 'where'> | undefined => {
     const fl = faillockFacts(false)(h);
     if (fl?.assessment && fl.line.ok) {
       const a = fl.assessment;
-      return { kind: 'faillock', exempt: fl.exempt ?? false, unlockTime: fl.line.settings.unlockTime, failInterval: fl.line.settings.failInterval, deny: fl.line.settings.deny, failures: a.failures, locked: a.locked, lockEnds: a.lockEnds, permanent: a.lockPermanent, lastFailure: a.lastFailure, lastFailureSource: a.lastFailureSource, store: fl.line.settings.dir, settingsText: faillockText(fl.line) };
+      return {
+        kind: 'faillock',
+        exempt: fl.exempt ?? false,
+        unlockTime: fl.line.settings.unlockTime,
+        failInterval: fl.line.settings.failInterval,
+        deny: fl.line.settings.deny,
+        failures: a.failures,
+        locked: a.locked,
+        lockEnds: a.lockEnds,
+        permanent: a.lockPermanent,
+        lastFailure: a.lastFailure,
+        lastFailureSource: a.lastFailureSource,
+        store: fl.line.settings.dir,
+        settingsText: faillockText(fl.line),
+      };
     }
     const t = tally2Facts(false)(h);
     if (t) {
-      const a = assessTally2({ failLine: tallyFacts.get(t.line.settings.file)?.lastSource ?? '', failCount: t.stored.count, failTime: t.stored.time }, t.line.settings, user.uid, now);
-      return { kind: 'tally2', exempt: user.uid === 0 && !t.line.settings.evenDenyRoot, unlockTime: t.line.settings.unlockTime, deny: t.line.settings.deny, failures: a.failures, locked: a.locked, lockEnds: a.lockEnds, permanent: a.lockPermanent, lastFailure: a.lastFailure, lastFailureSource: a.lastFailureSource, store: t.line.settings.file, settingsText: `deny=${t.line.settings.deny} unlock_time=${t.line.settings.unlockTime} file=${t.line.settings.file}` };
+      const a = assessTally2(
+        {
+          failLine: tallyFacts.get(t.line.settings.file)?.lastSource ?? '',
+          failCount: t.stored.count,
+          failTime: t.stored.time,
+        },
+        t.line.settings,
+        user.uid,
+        now,
+      );
+      return {
+        kind: 'tally2',
+        exempt: user.uid === 0 && !t.line.settings.evenDenyRoot,
+        unlockTime: t.line.settings.unlockTime,
+        deny: t.line.settings.deny,
+        failures: a.failures,
+        locked: a.locked,
+        lockEnds: a.lockEnds,
+        permanent: a.lockPermanent,
+        lastFailure: a.lastFailure,
+        lastFailureSource: a.lastFailureSource,
+        store: t.line.settings.file,
+        settingsText: `deny=${t.line.settings.deny} unlock_time=${t.line.settings.unlockTime} file=${t.line.settings.file}`,
+      };
     }
     return undefined;
   };
@@ -202,7 +300,12 @@ export async function judgeAccount(layout: PamLayout, user: PasswdEntry, opts: P
   for (const svc of layout.services) {
     const callerIsRoot = !USER_RUN.has(svc.service);
     const ctx = (fresh: boolean): ModelContext => ({
-      account, service: svc.service, callerIsRoot, nowS, uidMin, nologinFile: nologin,
+      account,
+      service: svc.service,
+      callerIsRoot,
+      nowS,
+      uidMin,
+      nologinFile: nologin,
       moduleExists: (h) => exists.get(h) ?? true,
       faillock: faillockFacts(fresh),
       tally2: tally2Facts(fresh),
@@ -219,8 +322,15 @@ function faillockText(l: FaillockLine): string {
   return `${l.action}${l.implicitAction ? ' (implicit)' : ''} deny=${s.deny} [${o.deny}] unlock_time=${s.unlockTime || 'never'} [${o.unlock_time}] fail_interval=${s.failInterval} [${o.fail_interval}] dir=${s.dir} [${o.dir}]${s.evenDenyRoot ? ' even_deny_root' : ''}${s.adminGroup ? ` admin_group=${s.adminGroup}` : ''}`;
 }
 
-function combine(layout: PamLayout, services: ServiceVerdict[], faillockLines: Map<PamHandler, FaillockLine>, tallyLines: Map<PamHandler, Tally2Line>): AccountPamVerdict {
-  const faillockDirs = [...new Set([...faillockLines.values()].filter((l) => l.ok).map((l) => (l.ok ? l.settings.dir : '')))].sort();
+function combine(
+  layout: PamLayout,
+  services: ServiceVerdict[],
+  faillockLines: Map<PamHandler, FaillockLine>,
+  tallyLines: Map<PamHandler, Tally2Line>,
+): AccountPamVerdict {
+  const faillockDirs = [
+    ...new Set([...faillockLines.values()].filter((l) => l.ok).map((l) => (l.ok ? l.settings.dir : ''))),
+  ].sort();
   const tallyFiles = [...new Set([...tallyLines.values()].map((l) => l.settings.file))].sort();
   const pamRefuses = services.find((s) => s.verdict === 'refuses' && s.cause === 'pam');
   const locks = services
@@ -228,7 +338,10 @@ function combine(layout: PamLayout, services: ServiceVerdict[], faillockLines: M
     .map((s) => ({ s, c: s.counters.find((c) => c.locked) }))
     .filter((x): x is { s: ServiceVerdict; c: CounterUse } => x.c !== undefined);
   // The lock that lasts longest: a permanent one, else the latest end.
-  locks.sort((a, b) => Number(b.c.permanent) - Number(a.c.permanent) || (b.c.lockEnds?.getTime() ?? 0) - (a.c.lockEnds?.getTime() ?? 0));
+  locks.sort(
+    (a, b) =>
+      Number(b.c.permanent) - Number(a.c.permanent) || (b.c.lockEnds?.getTime() ?? 0) - (a.c.lockEnds?.getTime() ?? 0),
+  );
   const unknownSvc = services.find((s) => s.verdict === 'unknown');
   const unknown = layout.unknown ?? (unknownSvc ? `${unknownSvc.service}: ${unknownSvc.why}` : undefined);
   const margin = (c: CounterUse) => (c.deny === 0 ? Number.MAX_SAFE_INTEGER : c.deny - c.failures);

@@ -5,7 +5,14 @@
  * Password locks and expiry are judged from /etc/shadow elsewhere, so pam_unix is taken to succeed.
  */
 import {
-  PAM_AUTH_ERR, PAM_AUTHINFO_UNAVAIL, PAM_IGNORE, PAM_MODULE_UNKNOWN, PAM_SERVICE_ERR, PAM_SUCCESS, PAM_SYSTEM_ERR, PAM_USER_UNKNOWN,
+  PAM_AUTH_ERR,
+  PAM_AUTHINFO_UNAVAIL,
+  PAM_IGNORE,
+  PAM_MODULE_UNKNOWN,
+  PAM_SERVICE_ERR,
+  PAM_SUCCESS,
+  PAM_SYSTEM_ERR,
+  PAM_USER_UNKNOWN,
 } from './codes';
 import type { ModuleOutcome } from './dispatch';
 import type { FaillockLine } from './faillock-line';
@@ -62,18 +69,36 @@ export interface ModelContext {
 export const COUNTER_LOCK = ' [counter lock]';
 
 const one = (code: number, why: string): ModuleOutcome[] => [{ code, why }];
-const any = (name: string, codes: readonly number[], why: string): ModuleOutcome[] => codes.map((code) => ({ code, why: `${name}: ${why}` }));
+const any = (name: string, codes: readonly number[], why: string): ModuleOutcome[] =>
+  codes.map((code) => ({ code, why: `${name}: ${why}` }));
 
 /** pam_succeed_if's conditions for the fields it can know here; undefined when a condition cannot be decided. */
 function succeedIf(h: PamHandler, ctx: ModelContext): boolean | undefined {
   const args = h.args.filter((a) => !['debug', 'use_uid', 'quiet', 'quiet_fail', 'quiet_success', 'audit'].includes(a));
   if (h.args.includes('use_uid') && !ctx.callerIsRoot) return undefined;
-  const acct = h.args.includes('use_uid') ? { name: 'root', uid: 0, gid: 0, shell: '', home: '', groups: ['root'] } : ctx.account;
+  const acct = h.args.includes('use_uid')
+    ? { name: 'root', uid: 0, gid: 0, shell: '', home: '', groups: ['root'] }
+    : ctx.account;
   const field = (f: string): string | undefined =>
-    ({ user: acct.name, uid: String(acct.uid), gid: String(acct.gid), shell: acct.shell, home: acct.home, service: ctx.service } as Record<string, string>)[f];
-  const glob = (p: string, v: string) => new RegExp(`^${p.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(v);
+    (
+      ({
+        user: acct.name,
+        uid: String(acct.uid),
+        gid: String(acct.gid),
+        shell: acct.shell,
+        home: acct.home,
+        service: ctx.service,
+      }) as Record<string, string>
+    )[f];
+  const glob = (p: string, v: string) =>
+    new RegExp(
+      `^${p
+        .replace(/[.+^${}()|\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.')}$`,
+    ).test(v);
   let result = true;
-  for (let i = 0; i < args.length; ) {
+  for (let i = 0; i < args.length;) {
     const [l, op, r] = [args[i], args[i + 1], args[i + 2]];
     if (op === undefined || r === undefined) return undefined;
     i += 3;
@@ -83,21 +108,50 @@ function succeedIf(h: PamHandler, ctx: ModelContext): boolean | undefined {
     const rn = Number(r);
     let ok: boolean;
     switch (op) {
-      case '<': ok = n < rn; break;
-      case '<=': ok = n <= rn; break;
-      case '>': ok = n > rn; break;
-      case '>=': ok = n >= rn; break;
-      case 'eq': ok = n === rn; break;
-      case 'ne': ok = n !== rn; break;
-      case '=': ok = v === r; break;
-      case '!=': ok = v !== r; break;
-      case '=~': ok = glob(r, v); break;
-      case '!~': ok = !glob(r, v); break;
-      case 'in': ok = r.split(':').includes(v); break;
-      case 'notin': ok = !r.split(':').includes(v); break;
-      case 'ingroup': ok = l === 'user' && acct.groups.includes(r); break;
-      case 'notingroup': ok = l === 'user' && !acct.groups.includes(r); break;
-      default: return undefined;
+      case '<':
+        ok = n < rn;
+        break;
+      case '<=':
+        ok = n <= rn;
+        break;
+      case '>':
+        ok = n > rn;
+        break;
+      case '>=':
+        ok = n >= rn;
+        break;
+      case 'eq':
+        ok = n === rn;
+        break;
+      case 'ne':
+        ok = n !== rn;
+        break;
+      case '=':
+        ok = v === r;
+        break;
+      case '!=':
+        ok = v !== r;
+        break;
+      case '=~':
+        ok = glob(r, v);
+        break;
+      case '!~':
+        ok = !glob(r, v);
+        break;
+      case 'in':
+        ok = r.split(':').includes(v);
+        break;
+      case 'notin':
+        ok = !r.split(':').includes(v);
+        break;
+      case 'ingroup':
+        ok = l === 'user' && acct.groups.includes(r);
+        break;
+      case 'notingroup':
+        ok = l === 'user' && !acct.groups.includes(r);
+        break;
+      default:
+        return undefined;
     }
     if (['<', '<=', '>', '>=', 'eq', 'ne'].includes(op) && (Number.isNaN(n) || Number.isNaN(rn))) return undefined;
     result &&= ok;
@@ -116,7 +170,10 @@ function faillock(h: PamHandler, ctx: ModelContext): ModuleOutcome[] {
   const what = `pam_faillock ${action}${f.line.implicitAction ? ' (no action word: preauth)' : ''} deny=${s.deny} unlock_time=${s.unlockTime || 'never'}`;
   if (a.locked) return one(PAM_AUTH_ERR, `${what}: ${a.failures} failures lock the account${COUNTER_LOCK}`);
   const state = f.exempt ? `${a.failures} failures (exempt: admin without even_deny_root)` : `${a.failures} failures`;
-  return one(action === 'authfail' ? PAM_IGNORE : PAM_SUCCESS, `${what}: ${state}${action === 'authfail' ? ', records one more failure' : ''}`);
+  return one(
+    action === 'authfail' ? PAM_IGNORE : PAM_SUCCESS,
+    `${what}: ${state}${action === 'authfail' ? ', records one more failure' : ''}`,
+  );
 }
 
 function tally2(h: PamHandler, ctx: ModelContext): ModuleOutcome[] {
@@ -131,7 +188,10 @@ function tally2(h: PamHandler, ctx: ModelContext): ModuleOutcome[] {
 /** The model of one handler's module (the handler is a `module` entry). */
 export function moduleOutcomes(h: PamHandler, ctx: ModelContext): readonly ModuleOutcome[] {
   if (!ctx.moduleExists(h)) {
-    return one(PAM_MODULE_UNKNOWN, `${h.modulePath} does not exist, so libpam keeps a faulty entry that answers PAM_MODULE_UNKNOWN${h.silent ? ' ("-" only silences the log)' : ''}`);
+    return one(
+      PAM_MODULE_UNKNOWN,
+      `${h.modulePath} does not exist, so libpam keeps a faulty entry that answers PAM_MODULE_UNKNOWN${h.silent ? ' ("-" only silences the log)' : ''}`,
+    );
   }
   const name = h.moduleName ?? '';
   const acct = ctx.account;
@@ -154,22 +214,35 @@ export function moduleOutcomes(h: PamHandler, ctx: ModelContext): readonly Modul
     case 'pam_tally2':
       return tally2(h, ctx);
     case 'pam_nologin':
-      if (ctx.nologinFile && acct.uid !== 0) return one(PAM_AUTH_ERR, `pam_nologin: ${ctx.nologinFile} exists, so only root may log in`);
+      if (ctx.nologinFile && acct.uid !== 0)
+        return one(PAM_AUTH_ERR, `pam_nologin: ${ctx.nologinFile} exists, so only root may log in`);
       return any('pam_nologin', [PAM_IGNORE, PAM_SUCCESS], 'no nologin file');
     case 'pam_localuser':
       return one(PAM_SUCCESS, 'pam_localuser: the account is in /etc/passwd');
     case 'pam_usertype': {
       const regular = acct.uid >= ctx.uidMin && acct.uid !== 65534;
       const system = acct.uid < ctx.uidMin;
-      if (h.args.includes('isregular')) return one(regular ? PAM_SUCCESS : PAM_AUTH_ERR, `pam_usertype isregular: uid ${acct.uid} ${regular ? 'is' : 'is not'} a regular user (UID_MIN ${ctx.uidMin})`);
-      if (h.args.includes('issystem')) return one(system ? PAM_SUCCESS : PAM_AUTH_ERR, `pam_usertype issystem: uid ${acct.uid} ${system ? 'is' : 'is not'} a system user (UID_MIN ${ctx.uidMin})`);
+      if (h.args.includes('isregular'))
+        return one(
+          regular ? PAM_SUCCESS : PAM_AUTH_ERR,
+          `pam_usertype isregular: uid ${acct.uid} ${regular ? 'is' : 'is not'} a regular user (UID_MIN ${ctx.uidMin})`,
+        );
+      if (h.args.includes('issystem'))
+        return one(
+          system ? PAM_SUCCESS : PAM_AUTH_ERR,
+          `pam_usertype issystem: uid ${acct.uid} ${system ? 'is' : 'is not'} a system user (UID_MIN ${ctx.uidMin})`,
+        );
       return any('pam_usertype', [PAM_SUCCESS, PAM_AUTH_ERR], 'no condition understood');
     }
     case 'pam_rootok':
-      return one(ctx.callerIsRoot ? PAM_SUCCESS : PAM_AUTH_ERR, `pam_rootok: the caller of ${ctx.service} is ${ctx.callerIsRoot ? '' : 'not '}root`);
+      return one(
+        ctx.callerIsRoot ? PAM_SUCCESS : PAM_AUTH_ERR,
+        `pam_rootok: the caller of ${ctx.service} is ${ctx.callerIsRoot ? '' : 'not '}root`,
+      );
     case 'pam_succeed_if': {
       const r = succeedIf(h, ctx);
-      if (r === undefined) return any('pam_succeed_if', [PAM_SUCCESS, PAM_AUTH_ERR], `"${h.args.join(' ')}" cannot be decided here`);
+      if (r === undefined)
+        return any('pam_succeed_if', [PAM_SUCCESS, PAM_AUTH_ERR], `"${h.args.join(' ')}" cannot be decided here`);
       return one(r ? PAM_SUCCESS : PAM_AUTH_ERR, `pam_succeed_if ${h.args.join(' ')}: ${r ? 'true' : 'false'}`);
     }
     case 'pam_securetty':
@@ -196,7 +269,11 @@ export function moduleOutcomes(h: PamHandler, ctx: ModelContext): readonly Modul
     case 'pam_ldap':
     case 'pam_krb5':
     case 'pam_winbind':
-      return any(name, [PAM_USER_UNKNOWN, PAM_AUTHINFO_UNAVAIL, PAM_AUTH_ERR, PAM_SUCCESS], 'asks a directory service, which cannot be known from files');
+      return any(
+        name,
+        [PAM_USER_UNKNOWN, PAM_AUTHINFO_UNAVAIL, PAM_AUTH_ERR, PAM_SUCCESS],
+        'asks a directory service, which cannot be known from files',
+      );
     case 'pam_loginuid':
     case 'pam_keyinit':
     case 'pam_limits':

@@ -44,7 +44,10 @@ export function rootFs(root = '/'): RootFs {
   const onHost = (p: string): string => (root === '/' ? p : posix.join(root, p));
 
   /** Resolves every component of `path`; with followLast=false the final component is left as it is. */
-  async function resolve(path: string, followLast: boolean): Promise<{ path?: string; code?: string; links: string[] }> {
+  async function resolve(
+    path: string,
+    followLast: boolean,
+  ): Promise<{ path?: string; code?: string; links: string[] }> {
     const links: string[] = [];
     let pending = posix.normalize(path).split('/').filter(Boolean);
     let done = '/';

@@ -156,7 +156,10 @@ export async function loadService(fs: RootFs, service: string, opts: LoadOptions
   const problems: string[] = [];
 
   /** _pam_open_config_file: an absolute name as is, else pamDir then /usr/lib/pam.d. */
-  const open = async (name: string, from: string): Promise<{ text: string; path: string } | { error: string; path: string }> => {
+  const open = async (
+    name: string,
+    from: string,
+  ): Promise<{ text: string; path: string } | { error: string; path: string }> => {
     const candidates = name.startsWith('/') ? [name] : [posix.join(opts.pamDir, name), posix.join(DIST_DIR, name)];
     let first: { error: string; path: string } | undefined;
     for (const path of candidates) {
@@ -175,10 +178,19 @@ export async function loadService(fs: RootFs, service: string, opts: LoadOptions
   };
 
   /** _pam_parse_conf_file; false when libpam would return PAM_ABORT for this file. */
-  const parse = async (text: string, path: string, isOther: boolean, requested: PamType | 'any', includeLevel: number, stackLevel: number): Promise<boolean> => {
+  const parse = async (
+    text: string,
+    path: string,
+    isOther: boolean,
+    requested: PamType | 'any',
+    includeLevel: number,
+    stackLevel: number,
+  ): Promise<boolean> => {
     const lines = assembleLines(text);
     if (lines === null) {
-      problems.push(`${path}: a line is longer than libpam's ${BUF_SIZE}-byte buffer or ends in "\\" at the end of the file; libpam stops reading the file there`);
+      problems.push(
+        `${path}: a line is longer than libpam's ${BUF_SIZE}-byte buffer or ends in "\\" at the end of the file; libpam stops reading the file there`,
+      );
       return false;
     }
     for (const { lineNo, line } of lines) {
@@ -199,7 +211,19 @@ export async function loadService(fs: RootFs, service: string, opts: LoadOptions
         if (!ok) {
           // The Debian patch reports the failure and, like include, installs a failing entry.
           const ty: PamType = requested === 'any' ? 'auth' : requested;
-          handlers.push({ kind: 'must_fail', type: ty, stackLevel, actions: bad(), args: [], silent: false, file: path, lineNo, text: textLine, problem: `cannot include ${target}`, other: isOther });
+          handlers.push({
+            kind: 'must_fail',
+            type: ty,
+            stackLevel,
+            actions: bad(),
+            args: [],
+            silent: false,
+            file: path,
+            lineNo,
+            text: textLine,
+            problem: `cannot include ${target}`,
+            other: isOther,
+          });
         }
         continue;
       }
@@ -238,10 +262,38 @@ export async function loadService(fs: RootFs, service: string, opts: LoadOptions
       }
       const modTok = nextToken(t.rest);
       if (include && !mustFail) {
-        if (substack) handlers.push({ kind: 'substack', type, stackLevel, actions, args: [], silent, file: path, lineNo, text: textLine, other: isOther });
-        if (modTok.tok && (await includeFile(modTok.tok, where, isOther, type, includeLevel + 1, stackLevel + (substack ? 1 : 0)))) continue;
+        if (substack)
+          handlers.push({
+            kind: 'substack',
+            type,
+            stackLevel,
+            actions,
+            args: [],
+            silent,
+            file: path,
+            lineNo,
+            text: textLine,
+            other: isOther,
+          });
+        if (
+          modTok.tok &&
+          (await includeFile(modTok.tok, where, isOther, type, includeLevel + 1, stackLevel + (substack ? 1 : 0)))
+        )
+          continue;
         setDefaultControl(actions, ACTION_BAD);
-        handlers.push({ kind: 'must_fail', type, stackLevel, actions, args: [], silent, file: path, lineNo, text: textLine, problem: `cannot ${substack ? 'substack' : 'include'} ${modTok.tok ?? '(no name)'}`, other: isOther });
+        handlers.push({
+          kind: 'must_fail',
+          type,
+          stackLevel,
+          actions,
+          args: [],
+          silent,
+          file: path,
+          lineNo,
+          text: textLine,
+          problem: `cannot ${substack ? 'substack' : 'include'} ${modTok.tok ?? '(no name)'}`,
+          other: isOther,
+        });
         continue;
       }
       if (!modTok.tok && !mustFail) mustFail = 'no module name';
@@ -249,14 +301,39 @@ export async function loadService(fs: RootFs, service: string, opts: LoadOptions
       if (mustFail) {
         setDefaultControl(actions, ACTION_BAD);
         problems.push(`${where}: ${mustFail}; libpam fails this entry every time`);
-        handlers.push({ kind: 'must_fail', type, stackLevel, actions, module: modTok.tok, args: [], silent, file: path, lineNo, text: textLine, problem: mustFail, other: isOther });
+        handlers.push({
+          kind: 'must_fail',
+          type,
+          stackLevel,
+          actions,
+          module: modTok.tok,
+          args: [],
+          silent,
+          file: path,
+          lineNo,
+          text: textLine,
+          problem: mustFail,
+          other: isOther,
+        });
         continue;
       }
       const module = modTok.tok!;
       const modulePath = module.startsWith('/') ? module : `${opts.moduleDir}${module}`;
       handlers.push({
-        kind: 'module', type, stackLevel, actions, module, modulePath, moduleName: moduleNameOf(module), args: splitArgs(modTok.rest),
-        silent, file: path, lineNo, text: textLine, problem: controlProblem, other: isOther,
+        kind: 'module',
+        type,
+        stackLevel,
+        actions,
+        module,
+        modulePath,
+        moduleName: moduleNameOf(module),
+        args: splitArgs(modTok.rest),
+        silent,
+        file: path,
+        lineNo,
+        text: textLine,
+        problem: controlProblem,
+        other: isOther,
       });
     }
     return true;
@@ -265,11 +342,20 @@ export async function loadService(fs: RootFs, service: string, opts: LoadOptions
   const bad = (): number[] => new Array<number>(RETURN_VALUES).fill(ACTION_BAD);
 
   /** _pam_load_conf_file: depth limits, then open and parse. */
-  const includeFile = async (name: string, where: string, isOther: boolean, type: PamType | 'any', includeLevel: number, stackLevel: number): Promise<boolean> => {
+  const includeFile = async (
+    name: string,
+    where: string,
+    isOther: boolean,
+    type: PamType | 'any',
+    includeLevel: number,
+    stackLevel: number,
+  ): Promise<boolean> => {
     // libpam 1.6+ stops at 16 nested includes; before 1.6 only substacks were counted and an include
     // loop recursed until the process crashed. Either way no login gets through.
     if (includeLevel >= MAX_LEVEL || stackLevel >= MAX_LEVEL) {
-      problems.push(`${where}: more than ${MAX_LEVEL} nested include/substack levels (a loop?); libpam fails here (versions before 1.6 crash on an include loop)`);
+      problems.push(
+        `${where}: more than ${MAX_LEVEL} nested include/substack levels (a loop?); libpam fails here (versions before 1.6 crash on an include loop)`,
+      );
       return false;
     }
     const f = await open(name, where);
@@ -290,7 +376,9 @@ export async function loadService(fs: RootFs, service: string, opts: LoadOptions
     else readSomething = true;
   } else if (own.error !== 'ENOENT') {
     // fopen failing for another reason (EACCES) is treated like a missing file: libpam falls back to other.
-    problems.push(`${own.path}: cannot be read (${own.error}); libpam uses ${posix.join(opts.pamDir, 'other')} instead`);
+    problems.push(
+      `${own.path}: cannot be read (${own.error}); libpam uses ${posix.join(opts.pamDir, 'other')} instead`,
+    );
   }
   if (ok) {
     const other = await open('other', '');
@@ -298,7 +386,8 @@ export async function loadService(fs: RootFs, service: string, opts: LoadOptions
       if (await parse(other.text, other.path, true, 'any', 0, 0)) readSomething = true;
       else startFailure = `libpam cannot read ${other.path}, so pam_start fails`;
     }
-    if (!readSomething && !startFailure) startFailure = `neither ${posix.join(opts.pamDir, service)} nor ${posix.join(opts.pamDir, 'other')} can be read, so pam_start fails`;
+    if (!readSomething && !startFailure)
+      startFailure = `neither ${posix.join(opts.pamDir, service)} nor ${posix.join(opts.pamDir, 'other')} can be read, so pam_start fails`;
   }
 
   // One object per handler, so facts gathered for `handlers` apply to `auth`.

@@ -46,7 +46,12 @@ export interface ServiceVerdict {
   /** Counter lines reached (in the first walk with the counters as they are). */
   readonly counters: readonly CounterUse[];
   /** The first walk, step by step, for doctor. */
-  readonly steps: ReadonlyArray<{ readonly where: string; readonly text: string; readonly result: string; readonly why: string }>;
+  readonly steps: ReadonlyArray<{
+    readonly where: string;
+    readonly text: string;
+    readonly result: string;
+    readonly why: string;
+  }>;
 }
 
 export interface CounterFacts {
@@ -57,7 +62,12 @@ export interface CounterFacts {
 const where = (h: PamHandler) => `${h.file}:${h.lineNo}`;
 
 function stepsOf(run: DispatchRun): ServiceVerdict['steps'] {
-  return run.steps.map((s) => ({ where: where(s.handler), text: s.handler.text, result: returnName(s.outcome.code), why: s.outcome.why }));
+  return run.steps.map((s) => ({
+    where: where(s.handler),
+    text: s.handler.text,
+    result: returnName(s.outcome.code),
+    why: s.outcome.why,
+  }));
 }
 
 function decided(run: DispatchRun): string | undefined {
@@ -67,16 +77,29 @@ function decided(run: DispatchRun): string | undefined {
 
 function because(run: DispatchRun): string {
   const d = run.decidedBy;
-  if (!d) return 'no module granted access (libpam\'s final check fails a stack where nothing succeeded)';
+  if (!d) return "no module granted access (libpam's final check fails a stack where nothing succeeded)";
   return `${d.outcome.why} (${where(d.handler)}, ${returnName(d.outcome.code)})`;
 }
 
 /** Judges `svc` for the account in `actual` (counters as read) and `fresh` (counters cleared). */
-export function judgeService(svc: LoadedService, actual: ModelContext, fresh: ModelContext, facts: CounterFacts): ServiceVerdict {
+export function judgeService(
+  svc: LoadedService,
+  actual: ModelContext,
+  fresh: ModelContext,
+  facts: CounterFacts,
+): ServiceVerdict {
   const base = { service: svc.service };
-  if (svc.startFailure) return { ...base, verdict: 'refuses', cause: 'pam', why: svc.startFailure, counters: [], steps: [] };
+  if (svc.startFailure)
+    return { ...base, verdict: 'refuses', cause: 'pam', why: svc.startFailure, counters: [], steps: [] };
   const runs = dispatchAll(svc.auth, (h) => moduleOutcomes(h, actual));
-  if (!runs) return { ...base, verdict: 'unknown', why: `the ${svc.service} stack has too many uncertain modules to walk every case`, counters: [], steps: [] };
+  if (!runs)
+    return {
+      ...base,
+      verdict: 'unknown',
+      why: `the ${svc.service} stack has too many uncertain modules to walk every case`,
+      counters: [],
+      steps: [],
+    };
   const first = runs[0];
   const counters: CounterUse[] = [];
   for (const s of first.steps) {
@@ -86,20 +109,57 @@ export function judgeService(svc: LoadedService, actual: ModelContext, fresh: Mo
   const steps = stepsOf(first);
   const accepted = runs.filter((r) => r.status === PAM_SUCCESS);
   if (accepted.length === runs.length) {
-    return { ...base, verdict: 'accepts', why: counters.length ? counters.map((c) => `${c.kind} at ${c.where}: ${c.failures}/${c.deny || 'off'}`).join('; ') : 'no failure counter on the way', counters, steps };
+    return {
+      ...base,
+      verdict: 'accepts',
+      why: counters.length
+        ? counters.map((c) => `${c.kind} at ${c.where}: ${c.failures}/${c.deny || 'off'}`).join('; ')
+        : 'no failure counter on the way',
+      counters,
+      steps,
+    };
   }
   if (accepted.length > 0) {
     const refused = runs.find((r) => r.status !== PAM_SUCCESS)!;
-    const uncertain = [...new Set(refused.steps.filter((s) => s.handler.kind === 'module' && moduleOutcomes(s.handler, actual).length > 1).map((s) => `${s.handler.moduleName} at ${where(s.handler)}`))];
-    return { ...base, verdict: 'unknown', why: `the result depends on ${uncertain.join(', ') || 'modules'} whose answer cannot be known from the files`, decidedBy: decided(refused), counters, steps };
+    const uncertain = [
+      ...new Set(
+        refused.steps
+          .filter((s) => s.handler.kind === 'module' && moduleOutcomes(s.handler, actual).length > 1)
+          .map((s) => `${s.handler.moduleName} at ${where(s.handler)}`),
+      ),
+    ];
+    return {
+      ...base,
+      verdict: 'unknown',
+      why: `the result depends on ${uncertain.join(', ') || 'modules'} whose answer cannot be known from the files`,
+      decidedBy: decided(refused),
+      counters,
+      steps,
+    };
   }
   // Every walk refuses. The counters' fault if the same stack with clear counters could accept.
   const freshRuns = dispatchAll(svc.auth, (h) => moduleOutcomes(h, fresh));
   const counterLocked = runs.every((r) => r.steps.some((s) => s.outcome.why.endsWith(COUNTER_LOCK)));
   if (freshRuns && freshRuns.some((r) => r.status === PAM_SUCCESS) && counterLocked) {
     const lock = runs[0].steps.find((s) => s.outcome.why.endsWith(COUNTER_LOCK))!;
-    return { ...base, verdict: 'refuses', cause: 'counter', why: lock.outcome.why.slice(0, -COUNTER_LOCK.length), decidedBy: `${where(lock.handler)}: ${lock.handler.text}`, counters, steps };
+    return {
+      ...base,
+      verdict: 'refuses',
+      cause: 'counter',
+      why: lock.outcome.why.slice(0, -COUNTER_LOCK.length),
+      decidedBy: `${where(lock.handler)}: ${lock.handler.text}`,
+      counters,
+      steps,
+    };
   }
   const run = freshRuns?.find((r) => r.status !== PAM_SUCCESS) ?? first;
-  return { ...base, verdict: 'refuses', cause: 'pam', why: because(run), decidedBy: decided(run), counters, steps: stepsOf(run) };
+  return {
+    ...base,
+    verdict: 'refuses',
+    cause: 'pam',
+    why: because(run),
+    decidedBy: decided(run),
+    counters,
+    steps: stepsOf(run),
+  };
 }

@@ -1,7 +1,20 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ACTION_BAD, ACTION_DIE, ACTION_DONE, ACTION_IGNORE, ACTION_OK, PAM_AUTH_ERR, PAM_IGNORE, PAM_MUST_FAIL_CODE, PAM_NEW_AUTHTOK_REQD, PAM_SUCCESS, PAM_USER_UNKNOWN, parseControl } from './codes';
+import {
+  ACTION_BAD,
+  ACTION_DIE,
+  ACTION_DONE,
+  ACTION_IGNORE,
+  ACTION_OK,
+  PAM_AUTH_ERR,
+  PAM_IGNORE,
+  PAM_MUST_FAIL_CODE,
+  PAM_NEW_AUTHTOK_REQD,
+  PAM_SUCCESS,
+  PAM_USER_UNKNOWN,
+  parseControl,
+} from './codes';
 import { dispatchAll, type ModuleOracle } from './dispatch';
 import { rootFs } from './root-fs';
 import { assembleLines, loadService, nextToken, type PamHandler } from './service-loader';
@@ -21,7 +34,11 @@ describe('control fields (pam_handlers.c, _pam_parse_control)', () => {
     expect([req[PAM_SUCCESS], req[PAM_IGNORE], req[PAM_AUTH_ERR]]).toEqual([ACTION_OK, ACTION_IGNORE, ACTION_BAD]);
     expect(parseControl('requisite').actions[PAM_AUTH_ERR]).toBe(ACTION_DIE);
     const suf = parseControl('Sufficient').actions;
-    expect([suf[PAM_SUCCESS], suf[PAM_NEW_AUTHTOK_REQD], suf[PAM_AUTH_ERR]]).toEqual([ACTION_DONE, ACTION_DONE, ACTION_IGNORE]);
+    expect([suf[PAM_SUCCESS], suf[PAM_NEW_AUTHTOK_REQD], suf[PAM_AUTH_ERR]]).toEqual([
+      ACTION_DONE,
+      ACTION_DONE,
+      ACTION_IGNORE,
+    ]);
     expect(parseControl('optional').actions[PAM_AUTH_ERR]).toBe(ACTION_IGNORE);
   });
 
@@ -48,7 +65,11 @@ describe('line assembly and tokens (_pam_assemble_line, _pam_StrTok)', () => {
   });
 
   it('takes "[...]" as one token with "\\]" kept', () => {
-    expect(nextToken('  [success=1 default=bad] pam_unix.so')).toEqual({ tok: 'success=1 default=bad', bracket: true, rest: ' pam_unix.so' });
+    expect(nextToken('  [success=1 default=bad] pam_unix.so')).toEqual({
+      tok: 'success=1 default=bad',
+      bracket: true,
+      rest: ' pam_unix.so',
+    });
     expect(nextToken('[a\\]b] x').tok).toBe('a]b');
   });
 });
@@ -56,7 +77,10 @@ describe('line assembly and tokens (_pam_assemble_line, _pam_StrTok)', () => {
 describe('loading a service as pam_start does', () => {
   it('follows include (same type only), substack levels, Debian @include and symlinks; never opens other files', async () => {
     mkdirSync(join(root, 'etc/authselect'));
-    writeFileSync(join(root, 'etc/authselect/password-auth'), 'auth required pam_env.so\naccount required pam_unix.so\n');
+    writeFileSync(
+      join(root, 'etc/authselect/password-auth'),
+      'auth required pam_env.so\naccount required pam_unix.so\n',
+    );
     const { symlinkSync } = await import('node:fs');
     symlinkSync('/etc/authselect/password-auth', join(root, 'etc/pam.d/password-auth'));
     pam('sshd', 'auth substack password-auth\nauth include common\n@include common-account\n');
@@ -66,7 +90,10 @@ describe('loading a service as pam_start does', () => {
     pam('other', 'auth required pam_deny.so\n');
     const s = await loadService(rootFs(root), 'sshd', OPTS);
     expect(s.auth.map((h) => [h.kind, h.moduleName ?? '', h.stackLevel])).toEqual([
-      ['substack', '', 0], ['module', 'pam_env', 1], ['module', 'pam_unix', 0], ['module', 'pam_deny', 0],
+      ['substack', '', 0],
+      ['module', 'pam_env', 1],
+      ['module', 'pam_unix', 0],
+      ['module', 'pam_deny', 0],
     ]);
     expect(s.authFrom).toBe('service');
     expect(s.files.map((f) => [f.path, f.realPath])).toEqual([
@@ -92,7 +119,10 @@ describe('loading a service as pam_start does', () => {
   it('turns a missing include, an illegal type and a substack loop into entries that always fail', async () => {
     pam('a', 'auth include nowhere\nauht required pam_unix.so\n');
     const a = await loadService(rootFs(root), 'a', OPTS);
-    expect(a.auth.map((h) => [h.kind, h.problem])).toEqual([['must_fail', 'cannot include nowhere'], ['must_fail', 'illegal module type "auht"']]);
+    expect(a.auth.map((h) => [h.kind, h.problem])).toEqual([
+      ['must_fail', 'cannot include nowhere'],
+      ['must_fail', 'illegal module type "auht"'],
+    ]);
     pam('b', 'auth substack c\n');
     pam('c', 'auth substack b\n');
     const b = await loadService(rootFs(root), 'b', OPTS);
@@ -109,10 +139,29 @@ describe('loading a service as pam_start does', () => {
 describe('dispatch (_pam_dispatch_aux)', () => {
   const h = (control: string, name: string, stackLevel = 0): PamHandler => {
     const c = control.startsWith('[') ? parseControl(undefined, control.slice(1, -1)) : parseControl(control);
-    return { kind: 'module', type: 'auth', stackLevel, actions: c.actions, moduleName: name, module: `${name}.so`, modulePath: `/x/${name}.so`, args: [], silent: false, file: 'f', lineNo: 1, text: `${control} ${name}` };
+    return {
+      kind: 'module',
+      type: 'auth',
+      stackLevel,
+      actions: c.actions,
+      moduleName: name,
+      module: `${name}.so`,
+      modulePath: `/x/${name}.so`,
+      args: [],
+      silent: false,
+      file: 'f',
+      lineNo: 1,
+      text: `${control} ${name}`,
+    };
   };
-  const codes: Record<string, number[]> = { ok: [PAM_SUCCESS], fail: [PAM_AUTH_ERR], ign: [PAM_IGNORE], either: [PAM_SUCCESS, PAM_AUTH_ERR] };
-  const oracle: ModuleOracle = (x) => (codes[x.moduleName!.split('-')[0]] ?? []).map((code) => ({ code, why: x.moduleName! }));
+  const codes: Record<string, number[]> = {
+    ok: [PAM_SUCCESS],
+    fail: [PAM_AUTH_ERR],
+    ign: [PAM_IGNORE],
+    either: [PAM_SUCCESS, PAM_AUTH_ERR],
+  };
+  const oracle: ModuleOracle = (x) =>
+    (codes[x.moduleName!.split('-')[0]] ?? []).map((code) => ({ code, why: x.moduleName! }));
   const run = (chain: PamHandler[]) => dispatchAll(chain, oracle)!.map((r) => r.status);
 
   it('required failures do not stop the stack but decide it; requisite stops; sufficient ends on success', () => {
@@ -123,9 +172,13 @@ describe('dispatch (_pam_dispatch_aux)', () => {
   });
 
   it('jumps over entries, counting a substack as one, and keeps "done" inside the substack', () => {
-    expect(run([h('[success=1 default=ignore]', 'ok'), h('requisite', 'fail'), h('required', 'ok-2')])).toEqual([PAM_SUCCESS]);
+    expect(run([h('[success=1 default=ignore]', 'ok'), h('requisite', 'fail'), h('required', 'ok-2')])).toEqual([
+      PAM_SUCCESS,
+    ]);
     const sub: PamHandler = { ...h('required', 'x'), kind: 'substack', moduleName: undefined };
-    expect(run([sub, h('sufficient', 'ok', 1), h('required', 'fail', 1), h('required', 'fail-2', 0)])).toEqual([PAM_AUTH_ERR]);
+    expect(run([sub, h('sufficient', 'ok', 1), h('required', 'fail', 1), h('required', 'fail-2', 0)])).toEqual([
+      PAM_AUTH_ERR,
+    ]);
     expect(run([h('[success=5 default=ignore]', 'ok')])).toEqual([PAM_MUST_FAIL_CODE]);
   });
 

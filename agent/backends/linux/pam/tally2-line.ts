@@ -37,12 +37,23 @@ const NUMERIC: ReadonlyArray<readonly [string, 'deny' | 'lockTime' | 'unlockTime
 
 /** tally_parse_args for the auth phase. */
 export function parseTally2Line(h: PamHandler): Tally2Line {
-  const s = { file: TALLY2_DEFAULT_FILE, deny: 0, lockTime: 0, unlockTime: 0, rootUnlockTime: -1, evenDenyRoot: false, magicRoot: false };
+  const s = {
+    file: TALLY2_DEFAULT_FILE,
+    deny: 0,
+    lockTime: 0,
+    unlockTime: 0,
+    rootUnlockTime: -1,
+    evenDenyRoot: false,
+    magicRoot: false,
+  };
   let failOnError = true;
   const warnings: string[] = [];
   const where = `${h.file}:${h.lineNo}`;
   const done = (parseError?: string): Tally2Line => {
-    const settings: Tally2Settings = { ...s, rootUnlockTime: s.rootUnlockTime === -1 ? s.unlockTime : s.rootUnlockTime };
+    const settings: Tally2Settings = {
+      ...s,
+      rootUnlockTime: s.rootUnlockTime === -1 ? s.unlockTime : s.rootUnlockTime,
+    };
     return { settings, failOnError, parseError, warnings };
   };
   for (const arg of h.args) {
@@ -53,7 +64,15 @@ export function parseTally2Line(h: PamHandler): Tally2Line {
     } else if (arg === 'onerr=fail') failOnError = true;
     else if (arg === 'onerr=succeed') failOnError = false;
     else if (arg === 'magic_root') s.magicRoot = true;
-    else if (arg === 'serialize' || arg === 'debug' || arg === 'quiet' || arg === 'silent' || arg === 'no_log_info' || arg === 'audit') continue;
+    else if (
+      arg === 'serialize' ||
+      arg === 'debug' ||
+      arg === 'quiet' ||
+      arg === 'silent' ||
+      arg === 'no_log_info' ||
+      arg === 'audit'
+    )
+      continue;
     else if (arg === 'even_deny_root' || arg === 'even_deny_root_account') s.evenDenyRoot = true;
     else if (NUMERIC.some(([prefix]) => arg.startsWith(prefix))) {
       const [prefix, key, signed] = NUMERIC.find(([p]) => arg.startsWith(p))!;
@@ -77,20 +96,40 @@ export interface Tally2Check {
  * tally_bump(1) + tally_check for the right password: `stored` is the record (count, time) read from
  * the file; `fileProblem` is get_tally's refusal of the file, if any.
  */
-export function checkTally2(line: Tally2Line, uid: number, stored: { count: number; time: number }, fileProblem: string | undefined, callerIsRoot: boolean, nowS: number): Tally2Check {
+export function checkTally2(
+  line: Tally2Line,
+  uid: number,
+  stored: { count: number; time: number },
+  fileProblem: string | undefined,
+  callerIsRoot: boolean,
+  nowS: number,
+): Tally2Check {
   const onErr = (why: string): Tally2Check =>
-    line.failOnError ? { refuses: true, why: `${why}; with onerr=fail every login is refused`, byCounter: false } : { refuses: false, why: `${why}; onerr=succeed lets logins through uncounted`, byCounter: false };
+    line.failOnError
+      ? { refuses: true, why: `${why}; with onerr=fail every login is refused`, byCounter: false }
+      : { refuses: false, why: `${why}; onerr=succeed lets logins through uncounted`, byCounter: false };
   if (line.parseError) return onErr(line.parseError);
   if (fileProblem) return onErr(fileProblem);
   const s = line.settings;
-  if (s.magicRoot && callerIsRoot) return { refuses: false, why: 'magic_root: the calling process is root, so pam_tally2 neither counts nor checks', byCounter: false };
+  if (s.magicRoot && callerIsRoot)
+    return {
+      refuses: false,
+      why: 'magic_root: the calling process is root, so pam_tally2 neither counts nor checks',
+      byCounter: false,
+    };
   const count = stored.count + 1;
   const old = stored.time;
   if (s.deny !== 0 && count > s.deny && (s.evenDenyRoot || uid !== 0)) {
     const unlock = uid !== 0 ? s.unlockTime : s.rootUnlockTime;
-    if (unlock && old && unlock + old <= nowS) return { refuses: false, why: `${stored.count} failures, but unlock_time ${unlock}s has passed`, byCounter: false };
+    if (unlock && old && unlock + old <= nowS)
+      return {
+        refuses: false,
+        why: `${stored.count} failures, but unlock_time ${unlock}s has passed`,
+        byCounter: false,
+      };
     return { refuses: true, why: `${stored.count} failures on record (deny=${s.deny})`, byCounter: true };
   }
-  if (s.lockTime && old && s.lockTime + old > nowS) return { refuses: true, why: `lock_time=${s.lockTime}s since the last failure has not passed`, byCounter: true };
+  if (s.lockTime && old && s.lockTime + old > nowS)
+    return { refuses: true, why: `lock_time=${s.lockTime}s since the last failure has not passed`, byCounter: true };
   return { refuses: false, why: `${stored.count} failures on record (deny=${s.deny || 'off'})`, byCounter: false };
 }

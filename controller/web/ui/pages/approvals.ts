@@ -10,7 +10,11 @@ import { h, replace } from '../dom';
 import { actionLabel, backendLabel, dateTime, stateLabel } from '../format';
 
 function counts(r: RequestJson): string {
-  return Object.entries(r.counts).map(([k, v]) => `${v} ${stateLabel(k).toLowerCase()}`).join(', ') || 'no operations';
+  return (
+    Object.entries(r.counts)
+      .map(([k, v]) => `${v} ${stateLabel(k).toLowerCase()}`)
+      .join(', ') || 'no operations'
+  );
 }
 
 function nodesOf(r: RequestJson): string {
@@ -27,7 +31,14 @@ export const renderApprovals: Page = (app: App, main: HTMLElement) => {
   async function decide(r: RequestJson, decision: 'approve' | 'reject' | 'cancel', note: string): Promise<void> {
     try {
       await app.api.send<RequestJson>('POST', `/api/requests/${encodeURIComponent(r.id)}/${decision}`, { note });
-      app.toast(decision === 'approve' ? `Approved ${r.id}.` : decision === 'reject' ? `Rejected ${r.id}.` : `Cancelled ${r.id}.`, 'ok');
+      app.toast(
+        decision === 'approve'
+          ? `Approved ${r.id}.`
+          : decision === 'reject'
+            ? `Rejected ${r.id}.`
+            : `Cancelled ${r.id}.`,
+        'ok',
+      );
       await load();
     } catch (e) {
       app.toast(e instanceof ApiError ? e.toString() : 'The decision failed.', 'error');
@@ -36,23 +47,71 @@ export const renderApprovals: Page = (app: App, main: HTMLElement) => {
 
   function card(r: RequestJson): HTMLElement {
     const mine = r.requestedBy === me;
-    const note = h('input', { 'aria-label': `Note for ${r.id}`, placeholder: 'note (optional)', maxlength: 500, class: 'note' });
+    const note = h('input', {
+      'aria-label': `Note for ${r.id}`,
+      placeholder: 'note (optional)',
+      maxlength: 500,
+      class: 'note',
+    });
     const controls = mine
-      ? [h('p', { class: 'muted' }, 'Your request: a second person must approve it.'),
-        app.session.abilities.request ? h('button', { type: 'button', 'data-action': 'cancel', on: { click: () => void decide(r, 'cancel', note.value) } }, 'Cancel request') : null]
+      ? [
+          h('p', { class: 'muted' }, 'Your request: a second person must approve it.'),
+          app.session.abilities.request
+            ? h(
+                'button',
+                { type: 'button', 'data-action': 'cancel', on: { click: () => void decide(r, 'cancel', note.value) } },
+                'Cancel request',
+              )
+            : null,
+        ]
       : app.session.abilities.decide
-        ? [note,
-          h('button', { type: 'button', class: 'primary', 'data-action': 'approve', on: { click: () => void decide(r, 'approve', note.value) } }, 'Approve'),
-          h('button', { type: 'button', class: 'danger', 'data-action': 'reject', on: { click: () => void decide(r, 'reject', note.value) } }, 'Reject')]
+        ? [
+            note,
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'primary',
+                'data-action': 'approve',
+                on: { click: () => void decide(r, 'approve', note.value) },
+              },
+              'Approve',
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'danger',
+                'data-action': 'reject',
+                on: { click: () => void decide(r, 'reject', note.value) },
+              },
+              'Reject',
+            ),
+          ]
         : [h('p', { class: 'muted' }, 'An approver decides on this request.')];
-    return h('li', { class: 'request', 'data-request': r.id, 'data-requested-by': r.requestedBy },
-      h('h3', null, `${actionLabel(r.action)} ${r.account}`, h('span', { class: 'muted' }, ` on ${nodesOf(r)} · ${backendLabel(r.backend)}`), r.privileged ? h('span', { class: 'tag' }, 'privileged') : null),
-      h('dl', { class: 'facts' },
-        h('dt', null, 'Asked by'), h('dd', { class: 'requested-by' }, r.requestedBy),
-        h('dt', null, 'When'), h('dd', null, dateTime(r.created)),
-        h('dt', null, 'Why'), h('dd', { class: 'reason' }, r.reason),
-        h('dt', null, 'Expires'), h('dd', null, dateTime(r.expires)),
-        h('dt', null, 'Request'), h('dd', { class: 'muted small' }, r.id),
+    return h(
+      'li',
+      { class: 'request', 'data-request': r.id, 'data-requested-by': r.requestedBy },
+      h(
+        'h3',
+        null,
+        `${actionLabel(r.action)} ${r.account}`,
+        h('span', { class: 'muted' }, ` on ${nodesOf(r)} · ${backendLabel(r.backend)}`),
+        r.privileged ? h('span', { class: 'tag' }, 'privileged') : null,
+      ),
+      h(
+        'dl',
+        { class: 'facts' },
+        h('dt', null, 'Asked by'),
+        h('dd', { class: 'requested-by' }, r.requestedBy),
+        h('dt', null, 'When'),
+        h('dd', null, dateTime(r.created)),
+        h('dt', null, 'Why'),
+        h('dd', { class: 'reason' }, r.reason),
+        h('dt', null, 'Expires'),
+        h('dd', null, dateTime(r.expires)),
+        h('dt', null, 'Request'),
+        h('dd', { class: 'muted small' }, r.id),
       ),
       h('div', { class: 'decision' }, controls),
     );
@@ -64,17 +123,60 @@ export const renderApprovals: Page = (app: App, main: HTMLElement) => {
         app.api.get<{ requests: RequestJson[] }>('/api/requests?view=pending'),
         app.api.get<{ requests: RequestJson[] }>('/api/requests?view=all'),
       ]);
-      replace(waiting, h('h2', { id: 'waiting-title' }, `Waiting for approval (${p.requests.length})`),
-        p.requests.length === 0 ? h('p', { class: 'empty' }, 'Nothing is waiting.') : h('ul', { class: 'plain requests', id: 'pending-requests' }, p.requests.map(card)));
+      replace(
+        waiting,
+        h('h2', { id: 'waiting-title' }, `Waiting for approval (${p.requests.length})`),
+        p.requests.length === 0
+          ? h('p', { class: 'empty' }, 'Nothing is waiting.')
+          : h('ul', { class: 'plain requests', id: 'pending-requests' }, p.requests.map(card)),
+      );
       const done = all.requests.filter((r) => r.state !== 'pending_approval').slice(0, 50);
-      replace(recent, h('h2', { id: 'recent-title' }, 'Recent requests'),
-        done.length === 0 ? h('p', { class: 'empty' }, 'No request yet.') :
-          h('div', { class: 'table-wrap' }, h('table', { id: 'recent-requests' },
-            h('thead', null, h('tr', null, h('th', null, 'When'), h('th', null, 'What'), h('th', null, 'Asked by'), h('th', { class: 'opt' }, 'Why'), h('th', null, 'State'), h('th', { class: 'opt' }, 'Decided by'), h('th', { class: 'opt' }, 'Nodes'))),
-            h('tbody', null, done.map((r) => h('tr', { 'data-request': r.id },
-              h('td', null, dateTime(r.created)), h('td', null, `${actionLabel(r.action)} ${r.account}`), h('td', null, r.requestedBy), h('td', { class: 'opt' }, r.reason),
-              h('td', null, stateLabel(r.state)), h('td', { class: 'opt' }, r.approvedBy || r.rejectedBy || '—'), h('td', { class: 'opt' }, counts(r)),
-            ))))));
+      replace(
+        recent,
+        h('h2', { id: 'recent-title' }, 'Recent requests'),
+        done.length === 0
+          ? h('p', { class: 'empty' }, 'No request yet.')
+          : h(
+              'div',
+              { class: 'table-wrap' },
+              h(
+                'table',
+                { id: 'recent-requests' },
+                h(
+                  'thead',
+                  null,
+                  h(
+                    'tr',
+                    null,
+                    h('th', null, 'When'),
+                    h('th', null, 'What'),
+                    h('th', null, 'Asked by'),
+                    h('th', { class: 'opt' }, 'Why'),
+                    h('th', null, 'State'),
+                    h('th', { class: 'opt' }, 'Decided by'),
+                    h('th', { class: 'opt' }, 'Nodes'),
+                  ),
+                ),
+                h(
+                  'tbody',
+                  null,
+                  done.map((r) =>
+                    h(
+                      'tr',
+                      { 'data-request': r.id },
+                      h('td', null, dateTime(r.created)),
+                      h('td', null, `${actionLabel(r.action)} ${r.account}`),
+                      h('td', null, r.requestedBy),
+                      h('td', { class: 'opt' }, r.reason),
+                      h('td', null, stateLabel(r.state)),
+                      h('td', { class: 'opt' }, r.approvedBy || r.rejectedBy || '—'),
+                      h('td', { class: 'opt' }, counts(r)),
+                    ),
+                  ),
+                ),
+              ),
+            ),
+      );
     } catch (e) {
       if (e instanceof ApiError && e.status !== 401) app.toast(e.toString(), 'error');
     }

@@ -10,7 +10,21 @@ import { h, link, replace } from '../dom';
 import { dateTime } from '../format';
 
 const PAGE_SIZE = 50;
-const ACTIONS = ['request.created', 'request.approved', 'request.rejected', 'operation.*', 'operation.succeeded', 'operation.failed', 'access.denied', 'auth.failed', 'web.*', 'audit.exported', 'node.*', 'operator.*', 'token.created'];
+const ACTIONS = [
+  'request.created',
+  'request.approved',
+  'request.rejected',
+  'operation.*',
+  'operation.succeeded',
+  'operation.failed',
+  'access.denied',
+  'auth.failed',
+  'web.*',
+  'audit.exported',
+  'node.*',
+  'operator.*',
+  'token.created',
+];
 const OUTCOMES = ['ok', 'succeeded', 'failed', 'refused', 'expired', 'rejected', 'revoked'];
 
 /** A datetime-local value (local time) as ISO 8601, or '' when empty. */
@@ -43,15 +57,32 @@ export const renderAudit: Page = (app: App, main: HTMLElement) => {
   const results = h('section', { class: 'card', 'aria-labelledby': 'records-title' });
   const exportCsv = h('button', { type: 'button', id: 'export-csv' }, 'Export CSV');
   const exportJsonl = h('button', { type: 'button', id: 'export-jsonl' }, 'Export JSON Lines');
-  const form = h('form', { class: 'card filters', 'aria-label': 'Search the audit log' },
-    h('div', { class: 'field-grid' }, Object.values(f).map((x) => x.el)),
-    h('datalist', { id: 'audit-actions' }, ACTIONS.map((a) => h('option', { value: a }))),
-    h('datalist', { id: 'audit-outcomes' }, OUTCOMES.map((o) => h('option', { value: o }))),
-    h('div', { class: 'buttons' },
+  const form = h(
+    'form',
+    { class: 'card filters', 'aria-label': 'Search the audit log' },
+    h(
+      'div',
+      { class: 'field-grid' },
+      Object.values(f).map((x) => x.el),
+    ),
+    h(
+      'datalist',
+      { id: 'audit-actions' },
+      ACTIONS.map((a) => h('option', { value: a })),
+    ),
+    h(
+      'datalist',
+      { id: 'audit-outcomes' },
+      OUTCOMES.map((o) => h('option', { value: o })),
+    ),
+    h(
+      'div',
+      { class: 'buttons' },
       h('button', { type: 'submit', class: 'primary' }, 'Search'),
       h('button', { type: 'reset' }, 'Clear'),
       h('span', { class: 'spacer' }),
-      exportCsv, exportJsonl,
+      exportCsv,
+      exportJsonl,
     ),
   );
   replace(main, h('div', { class: 'page-head' }, h('h1', null, 'Audit log')), verify, form, results);
@@ -73,12 +104,22 @@ export const renderAudit: Page = (app: App, main: HTMLElement) => {
     try {
       const v = await app.api.get<VerifyJson>('/api/audit/verify');
       verify.className = `verify ${v.ok ? 'ok' : 'broken'}`;
-      replace(verify, v.ok
-        ? [h('strong', null, `✓ Audit chain verified up to record ${v.verifiedThrough}.`), ` ${v.total} records, ${v.checkpoints} checkpoint(s) checked.`]
-        : [h('strong', null, `✗ Audit chain broken at record ${v.brokenAt}.`), ` ${v.problem} Records 1 to ${v.verifiedThrough} verified.`]);
+      replace(
+        verify,
+        v.ok
+          ? [
+              h('strong', null, `✓ Audit chain verified up to record ${v.verifiedThrough}.`),
+              ` ${v.total} records, ${v.checkpoints} checkpoint(s) checked.`,
+            ]
+          : [
+              h('strong', null, `✗ Audit chain broken at record ${v.brokenAt}.`),
+              ` ${v.problem} Records 1 to ${v.verifiedThrough} verified.`,
+            ],
+      );
     } catch (e) {
       verify.className = 'verify broken';
-      verify.textContent = e instanceof ApiError ? `Cannot verify the chain: ${e.toString()}` : 'Cannot verify the chain.';
+      verify.textContent =
+        e instanceof ApiError ? `Cannot verify the chain: ${e.toString()}` : 'Cannot verify the chain.';
     }
   }
 
@@ -88,28 +129,79 @@ export const renderAudit: Page = (app: App, main: HTMLElement) => {
     if (before) q.set('before', String(before));
     try {
       const page = await app.api.get<AuditPageJson>(`/api/audit?${q.toString()}`);
-      const newer = h('button', { type: 'button', id: 'page-newer', props: { disabled: cursors.length === 0 } }, '← Newer');
+      const newer = h(
+        'button',
+        { type: 'button', id: 'page-newer', props: { disabled: cursors.length === 0 } },
+        '← Newer',
+      );
       const older = h('button', { type: 'button', id: 'page-older', props: { disabled: !page.nextCursor } }, 'Older →');
       newer.addEventListener('click', () => void load(cursors.pop() ?? 0));
       older.addEventListener('click', () => {
         cursors.push(current);
         void load(page.nextCursor);
       });
-      const range = page.records.length ? `records ${page.records[page.records.length - 1].seq}–${page.records[0].seq}` : 'no records';
-      replace(results,
-        h('h2', { id: 'records-title' }, 'Records ', h('span', { class: 'muted', id: 'audit-range' }, `(${range}, newest first)`)),
-        page.records.length === 0 ? h('p', { class: 'empty' }, 'No record matches.') :
-          h('div', { class: 'table-wrap' }, h('table', { id: 'audit-table' },
-            h('thead', null, h('tr', null, h('th', null, '#'), h('th', null, 'Time'), h('th', null, 'Actor'), h('th', null, 'Action'), h('th', null, 'Node'), h('th', null, 'Account'), h('th', null, 'Outcome'), h('th', { class: 'opt' }, 'Reason'), h('th', { class: 'opt' }, 'Details'))),
-            h('tbody', null, page.records.map((r) => h('tr', { 'data-seq': r.seq, 'data-action': r.action },
-              h('td', null, r.seq), h('td', null, h('time', { datetime: r.time }, dateTime(r.time))), h('td', null, r.actor), h('td', null, r.action),
-              h('td', null, r.nodeId ? link(`/node/${encodeURIComponent(r.nodeId)}`, r.nodeId) : ''), h('td', null, r.account), h('td', { class: `outcome ${r.outcome}` }, r.outcome),
-              h('td', { class: 'opt' }, r.reason), h('td', { class: 'opt details' }, detailsText(r)),
-            ))))),
+      const range = page.records.length
+        ? `records ${page.records[page.records.length - 1].seq}–${page.records[0].seq}`
+        : 'no records';
+      replace(
+        results,
+        h(
+          'h2',
+          { id: 'records-title' },
+          'Records ',
+          h('span', { class: 'muted', id: 'audit-range' }, `(${range}, newest first)`),
+        ),
+        page.records.length === 0
+          ? h('p', { class: 'empty' }, 'No record matches.')
+          : h(
+              'div',
+              { class: 'table-wrap' },
+              h(
+                'table',
+                { id: 'audit-table' },
+                h(
+                  'thead',
+                  null,
+                  h(
+                    'tr',
+                    null,
+                    h('th', null, '#'),
+                    h('th', null, 'Time'),
+                    h('th', null, 'Actor'),
+                    h('th', null, 'Action'),
+                    h('th', null, 'Node'),
+                    h('th', null, 'Account'),
+                    h('th', null, 'Outcome'),
+                    h('th', { class: 'opt' }, 'Reason'),
+                    h('th', { class: 'opt' }, 'Details'),
+                  ),
+                ),
+                h(
+                  'tbody',
+                  null,
+                  page.records.map((r) =>
+                    h(
+                      'tr',
+                      { 'data-seq': r.seq, 'data-action': r.action },
+                      h('td', null, r.seq),
+                      h('td', null, h('time', { datetime: r.time }, dateTime(r.time))),
+                      h('td', null, r.actor),
+                      h('td', null, r.action),
+                      h('td', null, r.nodeId ? link(`/node/${encodeURIComponent(r.nodeId)}`, r.nodeId) : ''),
+                      h('td', null, r.account),
+                      h('td', { class: `outcome ${r.outcome}` }, r.outcome),
+                      h('td', { class: 'opt' }, r.reason),
+                      h('td', { class: 'opt details' }, detailsText(r)),
+                    ),
+                  ),
+                ),
+              ),
+            ),
         h('div', { class: 'pager' }, newer, older),
       );
     } catch (e) {
-      if (e instanceof ApiError && e.status !== 401) replace(results, h('p', { class: 'form-error', role: 'alert' }, e.toString()));
+      if (e instanceof ApiError && e.status !== 401)
+        replace(results, h('p', { class: 'form-error', role: 'alert' }, e.toString()));
     }
   }
 

@@ -25,7 +25,11 @@ export function nodeStateBadge(n: NodeJson): HTMLElement {
 
 /** The ticking "time left" cell content; the page's timer refreshes every [data-lock-ends]. */
 export function lockTimer(a: AccountJson['state']): HTMLElement {
-  return h('span', { class: 'time-left', 'data-lock-ends': a.lockEnds ?? '', 'data-permanent': a.lockPermanent ? '1' : '0' }, timeLeft(a.lockEnds, a.lockPermanent, Date.now()));
+  return h(
+    'span',
+    { class: 'time-left', 'data-lock-ends': a.lockEnds ?? '', 'data-permanent': a.lockPermanent ? '1' : '0' },
+    timeLeft(a.lockEnds, a.lockPermanent, Date.now()),
+  );
 }
 
 /** Refreshes every ticking lock timer under `root`. */
@@ -48,11 +52,25 @@ export const renderFleet: Page = (app: App, main: HTMLElement) => {
   const lockedSection = h('section', { class: 'card locked', 'aria-labelledby': 'locked-title' });
   const groupsSection = h('section', { class: 'groups', 'aria-label': 'Nodes' });
   const groupSelect = h('select', { id: 'group-by' });
-  const filterInput = h('input', { id: 'node-filter', type: 'search', placeholder: 'hostname, id or platform', autocomplete: 'off' });
-  const actOnSelected = h('button', { type: 'button', id: 'act-on-selected', class: 'primary', props: { disabled: true } }, 'Unlock / reset on selected nodes…');
+  const filterInput = h('input', {
+    id: 'node-filter',
+    type: 'search',
+    placeholder: 'hostname, id or platform',
+    autocomplete: 'off',
+  });
+  const actOnSelected = h(
+    'button',
+    { type: 'button', id: 'act-on-selected', class: 'primary', props: { disabled: true } },
+    'Unlock / reset on selected nodes…',
+  );
   actOnSelected.addEventListener('click', () => {
     const ids = [...selected].filter((id) => nodes.has(id));
-    app.openChange({ nodeIds: ids, names: Object.fromEntries(ids.map((id) => [id, nodes.get(id)!.hostname])), account: 'ilmnuser', backend: 'linux' });
+    app.openChange({
+      nodeIds: ids,
+      names: Object.fromEntries(ids.map((id) => [id, nodes.get(id)!.hostname])),
+      account: 'ilmnuser',
+      backend: 'linux',
+    });
   });
   groupSelect.addEventListener('change', () => {
     groupBy = groupSelect.value;
@@ -63,12 +81,17 @@ export const renderFleet: Page = (app: App, main: HTMLElement) => {
     draw();
   });
 
-  replace(main,
+  replace(
+    main,
     h('div', { class: 'page-head' }, h('h1', null, 'Fleet'), summary),
     lockedSection,
-    h('div', { class: 'toolbar', role: 'group', 'aria-label': 'Node list options' },
-      h('label', { for: 'group-by' }, 'Group by '), groupSelect,
-      h('label', { for: 'node-filter' }, 'Find '), filterInput,
+    h(
+      'div',
+      { class: 'toolbar', role: 'group', 'aria-label': 'Node list options' },
+      h('label', { for: 'group-by' }, 'Group by '),
+      groupSelect,
+      h('label', { for: 'node-filter' }, 'Find '),
+      filterInput,
       canAct ? actOnSelected : null,
     ),
     groupsSection,
@@ -77,81 +100,228 @@ export const renderFleet: Page = (app: App, main: HTMLElement) => {
   function actionButtons(a: AccountJson): HTMLElement | null {
     if (!canAct) return null;
     const open = (action: 'unlock' | 'reset_password') => () =>
-      app.openChange({ nodeIds: [a.nodeId], names: { [a.nodeId]: a.hostname }, account: a.state.account, backend: a.state.backend as 'linux', action });
-    return h('span', { class: 'actions' },
-      h('button', { type: 'button', class: 'small', 'data-action': 'unlock', 'data-key': `unlock:${accountKey(a)}`, on: { click: open('unlock') } }, 'Unlock'),
-      h('button', { type: 'button', class: 'small', 'data-action': 'reset', 'data-key': `reset:${accountKey(a)}`, on: { click: open('reset_password') } }, 'Reset password'),
+      app.openChange({
+        nodeIds: [a.nodeId],
+        names: { [a.nodeId]: a.hostname },
+        account: a.state.account,
+        backend: a.state.backend as 'linux',
+        action,
+      });
+    return h(
+      'span',
+      { class: 'actions' },
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'small',
+          'data-action': 'unlock',
+          'data-key': `unlock:${accountKey(a)}`,
+          on: { click: open('unlock') },
+        },
+        'Unlock',
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'small',
+          'data-action': 'reset',
+          'data-key': `reset:${accountKey(a)}`,
+          on: { click: open('reset_password') },
+        },
+        'Reset password',
+      ),
     );
   }
 
   function drawLocked(): void {
-    const locked = [...accounts.values()].filter((a) => a.state.locked).sort((x, y) => {
-      const end = (a: AccountJson) => (a.state.lockPermanent || !a.state.lockEnds ? Infinity : new Date(a.state.lockEnds).getTime());
-      return end(y) - end(x) || x.nodeId.localeCompare(y.nodeId);
-    });
-    replace(lockedSection,
+    const locked = [...accounts.values()]
+      .filter((a) => a.state.locked)
+      .sort((x, y) => {
+        const end = (a: AccountJson) =>
+          a.state.lockPermanent || !a.state.lockEnds ? Infinity : new Date(a.state.lockEnds).getTime();
+        return end(y) - end(x) || x.nodeId.localeCompare(y.nodeId);
+      });
+    replace(
+      lockedSection,
       h('h2', { id: 'locked-title' }, `Locked accounts (${locked.length})`),
       locked.length === 0
         ? h('p', { class: 'empty', id: 'no-locked' }, 'No account is locked anywhere in the fleet.')
-        : h('div', { class: 'table-wrap' }, h('table', { id: 'locked-table' },
-          h('thead', null, h('tr', null, h('th', null, 'Node'), h('th', { class: 'opt' }, 'Site'), h('th', null, 'Account'), h('th', null, 'Failures'), h('th', { class: 'opt' }, 'Last failure from'), h('th', null, 'Time left'), canAct ? h('th', null, h('span', { class: 'sr-only' }, 'Actions')) : null)),
-          h('tbody', null, locked.map((a) => h('tr', { 'data-node': a.nodeId, 'data-account': a.state.account, class: 'locked-row' },
-            h('td', null, link(`/node/${encodeURIComponent(a.nodeId)}`, a.hostname || a.nodeId), a.online ? null : h('span', { class: 'muted' }, ' (offline)')),
-            h('td', { class: 'opt' }, a.site),
-            h('td', null, a.state.account, ' ', h('span', { class: 'muted' }, backendLabel(a.state.backend)), a.privileged ? h('span', { class: 'tag', title: 'A change needs a second person’s approval' }, 'privileged') : null),
-            h('td', null, failures(a.state.failureCount, a.state.denyThreshold)),
-            h('td', { class: 'opt' }, a.state.lastFailureSource || '—'),
-            h('td', null, lockTimer(a.state)),
-            canAct ? h('td', null, actionButtons(a)) : null,
-          ))),
-        )),
+        : h(
+            'div',
+            { class: 'table-wrap' },
+            h(
+              'table',
+              { id: 'locked-table' },
+              h(
+                'thead',
+                null,
+                h(
+                  'tr',
+                  null,
+                  h('th', null, 'Node'),
+                  h('th', { class: 'opt' }, 'Site'),
+                  h('th', null, 'Account'),
+                  h('th', null, 'Failures'),
+                  h('th', { class: 'opt' }, 'Last failure from'),
+                  h('th', null, 'Time left'),
+                  canAct ? h('th', null, h('span', { class: 'sr-only' }, 'Actions')) : null,
+                ),
+              ),
+              h(
+                'tbody',
+                null,
+                locked.map((a) =>
+                  h(
+                    'tr',
+                    { 'data-node': a.nodeId, 'data-account': a.state.account, class: 'locked-row' },
+                    h(
+                      'td',
+                      null,
+                      link(`/node/${encodeURIComponent(a.nodeId)}`, a.hostname || a.nodeId),
+                      a.online ? null : h('span', { class: 'muted' }, ' (offline)'),
+                    ),
+                    h('td', { class: 'opt' }, a.site),
+                    h(
+                      'td',
+                      null,
+                      a.state.account,
+                      ' ',
+                      h('span', { class: 'muted' }, backendLabel(a.state.backend)),
+                      a.privileged
+                        ? h('span', { class: 'tag', title: 'A change needs a second person’s approval' }, 'privileged')
+                        : null,
+                    ),
+                    h('td', null, failures(a.state.failureCount, a.state.denyThreshold)),
+                    h('td', { class: 'opt' }, a.state.lastFailureSource || '—'),
+                    h('td', null, lockTimer(a.state)),
+                    canAct ? h('td', null, actionButtons(a)) : null,
+                  ),
+                ),
+              ),
+            ),
+          ),
     );
   }
 
   function drawGroups(): void {
     const keys = new Set<string>(['site']);
     for (const n of nodes.values()) for (const k of Object.keys(n.labels)) keys.add(k);
-    replace(groupSelect, [...keys].sort().map((k) => h('option', { value: k, props: { selected: k === groupBy } }, k)));
-    const shown = [...nodes.values()].filter((n) => !filter || `${n.hostname} ${n.id} ${n.platform}`.toLowerCase().includes(filter));
+    replace(
+      groupSelect,
+      [...keys].sort().map((k) => h('option', { value: k, props: { selected: k === groupBy } }, k)),
+    );
+    const shown = [...nodes.values()].filter(
+      (n) => !filter || `${n.hostname} ${n.id} ${n.platform}`.toLowerCase().includes(filter),
+    );
     const groups = new Map<string, NodeJson[]>();
     for (const n of shown) {
       const g = n.labels[groupBy] || `(no ${groupBy})`;
       groups.set(g, [...(groups.get(g) ?? []), n]);
     }
     const lockedOn = (id: string) => [...accounts.values()].filter((a) => a.nodeId === id && a.state.locked).length;
-    replace(groupsSection, [...groups.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([g, list]) => {
-      const titleId = `group-${g.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-      const online = list.filter((n) => n.online).length;
-      const lockedCount = list.reduce((s, n) => s + lockedOn(n.id), 0);
-      const selectAll = canAct ? h('input', { type: 'checkbox', 'aria-label': `Select every node in ${g}`, 'data-key': `all:${g}`, props: { checked: list.every((n) => selected.has(n.id)) } }) : null;
-      selectAll?.addEventListener('change', () => {
-        for (const n of list) if (selectAll.checked) selected.add(n.id); else selected.delete(n.id);
-        draw();
-      });
-      return h('section', { class: 'card group', 'aria-labelledby': titleId, 'data-group': g },
-        h('h2', { id: titleId }, `${groupBy}: ${g}`, h('span', { class: 'muted' }, ` · ${list.length} node${list.length === 1 ? '' : 's'}, ${online} online${lockedCount ? `, ${lockedCount} locked` : ''}`)),
-        h('div', { class: 'table-wrap' }, h('table', null,
-          h('thead', null, h('tr', null, canAct ? h('th', { class: 'select' }, selectAll) : null, h('th', null, 'Node'), h('th', { class: 'opt' }, 'Platform'), h('th', null, 'State'), h('th', null, 'Locked'), h('th', { class: 'opt' }, 'Last seen'))),
-          h('tbody', null, list.sort((a, b) => a.hostname.localeCompare(b.hostname)).map((n) => {
-            const box = canAct ? h('input', { type: 'checkbox', 'aria-label': `Select ${n.hostname || n.id}`, 'data-key': `sel:${n.id}`, props: { checked: selected.has(n.id), disabled: n.revoked } }) : null;
-            box?.addEventListener('change', () => {
-              if (box.checked) selected.add(n.id); else selected.delete(n.id);
-              draw();
-            });
-            const lockedHere = lockedOn(n.id);
-            return h('tr', { 'data-node': n.id, class: lockedHere ? 'has-locked' : undefined },
-              canAct ? h('td', { class: 'select' }, box) : null,
-              h('td', null, link(`/node/${encodeURIComponent(n.id)}`, n.hostname || n.id), h('div', { class: 'muted small' }, n.id)),
-              h('td', { class: 'opt' }, n.platform || '—'),
-              h('td', null, nodeStateBadge(n)),
-              h('td', null, lockedHere ? h('strong', { class: 'bad' }, String(lockedHere)) : '0'),
-              h('td', { class: 'opt' }, ago(n.lastSeen, Date.now())),
-            );
-          })),
-        )),
+    replace(
+      groupsSection,
+      [...groups.entries()]
+        .sort((a, b) => a[0].localeCompare(b[0]))
+        .map(([g, list]) => {
+          const titleId = `group-${g.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+          const online = list.filter((n) => n.online).length;
+          const lockedCount = list.reduce((s, n) => s + lockedOn(n.id), 0);
+          const selectAll = canAct
+            ? h('input', {
+                type: 'checkbox',
+                'aria-label': `Select every node in ${g}`,
+                'data-key': `all:${g}`,
+                props: { checked: list.every((n) => selected.has(n.id)) },
+              })
+            : null;
+          selectAll?.addEventListener('change', () => {
+            for (const n of list)
+              if (selectAll.checked) selected.add(n.id);
+              else selected.delete(n.id);
+            draw();
+          });
+          return h(
+            'section',
+            { class: 'card group', 'aria-labelledby': titleId, 'data-group': g },
+            h(
+              'h2',
+              { id: titleId },
+              `${groupBy}: ${g}`,
+              h(
+                'span',
+                { class: 'muted' },
+                ` · ${list.length} node${list.length === 1 ? '' : 's'}, ${online} online${lockedCount ? `, ${lockedCount} locked` : ''}`,
+              ),
+            ),
+            h(
+              'div',
+              { class: 'table-wrap' },
+              h(
+                'table',
+                null,
+                h(
+                  'thead',
+                  null,
+                  h(
+                    'tr',
+                    null,
+                    canAct ? h('th', { class: 'select' }, selectAll) : null,
+                    h('th', null, 'Node'),
+                    h('th', { class: 'opt' }, 'Platform'),
+                    h('th', null, 'State'),
+                    h('th', null, 'Locked'),
+                    h('th', { class: 'opt' }, 'Last seen'),
+                  ),
+                ),
+                h(
+                  'tbody',
+                  null,
+                  list
+                    .sort((a, b) => a.hostname.localeCompare(b.hostname))
+                    .map((n) => {
+                      const box = canAct
+                        ? h('input', {
+                            type: 'checkbox',
+                            'aria-label': `Select ${n.hostname || n.id}`,
+                            'data-key': `sel:${n.id}`,
+                            props: { checked: selected.has(n.id), disabled: n.revoked },
+                          })
+                        : null;
+                      box?.addEventListener('change', () => {
+                        if (box.checked) selected.add(n.id);
+                        else selected.delete(n.id);
+                        draw();
+                      });
+                      const lockedHere = lockedOn(n.id);
+                      return h(
+                        'tr',
+                        { 'data-node': n.id, class: lockedHere ? 'has-locked' : undefined },
+                        canAct ? h('td', { class: 'select' }, box) : null,
+                        h(
+                          'td',
+                          null,
+                          link(`/node/${encodeURIComponent(n.id)}`, n.hostname || n.id),
+                          h('div', { class: 'muted small' }, n.id),
+                        ),
+                        h('td', { class: 'opt' }, n.platform || '—'),
+                        h('td', null, nodeStateBadge(n)),
+                        h('td', null, lockedHere ? h('strong', { class: 'bad' }, String(lockedHere)) : '0'),
+                        h('td', { class: 'opt' }, ago(n.lastSeen, Date.now())),
+                      );
+                    }),
+                ),
+              ),
+            ),
+          );
+        }),
+    );
+    if (groups.size === 0)
+      groupsSection.appendChild(
+        h('p', { class: 'empty' }, nodes.size ? 'No node matches.' : 'No node has connected yet.'),
       );
-    }));
-    if (groups.size === 0) groupsSection.appendChild(h('p', { class: 'empty' }, nodes.size ? 'No node matches.' : 'No node has connected yet.'));
   }
 
   function draw(): void {
@@ -163,7 +333,9 @@ export const renderFleet: Page = (app: App, main: HTMLElement) => {
     drawLocked();
     drawGroups();
     actOnSelected.disabled = selected.size === 0;
-    actOnSelected.textContent = selected.size ? `Unlock / reset on ${selected.size} selected node${selected.size === 1 ? '' : 's'}…` : 'Unlock / reset on selected nodes…';
+    actOnSelected.textContent = selected.size
+      ? `Unlock / reset on ${selected.size} selected node${selected.size === 1 ? '' : 's'}…`
+      : 'Unlock / reset on selected nodes…';
     if (focusedKey) main.querySelector<HTMLElement>(`[data-key="${CSS.escape(focusedKey)}"]`)?.focus();
   }
 
@@ -192,7 +364,10 @@ export const renderFleet: Page = (app: App, main: HTMLElement) => {
 
   async function load(): Promise<void> {
     try {
-      const [n, a] = await Promise.all([app.api.get<{ nodes: NodeJson[] }>('/api/nodes'), app.api.get<{ accounts: AccountJson[] }>('/api/accounts')]);
+      const [n, a] = await Promise.all([
+        app.api.get<{ nodes: NodeJson[] }>('/api/nodes'),
+        app.api.get<{ accounts: AccountJson[] }>('/api/accounts'),
+      ]);
       nodes.clear();
       for (const x of n.nodes) nodes.set(x.id, x);
       accounts.clear();

@@ -5,19 +5,33 @@ import { h, replace } from '../dom';
 
 export function renderSignIn(api: Api, main: HTMLElement, onSignedIn: (s: SessionInfo) => void, notice?: string): void {
   const error = h('p', { class: 'form-error', role: 'alert', id: 'signin-error' });
-  const input = h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', spellcheck: 'false', required: true, 'aria-describedby': 'token-help signin-error', placeholder: 'fpt_…' });
+  const input = h('input', {
+    id: 'token',
+    name: 'token',
+    type: 'password',
+    autocomplete: 'off',
+    spellcheck: 'false',
+    required: true,
+    'aria-describedby': 'token-help signin-error',
+    placeholder: 'fpt_…',
+  });
   const button = h('button', { type: 'submit', class: 'primary' }, 'Sign in');
-  const form = h('form', { class: 'signin', novalidate: true, 'aria-labelledby': 'signin-title' },
+  const form = h(
+    'form',
+    { class: 'signin', novalidate: true, 'aria-labelledby': 'signin-title' },
     h('h1', { id: 'signin-title' }, 'Sign in to fleetpass'),
     notice ? h('p', { class: 'notice' }, notice) : null,
     h('label', { for: 'token' }, 'Operator API token'),
     input,
-    h('p', { id: 'token-help', class: 'help' },
+    h(
+      'p',
+      { id: 'token-help', class: 'help' },
       'Paste your API token. The first one is printed by ',
       h('code', null, 'fleetpass-controller bootstrap-admin --name <you>'),
       ' on the controller host; later ones come from an admin (',
       h('code', null, 'fleetpass tokens create'),
-      ').'),
+      ').',
+    ),
     error,
     button,
   );
