@@ -232,6 +232,10 @@ export const ERROR_CODES = {
     'The file is not a fleetpass audit export (CSV or JSON Lines) or is damaged; the line is named.',
     status.INVALID_ARGUMENT,
   ),
+  FP_OUTPUT_EXISTS: spec(
+    'The output file already exists and was left as it is; choose another file or pass --force to replace it.',
+    status.ALREADY_EXISTS,
+  ),
   FP_OPERATIONS_FAILED: spec(
     'Some operations of the request did not succeed; the per-node table shows which and why.',
     status.ABORTED,

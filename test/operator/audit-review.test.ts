@@ -3,7 +3,7 @@
  * JSON Lines (streamed) that re-import to exactly the stored records and re-verify offline with the same
  * chain walk; a tampered export and a tampered database are each caught, naming the record.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { parseAuditExport } from '../../controller/audit/export-format';
@@ -151,6 +151,25 @@ describe('audit export', () => {
       expect(v.stdout).toContain(`audit chain ok (${file}): ${records.length} records`);
     });
   }
+
+  it('refuses to overwrite an existing file unless --force, and records nothing when it refuses', async () => {
+    const file = join(env.tc.root, 'existing.jsonl');
+    writeFileSync(file, 'keep me\n', { mode: 0o644 });
+    const exportsBefore = stored().filter((r) => r.action === 'audit.exported').length;
+    const r = await env.cli('vic', ['audit', 'export', '--format', 'jsonl', '--output', file]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(
+      `error FP_OUTPUT_EXISTS: ${file} already exists; choose another file or pass --force to replace it`,
+    );
+    expect(readFileSync(file, 'utf8')).toBe('keep me\n');
+    expect(stored().filter((x) => x.action === 'audit.exported')).toHaveLength(exportsBefore);
+
+    const f = await env.cli('vic', ['audit', 'export', '--format', 'jsonl', '--output', file, '--force']);
+    expect(f.code).toBe(0);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const records = parseAuditExport(readFileSync(file, 'utf8'), 'jsonl');
+    expect(records[records.length - 1]).toMatchObject({ action: 'audit.exported', actor: 'vic' });
+  });
 
   it('to stdout, filtered: a partial export is checked record by record', async () => {
     const r = await env.cli('vic', ['audit', 'export', '--format', 'jsonl', '--operator', 'otto']);
