@@ -4,7 +4,8 @@
  * database. Deleting the tail of the log then no longer goes unnoticed: verify finds the checkpoint's
  * record missing. The file is fsynced so a checkpoint survives a crash with the database.
  */
-import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, writeSync } from 'node:fs';
+import { openPrivateLogFile } from '../../shared/private-log-file';
 import type { Db } from '../store/database';
 import { recordAudited, type AuditLog } from './audit-log';
 
@@ -17,7 +18,7 @@ export interface Checkpoint {
 
 /** Appends one line to the checkpoint file and forces it to disk. */
 function appendLineDurably(file: string, line: string): void {
-  const fd = openSync(file, 'a', 0o600);
+  const fd = openPrivateLogFile(file);
   try {
     writeSync(fd, line);
     fsyncSync(fd);

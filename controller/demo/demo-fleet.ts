@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { stringify } from 'yaml';
 import type { Logger } from '../../shared/logger';
+import { openPrivateLogFile } from '../../shared/private-log-file';
 import { createPamSandbox, type PamSandbox } from '../../shared/pam-sandbox';
 import { issueClientCertificate, writeSecureFile, type CertAndKey } from '../../shared/pki';
 
@@ -108,7 +109,7 @@ async function startNode(opts: DemoFleetOptions, spec: DemoNodeSpec): Promise<De
       stdio: ['ignore', 'pipe', 'pipe'],
       env,
     });
-    const logFile = createWriteStream(join(dir, 'agent.log'), { flags: 'a', mode: 0o600 });
+    const logFile = createWriteStream('', { fd: openPrivateLogFile(join(dir, 'agent.log')) });
     agent.stdout?.pipe(logFile);
     agent.stderr?.pipe(logFile);
     return { spec, sandbox, agent, dir };

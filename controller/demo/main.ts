@@ -9,6 +9,7 @@ import { join, relative, resolve } from 'node:path';
 import { Command } from 'commander';
 import { isFleetpassError } from '../../shared/errors';
 import { createLogger } from '../../shared/logger';
+import { openPrivateLogFile } from '../../shared/private-log-file';
 import { sandboxSupported } from '../../shared/pam-sandbox';
 import { loadControllerConfig } from '../config';
 import { createController } from '../controller';
@@ -85,8 +86,7 @@ async function run(opts: { config?: string; controllerOnly?: boolean }): Promise
     level: config.log.level,
     name: 'fleetpass-demo',
     destination: (await import('pino')).default.destination({
-      dest: join(demoDir, 'controller.log'),
-      mkdir: true,
+      fd: openPrivateLogFile(join(demoDir, 'controller.log')),
       sync: false,
     }),
   });

@@ -4,7 +4,7 @@
  * inside the node's sandbox, and Ctrl-C stops everything cleanly.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -137,5 +137,10 @@ describe('first run (npm start)', () => {
     expect(output).toContain('stopped cleanly');
     for (const n of status.nodes) expect(alive(n.sandboxPid)).toBe(false);
     expect(existsSync(join(cwd, '.fleetpass/fleetpass.db'))).toBe(true);
+    // Logs name nodes, operators and addresses: the owner's only.
+    expect(statSync(join(cwd, '.fleetpass/demo/controller.log')).mode & 0o777).toBe(0o600);
+    for (const n of status.nodes) {
+      expect(statSync(join(cwd, '.fleetpass/demo', n.id, 'agent.log')).mode & 0o777).toBe(0o600);
+    }
   }, 120_000);
 });
