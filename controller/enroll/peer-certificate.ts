@@ -46,10 +46,14 @@ export function verifyPeerCertificate(deps: EnrollDeps, peer: PeerCertificate | 
   }
   const fingerprint = formatFingerprint(cert.fingerprint256);
   const nodeId = commonName(cert) ?? '';
+  // Until the certificate is known to be a valid node certificate of this CA, its CN is only what the caller
+  // claims: recorded as such (bounded), never as a node id, so a refused certificate cannot write records
+  // that `audit --node X` would show as node X's.
+  const claimed = { claimedName: nodeId.slice(0, 100), fingerprint };
   const facts = { nodeId, fingerprint };
   if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) {
     throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate was not issued by this controller CA', {
-      details: { why: 'untrusted', ...facts },
+      details: { why: 'untrusted', ...claimed },
     });
   }
   // The TLS layer checked the dates against the real clock; so does this (not the injected one).
@@ -58,12 +62,12 @@ export function verifyPeerCertificate(deps: EnrollDeps, peer: PeerCertificate | 
     throw new FleetpassError(
       'FP_CLIENT_CERT_REQUIRED',
       'the client certificate is not valid now (expired or not yet valid); enroll the node again',
-      { details: { why: 'expired', ...facts } },
+      { details: { why: 'expired', ...claimed } },
     );
   }
   if (!nodeId || subjectValues(cert, 'OU').includes(OPERATOR_OU) || !(cert.keyUsage ?? []).includes(CLIENT_AUTH)) {
     throw new FleetpassError('FP_CLIENT_CERT_REQUIRED', 'the client certificate is not a node certificate', {
-      details: { why: 'not-node', ...facts },
+      details: { why: 'not-node', ...claimed },
     });
   }
   if (deps.store.nodes.get(nodeId)?.revoked)

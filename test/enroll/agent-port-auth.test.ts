@@ -22,6 +22,7 @@ import {
 import { listNodeViews, selectNodes } from '../../controller/store';
 import { verifyChain } from '../helpers/controller-harness';
 import { principal } from '../helpers/factories';
+import { issueOperatorCertificate } from '../../controller/access/operator-certs';
 
 let tc: TestController;
 const agents: ScriptedAgent[] = [];
@@ -86,6 +87,25 @@ describe('agent port authentication', () => {
     const { err } = await connectOutcome(tc, server, 'lab-srv');
     expect(fpCode(err)).toBe('FP_CLIENT_CERT_REQUIRED');
     expect(listNodeViews(tc.ctx.store)).toEqual([]);
+  });
+
+  it("records a refused certificate's CN as a claimed name only, never as the node it names", async () => {
+    await enrollHere(tc, makeToken(tc).secret, 'lab-a');
+    // Signed by the right CA and passed by TLS, but not a node identity: an operator's certificate naming lab-a.
+    const operatorCert = await issueOperatorCertificate(tc.ctx.pki.ca, 'lab-a');
+    expect(fpCode((await connectOutcome(tc, operatorCert, 'lab-a')).err)).toBe('FP_CLIENT_CERT_REQUIRED');
+    expect(
+      fpCode((await renewWith(tc, operatorCert, (await createKeyAndCsr({ commonName: 'lab-a' })).csrPem)).err),
+    ).toBe('FP_CLIENT_CERT_REQUIRED');
+    const refused = [...audit(tc, 'node.connect_refused'), ...audit(tc, 'node.renew_refused')];
+    expect(refused).toHaveLength(2);
+    for (const r of refused) {
+      expect(r).toMatchObject({ nodeId: '', outcome: 'refused' });
+      expect(r.actor).not.toContain('lab-a');
+      expect(details(r)).toMatchObject({ why: 'not-node', claimedName: 'lab-a' });
+      expect(details(r)).not.toHaveProperty('nodeId');
+    }
+    expect(tc.ctx.audit.query({ filter: { nodeId: 'lab-a', action: 'node.*_refused' } }).records).toEqual([]);
   });
 
   it('refuses an enrolled node that claims to be another node in its hello', async () => {
