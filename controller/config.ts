@@ -6,6 +6,7 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { cronExpression, loadConfig, type LoadedConfig } from '../shared/config';
+import { AUTH_FILE_FORBIDDEN, DEFAULT_AUTH_CONFIG, authSchema } from './access/auth-config';
 import { defaultPolicy, policySchema } from './access/policy';
 import { defaultEscrowConfig, escrowSchema } from './escrow/escrow-config';
 import { DEFAULT_METRICS_CONFIG, auditSinksSchema, metricsSchema } from './integrations/integrations-config';
@@ -102,6 +103,8 @@ const rawSchema = z
       .default({ level: 'info' }),
     /** Who may act on which accounts, privileged accounts, password rules (controller/access/policy.ts). */
     policy: policySchema.default(defaultPolicy),
+    /** Console sign-in: API tokens, session lifetime, the identity provider (controller/access/auth-config.ts). */
+    auth: authSchema.default(DEFAULT_AUTH_CONFIG),
     /** Password escrow: master key, history, account classes with rotation windows and reveal rules (controller/escrow). */
     escrow: escrowSchema.default(defaultEscrowConfig),
   })
@@ -125,6 +128,13 @@ export function controllerConfigSchema(cwd = process.cwd()) {
       tls: { ...c.tls, dir: under(stateDir, c.tls.dir, 'pki', cwd) },
       backup: { ...c.backup, dir: under(stateDir, c.backup.dir, 'backups', cwd) },
       escrow: { ...c.escrow, keyFile: under(stateDir, c.escrow.keyFile, 'escrow.key', cwd) },
+      auth: {
+        ...c.auth,
+        oidc: c.auth.oidc && {
+          ...c.auth.oidc,
+          clientSecretFile: c.auth.oidc.clientSecretFile && resolve(cwd, c.auth.oidc.clientSecretFile),
+        },
+      },
     };
   });
 }
@@ -176,6 +186,7 @@ export function loadControllerConfig(options: LoadControllerConfigOptions = {}):
     fileRequired: options.file !== undefined,
     env,
     envKeys: TOP_LEVEL_KEYS,
+    fileForbidden: AUTH_FILE_FORBIDDEN,
     flags: options.flags,
     warn: warnings,
   });

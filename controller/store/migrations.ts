@@ -366,6 +366,24 @@ CREATE TABLE write_probe (
 );
 `,
   },
+  {
+    version: 9,
+    name: 'operators from the identity provider',
+    sql: `
+-- Operators who sign in through the organisation's identity provider (OpenID Connect): the provider's
+-- issuer and subject name the person (one operator per person, whatever their user name becomes), the
+-- display name is the provider's, and role_source says where the role came from: 'assigned' by an admin
+-- or the bootstrap, or 'group:<name>' from auth.oidc.groupRoles at the last sign-in.
+ALTER TABLE operators ADD COLUMN idp_issuer TEXT;
+ALTER TABLE operators ADD COLUMN idp_subject TEXT;
+ALTER TABLE operators ADD COLUMN display_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE operators ADD COLUMN role_source TEXT NOT NULL DEFAULT 'assigned';
+CREATE UNIQUE INDEX operators_idp_identity ON operators(idp_issuer, idp_subject) WHERE idp_subject IS NOT NULL;
+
+-- 'session': a short-lived token "fleetpass login" obtained through the identity provider; 'api': made by hand.
+ALTER TABLE api_tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'api' CHECK (kind IN ('api', 'session'));
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -27,6 +27,8 @@ export interface LoadConfigOptions<S extends z.ZodType> {
   envKeys?: readonly string[];
   /** Values from command-line flags, as a nested object; undefined leaves are skipped. */
   flags?: Plain;
+  /** Dotted keys that must not be written in the file (secrets: environment or a file of their own only). */
+  fileForbidden?: readonly string[];
   /** Insecure-but-allowed settings: return one sentence per problem. */
   warn?: (config: z.infer<S>) => string[];
 }
@@ -91,6 +93,15 @@ function setPath(obj: Plain, path: string[], value: unknown): void {
   cur[path[path.length - 1]] = value;
 }
 
+function hasPath(obj: Plain, path: string[]): boolean {
+  let cur: unknown = obj;
+  for (const seg of path) {
+    if (!isPlain(cur) || !(seg in cur)) return false;
+    cur = cur[seg];
+  }
+  return true;
+}
+
 function originOf(path: string, origins: Map<string, string>): string {
   for (let p = path; p; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
     const o = origins.get(p);
@@ -146,7 +157,16 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
   const merged: Plain = {};
 
   const fromFile = options.file ? readFile(options.file, options.fileRequired ?? false) : undefined;
-  if (fromFile) mergeLayer(merged, fromFile, options.file!, origins);
+  if (fromFile) {
+    const found = (options.fileForbidden ?? []).filter((key) => hasPath(fromFile, key.split('.')));
+    if (found.length > 0)
+      throw new FleetpassError(
+        'FP_CONFIG_INVALID',
+        `invalid configuration:\n  ${found.map((k) => `${options.file}: ${k}: a secret must not be written in the config file; set it in the environment or in a file of its own`).join('\n  ')}`,
+        { details: { file: options.file, keys: found } },
+      );
+    mergeLayer(merged, fromFile, options.file!, origins);
+  }
 
   const fromEnv: Plain = {};
   for (const [name, raw] of Object.entries(env)) {

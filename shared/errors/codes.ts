@@ -348,6 +348,53 @@ export const ERROR_CODES = {
     true,
   ),
 
+  // --- sign-in through the organisation's identity provider (OpenID Connect) ---
+  FP_OIDC_NOT_CONFIGURED: spec(
+    'Sign-in through an identity provider is not configured on this controller (auth.oidc in the controller config).',
+    status.FAILED_PRECONDITION,
+  ),
+  FP_OIDC_PROVIDER_UNAVAILABLE: spec(
+    'The identity provider cannot be reached or gave no usable answer; nobody was signed in. Try again later, or sign in with an API token.',
+    status.UNAVAILABLE,
+    true,
+  ),
+  FP_OIDC_ISSUER_MISMATCH: spec(
+    'The identity provider answered as another issuer than auth.oidc.issuer; nobody was signed in. Check the issuer URL in the controller config.',
+    status.FAILED_PRECONDITION,
+  ),
+  FP_OIDC_TOKEN_INVALID: spec(
+    "The identity provider's ID token was refused (signature, issuer, audience, expiry or nonce); nobody was signed in.",
+    status.UNAUTHENTICATED,
+  ),
+  FP_OIDC_STATE_INVALID: spec(
+    'This sign-in expired or was already used; nobody was signed in. Start the sign-in again.',
+    status.UNAUTHENTICATED,
+  ),
+  FP_OIDC_DENIED: spec(
+    'The identity provider did not sign you in (refused or cancelled); nobody was signed in.',
+    status.UNAUTHENTICATED,
+  ),
+  FP_OIDC_GROUPS_MISSING: spec(
+    'The identity provider sent no groups claim for you, so fleetpass cannot tell your role; ask IT to release the groups claim (auth.oidc.groupsClaim) to fleetpass.',
+    status.PERMISSION_DENIED,
+  ),
+  FP_OIDC_NO_ROLE: spec(
+    'None of your groups at the identity provider maps to a fleetpass role (auth.oidc.groupRoles); ask IT to add you to one of those groups.',
+    status.PERMISSION_DENIED,
+  ),
+  FP_OIDC_DOMAIN_NOT_ALLOWED: spec(
+    'Your e-mail domain is not one auth.oidc.allowedDomains lets sign in; nobody was signed in.',
+    status.PERMISSION_DENIED,
+  ),
+  FP_OIDC_IDENTITY_CONFLICT: spec(
+    'An operator with the name the identity provider gives you already exists and belongs to someone else; ask an admin.',
+    status.FAILED_PRECONDITION,
+  ),
+  FP_TOKEN_SIGNIN_DISABLED: spec(
+    'Signing in to the console with an API token is turned off (auth.tokenSignIn: false); sign in with the identity provider.',
+    status.FAILED_PRECONDITION,
+  ),
+
   // --- integrations (audit sinks, metrics) ---
   FP_AUDIT_SINK_BEHIND: spec(
     'A required audit sink has not confirmed the audit records within its bound (audit.sinks[].maxLagRecords / maxLagSeconds), so fleetpass refuses changes until it catches up; nothing was changed. Check the connection to the SIEM collector.',
