@@ -29,6 +29,17 @@ const tricky = [
   rec(4, { reason: '', nodeId: '', detailsJson: '{"note":"x,\\"y\\"\\n"}' }),
   rec(5, { reason: '"', actor: 'node:n1' }),
   rec(6, { reason: 'Größe ✓ 日本 😀' }),
+  rec(7, { reason: "'already quoted", actor: "''" }),
+];
+
+// Cells a spreadsheet would run as formulas (OWASP CSV injection), the issue's own among them.
+const DANGEROUS = [
+  '=HYPERLINK("http://evil.example/","click")',
+  "+cmd|' /C calc'!A0",
+  '-2+3',
+  '@SUM(A1:A2)',
+  '\t=1+1',
+  '\r=1+1',
 ];
 
 describe('audit export formats', () => {
@@ -38,6 +49,17 @@ describe('audit export formats', () => {
       expect(parseAuditExport(text, format)).toEqual(tricky);
     });
   }
+
+  it('csv: neutralises every cell a spreadsheet would read as a formula, and reads it back exactly', () => {
+    const records = DANGEROUS.map((reason, i) => rec(i + 1, { reason, account: reason }));
+    const text = [...formatExport(records, 'csv')].join('');
+    const rows = parseCsvCells(text).slice(1);
+    for (const [i, row] of rows.entries()) {
+      for (const cell of [row[5], row[9]]) expect(cell).toBe(`'${DANGEROUS[i]}`);
+      for (const cell of row) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+    }
+    expect(parseAuditExport(text, 'csv')).toEqual(records);
+  });
 
   it('writes the CSV header with the database column names, and CRLF rows', () => {
     const text = [...formatExport([tricky[1]], 'csv')].join('');
@@ -73,3 +95,32 @@ describe('audit export formats', () => {
     expect((err as FleetpassError).message).toMatch(problem);
   });
 });
+
+/** The raw cells of a CSV text as a spreadsheet sees them (quotes resolved, nothing else undone). */
+function parseCsvCells(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quoted && ch === '"' && text[i + 1] === '"') {
+      cell += '"';
+      i++;
+    } else if (ch === '"') {
+      quoted = !quoted;
+    } else if (!quoted && ch === ',') {
+      row.push(cell);
+      cell = '';
+    } else if (!quoted && ch === '\r' && text[i + 1] === '\n') {
+      row.push(cell);
+      rows.push(row);
+      row = [];
+      cell = '';
+      i++;
+    } else {
+      cell += ch;
+    }
+  }
+  return rows;
+}

@@ -1,5 +1,5 @@
 /**
- * Audit exports as CSV (RFC 4180, a header row) or JSON Lines, and back. Every stored field is kept
+ * Audit exports as CSV (RFC 4180, a header row, formula cells neutralised) or JSON Lines, and back. Every stored field is kept
  * exactly (details_json as its canonical string, prev_hash and hash included), so an export re-imports to
  * the same records and re-verifies with the same chain walk as the database (controller/audit verifyRecords).
  */
@@ -42,9 +42,22 @@ const FIELD: Record<Column, keyof AuditRecord> = {
   hash: 'hash',
 };
 
+/**
+ * A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return before one) as a formula
+ * (OWASP "CSV injection"), so such a cell gets a leading apostrophe, which spreadsheets show as text. To keep
+ * the export exact, a cell that already starts with an apostrophe gets one too; reading strips exactly one.
+ */
+const FORMULA_START = /^[=+\-@\t\r']/;
+
 function csvField(v: string | number): string {
-  const s = String(v);
-  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  let s = String(v);
+  if (FORMULA_START.test(s)) s = `'${s}`;
+  return /[",\r\n]|^\s|\s$|^'/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** The stored value of a CSV cell: the neutralising apostrophe (see csvField) removed. */
+function csvValue(field: string): string {
+  return field.startsWith("'") ? field.slice(1) : field;
 }
 
 /** One record as a line of the format (with its newline). */
@@ -181,7 +194,7 @@ export function parseAuditExport(text: string, format: ExportFormat): AuditRecor
   return rows.slice(1).map(({ line, fields }) => {
     if (fields.length !== EXPORT_COLUMNS.length)
       throw invalid(line, `expected ${EXPORT_COLUMNS.length} fields, found ${fields.length}`);
-    return toRecord(Object.fromEntries(EXPORT_COLUMNS.map((c, k) => [c, fields[k]])), line);
+    return toRecord(Object.fromEntries(EXPORT_COLUMNS.map((c, k) => [c, csvValue(fields[k])])), line);
   });
 }
 

@@ -21,6 +21,10 @@ const REASONS = [
   'inner  "  blanks',
   'Größe ✓ 日本',
   '=SUM(A1:A2)',
+  // Formula injection (issue 23): a spreadsheet must show these as text.
+  '=HYPERLINK("http://evil.example/","click")',
+  "+cmd|' /C calc'!A0",
+  '@SUM(1+1)',
 ];
 
 let env: OperatorEnv;
@@ -75,7 +79,8 @@ describe('audit search', () => {
       records: Array<{ seq: number; reason: string; actor: string }>;
       nextCursor: number;
     };
-    expect(p1.records.map((r) => r.reason)).toEqual([REASONS[4], REASONS[3]]);
+    const newest = [...REASONS].reverse();
+    expect(p1.records.map((r) => r.reason)).toEqual([newest[0], newest[1]]);
     expect(p1.nextCursor).toBe(p1.records[1].seq);
     const page2 = await env.cli('vic', [
       'audit',
@@ -91,8 +96,8 @@ describe('audit search', () => {
       '--json',
     ]);
     expect((JSON.parse(page2.stdout) as { records: Array<{ reason: string }> }).records.map((r) => r.reason)).toEqual([
-      REASONS[2],
-      REASONS[1],
+      newest[2],
+      newest[3],
     ]);
 
     const human = await env.cli('vic', [
@@ -146,6 +151,11 @@ describe('audit export', () => {
         verifiedThrough: records.length,
       });
 
+      if (format === 'csv') {
+        // No cell starts the way a spreadsheet formula does (a cell starts at a line start or after a comma).
+        expect(readFileSync(file, 'utf8')).not.toMatch(/(^|,)"?[=+\-@\t]/m);
+        expect(readFileSync(file, 'utf8')).toContain(`,"'=HYPERLINK(""http://evil.example/"",""click"")",`);
+      }
       const v = await env.cli('vic', ['audit', 'verify', '--file', file]);
       expect(v.code).toBe(0);
       expect(v.stdout).toContain(`audit chain ok (${file}): ${records.length} records`);
