@@ -3,7 +3,7 @@
  * (shared/pam-sandbox) with real accounts and real pam_faillock, some locked by real failed logins.
  * Node certificates are signed from the controller CA directly (production nodes enroll with tokens).
  */
-import { mkdirSync, createWriteStream } from 'node:fs';
+import { closeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { stringify } from 'yaml';
@@ -105,13 +105,18 @@ async function startNode(opts: DemoFleetOptions, spec: DemoNodeSpec): Promise<De
     for (const account of spec.lockedAccounts) await sandbox.failLogins(account, DEMO_DENY, { rhost: '10.0.0.99' });
     // A node's agent has its own environment: the controller's FLEETPASS_* settings are not its keys.
     const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' };
-    const agent = sandbox.spawn([process.execPath, opts.agentBundle, 'run', '--config', configFile], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env,
-    });
-    const logFile = createWriteStream('', { fd: openPrivateLogFile(join(dir, 'agent.log')) });
-    agent.stdout?.pipe(logFile);
-    agent.stderr?.pipe(logFile);
+    // The agent writes its log file itself: through a pipe to the demo, a demo that died (its stdout gone
+    // after `npm start | tee log` and Ctrl-C) left agents blocked on writes nobody reads, deaf to SIGTERM.
+    const logFd = openPrivateLogFile(join(dir, 'agent.log'));
+    let agent: ChildProcess;
+    try {
+      agent = sandbox.spawn([process.execPath, opts.agentBundle, 'run', '--config', configFile], {
+        stdio: ['ignore', logFd, logFd],
+        env,
+      });
+    } finally {
+      closeSync(logFd);
+    }
     return { spec, sandbox, agent, dir };
   } catch (e) {
     await sandbox.destroy();

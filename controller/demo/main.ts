@@ -1,8 +1,10 @@
 /**
  * `npm start`: the first run. Starts a controller on its embedded defaults (state under ./.fleetpass),
  * a demo fleet of real agents, each in its own real-PAM sandbox with accounts locked by real failed
- * logins, demo operators with CLI configs, and prints the next steps. Ctrl-C stops everything cleanly.
- * Where the machine cannot sandbox (not root, not Linux), it says why and runs the controller alone.
+ * logins, demo operators with CLI configs, and prints the next steps. Ctrl-C (SIGINT, also to the whole
+ * process group, SIGTERM, SIGHUP) stops everything cleanly whatever became of its stdout. Where the
+ * machine cannot sandbox (not root, not Linux), it says why and runs the controller alone.
+ * `fleetpass-demo lock --node N --account A` locks a demo account again (demo-lock.ts).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -19,38 +21,59 @@ import {
   DEFAULT_DEMO_NODES,
   DEMO_ACCOUNTS,
   DEMO_DENY,
+  DEMO_UNLOCK_SECONDS,
   demoLabels,
   demoPassword,
   startDemoFleet,
   stopDemoFleet,
   type DemoNode,
 } from './demo-fleet';
+import { demoStatusFile, lockDemoAccount, type DemoStatus } from './demo-lock';
 import { ensureDemoOperators, type DemoOperator } from './demo-operators';
+import { createTerminal, type Terminal } from './terminal';
+
+/** A word for a POSIX shell: as is when plain, else single-quoted. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** UTC to the second, marked with Z. */
+function utc(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/**
+ * The next steps, paste-able as printed: the first line defines `fleetpass` and `fleetpass-demo` as shell
+ * aliases for the bundles in dist/, so every later hint (and the CLI's own, e.g. "approve: fleetpass
+ * approve <id>") works in that terminal without installing anything.
+ */
 function nextSteps(
-  cli: string,
+  bundles: { cli: string; demo: string },
   admin: DemoOperator,
   approver: DemoOperator,
   webUrl: string,
   nodes: DemoNode[],
 ): string {
   const rel = (p: string) => relative(process.cwd(), p) || p;
+  const alias = (name: string, bundle: string) => `${name}=${shellWord(`node ${shellWord(bundle)}`)}`;
   const lines = [
     '',
-    'Try it, in another terminal in this folder:',
-    `  export FLEETPASS_CLI_CONFIG=${admin.cliConfig}`,
-    `  ${cli} nodes`,
-    `  ${cli} accounts --locked                       # locked accounts first, with time left`,
-    `  ${cli} unlock --label site=bldg7 --account ilmnuser --reason "demo: clear lockout" --yes`,
-    `  ${cli} reset --node ${nodes[0]?.spec.id ?? 'NODE'} --account ilmnuser --generate --reason "demo: forgotten password" --yes`,
-    `  ${cli} reset --node ${nodes[2]?.spec.id ?? 'NODE'} --account ilmnadmin --generate --reason "demo: privileged" --yes   # waits for approval`,
-    `  FLEETPASS_CLI_CONFIG=${approver.cliConfig} ${cli} requests     # then: approve <id>, as the second person`,
-    `  ${cli} audit                                   # who did what, when, why`,
-    `  ${cli} audit verify`,
+    'Try it, in another terminal in this folder (the first line makes `fleetpass` a command there):',
+    `  alias ${alias('fleetpass', bundles.cli)} ${alias('fleetpass-demo', bundles.demo)}`,
+    `  export FLEETPASS_CLI_CONFIG=${shellWord(admin.cliConfig)}`,
+    `  fleetpass nodes`,
+    `  fleetpass accounts --locked                       # locked accounts first, with time left`,
+    `  fleetpass unlock --label site=bldg7 --account ilmnuser --reason "demo: clear lockout" --yes`,
+    `  fleetpass reset --node ${nodes[0]?.spec.id ?? 'NODE'} --account ilmnuser --generate --reason "demo: forgotten password" --yes`,
+    `  fleetpass reset --node ${nodes[2]?.spec.id ?? 'NODE'} --account ilmnadmin --generate --reason "demo: privileged" --yes   # waits for approval`,
+    `  FLEETPASS_CLI_CONFIG=${shellWord(approver.cliConfig)} fleetpass requests     # then: approve <id>, as the second person`,
+    `  fleetpass audit                                   # who did what, when, why`,
+    `  fleetpass audit verify`,
+    `  fleetpass-demo lock --node ${nodes[1]?.spec.id ?? 'NODE'} --account ilmnuser   # lock an account again (${DEMO_DENY} real failed logins)`,
     '',
     `Web console: ${webUrl}  (sign in with the token in ${rel(admin.tokenFile)})`,
     'Ctrl-C stops the controller, the agents and the sandboxes.',
@@ -77,7 +100,7 @@ async function waitForReports(
   return false;
 }
 
-async function run(opts: { config?: string; controllerOnly?: boolean }): Promise<number> {
+async function run(opts: { config?: string; controllerOnly?: boolean }, term: Terminal): Promise<number> {
   const { config } = loadControllerConfig({ file: opts.config ?? process.env.FLEETPASS_CONFIG });
   const demoDir = resolve(config.stateDir, 'demo');
   mkdirSync(demoDir, { recursive: true, mode: 0o700 });
@@ -93,30 +116,31 @@ async function run(opts: { config?: string; controllerOnly?: boolean }): Promise
   const controller = createController(config, { log });
   let fleet: DemoNode[] = [];
   let stopping: Promise<void> | undefined;
-  const stop = (signal: string) =>
+  const stop = (why: string) =>
     (stopping ??= (async () => {
-      process.stdout.write(`\n${signal}: stopping agents, sandboxes and the controller...\n`);
+      term.out(`\n${why}: stopping agents, sandboxes and the controller...\n`);
       await stopDemoFleet(fleet);
-      await controller.shutdown(signal);
+      await controller.shutdown(why);
       log.flush();
-      process.stdout.write('stopped cleanly\n');
+      term.out('stopped cleanly\n');
     })());
-  process.on(
-    'SIGINT',
-    () =>
-      void stop('SIGINT').then(
-        () => process.exit(0),
-        () => process.exit(1),
-      ),
-  );
-  process.on(
-    'SIGTERM',
-    () =>
-      void stop('SIGTERM').then(
-        () => process.exit(0),
-        () => process.exit(1),
-      ),
-  );
+  const stopAndExit = (why: string, code: number) =>
+    void stop(why).then(
+      () => process.exit(code),
+      (e: unknown) => {
+        log.error({ err: e }, 'demo stop failed');
+        process.exit(1);
+      },
+    );
+  // A terminal's Ctrl-C reaches the whole process group, agents included; they drain on their own and the
+  // demo's SIGTERM to them is then only noted. SIGHUP: the terminal went away.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stopAndExit(signal, 0));
+  // Whatever goes wrong later, the agents and sandboxes do not outlive the demo.
+  process.on('uncaughtException', (e) => {
+    log.error({ err: e }, 'demo crashed');
+    term.err(`FP_INTERNAL: ${e.message}\n`);
+    stopAndExit('crash', 1);
+  });
 
   const started = await controller.start();
   const ctx = controller.context();
@@ -129,9 +153,7 @@ async function run(opts: { config?: string; controllerOnly?: boolean }): Promise
     started.adminAddress,
     ctx.paths.pkiDir + '/ca.crt',
   );
-  const cliPath = relative(process.cwd(), join(__dirname, 'fleetpass.js'));
-  const cli = `node ${cliPath.startsWith('..') ? join(__dirname, 'fleetpass.js') : cliPath}`;
-  process.stdout.write(`fleetpass controller running (state in ${config.stateDir})
+  term.out(`fleetpass controller running (state in ${config.stateDir})
   agents connect:  ${started.agentAddress}
   admin API:       ${started.adminAddress}
   web console:     ${webUrl}
@@ -143,9 +165,7 @@ async function run(opts: { config?: string; controllerOnly?: boolean }): Promise
     ? { ok: false, why: 'started with --controller-only' }
     : await sandboxSupported({ probe: true });
   if (!support.ok) {
-    process.stdout.write(
-      `\nNo demo fleet: ${support.why}. The controller runs alone; enroll real nodes (see README).\n`,
-    );
+    term.out(`\nNo demo fleet: ${support.why}. The controller runs alone; enroll real nodes (see README).\n`);
   } else {
     // Demo nodes are not enrolled with tokens, so the labels selectors match are given here, as an admin would.
     const demoAdmin: Principal = { name: 'local:demo', role: 'admin', via: 'local' };
@@ -168,42 +188,60 @@ async function run(opts: { config?: string; controllerOnly?: boolean }): Promise
       ids,
       30_000,
     );
-    process.stdout.write(
-      `\nDemo fleet: ${fleet.length} NextSeq-like nodes, each a real agent in its own PAM sandbox (pam_faillock deny=${DEMO_DENY}, 10 min lock)${ready ? '' : ' (still connecting; see ' + join(demoDir, '<node>/agent.log') + ')'}\n`,
+    term.out(
+      `\nDemo fleet: ${fleet.length} NextSeq-like nodes, each a real agent in its own PAM sandbox (pam_faillock deny=${DEMO_DENY}, unlock_time=${DEMO_UNLOCK_SECONDS / 60} min)${ready ? '' : ' (still connecting; see ' + join(demoDir, '<node>/agent.log') + ')'}\n`,
+    );
+    // When each lock ends by itself, as the agents report it from the real pam_faillock records.
+    const reported = new Map(
+      listAccountViews(ctx.store, { selection: { nodeIds: ids } }).map((v) => [
+        `${v.node.id}/${v.account.state.account}`,
+        v.account.state.lockEnds,
+      ]),
     );
     for (const n of fleet) {
       const locked = n.spec.lockedAccounts.length
-        ? `${n.spec.lockedAccounts.join(', ')} LOCKED by ${DEMO_DENY} real failed logins`
+        ? n.spec.lockedAccounts
+            .map((a) => {
+              const ends = reported.get(`${n.spec.id}/${a}`);
+              return `${a} LOCKED by ${DEMO_DENY} real failed logins${ends ? ` until ${utc(ends)}` : ''}`;
+            })
+            .join('; ')
         : 'no lockouts';
-      process.stdout.write(`  ${n.spec.id.padEnd(12)} site=${n.spec.site}  ${locked}\n`);
+      term.out(`  ${n.spec.id.padEnd(12)} site=${n.spec.site}  ${locked}\n`);
     }
-    process.stdout.write(`  initial passwords: ${DEMO_ACCOUNTS.map((a) => `${a} / ${demoPassword(a)}`).join(', ')}\n`);
+    term.out(
+      `  the locks end by themselves ${DEMO_UNLOCK_SECONDS / 60} minutes after the last failure; lock one again with: fleetpass-demo lock --node NODE --account ACCOUNT\n`,
+    );
+    term.out(`  initial passwords: ${DEMO_ACCOUNTS.map((a) => `${a} / ${demoPassword(a)}`).join(', ')}\n`);
   }
   // For tests and scripts: where everything is.
-  writeFileSync(
-    join(demoDir, 'status.json'),
-    JSON.stringify(
-      {
-        cliConfig: adminOp.cliConfig,
-        approverCliConfig: approverOp.cliConfig,
-        adminAddress: started.adminAddress,
-        webUrl,
-        agentAddress: started.agentAddress,
-        nodes: fleet.map((n) => ({
-          id: n.spec.id,
-          site: n.spec.site,
-          sandboxPid: n.sandbox.pid,
-          pamService: n.sandbox.service,
-          locked: n.spec.lockedAccounts,
-        })),
-      },
-      null,
-      2,
-    ),
-    { mode: 0o600 },
-  );
-  process.stdout.write(`${nextSteps(cli, adminOp, approverOp, webUrl, fleet)}\n`);
+  const status: DemoStatus = {
+    demoPid: process.pid,
+    cliConfig: adminOp.cliConfig,
+    approverCliConfig: approverOp.cliConfig,
+    adminAddress: started.adminAddress,
+    webUrl,
+    agentAddress: started.agentAddress,
+    nodes: fleet.map((n) => ({
+      id: n.spec.id,
+      site: n.spec.site,
+      sandboxPid: n.sandbox.pid,
+      agentPid: n.agent.pid ?? 0,
+      pamService: n.sandbox.service,
+      locked: n.spec.lockedAccounts,
+    })),
+  };
+  writeFileSync(demoStatusFile(config.stateDir), JSON.stringify(status, null, 2), { mode: 0o600 });
+  const bundles = { cli: join(__dirname, 'fleetpass.js'), demo: join(__dirname, 'fleetpass-demo.js') };
+  term.out(`${nextSteps(bundles, adminOp, approverOp, webUrl, fleet)}\n`);
   return new Promise<number>(() => undefined); // runs until Ctrl-C
+}
+
+const term = createTerminal();
+
+function failed(e: unknown): never {
+  term.err(`${isFleetpassError(e) ? e.toString() : `FP_INTERNAL: ${(e as Error)?.message ?? String(e)}`}\n`);
+  process.exit(1);
 }
 
 const program = new Command('fleetpass-demo')
@@ -212,12 +250,27 @@ const program = new Command('fleetpass-demo')
   .option('--controller-only', 'start the controller without the demo fleet')
   .action(async (opts: { config?: string; controllerOnly?: boolean }) => {
     try {
-      process.exitCode = await run(opts);
+      process.exitCode = await run(opts, term);
     } catch (e) {
-      process.stderr.write(
-        `${isFleetpassError(e) ? e.toString() : `FP_INTERNAL: ${(e as Error)?.message ?? String(e)}`}\n`,
+      failed(e);
+    }
+  });
+program
+  .command('lock')
+  .description(`lock a demo account again with ${DEMO_DENY} real failed logins (the running demo in this folder)`)
+  .requiredOption('--node <id>', 'the demo node')
+  .requiredOption('--account <name>', `the account (${DEMO_ACCOUNTS.join(', ')})`)
+  .action(async (opts: { node: string; account: string }) => {
+    try {
+      const { config } = loadControllerConfig({
+        file: program.opts<{ config?: string }>().config ?? process.env.FLEETPASS_CONFIG,
+      });
+      const r = await lockDemoAccount(config.stateDir, opts.node, opts.account);
+      term.out(
+        `${r.nodeId}/${r.account} LOCKED by ${r.failures} real failed logins until ${utc(r.lockEnds)} (unless fleetpass unlocks it first); its agent reports it within seconds: fleetpass accounts --locked\n`,
       );
-      process.exit(1);
+    } catch (e) {
+      failed(e);
     }
   });
 program.parseAsync(process.argv);

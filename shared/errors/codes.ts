@@ -68,6 +68,10 @@ export const ERROR_CODES = {
     'A private PAM sandbox cannot be created here; it needs Linux, root, unshare, nsenter and overlayfs.',
     status.FAILED_PRECONDITION,
   ),
+  FP_DEMO_NOT_RUNNING: spec(
+    'The demo is not running in this folder; start it with npm start first.',
+    status.FAILED_PRECONDITION,
+  ),
 
   // --- operations (agent and controller) ---
   FP_OPERATION_EXPIRED: spec(

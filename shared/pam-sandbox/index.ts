@@ -15,6 +15,7 @@
  */
 export {
   createPamSandbox,
+  failLoginsIn,
   type PamSandbox,
   type PamSandboxOptions,
   type SandboxUser,

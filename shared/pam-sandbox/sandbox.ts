@@ -110,14 +110,18 @@ function isRealDirectory(path: string): boolean {
   }
 }
 
-/** Live sandboxes, so a process that exits without destroy() still removes its temporary directories. */
-const live = new Set<{ keeper: Keeper; tmp: string }>();
+/**
+ * Live sandboxes, so a process that exits without destroy() (a crash, process.exit) still stops the
+ * processes it spawned inside and removes its temporary directories.
+ */
+const live = new Set<{ keeper: Keeper; tmp: string; children: Set<ChildProcess> }>();
 let exitHookInstalled = false;
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   process.once('exit', () => {
     for (const s of live) {
+      for (const c of s.children) c.kill('SIGKILL');
       s.keeper.child.kill('SIGKILL');
       rmSync(s.tmp, { recursive: true, force: true });
     }
@@ -177,6 +181,47 @@ async function overlay(
   ]);
 }
 
+/** One real login through pamtester inside the namespace of `pid`: true when PAM accepts the password. */
+async function authenticateIn(
+  pid: number,
+  service: string,
+  user: string,
+  password: string,
+  auth: AuthOptions = {},
+): Promise<boolean> {
+  assertAccountName(user);
+  const items: string[] = [];
+  if (auth.rhost) items.push('-I', `rhost=${auth.rhost}`);
+  if (auth.tty) items.push('-I', `tty=${auth.tty}`);
+  const svc = auth.service ?? service;
+  if (!/^[A-Za-z0-9._-]+$/.test(svc))
+    throw new FleetpassError('FP_INVALID_ARGUMENT', `"${svc}" is not a PAM service name`);
+  const r = await nsExec(pid, ['pamtester', ...items, svc, user, 'authenticate'], { input: `${password}\n` });
+  if (r.code === 0) return true;
+  if (r.code === 1) return false;
+  throw new FleetpassError('FP_COMMAND_FAILED', `pamtester failed in the sandbox (exit code ${r.code})`, {
+    details: { command: 'pamtester', exitCode: r.code },
+  });
+}
+
+/**
+ * `n` real failed logins (a random wrong password) through pamtester inside the sandbox whose keeper is
+ * `pid`, e.g. from another process than the one that created it (the demo's `lock` command).
+ */
+export async function failLoginsIn(
+  pid: number,
+  service: string,
+  user: string,
+  n: number,
+  auth?: AuthOptions,
+): Promise<void> {
+  const wrong = `wrong-${randomBytes(9).toString('base64url')}`;
+  for (let i = 0; i < n; i++) {
+    if (await authenticateIn(pid, service, user, wrong, auth))
+      throw new FleetpassError('FP_INTERNAL', `a wrong password was accepted for ${user}`);
+  }
+}
+
 /** Creates a sandbox, writes its PAM files and users; throws FP_PAM_SANDBOX_UNAVAILABLE when it cannot. */
 export async function createPamSandbox(options: PamSandboxOptions = {}): Promise<PamSandbox> {
   if (process.platform !== 'linux')
@@ -208,12 +253,12 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
     rmSync(tmp, { recursive: true, force: true });
     throw e;
   }
-  const entry = { keeper, tmp };
+  const children = new Set<ChildProcess>();
+  const entry = { keeper, tmp, children };
   live.add(entry);
   installExitHook();
   const pid = keeper.pid;
   const hostPath = (p: string): string => sandboxHostPath(pid, p);
-  const children = new Set<ChildProcess>();
   let destroyed = false;
 
   const destroy = async (): Promise<void> => {
@@ -270,21 +315,8 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
     if (user.password !== undefined) await setPassword(user.name, user.password);
   };
 
-  const authenticate = async (user: string, password: string, auth: AuthOptions = {}): Promise<boolean> => {
-    assertAccountName(user);
-    const items: string[] = [];
-    if (auth.rhost) items.push('-I', `rhost=${auth.rhost}`);
-    if (auth.tty) items.push('-I', `tty=${auth.tty}`);
-    const svc = auth.service ?? service;
-    if (!/^[A-Za-z0-9._-]+$/.test(svc))
-      throw new FleetpassError('FP_INVALID_ARGUMENT', `"${svc}" is not a PAM service name`);
-    const r = await nsExec(pid, ['pamtester', ...items, svc, user, 'authenticate'], { input: `${password}\n` });
-    if (r.code === 0) return true;
-    if (r.code === 1) return false;
-    throw new FleetpassError('FP_COMMAND_FAILED', `pamtester failed in the sandbox (exit code ${r.code})`, {
-      details: { command: 'pamtester', exitCode: r.code },
-    });
-  };
+  const authenticate = (user: string, password: string, auth: AuthOptions = {}): Promise<boolean> =>
+    authenticateIn(pid, service, user, password, auth);
 
   try {
     for (const user of options.users ?? []) await addUser(user);
@@ -327,13 +359,7 @@ export async function createPamSandbox(options: PamSandboxOptions = {}): Promise
       await nsExecOk(pid, ['cp', '-a', '--', `${root}/etc/.`, '/etc/']);
     },
     authenticate,
-    failLogins: async (user, n, auth) => {
-      const wrong = `wrong-${randomBytes(9).toString('base64url')}`;
-      for (let i = 0; i < n; i++) {
-        if (await authenticate(user, wrong, auth))
-          throw new FleetpassError('FP_INTERNAL', `a wrong password was accepted for ${user}`);
-      }
-    },
+    failLogins: (user, n, auth) => failLoginsIn(pid, service, user, n, auth),
     shadowLine: async (user) => {
       assertPrivateNamespace(pid);
       const text = await readFile(hostPath('/etc/shadow'), 'utf8');
