@@ -126,13 +126,10 @@ describe('audit log', () => {
     });
   });
 
-  it('verifies 100k records quickly', () => {
+  // Its speed is a benchmark (bench/, as a ratio to a raw hashing scan), not a timed test.
+  it('verifies a log of 100k records', () => {
     fill(100_000);
-    const t0 = process.hrtime.bigint();
-    const r = verifyAudit(db);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-    expect(r).toMatchObject({ ok: true, total: 100_000 });
-    expect(ms).toBeLessThan(3000);
+    expect(verifyAudit(db)).toMatchObject({ ok: true, total: 100_000 });
   });
 
   it('pages forwards and backwards with filters', () => {
