@@ -68,9 +68,11 @@ export async function startSsrRouter(users: RouterUser[]): Promise<SsrRouter> {
   const config = (overrides: Partial<SsrBackendConfigInput> = {}): SsrBackendConfigInput => ({
     baseUrl: sim.baseUrl,
     tls: { fingerprint: sim.fingerprint },
-    serviceCheck: { command: sim.serviceCheckCommand, timeoutMs: 2000 },
+    // Generous budgets: a loaded machine must not turn a slow answer into a timeout. The timeout paths are tested
+    // with their own short budgets (agent/backends/ssr/https-transport.test.ts).
+    serviceCheck: { command: sim.serviceCheckCommand, timeoutMs: 30_000 },
     userList: { keyFile },
-    timeoutMs: 3000,
+    timeoutMs: 60_000,
     ...overrides,
   });
   const backend = startSandboxedSsrBackend(sb, () => config());
