@@ -1,11 +1,26 @@
-/** Jest: unit tests beside the code (*.test.ts), integration tests under test/. */
-module.exports = {
+/**
+ * Jest, two projects: `unit` (the *.test.ts beside the code in agent/, controller/, shared/; fast, in-process)
+ * and `integration` (test/: real processes, namespaces, TLS). `npm run test:unit` runs the first alone;
+ * `npm test` runs both.
+ */
+const common = {
   testEnvironment: 'node',
-  roots: ['<rootDir>'],
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/node_modules/'],
-  testMatch: ['**/*.test.ts'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testTimeout: 60000,
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/no-product-console.ts'],
+};
+
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      roots: ['<rootDir>/agent', '<rootDir>/controller', '<rootDir>/shared'],
+      testMatch: ['**/*.test.ts'],
+    },
+    { ...common, displayName: 'integration', roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'] },
+  ],
   // Integration tests start real processes and namespaces; two workers fit a 2-core CI machine.
   maxWorkers: process.env.CI ? 2 : '50%',
 };

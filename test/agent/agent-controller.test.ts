@@ -11,7 +11,7 @@ import { createTestMemoryBackend, type TestMemoryBackend } from '../helpers/test
 import { captureLog } from './helpers/log-capture';
 import { tempDir } from './helpers/agent-fixtures';
 import { agentConfigSchema, type AgentConfig } from '../../agent/config';
-import { waitUntil } from './helpers/wait';
+import { waitUntil } from '../helpers/wait-until';
 import { storeReads } from '../helpers/store-reads';
 
 const NODE = 'nextseq-ctl-1';
@@ -62,7 +62,7 @@ describe('agent and controller together', () => {
       'the node and its locked account',
     );
     expect(service.getNode(NODE)).toMatchObject({ online: true, hostname: 'nextseq-ctl-1.lab' });
-    await waitUntil(() => agent.state === 'connected');
+    await waitUntil(() => agent.state === 'connected', 5000, 'the agent to connect');
 
     const { request } = await tc.request({ nodeIds: [NODE] });
     await waitUntil(() => service.getChangeRequest(request.id).request.state === 'done', 5000, 'the request to settle');

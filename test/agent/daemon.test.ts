@@ -21,7 +21,7 @@ import { createTestMemoryBackend, type TestMemoryBackend } from '../helpers/test
 import { startTestAgentService, type TestAgentService } from './helpers/test-agent-service';
 import { captureLog, type CapturedLog } from './helpers/log-capture';
 import { tempDir, testAgentConfig, testOperation } from './helpers/agent-fixtures';
-import { waitUntil } from './helpers/wait';
+import { waitUntil } from '../helpers/wait-until';
 
 const NODE = 'nextseq-07';
 let pki: TestPkiFiles;
@@ -99,7 +99,7 @@ describe('agent daemon over real mTLS gRPC', () => {
     const r = await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT));
     expect(r.complete).toBe(true);
     expect(r.accounts.map((a) => a.account)).toEqual(['ilmnuser', 'ilmnadmin']);
-    await waitUntil(() => agent.state === 'connected');
+    await waitUntil(() => agent.state === 'connected', 5000, 'the agent to connect');
   });
 
   it('answers a refresh request with the request id, and only the accounts asked for', async () => {
@@ -242,7 +242,7 @@ describe('agent daemon over real mTLS gRPC', () => {
     const h = await service.waitFor(hello, { timeoutMs: 5000 });
     expect(h.nodeId).toBe(NODE);
     await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT));
-    await waitUntil(() => agent.state === 'connected');
+    await waitUntil(() => agent.state === 'connected', 5000, 'the agent to connect');
     const delays = logs
       .lines()
       .filter((l) => l.to === 'backoff')
@@ -262,7 +262,7 @@ describe('agent daemon over real mTLS gRPC', () => {
     await held.reached;
     await service.stop();
     held.release();
-    await waitUntil(() => agent.state === 'backoff');
+    await waitUntil(() => agent.state === 'backoff', 5000, 'the agent to back off');
     service = await startTestAgentService({ pki, port });
     const r = await service.waitFor(resultFor(op.id), { timeoutMs: 5000 });
     expect(r).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED, replayed: false });
@@ -282,7 +282,11 @@ describe('agent daemon over real mTLS gRPC', () => {
     expect(agent.state).toBe('draining');
     const late = testOperation();
     stream.send({ message: { $case: 'operation', operation: late } });
-    await waitUntil(() => logs.lines().some((l) => l.operationId === late.id && /draining/.test(String(l.msg))));
+    await waitUntil(
+      () => logs.lines().some((l) => l.operationId === late.id && /draining/.test(String(l.msg))),
+      5000,
+      'the late operation to be refused while draining',
+    );
     held.release();
     await stopping;
     expect(agent.state).toBe('stopped');
@@ -372,7 +376,11 @@ describe('agent daemon over real mTLS gRPC', () => {
     });
     agents.push(second);
     await second.start();
-    await waitUntil(() => service!.streams.filter((s) => !s.ended).length === 1 && service!.streams.length === 2);
+    await waitUntil(
+      () => service!.streams.filter((s) => !s.ended).length === 1 && service!.streams.length === 2,
+      5000,
+      'the second agent to replace the first stream',
+    );
     (await service.latest()).send({ message: { $case: 'operation', operation: op } });
     const replay = await service.waitFor(resultFor(op.id), { nth: 2 });
     expect(replay).toMatchObject({ outcome: OperationOutcome.OPERATION_OUTCOME_SUCCEEDED, replayed: true });

@@ -14,6 +14,7 @@ import { removeRoot, startTestController, type TestController } from '../helpers
 import { connectScriptedAgent, succeed, type ScriptedAgent } from './support/scripted-agent';
 import { changeRequestView } from '../../controller/store';
 import { principal } from '../helpers/factories';
+import { waitUntil } from '../helpers/wait-until';
 
 let tc: TestController;
 const agents: ScriptedAgent[] = [];
@@ -32,14 +33,6 @@ const counts = () => ({
   audit: tc.ctx.audit.query({ limit: 1000 }).records.length,
   secrets: tc.ctx.store.db.prepare('SELECT count(*) FROM pending_secrets').pluck().get(),
 });
-
-async function waitUntil(cond: () => boolean, what: string): Promise<void> {
-  const end = Date.now() + 5000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('the state machine', () => {
   it('never leaves a final state and cannot cancel what was sent', () => {
@@ -158,7 +151,7 @@ describe('change requests', () => {
     expect(updates.some((u) => u.done)).toBe(false);
     const op = await online.waitFor((m) => (m.message?.$case === 'operation' ? m.message.operation : undefined));
     online.send({ message: { $case: 'result', result: succeed(op) } });
-    await waitUntil(() => updates.some((u) => u.done), 'the watch to end');
+    await waitUntil(() => updates.some((u) => u.done), 5000, 'the watch to end');
     expect(changeRequestView(tc.ctx.store, request.id)).toMatchObject({
       request: { state: 'cancelled' },
       counts: { succeeded: 1, cancelled: 1 },

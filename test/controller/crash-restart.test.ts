@@ -18,6 +18,7 @@ import { verifyAudit } from '../../controller/audit';
 import type { CreateChangeRequestInput } from '../../controller/dispatch';
 import { freePort, issueNodeCredentials, removeRoot, writeControllerConfig } from '../helpers/controller-harness';
 import { USER_PASSWORD, applications, createSandboxedNode, type SandboxedNode } from '../helpers/sandboxed-node';
+import { waitUntil } from '../helpers/wait-until';
 
 const CHILD_SOURCE = resolve(__dirname, 'support/controller-child.ts');
 let childBundle: string;
@@ -67,20 +68,6 @@ async function startChild(configFile: string): Promise<Child> {
       return new Promise<T>((res, rej) => pending.set(id, { res: res as (v: unknown) => void, rej }));
     },
   };
-}
-
-async function waitUntil<T>(
-  cond: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 interface Status {

@@ -10,19 +10,12 @@ import { removeRoot, startTestController, type TestController } from '../helpers
 import { USER_PASSWORD, applications, createSandboxedNode, type SandboxedNode } from '../helpers/sandboxed-node';
 import { verifyChain } from '../helpers/controller-harness';
 import { storeReads } from '../helpers/store-reads';
+import { waitUntil } from '../helpers/wait-until';
 
 const NEW_PASSWORD = 'Fleet-e2e-New-pw-77';
 let tc: TestController;
 const nodes: SandboxedNode[] = [];
 let hostBefore: Record<string, string>;
-
-async function waitUntil(cond: () => unknown, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 beforeAll(async () => {
   hostBefore = await hostAccountFingerprint();

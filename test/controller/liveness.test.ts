@@ -8,6 +8,7 @@ import { removeRoot, startTestController, type TestController } from '../helpers
 import { startBlackholeProxy, type BlackholeProxy } from './support/blackhole-proxy';
 import { connectScriptedAgent, type ScriptedAgent } from './support/scripted-agent';
 import { storeReads } from '../helpers/store-reads';
+import { waitUntil } from '../helpers/wait-until';
 
 let tc: TestController | undefined;
 let proxy: BlackholeProxy | undefined;
@@ -23,14 +24,6 @@ afterEach(async () => {
     tc = undefined;
   }
 });
-
-async function waitUntil(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe('liveness', () => {
   it('notices a node whose network went silent within keepalive time + timeout', async () => {

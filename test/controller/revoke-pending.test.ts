@@ -9,17 +9,10 @@ import { enrollHere, makeToken } from '../enroll/support/enroll-fixtures';
 import { connectScriptedAgent, type ScriptedAgent } from './support/scripted-agent';
 import { principal } from '../helpers/factories';
 import { storeReads } from '../helpers/store-reads';
+import { waitUntil } from '../helpers/wait-until';
 
 let tc: TestController;
 const agents: ScriptedAgent[] = [];
-
-async function waitUntil(cond: () => unknown, what: string, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 beforeAll(async () => {
   tc = await startTestController();
@@ -46,7 +39,7 @@ describe('revoking a node with work pending', () => {
     await silent.waitFor((m) => (m.message?.$case === 'operation' ? true : undefined));
     expect(store.operations.getOperation(sent.operations[0].id)!.state).toBe('dispatched');
     silent.close();
-    await waitUntil(() => store.nodes.get('lab-r1')?.online === false, 'the node offline');
+    await waitUntil(() => store.nodes.get('lab-r1')?.online === false, 5000, 'the node offline');
 
     // Waiting for the node: approved (no approval needed) and requested (privileged), each with a sealed password.
     const reset = {

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { waitUntil } from '../helpers/wait-until';
 
 const run = promisify(execFile);
 const DIST = resolve(__dirname, '../../dist');
@@ -15,19 +16,6 @@ const DIST = resolve(__dirname, '../../dist');
 interface Status {
   cliConfig: string;
   nodes: Array<{ id: string; sandboxPid: number; pamService: string; locked: string[] }>;
-}
-
-function waitFor<T>(probe: () => T | undefined, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  return new Promise((res, rej) => {
-    const tick = () => {
-      const v = probe();
-      if (v !== undefined) return res(v);
-      if (Date.now() > deadline) return rej(new Error(`timed out waiting for ${what}`));
-      setTimeout(tick, 100);
-    };
-    tick();
-  });
 }
 
 function alive(pid: number): boolean {
@@ -64,7 +52,7 @@ describe('first run (npm start)', () => {
     });
     demo.stdout!.on('data', (c) => (output += String(c)));
     demo.stderr!.on('data', (c) => (output += String(c)));
-    await waitFor(
+    await waitUntil(
       () => (output.includes('Ctrl-C stops') ? true : undefined),
       45_000,
       `the demo to be ready; output so far:\n${output}`,

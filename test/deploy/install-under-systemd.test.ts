@@ -12,6 +12,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { resolve } from 'node:path';
 import { certificateFingerprint, issueClientCertificate } from '../../shared/pki';
 import { bootSystemdSandbox, copyControllerDepsScript, type SystemdSandbox } from './systemd-sandbox';
+import { waitUntil } from '../helpers/wait-until';
 
 const REPO = resolve(__dirname, '../..');
 const NODE_ID = 'nextseq-installed-1';
@@ -49,16 +50,6 @@ function freePort(): Promise<number> {
       s.close(() => res(port));
     });
   });
-}
-
-async function waitFor<T>(what: string, fn: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** What the unit printed (a test drop-in sends it to a file: the sandbox has no journald). */
@@ -119,9 +110,10 @@ describe('installed with the scripts, under systemd', () => {
     captureOutput('fleetpass-controller.service');
     sandbox.exec(['systemctl', 'start', 'fleetpass-controller.service']);
 
-    const fingerprint = await waitFor(
-      'the controller to print its CA fingerprint',
+    const fingerprint = await waitUntil(
       () => /CA fingerprint:\s+(\S+)/.exec(output('fleetpass-controller.service'))?.[1],
+      20_000,
+      'the controller to print its CA fingerprint',
     );
     expect(show('fleetpass-controller.service', 'ActiveState')).toBe('active');
     const uid = sandbox.exec(['id', '-u', 'fleetpass']).trim();
@@ -168,12 +160,16 @@ describe('installed with the scripts, under systemd', () => {
     captureOutput('fleetpass-agent.service');
     sandbox.exec(['systemctl', 'start', 'fleetpass-agent.service']);
 
-    await waitFor('the agent to connect', () => /"to":"connected"/.test(output('fleetpass-agent.service')));
+    await waitUntil(() => /"to":"connected"/.test(output('fleetpass-agent.service')), 20_000, 'the agent to connect');
     expect(statusOf('fleetpass-agent.service')).toEqual({ uid: '0', capEff: '0000000020000003' });
-    const accounts = await waitFor('the agent to report its accounts', () => {
-      const rows = query('SELECT account, locked FROM account_state WHERE node_id = ? ORDER BY account', NODE_ID);
-      return rows.length === 2 ? rows : undefined;
-    });
+    const accounts = await waitUntil(
+      () => {
+        const rows = query('SELECT account, locked FROM account_state WHERE node_id = ? ORDER BY account', NODE_ID);
+        return rows.length === 2 ? rows : undefined;
+      },
+      20_000,
+      'the agent to report its accounts',
+    );
     expect(accounts).toEqual([
       { account: 'fpprobe', locked: 1 },
       { account: 'fpprobe2', locked: 0 },

@@ -13,7 +13,7 @@ import { callEnroll } from '../../agent/enroll/agent-calls';
 import { listEnrollmentTokens } from '../../controller/enroll';
 import { createAgentHarness, type AgentHarness, type SpawnedAgent } from '../helpers/agent-harness';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
-import { waitUntil } from '../agent/helpers/wait';
+import { waitUntil } from '../helpers/wait-until';
 import { agentNode, audit, details, makeToken, runAgentCommand, tempRoot } from './support/enroll-fixtures';
 import { tokenSecret } from '../helpers/token-secret';
 

@@ -11,7 +11,7 @@ import { status } from '@grpc/grpc-js';
 import { certificateFingerprint } from '../../shared/pki';
 import { createAgentHarness, type AgentHarness, type SpawnedAgent } from '../helpers/agent-harness';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
-import { waitUntil } from '../agent/helpers/wait';
+import { waitUntil } from '../helpers/wait-until';
 import {
   agentNode,
   audit,

@@ -12,6 +12,7 @@ import type { Operation } from '../../shared/gen/fleetpass/v1/agent';
 import { connectScriptedAgent, succeed, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { startWebController, type WebTestController } from '../web/support/web-harness';
 import { changeRequestView, listNodeViews } from '../../controller/store';
+import { waitUntil } from '../helpers/wait-until';
 
 jest.setTimeout(60_000);
 
@@ -26,17 +27,9 @@ let agent: ScriptedAgent;
 let browser: Browser | undefined;
 const delivered = new Map<string, string>();
 
-async function waitUntil(cond: () => unknown | Promise<unknown>, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 const audit = (action: string) => w.tc.ctx.audit.query({ filter: { action }, limit: 1000 }).records;
 const done = (id: string) =>
-  waitUntil(() => changeRequestView(w.tc.ctx.store, id).request.state === 'done', 'the request to finish');
+  waitUntil(() => changeRequestView(w.tc.ctx.store, id).request.state === 'done', 10_000, 'the request to finish');
 
 beforeAll(async () => {
   w = await startWebController({
@@ -58,7 +51,7 @@ beforeAll(async () => {
       return succeed(op);
     },
   });
-  await waitUntil(() => listNodeViews(w.tc.ctx.store).some((n) => n.online), 'the node');
+  await waitUntil(() => listNodeViews(w.tc.ctx.store).some((n) => n.online), 10_000, 'the node');
   const r = await w.service().requestOperations(w.principal('olga'), {
     selection: { nodeIds: [NODE] },
     backend: Backend.BACKEND_LINUX,
@@ -206,6 +199,7 @@ describe('the escrow page in a browser', () => {
     await page.locator('#one-time-password button.copy').click();
     await waitUntil(
       async () => (await page.evaluate(() => navigator.clipboard.readText())) === USER_PW,
+      10_000,
       'the copy button',
     );
     const kept = await page.evaluate(() =>
@@ -215,7 +209,7 @@ describe('the escrow page in a browser', () => {
     );
     expect(kept).not.toContain(USER_PW);
     await page.locator('#hide-password').click();
-    await waitUntil(async () => (await secret.count()) === 0, 'the password to go');
+    await waitUntil(async () => (await secret.count()) === 0, 10_000, 'the password to go');
     expect(await page.content()).not.toContain(USER_PW);
     expect(audit('escrow.revealed').some((a) => a.reason === 'INC-11 from the console' && a.actor === 'olga')).toBe(
       true,

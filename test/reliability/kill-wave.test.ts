@@ -21,11 +21,11 @@ import {
   bundleChildren,
   startAgentChild,
   startControllerChild,
-  waitFor,
   type AgentChild,
   type Bundles,
   type ControllerChild,
 } from './support/processes';
+import { waitUntil } from '../helpers/wait-until';
 
 const SEEDS = [11, 42, 2026];
 const NODES = 5;
@@ -114,7 +114,7 @@ describe('SIGKILL of the controller and of agents at random points of a wave', (
           running.push(a);
         };
         nodes.forEach(startAgent);
-        await waitFor(
+        await waitUntil(
           async () => (await controller.status()).nodes.filter((n) => n.online).length === NODES,
           20_000,
           'every node online',
@@ -144,7 +144,7 @@ describe('SIGKILL of the controller and of agents at random points of a wave', (
         controller = await startControllerChild(bundles.controller, configFile);
         running.push({ kill: (s) => controller.kill(s) });
         for (const v of victims) startAgent(v.node);
-        const final = await waitFor(
+        const final = await waitUntil(
           async () => {
             const s = await controller.status(requestId);
             return s.operations.every((o) => FINAL.includes(o.state)) ? s : undefined;

@@ -16,7 +16,7 @@ import { removeRoot, startTestController, type TestController } from '../helpers
 import { createTestMemoryBackend, type TestMemoryBackend } from '../helpers/test-memory-backend';
 import { tempDir } from '../agent/helpers/agent-fixtures';
 import { startCutProxy, type CutProxy } from './support/cut-proxy';
-import { waitFor } from './support/processes';
+import { waitUntil } from '../helpers/wait-until';
 import { changeRequestView } from '../../controller/store';
 import { verifyChain } from '../helpers/controller-harness';
 
@@ -62,7 +62,7 @@ async function startAgent(nodeId: string, address: string, backend: TestMemoryBa
   });
   agents.push(agent);
   await agent.start();
-  await waitFor(() => tc!.ctx.store.nodes.get(nodeId)?.online, 10_000, `${nodeId} online`);
+  await waitUntil(() => tc!.ctx.store.nodes.get(nodeId)?.online, 10_000, `${nodeId} online`);
   return agent;
 }
 
@@ -96,7 +96,7 @@ describe('the network is cut mid-operation and restored', () => {
     const op = operations[0].id;
     await gate.reached;
     proxy.cut();
-    await waitFor(
+    await waitUntil(
       () => tc!.ctx.store.nodes.get('cut-apply')?.online === false,
       5000,
       'the controller to see the node gone',
@@ -104,10 +104,10 @@ describe('the network is cut mid-operation and restored', () => {
     gate.release();
     // The node keeps trying; the relay refuses it; nothing is recorded meanwhile.
     const accepted = proxy.accepted();
-    await waitFor(() => proxy.accepted() >= accepted + 2, 5000, 'reconnect attempts');
+    await waitUntil(() => proxy.accepted() >= accepted + 2, 5000, 'reconnect attempts');
     expect(opState(op)).toBe('dispatched');
     proxy.restore();
-    await waitFor(() => opState(op) === 'succeeded', 10_000, 'the result after the link came back');
+    await waitUntil(() => opState(op) === 'succeeded', 10_000, 'the result after the link came back');
     await new Promise((r) => setTimeout(r, 300));
     expect(backend.calls.unlock).toBe(1);
     expect(audited(op).outcomes).toBe(1);
@@ -125,7 +125,7 @@ describe('the network is cut mid-operation and restored', () => {
     proxy.hold('down');
     const { operations } = await tc.request({ nodeIds: ['cut-send'] });
     const op = operations[0].id;
-    await waitFor(
+    await waitUntil(
       () => opState(op) === 'dispatched' && proxy.held('down') > 0,
       5000,
       'the operation written into the link',
@@ -134,7 +134,7 @@ describe('the network is cut mid-operation and restored', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(backend.calls.unlock).toBe(0);
     proxy.restore();
-    await waitFor(() => opState(op) === 'succeeded', 10_000, 'the redelivered operation to succeed');
+    await waitUntil(() => opState(op) === 'succeeded', 10_000, 'the redelivered operation to succeed');
     await new Promise((r) => setTimeout(r, 300));
     expect(backend.calls.unlock).toBe(1);
     expect(audited(op)).toEqual({ outcomes: 1, dispatched: 2 });
@@ -152,12 +152,12 @@ describe('the network is cut mid-operation and restored', () => {
     await gate.reached;
     proxy.hold('up');
     gate.release();
-    await waitFor(() => proxy.held('up') > 0, 5000, 'the answer written into the link');
+    await waitUntil(() => proxy.held('up') > 0, 5000, 'the answer written into the link');
     await new Promise((r) => setTimeout(r, 100));
     proxy.cut();
     expect(opState(op)).toBe('dispatched');
     proxy.restore();
-    await waitFor(() => opState(op) === 'succeeded', 10_000, 'the answer after the link came back');
+    await waitUntil(() => opState(op) === 'succeeded', 10_000, 'the answer after the link came back');
     await new Promise((r) => setTimeout(r, 300));
     expect(backend.calls.unlock).toBe(1);
     expect(audited(op).outcomes).toBe(1);
@@ -186,13 +186,13 @@ describe('a stuck node does not hold up the others', () => {
     const t0 = Date.now();
     const { request, operations } = await tc.request({ nodeIds: [...ids, 'wave-stuck', 'wave-silent'] });
     const opOf = (id: string) => operations.find((o) => o.nodeId === id)!.id;
-    await waitFor(() => ids.every((id) => opState(opOf(id)) === 'succeeded'), 8000, 'the healthy nodes');
+    await waitUntil(() => ids.every((id) => opState(opOf(id)) === 'succeeded'), 8000, 'the healthy nodes');
     const healthyMs = Date.now() - t0;
     expect(healthyMs).toBeLessThan(5000); // generous for a loaded CI machine; the point is the stuck ones are still open
     expect(opState(opOf('wave-stuck'))).toBe('dispatched');
     expect(opState(opOf('wave-silent'))).toBe('dispatched');
     // The silent node is dropped by keepalive; its operation waits for it, neither failed nor sent elsewhere.
-    await waitFor(
+    await waitUntil(
       () => tc!.ctx.store.nodes.get('wave-silent')?.online === false,
       6000,
       'keepalive to drop the silent node',
@@ -202,7 +202,7 @@ describe('a stuck node does not hold up the others', () => {
     gate.release();
     silentLink.cut();
     silentLink.restore();
-    await waitFor(
+    await waitUntil(
       () => changeRequestView(tc!.ctx.store, request.id).operations.every((o) => o.state === 'succeeded'),
       10_000,
       'every operation',

@@ -25,7 +25,7 @@ import {
 } from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { createExt4Volume, type Ext4Volume } from './support/ext4-volume';
-import { waitFor } from './support/processes';
+import { waitUntil } from '../helpers/wait-until';
 import { verifyChain } from '../helpers/controller-harness';
 import { storeReads } from '../helpers/store-reads';
 
@@ -55,7 +55,7 @@ describe('the data file stops taking writes mid-run', () => {
     const waiting = (await tc.request({ nodeIds: ['ro-waiting'], reason: 'INC-before' })).operations[0].id;
     const waitingCreds = await tc.nodeCredentials('ro-waiting');
     const done = await tc.request({ nodeIds: ['ro-online'], reason: 'INC-done' });
-    await waitFor(
+    await waitUntil(
       () => service.getOperation(done.operations[0].id)?.state === 'succeeded',
       5000,
       'the first request to finish',
@@ -104,7 +104,7 @@ describe('the data file stops taking writes mid-run', () => {
     expect((await back.waitFor((m) => (m.message?.$case === 'operation' ? m.message.operation : undefined))).id).toBe(
       waiting,
     );
-    await waitFor(
+    await waitUntil(
       () => tc!.ctx.store.operations.getOperation(waiting)?.state === 'succeeded',
       5000,
       'the waiting operation',

@@ -19,6 +19,7 @@ import { ADMIN_PASSWORD, USER_PASSWORD, createWebNode, type WebNode } from './su
 import { listAccountViews, listNodeViews } from '../../controller/store';
 import { verifyChain } from '../helpers/controller-harness';
 import { principal } from '../helpers/factories';
+import { waitUntil } from '../helpers/wait-until';
 
 jest.setTimeout(90_000);
 
@@ -38,14 +39,6 @@ const contexts: BrowserContext[] = [];
 const problems: string[] = [];
 let alice: Page;
 let newUserPassword = '';
-
-async function waitUntil(cond: () => unknown | Promise<unknown>, what: string, timeoutMs = 20_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function audit(filter: Record<string, string>) {
   return w.tc.ctx.audit.query({ filter, limit: 1000 }).records;
@@ -115,6 +108,7 @@ beforeAll(async () => {
     () =>
       listNodeViews(w.tc.ctx.store).filter((n) => n.online).length === 2 &&
       listAccountViews(w.tc.ctx.store).length === 4,
+    20_000,
     'two nodes with their accounts',
   );
   // Trust exactly the controller's server key, as an operator who imported the CA would.
@@ -159,7 +153,7 @@ describe('the console in a browser', () => {
     const left = row.locator('.time-left');
     const t1 = await left.textContent();
     expect(t1).toMatch(/^(9|10)m \d\ds$/);
-    await waitUntil(async () => (await left.textContent()) !== t1, 'the timer to tick', 3000);
+    await waitUntil(async () => (await left.textContent()) !== t1, 3000, 'the timer to tick');
     await expect(alice.locator('#live-status').textContent()).resolves.toBe('● Live');
     await expect(row.locator('button[data-action="reset"]').count()).resolves.toBe(1);
     await shot(alice, 'fleet');
@@ -189,6 +183,7 @@ describe('the console in a browser', () => {
     await dialog.locator('button.copy').click();
     await waitUntil(
       async () => (await alice.evaluate(() => navigator.clipboard.readText())) === newUserPassword,
+      20_000,
       'the copy button',
     );
     await dialog.locator('td.op-state[data-state="succeeded"]').waitFor({ timeout: 20_000 });
@@ -221,10 +216,14 @@ describe('the console in a browser', () => {
     await alice.locator('form.filters button[type="submit"]').click();
     // The unfiltered first page is replaced by the filtered one: wait until every row is about ilmnuser.
     const accounts = alice.locator('#audit-table tbody tr td:nth-child(6)');
-    await waitUntil(async () => {
-      const all = await accounts.allTextContents();
-      return all.length > 0 && all.every((a) => a === 'ilmnuser');
-    }, 'the filtered audit page');
+    await waitUntil(
+      async () => {
+        const all = await accounts.allTextContents();
+        return all.length > 0 && all.every((a) => a === 'ilmnuser');
+      },
+      20_000,
+      'the filtered audit page',
+    );
     const done = alice.locator('#audit-table tr[data-action="operation.succeeded"]').filter({ hasText: 'nextseq-a' });
     expect(await done.first().textContent()).toContain('node:nextseq-a');
     await alice
@@ -313,6 +312,7 @@ describe('the console in a browser', () => {
     await nodeB.sandbox.failLogins('ilmnuser', 3);
     await waitUntil(
       () => listAccountViews(w.tc.ctx.store, { lockedOnly: true }).some((a) => a.node.id === 'nextseq-b'),
+      20_000,
       'the second lockout',
     );
     await alice.locator('nav a[data-route="activity"]').click();
@@ -392,8 +392,8 @@ describe('the console in a browser', () => {
     await dialog.locator('button[type="submit"]').filter({ hasText: 'Unlock on 2 nodes' }).click();
     await waitUntil(
       async () => (await dialog.locator('td.op-state[data-state="succeeded"]').count()) === 2,
-      'both unlocks',
       20_000,
+      'both unlocks',
     );
     await expect(dialog.locator('#one-time-password').count()).resolves.toBe(0);
     await dialog.locator('#change-close').click();
@@ -452,7 +452,7 @@ describe('the console in a browser', () => {
       return window.injected === true;
     });
     expect(ran).toBe(false);
-    await waitUntil(() => problems.length > mark, 'the CSP violation report', 5000);
+    await waitUntil(() => problems.length > mark, 5000, 'the CSP violation report');
     expect(problems.slice(mark).join('\n')).toMatch(
       /inline script.*violates the following Content Security Policy directive 'script-src 'self''/i,
     );

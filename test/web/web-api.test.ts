@@ -13,18 +13,11 @@ import { accountState, connectScriptedAgent, type ScriptedAgent } from '../contr
 import { startWebController, type WebTestController } from './support/web-harness';
 import { changeRequestView, listAccountViews } from '../../controller/store';
 import { principal } from '../helpers/factories';
+import { waitUntil } from '../helpers/wait-until';
 
 const clock = fakeClock(new Date());
 let w: WebTestController;
 let agent: ScriptedAgent;
-
-async function waitUntil(cond: () => unknown, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function audit(action: string) {
   return w.tc.ctx.audit.query({ filter: { action }, limit: 1000 }).records;
@@ -58,7 +51,7 @@ beforeAll(async () => {
       },
     },
   });
-  await waitUntil(() => listAccountViews(w.tc.ctx.store).length === 2, 'the scripted node to report');
+  await waitUntil(() => listAccountViews(w.tc.ctx.store).length === 2, 5000, 'the scripted node to report');
 });
 
 afterAll(async () => {
@@ -248,7 +241,11 @@ describe('changes: CSRF, roles and approvals', () => {
     await agent.waitFor((m) =>
       m.message?.$case === 'operation' && m.message.operation.id === opId ? true : undefined,
     );
-    await waitUntil(() => changeRequestView(w.tc.ctx.store, r.json.request.id).request.state === 'done', 'the unlock');
+    await waitUntil(
+      () => changeRequestView(w.tc.ctx.store, r.json.request.id).request.state === 'done',
+      5000,
+      'the unlock',
+    );
   });
 
   it('a viewer gets FP_FORBIDDEN from the service layer even with a valid session and CSRF token, audited, nothing changes', async () => {
@@ -308,7 +305,7 @@ describe('changes: CSRF, roles and approvals', () => {
     });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ approvedBy: 'bob', decisionNote: 'checked' });
-    await waitUntil(() => changeRequestView(w.tc.ctx.store, id).request.state === 'done', 'the approved reset');
+    await waitUntil(() => changeRequestView(w.tc.ctx.store, id).request.state === 'done', 5000, 'the approved reset');
   });
 
   it('refuses an approver deciding on their own request (FP_SELF_APPROVAL), and nothing changes', async () => {
@@ -374,7 +371,7 @@ describe('live events', () => {
     const st = await openStream(s.cookie);
     expect(st.status).toBe(200);
     expect(st.contentType).toMatch(/^text\/event-stream/);
-    await waitUntil(() => st.frames.some((f) => f.includes(': connected')), 'the stream to open');
+    await waitUntil(() => st.frames.some((f) => f.includes(': connected')), 5000, 'the stream to open');
     agent.send({
       message: {
         $case: 'stateReport',
@@ -386,7 +383,7 @@ describe('live events', () => {
         },
       },
     });
-    await waitUntil(() => st.frames.some((f) => f.startsWith('event: accounts')), 'an accounts event');
+    await waitUntil(() => st.frames.some((f) => f.startsWith('event: accounts')), 5000, 'an accounts event');
     const ev = JSON.parse(st.frames.find((f) => f.startsWith('event: accounts'))!.split('\ndata: ')[1]);
     expect(ev).toMatchObject({
       type: 'accounts',

@@ -14,7 +14,7 @@ import {
   type Welcome,
 } from '../../../shared/gen/fleetpass/v1/agent';
 import { FleetpassError, toGrpcError, type ErrorCode } from '../../../shared/errors';
-import { waitUntil } from './wait';
+import { waitUntil } from '../../helpers/wait-until';
 
 export interface TestStream {
   readonly nodeId: string | undefined;

@@ -16,6 +16,7 @@ import { createPamSandbox, type PamSandbox } from '../../../shared/pam-sandbox';
 import type { LinuxBackendConfigInput } from '../../../agent/backends/linux';
 import { fixtureRoot, type PamFixture } from '../../fixtures/pam/fixtures';
 import { startSandboxedBackend, type SandboxedBackend } from './sandboxed-backend';
+import { waitUntil } from '../../helpers/wait-until';
 
 const USER = 'ilmnuser';
 const FAILLOCK_FILE = `/run/faillock/${USER}`;
@@ -44,15 +45,6 @@ async function readCounter(sb: PamSandbox): Promise<Buffer | undefined> {
 async function putCounter(sb: PamSandbox, bytes: Buffer | undefined): Promise<void> {
   if (bytes === undefined) await sb.exec(['rm', '-f', '--', FAILLOCK_FILE]);
   else await sb.writeFile(FAILLOCK_FILE, bytes);
-}
-
-/** Polls `cond` until it holds; a generous limit, since the machine is shared and loaded. */
-async function waitUntil(cond: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function sameBytes(a: Buffer | undefined, b: Buffer | undefined): boolean {
@@ -126,7 +118,11 @@ export async function runDifferential(
           if (ok) throw new Error(`a wrong password was accepted through ${svc}`);
         });
       pending.push(login);
-      await waitUntil(async () => done || ((await readCounter(sb))?.length ?? 0) > before);
+      await waitUntil(
+        async () => done || ((await readCounter(sb))?.length ?? 0) > before,
+        120_000,
+        'the login to finish or record a failure',
+      );
     };
 
     const first = await observe('0 failures', password);

@@ -132,18 +132,3 @@ export function startAgentChild(
     },
   };
 }
-
-/** Polls `cond` until it returns a value. */
-export async function waitFor<T>(
-  cond: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs: number,
-  what: string,
-): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
