@@ -7,11 +7,12 @@ const common = {
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/node_modules/'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
-  testTimeout: 60000,
   setupFilesAfterEnv: ['<rootDir>/test/helpers/no-product-console.ts'],
 };
 
 module.exports = {
+  // A global option: jest ignores testTimeout inside a project.
+  testTimeout: 60000,
   projects: [
     {
       ...common,
