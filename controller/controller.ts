@@ -43,6 +43,7 @@ import { bindServer, createGrpcServer, serverCredentials, stopServer } from './s
 import { createLivenessTracker, type LivenessTracker } from './server/liveness';
 import { createNodeLimiter, type NodeLimits } from './server/node-limits';
 import { createSessionRegistry, type SessionRegistry } from './server/node-session';
+import { createRelyingParty } from './access/oidc-relying-party';
 import { createService, type Service } from './service';
 import { createStore, openDatabase, schemaVersion, type Store } from './store';
 import { startWebConsole, type WebConsole, type WebConsoleOptions } from './web/web-console';
@@ -256,7 +257,18 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
       } else {
         log.info('password escrow is turned off');
       }
+      const oidc = config.auth.oidc;
+      const relyingParty = oidc
+        ? createRelyingParty({
+            config: oidc,
+            clock,
+            // The console's own address is known once it listens (port 0 in tests).
+            redirectUrl: () => oidc.redirectUrl ?? `${web?.url ?? `https://${config.webListen}`}/auth/oidc/callback`,
+          })
+        : undefined;
       const service = createService({
+        auth: config.auth,
+        relyingParty,
         store,
         audit,
         dispatcher,
@@ -353,7 +365,10 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
           service,
           clock,
           log: rootLog.child({ component: 'web' }),
-          options: deps.web,
+          options: {
+            ...deps.web,
+            sessions: { absoluteMs: config.auth.sessionMaxAgeSeconds * 1000, ...deps.web?.sessions },
+          },
         });
         ctx.web = web;
       }

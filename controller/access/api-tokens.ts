@@ -32,7 +32,7 @@ function digest(salt: Buffer, secret: string): Buffer {
 export function issueApiToken(
   repo: OperatorsRepo,
   operator: string,
-  opts: { createdBy: string; ttlSeconds: number; now: Date; knownTo?: readonly string[] },
+  opts: { createdBy: string; ttlSeconds: number; now: Date; knownTo?: readonly string[]; kind?: 'api' | 'session' },
 ): IssuedToken {
   const id = randomBytes(8).toString('hex');
   const secret = randomBytes(32).toString('base64url');
@@ -47,6 +47,7 @@ export function issueApiToken(
     createdBy: opts.createdBy,
     expires: expires?.toISOString() ?? null,
     knownTo: [operator, opts.createdBy, ...(opts.knownTo ?? [])],
+    kind: opts.kind,
   });
   return { id, token: `fpt_${id}_${secret}`, expires };
 }

@@ -1,7 +1,9 @@
 /** What every domain file of the service layer is built over: the controller's parts and the rules. */
 import type { Clock } from '../../shared/clock';
 import type { Logger } from '../../shared/logger';
+import type { AuthConfig } from '../access/auth-config';
 import type { FloodLimits } from '../access/authenticate';
+import type { RelyingParty } from '../access/oidc-relying-party';
 import type { Policy } from '../access/policy';
 import { recordAudited, type AuditLog } from '../audit';
 import type { Dispatcher } from '../dispatch';
@@ -29,6 +31,10 @@ export interface ServiceDeps {
   /** The escrow engine; undefined when escrow.enabled is false (its calls answer FP_ACTION_UNSUPPORTED). */
   escrow?: Escrow;
   floodLimits?: Partial<FloodLimits>;
+  /** Console sign-in settings (config `auth`). */
+  auth: AuthConfig;
+  /** The identity provider's relying party, when auth.oidc is set. */
+  relyingParty?: RelyingParty;
 }
 
 export interface ServiceContext extends ServiceDeps {

@@ -11,12 +11,14 @@ import { escrowService } from './escrow';
 import { nodesService } from './nodes';
 import { operatorsService } from './operators';
 import { requestsService } from './requests';
+import { signInService } from './sign-in';
 
 export type { ServiceDeps } from './context';
 export type { AccountListing, NodeDetail, PendingOperation, AccountHistory } from './nodes';
 export type { RequestOperationsResult, WatchUpdate } from './requests';
 export type { RequestOperationsInput, PasswordChoice } from './request-plan';
 export type { AccessEvent } from './audit';
+export type { SignInOptions, DeviceLoginResult } from './sign-in';
 export type { RevealAsk, RotateAsk } from './escrow';
 export { DEFAULT_TOKEN_TTL_SECONDS, MAX_TOKEN_TTL_SECONDS } from './operators';
 export type { Principal, Credentials } from '../access/authenticate';
@@ -33,6 +35,7 @@ export function createService(deps: ServiceDeps) {
     ...auditService(ctx),
     ...enrollmentService(ctx),
     ...escrowService(ctx),
+    ...signInService(ctx),
     /** Who may act on which accounts (read by transports that show it, e.g. privileged flags). */
     policy: deps.policy,
   };

@@ -61,15 +61,23 @@ export function createRules(deps: { db: Db; audit: AuditLog; log: Logger; operat
    * The second-person rule: only an approver who did not ask may decide, and not one the requester set up
    * (created their operator record) or whose token the requester could hold (handed it over, or it was made
    * with a credential the requester could hold): those would be the requester deciding under another name.
+   * For operators who sign in through the identity provider, the provider's subject names the person: an
+   * approver with the requester's issuer and subject is the requester.
    * Audits refusals.
    */
   function assertMayDecide(p: Principal, requestedBy: string, what: string, facts: RefusalFacts = {}): void {
     authorize(p, 'requests.decide', what, facts);
     if (p.name === requestedBy) throw refusal(p, what, new FleetpassError('FP_SELF_APPROVAL'), facts);
-    const createdBy = repo.get(p.name)?.createdBy;
+    const me = repo.get(p.name);
+    const createdBy = me?.createdBy;
+    const requester = repo.get(requestedBy);
     const token = p.tokenId ? repo.getToken(p.tokenId) : undefined;
-    const why =
-      createdBy === requestedBy
+    // Provider users are people the provider tells apart: the same issuer and subject is the same person.
+    const samePerson =
+      !!me?.idpSubject && me.idpIssuer === requester?.idpIssuer && me.idpSubject === requester?.idpSubject;
+    const why = samePerson
+      ? `${p.name} and ${requestedBy} are the same person at the identity provider (subject ${me.idpSubject})`
+      : createdBy === requestedBy
         ? `${requestedBy} created the operator ${p.name}`
         : token?.knownTo.includes(requestedBy)
           ? `${requestedBy} could hold the token ${token.id} that ${p.name} signed in with`

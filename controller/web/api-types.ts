@@ -21,6 +21,13 @@ export interface Abilities {
   escrowReveal: boolean;
 }
 
+/** GET /api/session/options: what the sign-in page offers. */
+export interface SignInOptionsJson {
+  tokenSignIn: boolean;
+  /** "Sign in with <provider>" when the controller has an identity provider. */
+  provider?: string;
+}
+
 export interface SessionInfo {
   operator: string;
   role: RoleWord;

@@ -23,17 +23,18 @@ export function readSessionCookie(req: FastifyRequest): string | undefined {
   return undefined;
 }
 
-function line(value: string, maxAgeSeconds: number): string {
+/** The Set-Cookie line for the session cookie (callers that set more than one cookie at once). */
+export function sessionCookieLine(value: string, maxAgeSeconds: number): string {
   const expires = maxAgeSeconds > 0 ? '' : '; Expires=Thu, 01 Jan 1970 00:00:00 GMT';
   return `${SESSION_COOKIE}=${value}; Max-Age=${maxAgeSeconds}${expires}; Path=/; HttpOnly; Secure; SameSite=Strict`;
 }
 
 /** Sets the session cookie for `maxAgeSeconds`. */
 export function setSessionCookie(reply: FastifyReply, value: string, maxAgeSeconds: number): void {
-  reply.header('set-cookie', line(value, maxAgeSeconds));
+  reply.header('set-cookie', sessionCookieLine(value, maxAgeSeconds));
 }
 
 /** Tells the browser to forget the session cookie. */
 export function clearSessionCookie(reply: FastifyReply): void {
-  reply.header('set-cookie', line('', 0));
+  reply.header('set-cookie', sessionCookieLine('', 0));
 }

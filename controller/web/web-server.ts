@@ -16,6 +16,7 @@ import { errorResponse } from './http-errors';
 import { registerAuditRoutes } from './routes/audit-routes';
 import { registerEscrowRoutes } from './routes/escrow-routes';
 import { registerFleetRoutes } from './routes/fleet-routes';
+import { registerOidcRoutes } from './routes/oidc-routes';
 import { registerRequestRoutes } from './routes/request-routes';
 import { registerSessionRoutes } from './routes/session-routes';
 import { NO_STORE_HEADERS, SECURITY_HEADERS } from './security-headers';
@@ -146,6 +147,7 @@ export async function createWebServer(deps: WebServerDeps): Promise<WebServer> {
   registerStaticAssets(app, deps.assetsDir);
 
   registerSessionRoutes(app, web);
+  registerOidcRoutes(app, web);
   registerFleetRoutes(app, web);
   registerRequestRoutes(app, web);
   registerAuditRoutes(app, web);

@@ -27,8 +27,9 @@ export function registerSessionRoutes(app: FastifyInstance, web: WebContext): vo
     if (typeof raw !== 'string' || !raw.trim() || raw.length > MAX_TOKEN_LENGTH) {
       throw new FleetpassError('FP_INVALID_ARGUMENT', 'paste your operator API token (it starts with fpt_)');
     }
-    const token = raw.trim();
     const source = req.ip;
+    service.assertTokenSignIn(source);
+    const token = raw.trim();
     const id = tokenId(token);
     const verdict = limiter.check(source, id);
     if (verdict.blocked) {
