@@ -19,6 +19,8 @@ import type { FloodLimits } from './access/authenticate';
 import { compilePolicy } from './access/policy';
 import { startAdminApi, type AdminApiServer } from './admin-api/admin-api-server';
 import { createAuditLog, recordAudited, writeCheckpoint, type AuditLog } from './audit';
+import { createAuditTrail, type AuditTrail } from './audit/audit-trail';
+import { loadOrCreateSigningKey } from './audit/signing-key';
 import type { ControllerConfig } from './config';
 import { createEnrollment, type EnrollSettings, type Enrollment } from './enroll';
 import { createIntegrations, type Integrations, type IntegrationsDeps } from './integrations';
@@ -76,12 +78,17 @@ export interface ControllerContext {
   web?: WebConsole;
   /** Audit sinks and the /metrics, /healthz, /readyz listener (controller/integrations). */
   integrations: Integrations;
+  /** Signed checkpoints, the Merkle tree and the log's integrity (controller/audit/audit-trail.ts). */
+  trail: AuditTrail;
   /** Files under the state folder. */
   paths: {
     stateDir: string;
     database: string;
     secretsKey: string;
     checkpointFile: string;
+    /** The audit signing key (0600) and its public key (vkey). */
+    signingKey: string;
+    verifierKey: string;
     pkiDir: string;
     backupDir: string;
   };
@@ -106,6 +113,8 @@ export interface ControllerDeps {
   enrollSettings?: Partial<EnrollSettings>;
   /** Hooks of the integrations: the signed checkpoint shipped to sinks, the integrity check. */
   integrations?: Pick<IntegrationsDeps, 'checkpoint' | 'integrityCheck'>;
+  /** How soon after a write its signed checkpoint is taken (default 1000 ms). */
+  checkpointDelayMs?: number;
 }
 
 export interface StartedController {
@@ -146,6 +155,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
   let scheduler: Scheduler | undefined;
   let liveness: LivenessTracker | undefined;
   let integrations: Integrations | undefined;
+  let auditTrail: AuditTrail | undefined;
   let accepting = false;
   const inflight = new Set<Promise<unknown>>();
   let escrow: EscrowRuntime | undefined;
@@ -171,6 +181,8 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
       database: config.database,
       secretsKey: join(config.stateDir, 'secrets.key'),
       checkpointFile: join(config.stateDir, 'audit-checkpoints.log'),
+      signingKey: join(config.stateDir, 'audit-signing.key'),
+      verifierKey: join(config.stateDir, 'audit-signing.vkey'),
       pkiDir: config.tls.dir,
       backupDir: config.backup.dir,
     };
@@ -196,15 +208,30 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
         );
       }
       const pki = await ensureControllerPki(paths.pkiDir, { hosts: pkiHosts(config) });
+      const trail = createAuditTrail({
+        db,
+        clock,
+        log: rootLog.child({ component: 'audit' }),
+        signing: loadOrCreateSigningKey(paths.signingKey, paths.verifierKey),
+        checkpointFile: paths.checkpointFile,
+        checkpointDelayMs: deps.checkpointDelayMs,
+        onProblem: () => integrations?.checkIntegrity(),
+      });
+      auditTrail = trail;
       integrations = createIntegrations({
         config,
         db,
         clock,
         log: rootLog.child({ component: 'integrations' }),
         checkpointFile: paths.checkpointFile,
+        integrityCheck: () => trail.verify(5000),
+        integrityNow: () => trail.integrity(),
+        checkpoint: (r) => trail.checkpointFor(r),
         ...deps.integrations,
       });
-      const audit = integrations.guardAudit(createAuditLog(db, clock));
+      // The start-up check: a log that lost what its signed checkpoints or witnesses saw takes no change.
+      const intact = integrations.checkIntegrity();
+      const audit = integrations.guardAudit(trail.watch(createAuditLog(db, clock)));
       const events = createEventBus(rootLog.child({ component: 'events' }));
       const sessions = createSessionRegistry();
       liveness = createLivenessTracker(store, rootLog.child({ component: 'liveness' }));
@@ -221,6 +248,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
       const s = store;
       recordAudited(db, () => {
         const offline = s.nodes.markAllOffline();
+        if (!intact.ok) return;
         audit.append({
           actor: CONTROLLER_ACTOR,
           action: 'controller.started',
@@ -228,6 +256,11 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
           details: { schemaVersion: schemaVersion(db), nodesMarkedOffline: offline, caFingerprint: pki.caFingerprint },
         });
       });
+      if (!intact.ok)
+        log.error(
+          { code: 'FP_AUDIT_INTEGRITY', problem: intact.problem },
+          'audit log integrity lost at start: changes are refused, reads are served',
+        );
       const enrollment = createEnrollment({
         store,
         audit,
@@ -278,6 +311,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
         policy,
         caPem: pki.ca.certPem,
         checkpointFile: paths.checkpointFile,
+        verifyAudit: () => trail.verify(),
         enrollment: enrollment.deps,
         escrow: escrow?.engine,
         floodLimits: deps.adminFloodLimits,
@@ -296,6 +330,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
         pki,
         enrollment,
         integrations,
+        trail,
         paths,
         adminAddress: '',
         escrow() {
@@ -383,7 +418,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
           ),
         expire: () => expireOperations({ dispatcher }),
         backup: () => backupDatabase({ db, dir: paths.backupDir, keep: config.backup.keep, log: jlog }, clock),
-        checkpoint: () => checkpointAudit({ db, audit, file: paths.checkpointFile, log: jlog }),
+        checkpoint: () => checkpointAudit({ db, audit, trail, file: paths.checkpointFile, log: jlog }),
       };
       if (deps.scheduleJobs !== false) {
         scheduler = scheduleJobs(
@@ -413,6 +448,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
       await stopTransports().catch(() => undefined);
       if (server) server.forceShutdown();
       liveness?.stop();
+      auditTrail?.stop();
       await integrations?.shutdown(0).catch(() => undefined);
       try {
         store?.db.close();
@@ -457,12 +493,19 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
     if (server) await stopServer(server, 5000);
     await Promise.all([...inflight]);
     liveness?.stop();
+    c.trail.stop();
     try {
+      const intact = c.trail.integrity().ok;
       recordAudited(c.store.db, () => {
         c.store.nodes.markAllOffline();
-        c.audit.append({ actor: CONTROLLER_ACTOR, action: 'controller.stopped', outcome: 'ok', reason });
+        if (intact) c.audit.append({ actor: CONTROLLER_ACTOR, action: 'controller.stopped', outcome: 'ok', reason });
       });
-      writeCheckpoint(c.store.db, c.audit, c.paths.checkpointFile);
+      // Never a checkpoint over a log that lost what it held: the damage stays visible at the next start.
+      if (intact) {
+        const signed = c.trail.checkpointNow();
+        writeCheckpoint(c.store.db, c.audit, c.paths.checkpointFile, undefined, signed?.note);
+        c.trail.checkpointNow();
+      }
     } catch (err) {
       log.error({ err }, 'cannot record the stop in the audit log');
     }

@@ -28,7 +28,14 @@ function appendLineDurably(file: string, line: string): void {
 }
 
 /** Writes a checkpoint into the log, the table and the file; returns the anchored head. */
-export function writeCheckpoint(db: Db, audit: AuditLog, file: string, actor = 'controller'): Checkpoint {
+export function writeCheckpoint(
+  db: Db,
+  audit: AuditLog,
+  file: string,
+  actor = 'controller',
+  /** The newest signed checkpoint, kept in the record so it reaches every sink. */
+  signedNote?: string,
+): Checkpoint {
   const insert = db.prepare('INSERT INTO audit_checkpoints (time, head_seq, head_hash) VALUES (?, ?, ?)');
   const cp = recordAudited(db, () => {
     const head = audit.head();
@@ -36,7 +43,9 @@ export function writeCheckpoint(db: Db, audit: AuditLog, file: string, actor = '
       actor,
       action: 'audit.checkpoint',
       outcome: 'ok',
-      details: { headSeq: head.seq, headHash: head.hash },
+      details: signedNote
+        ? { headSeq: head.seq, headHash: head.hash, signedCheckpoint: signedNote }
+        : { headSeq: head.seq, headHash: head.hash },
     });
     insert.run(rec.time, rec.seq, rec.hash);
     return { seq: rec.seq, hash: rec.hash, time: rec.time };

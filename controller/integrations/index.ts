@@ -40,6 +40,11 @@ export interface IntegrationsDeps {
   checkpoint?: CheckpointLookup;
   /** Replaces the default whole-chain verification behind fleetpass_audit_integrity and /readyz. */
   integrityCheck?: () => { ok: boolean; problem: string };
+  /**
+   * The log's integrity right now, cheaply (default: the last integrity check). While it is not ok, guardAudit
+   * refuses every append with FP_AUDIT_INTEGRITY: nothing is written on top of a log that lost what it held.
+   */
+  integrityNow?: () => { ok: boolean; problem: string };
 }
 
 export interface Integrations {
@@ -62,8 +67,9 @@ export function createIntegrations(d: IntegrationsDeps): Integrations {
   const cursors = createSinkCursorsRepo(db);
   const gauges = createFleetGaugesRepo(db);
   const sinks = config.audit.sinks.map((c) => createSink(c));
-  const checkpoint: CheckpointLookup =
-    d.checkpoint ?? ((r) => (r.action === 'audit.checkpoint' ? cursors.checkpointAt(r.seq) : undefined));
+  const checkpointRow: CheckpointLookup = (r) =>
+    r.action === 'audit.checkpoint' ? cursors.checkpointAt(r.seq) : undefined;
+  const checkpoint: CheckpointLookup = d.checkpoint ? (r) => d.checkpoint!(r) ?? checkpointRow(r) : checkpointRow;
   const integrity: IntegrityMonitor = createIntegrityMonitor(
     d.integrityCheck ?? (() => verifyAudit(db, { checkpointFile: d.checkpointFile })),
     {
@@ -114,6 +120,13 @@ export function createIntegrations(d: IntegrationsDeps): Integrations {
       return {
         ...inner,
         append(entry) {
+          const intact = (d.integrityNow ?? integrity.current)();
+          if (!intact.ok)
+            throw new FleetpassError(
+              'FP_AUDIT_INTEGRITY',
+              `the audit log lost what it held, so fleetpass refuses changes (reads still work): ${intact.problem}`,
+              { details: { action: entry.action } },
+            );
           if (runners.length) assertRequiredSinksKeepUp(runners, entry);
           const rec = inner.append(entry);
           if (runners.length) wake();

@@ -5,7 +5,7 @@ import type { AuthConfig } from '../access/auth-config';
 import type { FloodLimits } from '../access/authenticate';
 import type { RelyingParty } from '../access/oidc-relying-party';
 import type { Policy } from '../access/policy';
-import { recordAudited, type AuditLog } from '../audit';
+import { recordAudited, type AuditLog, type VerifyResult } from '../audit';
 import type { Dispatcher } from '../dispatch';
 import type { EnrollDeps } from '../enroll';
 import type { Escrow } from '../escrow';
@@ -27,6 +27,8 @@ export interface ServiceDeps {
   caPem: string;
   /** <stateDir>/audit-checkpoints.log */
   checkpointFile: string;
+  /** The whole audit verification with signed checkpoints and witnesses (default: the chain and checkpoint file). */
+  verifyAudit?: () => VerifyResult;
   enrollment: EnrollDeps;
   /** The escrow engine; undefined when escrow.enabled is false (its calls answer FP_ACTION_UNSUPPORTED). */
   escrow?: Escrow;

@@ -384,6 +384,23 @@ CREATE UNIQUE INDEX operators_idp_identity ON operators(idp_issuer, idp_subject)
 ALTER TABLE api_tokens ADD COLUMN kind TEXT NOT NULL DEFAULT 'api' CHECK (kind IN ('api', 'session'));
 `,
   },
+  {
+    version: 10,
+    name: 'signed audit checkpoints',
+    sql: `
+-- Every signed checkpoint of the audit log (controller/audit): the tree size it covers, the Merkle tree head
+-- (hex), when it was signed and the signed note itself. The newest size is the log's high-water mark, kept
+-- apart from the audit rows: a log found shorter than it was truncated, and its sequence numbers are never
+-- handed out again.
+CREATE TABLE audit_signed_checkpoints (
+  size INTEGER PRIMARY KEY,
+  root TEXT NOT NULL,
+  time TEXT NOT NULL,
+  note TEXT NOT NULL
+);
+${appendOnly('audit_signed_checkpoints')}
+`,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -185,6 +185,14 @@ export const ERROR_CODES = {
     true,
   ),
   FP_AUDIT_BROKEN: spec('The audit chain does not verify.', status.DATA_LOSS),
+  FP_AUDIT_INTEGRITY: spec(
+    'The audit log does not hold what its signed checkpoints or the fleet\'s witnesses say it held (a record was changed or removed, or the files were restored from an older copy), so fleetpass refuses every change and keeps serving reads; the first disagreement is named. Treat it as a security incident.',
+    status.FAILED_PRECONDITION,
+  ),
+  FP_AUDIT_KEY_INVALID: spec(
+    'The audit signing key or its public key (vkey) is missing, unreadable or not an Ed25519 key.',
+    status.FAILED_PRECONDITION,
+  ),
   FP_DB_SCHEMA_TOO_NEW: spec(
     'The database was written by a newer fleetpass; upgrade fleetpass or restore an older backup.',
     status.FAILED_PRECONDITION,

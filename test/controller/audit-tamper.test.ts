@@ -124,7 +124,8 @@ describe('audit tampering', () => {
     const keep = checkpointSeq - 2;
     await sqlite(
       dir,
-      `${DROP} DELETE FROM audit_log WHERE seq > ${keep}; DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints;`,
+      `${DROP} DELETE FROM audit_log WHERE seq > ${keep}; DROP TRIGGER audit_checkpoints_no_delete; DELETE FROM audit_checkpoints;` +
+        ' DROP TRIGGER audit_signed_checkpoints_no_delete; DELETE FROM audit_signed_checkpoints;',
     );
     const { code, result } = await verifyCli(dir);
     expect(code).toBe(1);
@@ -132,12 +133,17 @@ describe('audit tampering', () => {
       ok: false,
       total: keep,
       brokenAt: keep + 1,
-      problem: expect.stringContaining('the tail was truncated'),
+      problem: expect.stringMatching(
+        /the signed checkpoint taken at .* \(.*audit-checkpoints\.log line \d+\) covered \d+ records; the log was truncated/,
+      ),
     });
-    // A controller started on the cut log appends after the cut; the checkpointed record is still missing.
+    // A controller started on the cut log refuses every change and writes nothing: no seq is handed out twice.
     const again = await startTestController({ root: dir, config: { stateDir: join(dir, '.fleetpass') } });
     try {
-      expect(verifyChain(again.ctx)).toMatchObject({ ok: false, brokenAt: checkpointSeq });
+      expect(verifyChain(again.ctx)).toMatchObject({ ok: false, brokenAt: keep + 1 });
+      expect(again.ctx.trail.integrity()).toMatchObject({ ok: false, brokenAt: keep + 1 });
+      await expect(again.request({ nodeIds: ['t-1'] })).rejects.toMatchObject({ code: 'FP_AUDIT_INTEGRITY' });
+      expect(again.ctx.audit.head().seq).toBe(keep);
     } finally {
       await again.stop();
       removeRoot(dir);

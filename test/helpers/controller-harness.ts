@@ -23,7 +23,7 @@ import {
   type ControllerDeps,
 } from '../../controller/controller';
 import type { ChangeRequestResult, CreateChangeRequestInput } from '../../controller/dispatch';
-import { verifyAudit, type VerifyResult } from '../../controller/audit';
+import type { VerifyResult } from '../../controller/audit';
 
 export const CONTROLLER_BUNDLE = resolve(__dirname, '../../dist/fleetpass-controller.js');
 
@@ -282,5 +282,5 @@ export function spawnControllerProcess(
 
 /** Walks the controller's audit chain and checkpoints (the same check as `fleetpass-controller verify-audit`). */
 export function verifyChain(ctx: ControllerContext): VerifyResult {
-  return verifyAudit(ctx.store.db, { checkpointFile: ctx.paths.checkpointFile });
+  return ctx.trail.verify();
 }
