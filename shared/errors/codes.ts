@@ -186,7 +186,7 @@ export const ERROR_CODES = {
   ),
   FP_AUDIT_BROKEN: spec('The audit chain does not verify.', status.DATA_LOSS),
   FP_AUDIT_INTEGRITY: spec(
-    'The audit log does not hold what its signed checkpoints or the fleet\'s witnesses say it held (a record was changed or removed, or the files were restored from an older copy), so fleetpass refuses every change and keeps serving reads; the first disagreement is named. Treat it as a security incident.',
+    "The audit log does not hold what its signed checkpoints or the fleet's witnesses say it held (a record was changed or removed, or the files were restored from an older copy), so fleetpass refuses every change and keeps serving reads; the first disagreement is named. Treat it as a security incident.",
     status.FAILED_PRECONDITION,
   ),
   FP_AUDIT_KEY_INVALID: spec(
