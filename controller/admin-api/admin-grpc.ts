@@ -195,6 +195,18 @@ export function adminServiceRegistration(deps: AdminGrpcDeps): ServiceRegistrati
     };
   }
 
+  /** A handler for calls that carry no credential yet (`fleetpass login`); the service layer audits them. */
+  function anonymous<Req, Res>(fn: (source: string, req: Req) => Promise<Res>): handleUnaryCall<Req, Res> {
+    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+      Promise.resolve()
+        .then(() => fn(call.getPeer(), call.request))
+        .then(
+          (res) => callback(null, res),
+          (e: unknown) => callback(toGrpcError(e, log)),
+        );
+    };
+  }
+
   function nodeOf(p: Principal, id: string) {
     return admin.getNode(p, id);
   }
@@ -280,7 +292,35 @@ export function adminServiceRegistration(deps: AdminGrpcDeps): ServiceRegistrati
   };
 
   const implementation: AdminServiceServer = {
-    whoAmI: unary('WhoAmI', (p) => ({ operator: operatorToProto(admin.whoAmI(p)) })),
+    whoAmI: unary('WhoAmI', (p) => ({
+      operator: operatorToProto(admin.whoAmI(p)),
+      via: p.via,
+      tokenKind: admin.tokenKindOf(p),
+      provider: admin.whoAmI(p).idpSubject ? (admin.signInOptions().provider ?? '') : '',
+    })),
+    startLogin: anonymous(async (source) => {
+      const d = await admin.beginDeviceLogin(source);
+      return {
+        loginId: d.id,
+        userCode: d.userCode,
+        verificationUri: d.verificationUri,
+        verificationUriComplete: d.verificationUriComplete,
+        expiresInSeconds: d.expiresInSeconds,
+        intervalSeconds: d.intervalSeconds,
+        provider: admin.signInOptions().provider ?? '',
+      };
+    }),
+    finishLogin: anonymous(async (source, req: { loginId: string }) => {
+      const r = await admin.finishDeviceLogin(req.loginId, source, 20_000);
+      if (r === 'pending') return { pending: true, token: '', expires: undefined, operator: undefined };
+      return {
+        pending: false,
+        token: r.token,
+        expires: r.expires,
+        operator: operatorToProto(admin.whoAmI(r.principal)),
+      };
+    }),
+    logout: unary('Logout', (p) => admin.logout(p)),
     listNodes: unary('ListNodes', (p, req) => ({
       nodes: admin.listNodes(p, selection(req.selector)).map((n) => nodeToProto(n, n.lockedAccounts)),
     })),

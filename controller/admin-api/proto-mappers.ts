@@ -170,7 +170,16 @@ export function roleFromProto(role: Role): OperatorRole | undefined {
 }
 
 export function operatorToProto(o: OperatorRecord): Operator {
-  return { name: o.name, role: roleToProto(o.role), disabled: o.disabled, created: new Date(o.created) };
+  return {
+    name: o.name,
+    role: roleToProto(o.role),
+    disabled: o.disabled,
+    created: new Date(o.created),
+    idpIssuer: o.idpIssuer ?? '',
+    idpSubject: o.idpSubject ?? '',
+    displayName: o.displayName,
+    roleSource: o.roleSource,
+  };
 }
 
 export function enrollmentTokenToProto(t: EnrollmentTokenView): EnrollmentToken {

@@ -32,7 +32,7 @@ export interface AdminApi {
 }
 
 /** Connects to the admin API described by `config`; nothing is sent until the first call. */
-export function createAdminApi(config: CliConfig): AdminApi {
+export function createAdminApi(config: CliConfig, opts: { anonymous?: boolean } = {}): AdminApi {
   let ca: Buffer;
   try {
     ca = readFileSync(config.caFile);
@@ -43,14 +43,15 @@ export function createAdminApi(config: CliConfig): AdminApi {
       { cause: e },
     );
   }
-  const token = readToken(config);
+  // `fleetpass login` has no credential yet.
+  const token = opts.anonymous ? undefined : readToken(config);
   const host = config.controller.replace(/:\d+$/, '');
   const options: grpc.ClientOptions = {};
   // Certificates name hosts; an IP target is checked against the name the controller's certificate carries.
   const serverName = config.serverName ?? (/^[\d.]+$|^\[/.test(host) ? 'localhost' : undefined);
   if (serverName) options['grpc.ssl_target_name_override'] = serverName;
   let creds: grpc.ChannelCredentials;
-  if (config.certFile && config.keyFile && !token) {
+  if (config.certFile && config.keyFile && !token && !opts.anonymous) {
     let key: Buffer;
     let cert: Buffer;
     try {

@@ -71,7 +71,24 @@ export function loadCliConfig(
   }).config;
 }
 
-/** The operator's token from the config, or the token file it names; undefined when a certificate is configured instead. */
+/** Where `fleetpass login` keeps its session token (0600): the user's config folder. */
+export function sessionTokenPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'fleetpass', 'session.token');
+}
+
+/** The session token `fleetpass login` stored, when there is one. */
+export function readSessionToken(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  try {
+    return readFileSync(sessionTokenPath(env), 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The operator's token from the config, or the token file it names, or the session token of
+ * `fleetpass login`; undefined when a certificate is configured instead.
+ */
 export function readToken(config: CliConfig): string | undefined {
   if (config.token) return config.token.trim();
   if (config.tokenFile) {
@@ -82,8 +99,10 @@ export function readToken(config: CliConfig): string | undefined {
     }
   }
   if (config.certFile) return undefined;
+  const session = readSessionToken();
+  if (session) return session;
   throw new FleetpassError(
     'FP_UNAUTHENTICATED',
-    'no operator credential: set FLEETPASS_TOKEN_FILE (or token/tokenFile, or certFile/keyFile) in the CLI config file',
+    'no operator credential: run `fleetpass login`, or set FLEETPASS_TOKEN_FILE (or token/tokenFile, or certFile/keyFile) in the CLI config file',
   );
 }

@@ -15,6 +15,8 @@ export interface GlobalOptions {
 export interface CommandContext {
   config: CliConfig;
   api(): AdminApi;
+  /** The admin API without a credential (for `fleetpass login`). */
+  anonymousApi(): AdminApi;
   out: Output;
   json: boolean;
   now(): Date;
@@ -48,14 +50,19 @@ export function createContext(globals: GlobalOptions, deps: ContextDeps = {}): C
   const config = loadCliConfig({ file: globals.config, env: deps.env, flags: { controller: globals.controller } });
   const stdin = deps.stdin ?? process.stdin;
   let api: AdminApi | undefined;
+  let anon: AdminApi | undefined;
   return {
     config,
     api: () => (api ??= createAdminApi(config)),
+    anonymousApi: () => (anon ??= createAdminApi(config, { anonymous: true })),
     out: deps.out ?? processOutput,
     json: Boolean(globals.json),
     now: deps.now ?? (() => new Date()),
     readStdin: () => readAll(stdin),
-    close: () => api?.close(),
+    close: () => {
+      api?.close();
+      anon?.close();
+    },
     isInteractive: () => Boolean(stdin.isTTY),
     stderrIsTty: () => deps.stderrIsTty ?? Boolean(process.stderr.isTTY),
     async confirm(question) {

@@ -8,6 +8,7 @@ import { registerAudit } from './commands/audit';
 import { registerCancel } from './commands/cancel';
 import { registerEnrollTokens } from './commands/enroll-tokens';
 import { registerEscrow } from './commands/escrow';
+import { registerLogin } from './commands/login';
 import { registerNodes } from './commands/nodes';
 import { registerOperators } from './commands/operators';
 import { registerReject } from './commands/reject';
@@ -52,6 +53,7 @@ export function buildProgram(): Command {
     registerTokens,
     registerEnrollTokens,
     registerWhoami,
+    registerLogin,
     registerAudit,
   ]) {
     register(program, globals);

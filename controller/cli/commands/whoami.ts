@@ -11,9 +11,27 @@ export function registerWhoami(program: Command, globals: () => GlobalOptions): 
     .action(async () => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
         const api = ctx.api();
-        const { operator } = await api.call(api.client.whoAmI, {});
-        if (ctx.json) ctx.out.json(Operator.toJSON(operator!));
-        else ctx.out.line(`${operator!.name} (${enumWord(Role[operator!.role], 'ROLE_')}) at ${ctx.config.controller}`);
+        const r = await api.call(api.client.whoAmI, {});
+        const operator = r.operator!;
+        const role = enumWord(Role[operator.role], 'ROLE_');
+        if (ctx.json)
+          ctx.out.json({
+            ...(Operator.toJSON(operator) as Record<string, unknown>),
+            via: r.via,
+            tokenKind: r.tokenKind,
+            provider: r.provider,
+          });
+        else {
+          ctx.out.line(`${operator.name} (${role}) at ${ctx.config.controller}`);
+          if (operator.idpSubject)
+            ctx.out.line(
+              `identity: ${operator.displayName || operator.name}, subject ${operator.idpSubject} at ${r.provider || 'the identity provider'} (${operator.idpIssuer})`,
+            );
+          ctx.out.line(
+            `role: ${role} from ${operator.roleSource.startsWith('group:') ? `the provider group ${operator.roleSource.slice(6)} (auth.oidc.groupRoles), as of the last sign-in` : 'an admin (assigned)'}`,
+          );
+          ctx.out.line(`signed in with: ${r.tokenKind === 'session' ? 'a session token from fleetpass login' : r.via}`);
+        }
         return 0;
       });
     });

@@ -363,14 +363,30 @@ export interface Operator {
   name: string;
   role: Role;
   disabled: boolean;
-  created: Date | undefined;
+  created:
+    | Date
+    | undefined;
+  /** The identity provider's issuer and subject, for operators who sign in through it. */
+  idpIssuer: string;
+  idpSubject: string;
+  displayName: string;
+  /** Where the role came from: "assigned", or "group:<name>" from auth.oidc.groupRoles. */
+  roleSource: string;
 }
 
 export interface WhoAmIRequest {
 }
 
 export interface WhoAmIResponse {
-  operator: Operator | undefined;
+  operator:
+    | Operator
+    | undefined;
+  /** How this call proved who it is: token, certificate. */
+  via: string;
+  /** The kind of token: "session" (fleetpass login) or "api". */
+  tokenKind: string;
+  /** The identity provider's name, when the operator signs in through it. */
+  provider: string;
 }
 
 export interface Node {
@@ -868,8 +884,50 @@ export interface DecideRevealResponse {
   reveal: Reveal | undefined;
 }
 
+export interface StartLoginRequest {
+}
+
+export interface StartLoginResponse {
+  /** Only the caller knows it; FinishLogin takes it. */
+  loginId: string;
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete: string;
+  expiresInSeconds: number;
+  intervalSeconds: number;
+  provider: string;
+}
+
+export interface FinishLoginRequest {
+  loginId: string;
+}
+
+export interface FinishLoginResponse {
+  /** True while the user has not approved yet: call again. */
+  pending: boolean;
+  token: string;
+  expires: Date | undefined;
+  operator: Operator | undefined;
+}
+
+export interface LogoutRequest {
+}
+
+export interface LogoutResponse {
+  revoked: boolean;
+}
+
 function createBaseOperator(): Operator {
-  return { name: "", role: 0, disabled: false, created: undefined };
+  return {
+    name: "",
+    role: 0,
+    disabled: false,
+    created: undefined,
+    idpIssuer: "",
+    idpSubject: "",
+    displayName: "",
+    roleSource: "",
+  };
 }
 
 export const Operator: MessageFns<Operator> = {
@@ -885,6 +943,18 @@ export const Operator: MessageFns<Operator> = {
     }
     if (message.created !== undefined) {
       Timestamp.encode(toTimestamp(message.created), writer.uint32(34).fork()).join();
+    }
+    if (message.idpIssuer !== "") {
+      writer.uint32(42).string(message.idpIssuer);
+    }
+    if (message.idpSubject !== "") {
+      writer.uint32(50).string(message.idpSubject);
+    }
+    if (message.displayName !== "") {
+      writer.uint32(58).string(message.displayName);
+    }
+    if (message.roleSource !== "") {
+      writer.uint32(66).string(message.roleSource);
     }
     return writer;
   },
@@ -934,6 +1004,38 @@ export const Operator: MessageFns<Operator> = {
             message.created = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.idpIssuer = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.idpSubject = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.displayName = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.roleSource = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -952,6 +1054,26 @@ export const Operator: MessageFns<Operator> = {
       role: isSet(object.role) ? roleFromJSON(object.role) : 0,
       disabled: isSet(object.disabled) ? globalThis.Boolean(object.disabled) : false,
       created: isSet(object.created) ? fromJsonTimestamp(object.created) : undefined,
+      idpIssuer: isSet(object.idpIssuer)
+        ? globalThis.String(object.idpIssuer)
+        : isSet(object.idp_issuer)
+        ? globalThis.String(object.idp_issuer)
+        : "",
+      idpSubject: isSet(object.idpSubject)
+        ? globalThis.String(object.idpSubject)
+        : isSet(object.idp_subject)
+        ? globalThis.String(object.idp_subject)
+        : "",
+      displayName: isSet(object.displayName)
+        ? globalThis.String(object.displayName)
+        : isSet(object.display_name)
+        ? globalThis.String(object.display_name)
+        : "",
+      roleSource: isSet(object.roleSource)
+        ? globalThis.String(object.roleSource)
+        : isSet(object.role_source)
+        ? globalThis.String(object.role_source)
+        : "",
     };
   },
 
@@ -969,6 +1091,18 @@ export const Operator: MessageFns<Operator> = {
     if (message.created !== undefined) {
       obj.created = message.created.toISOString();
     }
+    if (message.idpIssuer !== "") {
+      obj.idpIssuer = message.idpIssuer;
+    }
+    if (message.idpSubject !== "") {
+      obj.idpSubject = message.idpSubject;
+    }
+    if (message.displayName !== "") {
+      obj.displayName = message.displayName;
+    }
+    if (message.roleSource !== "") {
+      obj.roleSource = message.roleSource;
+    }
     return obj;
   },
 
@@ -981,6 +1115,10 @@ export const Operator: MessageFns<Operator> = {
     message.role = object.role ?? 0;
     message.disabled = object.disabled ?? false;
     message.created = object.created ?? undefined;
+    message.idpIssuer = object.idpIssuer ?? "";
+    message.idpSubject = object.idpSubject ?? "";
+    message.displayName = object.displayName ?? "";
+    message.roleSource = object.roleSource ?? "";
     return message;
   },
 };
@@ -1038,13 +1176,22 @@ export const WhoAmIRequest: MessageFns<WhoAmIRequest> = {
 };
 
 function createBaseWhoAmIResponse(): WhoAmIResponse {
-  return { operator: undefined };
+  return { operator: undefined, via: "", tokenKind: "", provider: "" };
 }
 
 export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
   encode(message: WhoAmIResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.operator !== undefined) {
       Operator.encode(message.operator, writer.uint32(10).fork()).join();
+    }
+    if (message.via !== "") {
+      writer.uint32(18).string(message.via);
+    }
+    if (message.tokenKind !== "") {
+      writer.uint32(26).string(message.tokenKind);
+    }
+    if (message.provider !== "") {
+      writer.uint32(34).string(message.provider);
     }
     return writer;
   },
@@ -1070,6 +1217,30 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
             message.operator = Operator.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.via = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.tokenKind = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1083,13 +1254,31 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
   },
 
   fromJSON(object: any): WhoAmIResponse {
-    return { operator: isSet(object.operator) ? Operator.fromJSON(object.operator) : undefined };
+    return {
+      operator: isSet(object.operator) ? Operator.fromJSON(object.operator) : undefined,
+      via: isSet(object.via) ? globalThis.String(object.via) : "",
+      tokenKind: isSet(object.tokenKind)
+        ? globalThis.String(object.tokenKind)
+        : isSet(object.token_kind)
+        ? globalThis.String(object.token_kind)
+        : "",
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+    };
   },
 
   toJSON(message: WhoAmIResponse): unknown {
     const obj: any = {};
     if (message.operator !== undefined) {
       obj.operator = Operator.toJSON(message.operator);
+    }
+    if (message.via !== "") {
+      obj.via = message.via;
+    }
+    if (message.tokenKind !== "") {
+      obj.tokenKind = message.tokenKind;
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
     }
     return obj;
   },
@@ -1102,6 +1291,9 @@ export const WhoAmIResponse: MessageFns<WhoAmIResponse> = {
     message.operator = (object.operator !== undefined && object.operator !== null)
       ? Operator.fromPartial(object.operator)
       : undefined;
+    message.via = object.via ?? "";
+    message.tokenKind = object.tokenKind ?? "";
+    message.provider = object.provider ?? "";
     return message;
   },
 };
@@ -9278,6 +9470,566 @@ export const DecideRevealResponse: MessageFns<DecideRevealResponse> = {
   },
 };
 
+function createBaseStartLoginRequest(): StartLoginRequest {
+  return {};
+}
+
+export const StartLoginRequest: MessageFns<StartLoginRequest> = {
+  encode(_: StartLoginRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartLoginRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartLoginRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): StartLoginRequest {
+    return {};
+  },
+
+  toJSON(_: StartLoginRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<StartLoginRequest>): StartLoginRequest {
+    return StartLoginRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<StartLoginRequest>): StartLoginRequest {
+    const message = createBaseStartLoginRequest();
+    return message;
+  },
+};
+
+function createBaseStartLoginResponse(): StartLoginResponse {
+  return {
+    loginId: "",
+    userCode: "",
+    verificationUri: "",
+    verificationUriComplete: "",
+    expiresInSeconds: 0,
+    intervalSeconds: 0,
+    provider: "",
+  };
+}
+
+export const StartLoginResponse: MessageFns<StartLoginResponse> = {
+  encode(message: StartLoginResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.loginId !== "") {
+      writer.uint32(10).string(message.loginId);
+    }
+    if (message.userCode !== "") {
+      writer.uint32(18).string(message.userCode);
+    }
+    if (message.verificationUri !== "") {
+      writer.uint32(26).string(message.verificationUri);
+    }
+    if (message.verificationUriComplete !== "") {
+      writer.uint32(34).string(message.verificationUriComplete);
+    }
+    if (message.expiresInSeconds !== 0) {
+      writer.uint32(40).int32(message.expiresInSeconds);
+    }
+    if (message.intervalSeconds !== 0) {
+      writer.uint32(48).int32(message.intervalSeconds);
+    }
+    if (message.provider !== "") {
+      writer.uint32(58).string(message.provider);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StartLoginResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStartLoginResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.loginId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userCode = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.verificationUri = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.verificationUriComplete = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.expiresInSeconds = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.intervalSeconds = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.provider = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StartLoginResponse {
+    return {
+      loginId: isSet(object.loginId)
+        ? globalThis.String(object.loginId)
+        : isSet(object.login_id)
+        ? globalThis.String(object.login_id)
+        : "",
+      userCode: isSet(object.userCode)
+        ? globalThis.String(object.userCode)
+        : isSet(object.user_code)
+        ? globalThis.String(object.user_code)
+        : "",
+      verificationUri: isSet(object.verificationUri)
+        ? globalThis.String(object.verificationUri)
+        : isSet(object.verification_uri)
+        ? globalThis.String(object.verification_uri)
+        : "",
+      verificationUriComplete: isSet(object.verificationUriComplete)
+        ? globalThis.String(object.verificationUriComplete)
+        : isSet(object.verification_uri_complete)
+        ? globalThis.String(object.verification_uri_complete)
+        : "",
+      expiresInSeconds: isSet(object.expiresInSeconds)
+        ? globalThis.Number(object.expiresInSeconds)
+        : isSet(object.expires_in_seconds)
+        ? globalThis.Number(object.expires_in_seconds)
+        : 0,
+      intervalSeconds: isSet(object.intervalSeconds)
+        ? globalThis.Number(object.intervalSeconds)
+        : isSet(object.interval_seconds)
+        ? globalThis.Number(object.interval_seconds)
+        : 0,
+      provider: isSet(object.provider) ? globalThis.String(object.provider) : "",
+    };
+  },
+
+  toJSON(message: StartLoginResponse): unknown {
+    const obj: any = {};
+    if (message.loginId !== "") {
+      obj.loginId = message.loginId;
+    }
+    if (message.userCode !== "") {
+      obj.userCode = message.userCode;
+    }
+    if (message.verificationUri !== "") {
+      obj.verificationUri = message.verificationUri;
+    }
+    if (message.verificationUriComplete !== "") {
+      obj.verificationUriComplete = message.verificationUriComplete;
+    }
+    if (message.expiresInSeconds !== 0) {
+      obj.expiresInSeconds = Math.round(message.expiresInSeconds);
+    }
+    if (message.intervalSeconds !== 0) {
+      obj.intervalSeconds = Math.round(message.intervalSeconds);
+    }
+    if (message.provider !== "") {
+      obj.provider = message.provider;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<StartLoginResponse>): StartLoginResponse {
+    return StartLoginResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<StartLoginResponse>): StartLoginResponse {
+    const message = createBaseStartLoginResponse();
+    message.loginId = object.loginId ?? "";
+    message.userCode = object.userCode ?? "";
+    message.verificationUri = object.verificationUri ?? "";
+    message.verificationUriComplete = object.verificationUriComplete ?? "";
+    message.expiresInSeconds = object.expiresInSeconds ?? 0;
+    message.intervalSeconds = object.intervalSeconds ?? 0;
+    message.provider = object.provider ?? "";
+    return message;
+  },
+};
+
+function createBaseFinishLoginRequest(): FinishLoginRequest {
+  return { loginId: "" };
+}
+
+export const FinishLoginRequest: MessageFns<FinishLoginRequest> = {
+  encode(message: FinishLoginRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.loginId !== "") {
+      writer.uint32(10).string(message.loginId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FinishLoginRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFinishLoginRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.loginId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FinishLoginRequest {
+    return {
+      loginId: isSet(object.loginId)
+        ? globalThis.String(object.loginId)
+        : isSet(object.login_id)
+        ? globalThis.String(object.login_id)
+        : "",
+    };
+  },
+
+  toJSON(message: FinishLoginRequest): unknown {
+    const obj: any = {};
+    if (message.loginId !== "") {
+      obj.loginId = message.loginId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FinishLoginRequest>): FinishLoginRequest {
+    return FinishLoginRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FinishLoginRequest>): FinishLoginRequest {
+    const message = createBaseFinishLoginRequest();
+    message.loginId = object.loginId ?? "";
+    return message;
+  },
+};
+
+function createBaseFinishLoginResponse(): FinishLoginResponse {
+  return { pending: false, token: "", expires: undefined, operator: undefined };
+}
+
+export const FinishLoginResponse: MessageFns<FinishLoginResponse> = {
+  encode(message: FinishLoginResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pending !== false) {
+      writer.uint32(8).bool(message.pending);
+    }
+    if (message.token !== "") {
+      writer.uint32(18).string(message.token);
+    }
+    if (message.expires !== undefined) {
+      Timestamp.encode(toTimestamp(message.expires), writer.uint32(26).fork()).join();
+    }
+    if (message.operator !== undefined) {
+      Operator.encode(message.operator, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FinishLoginResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFinishLoginResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pending = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expires = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.operator = Operator.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): FinishLoginResponse {
+    return {
+      pending: isSet(object.pending) ? globalThis.Boolean(object.pending) : false,
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+      expires: isSet(object.expires) ? fromJsonTimestamp(object.expires) : undefined,
+      operator: isSet(object.operator) ? Operator.fromJSON(object.operator) : undefined,
+    };
+  },
+
+  toJSON(message: FinishLoginResponse): unknown {
+    const obj: any = {};
+    if (message.pending !== false) {
+      obj.pending = message.pending;
+    }
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    if (message.expires !== undefined) {
+      obj.expires = message.expires.toISOString();
+    }
+    if (message.operator !== undefined) {
+      obj.operator = Operator.toJSON(message.operator);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<FinishLoginResponse>): FinishLoginResponse {
+    return FinishLoginResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<FinishLoginResponse>): FinishLoginResponse {
+    const message = createBaseFinishLoginResponse();
+    message.pending = object.pending ?? false;
+    message.token = object.token ?? "";
+    message.expires = object.expires ?? undefined;
+    message.operator = (object.operator !== undefined && object.operator !== null)
+      ? Operator.fromPartial(object.operator)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLogoutRequest(): LogoutRequest {
+  return {};
+}
+
+export const LogoutRequest: MessageFns<LogoutRequest> = {
+  encode(_: LogoutRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogoutRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogoutRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): LogoutRequest {
+    return {};
+  },
+
+  toJSON(_: LogoutRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogoutRequest>): LogoutRequest {
+    return LogoutRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<LogoutRequest>): LogoutRequest {
+    const message = createBaseLogoutRequest();
+    return message;
+  },
+};
+
+function createBaseLogoutResponse(): LogoutResponse {
+  return { revoked: false };
+}
+
+export const LogoutResponse: MessageFns<LogoutResponse> = {
+  encode(message: LogoutResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.revoked !== false) {
+      writer.uint32(8).bool(message.revoked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogoutResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogoutResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.revoked = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogoutResponse {
+    return { revoked: isSet(object.revoked) ? globalThis.Boolean(object.revoked) : false };
+  },
+
+  toJSON(message: LogoutResponse): unknown {
+    const obj: any = {};
+    if (message.revoked !== false) {
+      obj.revoked = message.revoked;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LogoutResponse>): LogoutResponse {
+    return LogoutResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LogoutResponse>): LogoutResponse {
+    const message = createBaseLogoutResponse();
+    message.revoked = object.revoked ?? false;
+    return message;
+  },
+};
+
 /**
  * AdminService is the operators' API. Every call carries an operator credential
  * (metadata "authorization: Bearer <api token>"); roles decide what it may do.
@@ -9292,6 +10044,36 @@ export const AdminServiceService = {
     requestDeserialize: (value: Buffer): WhoAmIRequest => WhoAmIRequest.decode(value),
     responseSerialize: (value: WhoAmIResponse): Buffer => Buffer.from(WhoAmIResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WhoAmIResponse => WhoAmIResponse.decode(value),
+  },
+  /** StartLogin starts `fleetpass login` at the identity provider (device authorization grant); no credential. */
+  startLogin: {
+    path: "/fleetpass.v1.AdminService/StartLogin" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: StartLoginRequest): Buffer => Buffer.from(StartLoginRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): StartLoginRequest => StartLoginRequest.decode(value),
+    responseSerialize: (value: StartLoginResponse): Buffer => Buffer.from(StartLoginResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): StartLoginResponse => StartLoginResponse.decode(value),
+  },
+  /** FinishLogin waits a while for the user to approve at the provider; then a short-lived session token. */
+  finishLogin: {
+    path: "/fleetpass.v1.AdminService/FinishLogin" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: FinishLoginRequest): Buffer => Buffer.from(FinishLoginRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): FinishLoginRequest => FinishLoginRequest.decode(value),
+    responseSerialize: (value: FinishLoginResponse): Buffer => Buffer.from(FinishLoginResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): FinishLoginResponse => FinishLoginResponse.decode(value),
+  },
+  /** Logout revokes the session token the call came with. */
+  logout: {
+    path: "/fleetpass.v1.AdminService/Logout" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LogoutRequest): Buffer => Buffer.from(LogoutRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LogoutRequest => LogoutRequest.decode(value),
+    responseSerialize: (value: LogoutResponse): Buffer => Buffer.from(LogoutResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LogoutResponse => LogoutResponse.decode(value),
   },
   listNodes: {
     path: "/fleetpass.v1.AdminService/ListNodes" as const,
@@ -9573,6 +10355,12 @@ export const AdminServiceService = {
 
 export interface AdminServiceServer extends UntypedServiceImplementation {
   whoAmI: handleUnaryCall<WhoAmIRequest, WhoAmIResponse>;
+  /** StartLogin starts `fleetpass login` at the identity provider (device authorization grant); no credential. */
+  startLogin: handleUnaryCall<StartLoginRequest, StartLoginResponse>;
+  /** FinishLogin waits a while for the user to approve at the provider; then a short-lived session token. */
+  finishLogin: handleUnaryCall<FinishLoginRequest, FinishLoginResponse>;
+  /** Logout revokes the session token the call came with. */
+  logout: handleUnaryCall<LogoutRequest, LogoutResponse>;
   listNodes: handleUnaryCall<ListNodesRequest, ListNodesResponse>;
   listAccounts: handleUnaryCall<ListAccountsRequest, ListAccountsResponse>;
   revokeNode: handleUnaryCall<RevokeNodeRequest, RevokeNodeResponse>;
@@ -9623,6 +10411,54 @@ export interface AdminServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: WhoAmIResponse) => void,
+  ): ClientUnaryCall;
+  /** StartLogin starts `fleetpass login` at the identity provider (device authorization grant); no credential. */
+  startLogin(
+    request: StartLoginRequest,
+    callback: (error: ServiceError | null, response: StartLoginResponse) => void,
+  ): ClientUnaryCall;
+  startLogin(
+    request: StartLoginRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: StartLoginResponse) => void,
+  ): ClientUnaryCall;
+  startLogin(
+    request: StartLoginRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: StartLoginResponse) => void,
+  ): ClientUnaryCall;
+  /** FinishLogin waits a while for the user to approve at the provider; then a short-lived session token. */
+  finishLogin(
+    request: FinishLoginRequest,
+    callback: (error: ServiceError | null, response: FinishLoginResponse) => void,
+  ): ClientUnaryCall;
+  finishLogin(
+    request: FinishLoginRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: FinishLoginResponse) => void,
+  ): ClientUnaryCall;
+  finishLogin(
+    request: FinishLoginRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: FinishLoginResponse) => void,
+  ): ClientUnaryCall;
+  /** Logout revokes the session token the call came with. */
+  logout(
+    request: LogoutRequest,
+    callback: (error: ServiceError | null, response: LogoutResponse) => void,
+  ): ClientUnaryCall;
+  logout(
+    request: LogoutRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LogoutResponse) => void,
+  ): ClientUnaryCall;
+  logout(
+    request: LogoutRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LogoutResponse) => void,
   ): ClientUnaryCall;
   listNodes(
     request: ListNodesRequest,
