@@ -259,3 +259,40 @@ describe('uid 0 under another name', () => {
     expect(node.operations().map((o) => o.account)).not.toContain('toor');
   });
 });
+
+describe('provider users (signed in through the identity provider)', () => {
+  it('a different person at the provider decides; the requester does not; one operator per provider subject', async () => {
+    const issuer = 'https://idp.lab.example';
+    const now = new Date().toISOString();
+    for (const [name, role, subject] of [
+      ['pia', 'approver', 'sub-pia'],
+      ['paul', 'approver', 'sub-paul'],
+    ] as const) {
+      repo().insertFromProvider({ name, role, roleSource: 'group:lab-leads', issuer, subject, displayName: name, now });
+    }
+    const session = (name: string) =>
+      issueApiToken(repo(), name, { createdBy: name, ttlSeconds: 600, now: new Date(), kind: 'session' }).token;
+    const pia = session('pia');
+    const paul = session('paul');
+    const r = (await unary(client.requestOperations, privilegedReset(), pia)) as RequestOperationsResponse;
+    const id = r.request!.id;
+    expect(stateOf(id)).toBe('pending_approval');
+    await expect(unary(client.approveChangeRequest, { id, note: 'mine' }, pia)).rejects.toMatchObject({
+      code: 'FP_SELF_APPROVAL',
+    });
+    await expect(unary(client.approveChangeRequest, { id, note: 'checked' }, paul)).resolves.toBeDefined();
+    expect(stateOf(id)).not.toBe('pending_approval');
+    // The same person at the provider cannot be a second operator (and so a second approver).
+    expect(() =>
+      repo().insertFromProvider({
+        name: 'pia2',
+        role: 'approver',
+        roleSource: 'group:lab-leads',
+        issuer,
+        subject: 'sub-pia',
+        displayName: 'pia',
+        now,
+      }),
+    ).toThrow(/UNIQUE/);
+  });
+});
