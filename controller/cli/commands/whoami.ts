@@ -23,14 +23,18 @@ export function registerWhoami(program: Command, globals: () => GlobalOptions): 
           });
         else {
           ctx.out.line(`${operator.name} (${role}) at ${ctx.config.controller}`);
-          if (operator.idpSubject)
+          // Operators made by hand keep the one line; provider users also see who they are there.
+          if (operator.idpSubject) {
             ctx.out.line(
               `identity: ${operator.displayName || operator.name}, subject ${operator.idpSubject} at ${r.provider || 'the identity provider'} (${operator.idpIssuer})`,
             );
-          ctx.out.line(
-            `role: ${role} from ${operator.roleSource.startsWith('group:') ? `the provider group ${operator.roleSource.slice(6)} (auth.oidc.groupRoles), as of the last sign-in` : 'an admin (assigned)'}`,
-          );
-          ctx.out.line(`signed in with: ${r.tokenKind === 'session' ? 'a session token from fleetpass login' : r.via}`);
+            ctx.out.line(
+              `role: ${role} from ${operator.roleSource.startsWith('group:') ? `the provider group ${operator.roleSource.slice(6)} (auth.oidc.groupRoles), as of the last sign-in` : 'an admin (assigned)'}`,
+            );
+            ctx.out.line(
+              `signed in with: ${r.tokenKind === 'session' ? 'a session token from fleetpass login' : r.via}`,
+            );
+          }
         }
         return 0;
       });
