@@ -13,6 +13,7 @@
  *                ones are neither started nor answered, so the controller sends them again after the restart
  *   stopped    → timers cleared, stream closed, journal closed
  */
+import { clampControllerSeconds } from './controller-intervals';
 import type { Logger } from '../shared/logger';
 import { systemClock, type Clock } from '../shared/clock';
 import { FleetpassError } from '../shared/errors';
@@ -158,12 +159,14 @@ export function createAgent(config: AgentConfig, deps: AgentDeps): Agent {
           'controller names this node differently',
         );
       let changed = false;
-      if (m.welcome.heartbeatSeconds > 0 && m.welcome.heartbeatSeconds !== heartbeatSeconds) {
-        heartbeatSeconds = m.welcome.heartbeatSeconds;
+      const heartbeat = clampControllerSeconds('heartbeatSeconds', m.welcome.heartbeatSeconds, log);
+      if (heartbeat !== undefined && heartbeat !== heartbeatSeconds) {
+        heartbeatSeconds = heartbeat;
         changed = true;
       }
-      if (m.welcome.reportIntervalSeconds > 0 && m.welcome.reportIntervalSeconds !== reportIntervalSeconds) {
-        reportIntervalSeconds = m.welcome.reportIntervalSeconds;
+      const report = clampControllerSeconds('reportIntervalSeconds', m.welcome.reportIntervalSeconds, log);
+      if (report !== undefined && report !== reportIntervalSeconds) {
+        reportIntervalSeconds = report;
         changed = true;
       }
       if (changed) startTimers();

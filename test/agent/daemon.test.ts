@@ -427,6 +427,32 @@ describe('agent daemon over real mTLS gRPC', () => {
     expect(interval.accounts.map((a) => a.account)).toEqual(['ilmnuser', 'ilmnadmin']);
   });
 
+  it('holds the intervals a controller sends to their documented range (4294967295 s would overflow the timers)', async () => {
+    const huge = 4294967295;
+    service = await startTestAgentService({ pki, welcome: { heartbeatSeconds: huge, reportIntervalSeconds: huge } });
+    const { agent, logs } = setup();
+    await agent.start();
+    await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT));
+    await waitUntil(
+      () => logs.lines().filter((l) => l.msg === 'controller setting out of range; clamped').length === 2,
+    );
+    const clamped = logs.lines().filter((l) => l.msg === 'controller setting out of range; clamped');
+    expect(clamped.map((l) => [l.setting, l.sent, l.used])).toEqual([
+      ['heartbeatSeconds', huge, 3600],
+      ['reportIntervalSeconds', huge, 86400],
+    ]);
+    // A refresh answered is a round trip after the timers were set: an overflowed timer (1 ms) would have
+    // sent heartbeats and interval reports by then; clamped ones are an hour and a day away.
+    const stream = await service.latest();
+    stream.send({ message: { $case: 'refresh', refresh: { requestId: 'rq-1', accounts: [] } } });
+    await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_REQUEST));
+    const kinds = service
+      .messages()
+      .map((m) => (m.message?.$case === 'stateReport' ? `report:${m.message.stateReport.trigger}` : m.message?.$case));
+    expect(kinds.filter((k) => k === 'heartbeat')).toEqual([]);
+    expect(kinds.filter((k) => k === `report:${StateReportTrigger.STATE_REPORT_TRIGGER_INTERVAL}`)).toEqual([]);
+  });
+
   it('reports only the account that changed, without being asked', async () => {
     service = await startTestAgentService({ pki });
     const { agent, backend } = setup({ changeCheckSeconds: 1 });
