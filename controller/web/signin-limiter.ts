@@ -1,7 +1,9 @@
 /**
- * Failed console sign-ins counted per source address and per API token id (the `fpt_<id>` prefix, so
- * guessing one operator's token from many addresses is slowed too). Once a key has too many failures in
- * its window, sign-ins for it are refused without checking the token until the window ends. The admin
+ * Failed console sign-ins counted per source address and per API token id from that address (the
+ * `fpt_<id>` prefix). Once a key has too many failures in its window, sign-ins for it are refused without
+ * checking the token until the window ends. The token count is per address on purpose: counted per token
+ * alone, five wrong secrets from anywhere would lock the real owner out of the console (token ids are not
+ * secret), while guessing a token's 256-bit secret is hopeless however many addresses try. The admin
  * authenticator keeps its own per-source flood limit underneath; this one is stricter and web-only.
  */
 import type { Clock } from '../../shared/clock';
@@ -10,7 +12,7 @@ export interface SignInLimits {
   windowMs: number;
   /** Failures from one address per window before it is refused. */
   perSource: number;
-  /** Failures naming one token id per window before it is refused. */
+  /** Failures naming one token id from one address per window before that pair is refused. */
   perToken: number;
   /** Keys tracked at once; the oldest window is forgotten first. */
   maxKeys: number;
@@ -67,7 +69,7 @@ export function createSignInLimiter(clock: Clock, limits: SignInLimits = DEFAULT
     const out: Array<{ key: string; by: 'source' | 'token'; max: number }> = [
       { key: `ip:${source}`, by: 'source', max: limits.perSource },
     ];
-    if (tokenId) out.push({ key: `token:${tokenId}`, by: 'token', max: limits.perToken });
+    if (tokenId) out.push({ key: `token:${tokenId}@${source}`, by: 'token', max: limits.perToken });
     return out;
   }
 
@@ -95,9 +97,9 @@ export function createSignInLimiter(clock: Clock, limits: SignInLimits = DEFAULT
       const now = clock.now().getTime();
       for (const k of keys(source, tokenId)) current(k.key, now, true)!.failures++;
     },
-    /** A good sign-in clears its token's count (not the address's: one valid token does not excuse guessing). */
-    succeeded(tokenId: string | undefined): void {
-      if (tokenId) windows.delete(`token:${tokenId}`);
+    /** A good sign-in clears its token's count there (not the address's: one valid token does not excuse guessing). */
+    succeeded(source: string, tokenId: string | undefined): void {
+      if (tokenId) windows.delete(`token:${tokenId}@${source}`);
     },
     limits,
   };

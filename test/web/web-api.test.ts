@@ -458,9 +458,18 @@ describe('escrow placeholder', () => {
 });
 
 describe('sign-in throttling (last: it blocks this address)', () => {
-  it('refuses a token id after 5 failures and an address after 20, unchecked, audited once each', async () => {
+  it('refuses a token id from an address after 5 failures and an address after 20, unchecked, audited once each', async () => {
     const aliceId = /^fpt_([0-9a-f]{16})_/.exec(w.tokens.alice)![1];
     const wrongSecret = `fpt_${aliceId}_${'B'.repeat(43)}`;
+    // Someone elsewhere (127.0.0.2) who read alice's token id tries wrong secrets: that pair is refused...
+    const elsewhere = { localAddress: '127.0.0.2' };
+    for (let i = 0; i < 5; i++)
+      expect((await w.http('/api/session', { ...elsewhere, body: { token: wrongSecret } })).status).toBe(401);
+    const there = await w.http('/api/session', { ...elsewhere, body: { token: w.tokens.alice } });
+    expect(there.status).toBe(429);
+    expect(there.json.error.message).toContain('for this token from this address');
+    // ...but alice from her own address is not locked out.
+    expect((await w.http('/api/session', { body: { token: w.tokens.alice } })).status).toBe(200);
     for (let i = 0; i < 5; i++)
       expect((await w.http('/api/session', { body: { token: wrongSecret } })).status).toBe(401);
     const blocked = await w.http('/api/session', { body: { token: w.tokens.alice } });
@@ -481,9 +490,22 @@ describe('sign-in throttling (last: it blocks this address)', () => {
     expect(byAddress.json.error.message).toContain('from this address');
     await w.http('/api/session', { body: { token: w.tokens.victor } });
     const throttled = audit('web.signin_throttled').map((r) => JSON.parse(r.detailsJson).by);
-    expect(throttled).toEqual(['token', 'source']);
+    expect(throttled).toEqual(['token', 'token', 'source']);
     // The window ends: the address may try again.
     clock.advance(15 * 60_000 + 1);
     expect((await w.http('/api/session', { body: { token: w.tokens.victor } })).status).toBe(200);
+
+    // Token ids never reach a viewer's audit views (console API and service); an admin still sees them.
+    const victor = await w.signIn('victor');
+    const view = await w.http('/api/audit?action=web.*&limit=200', { cookie: victor.cookie });
+    expect(view.status).toBe(200);
+    const viewed = view.json.records as Array<{ details: { tokenId?: string } }>;
+    expect(viewed.filter((r) => r.details.tokenId !== undefined).length).toBeGreaterThan(0);
+    expect(view.text).not.toContain(aliceId);
+    for (const r of viewed) if (r.details.tokenId) expect(r.details.tokenId).toBe('(hidden)');
+    const asViewer = w.service().queryAudit(w.principal('victor'), { limit: 1000 });
+    expect(JSON.stringify(asViewer.records)).not.toMatch(/"tokenId":"(?!\(hidden\))[^"]+"/);
+    const asAdmin = w.service().queryAudit(w.principal('alice'), { filter: { action: 'web.signin_throttled' } });
+    expect(asAdmin.records.some((r) => r.detailsJson.includes(aliceId))).toBe(true);
   });
 });

@@ -2,7 +2,8 @@
  * Sign-in, who am I, and sign-out. Sign-in takes an operator API token (pasted into the form), checks it
  * through the service layer's authenticator (which audits every failure), and opens a server-side session
  * whose random id goes to the browser in an HttpOnly, Secure, SameSite=Strict cookie. Repeated failures
- * per address and per token id are refused unchecked for a while; every sign-in and sign-out is audited.
+ * per address and per token id from an address are refused unchecked for a while; every sign-in and
+ * sign-out is audited.
  */
 import type { FastifyInstance } from 'fastify';
 import { FleetpassError, isFleetpassError } from '../../../shared/errors';
@@ -50,7 +51,7 @@ export function registerSessionRoutes(app: FastifyInstance, web: WebContext): vo
       reply.header('retry-after', String(verdict.retryAfterSeconds));
       throw new FleetpassError(
         'FP_WEB_SIGNIN_THROTTLED',
-        `too many failed sign-ins ${verdict.by === 'token' ? 'for this token' : 'from this address'}; try again in ${Math.ceil(verdict.retryAfterSeconds / 60)} minute(s)`,
+        `too many failed sign-ins ${verdict.by === 'token' ? 'for this token from this address' : 'from this address'}; try again in ${Math.ceil(verdict.retryAfterSeconds / 60)} minute(s)`,
       );
     }
     let principal;
@@ -66,7 +67,7 @@ export function registerSessionRoutes(app: FastifyInstance, web: WebContext): vo
       }
       throw e;
     }
-    limiter.succeeded(id);
+    limiter.succeeded(source, id);
     const opened = sessions.open({ operator: principal.name, tokenId: principal.tokenId, source });
     try {
       service.recordAccessEvent({

@@ -37,6 +37,8 @@ export interface HttpOptions {
   cookie?: string;
   csrf?: string;
   headers?: Record<string, string>;
+  /** The loopback address to connect from (e.g. 127.0.0.2), to act as another source. */
+  localAddress?: string;
 }
 
 export interface SignedIn {
@@ -110,7 +112,7 @@ export async function startWebController(options: StartWebOptions = {}): Promise
     return new Promise((res, rej) => {
       const req = request(
         `${url}${path}`,
-        { method: o.method ?? (body === undefined ? 'GET' : 'POST'), headers, ca: caPem },
+        { method: o.method ?? (body === undefined ? 'GET' : 'POST'), headers, ca: caPem, localAddress: o.localAddress },
         (r) => {
           let text = '';
           r.setEncoding('utf8');
