@@ -15,6 +15,7 @@ import {
   type VerifyResult,
 } from '../audit';
 import { formatExport, type ExportFormat } from '../audit/export-format';
+import { auditPageFor } from './audit-view';
 import { createActivityReader, type ActivityCounts } from '../store/activity-repo';
 import type { ServiceContext } from './context';
 
@@ -34,7 +35,7 @@ export function auditService(ctx: ServiceContext) {
   return {
     queryAudit(p: Principal, q: AuditQuery = {}): AuditPage {
       rules.authorize(p, 'audit.read', 'searching the audit log');
-      return ctx.audit.query(q);
+      return auditPageFor(p, ctx.audit.query(q));
     },
     /**
      * The audit log (or the filtered part) as text chunks, records up to the head when the export began.

@@ -3,6 +3,7 @@
  * account's history, admin labels, revocation, and the live fleet feed. Reads need 'fleet.read'; labels
  * and revocation need their own permission and a reason, and are audited with what changed.
  */
+import { auditPageFor } from './audit-view';
 import { nodeUnknown, FleetpassError } from '../../shared/errors';
 import type { Backend } from '../../shared/gen/fleetpass/v1/common';
 import { assertAccountName } from '../../shared/validation/account-name';
@@ -103,7 +104,8 @@ export function nodesService(ctx: ServiceContext) {
       const limit = input.limit ?? 100;
       return {
         history: store.accounts.history(input.nodeId, input.backend, account, limit),
-        audit: ctx.audit.query({ filter: { nodeId: input.nodeId, account }, descending: true, limit }).records,
+        audit: auditPageFor(p, ctx.audit.query({ filter: { nodeId: input.nodeId, account }, descending: true, limit }))
+          .records,
       };
     },
     /**
