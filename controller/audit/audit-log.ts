@@ -6,7 +6,7 @@
  * Details never carry a secret: secret-named fields are replaced before hashing.
  */
 import type { Statement } from 'better-sqlite3';
-import { FleetpassError, isFleetpassError } from '../../shared/errors';
+import { FleetpassError, isDataFileFailure, isFleetpassError } from '../../shared/errors';
 import type { Clock } from '../../shared/clock';
 import { redactSecrets } from '../../shared/logger';
 import type { Db } from '../store/database';
@@ -97,14 +97,6 @@ export function rowToRecord(r: AuditRow): AuditRecord {
     prevHash: r[11],
     hash: r[12],
   };
-}
-
-/** SQLite failures that mean "the data file refuses writes" rather than a bug in a statement. */
-function isWriteRefusal(e: unknown): boolean {
-  const code = (e as { code?: unknown })?.code;
-  return (
-    typeof code === 'string' && /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|BUSY|LOCKED|CORRUPT|NOTADB|PERM)/.test(code)
-  );
 }
 
 export interface AuditLog {
@@ -245,7 +237,7 @@ export function recordAudited<T>(db: Db, fn: () => T): T {
     return db.transaction(fn).immediate();
   } catch (e) {
     if (isFleetpassError(e)) throw e;
-    if (isWriteRefusal(e)) {
+    if (isDataFileFailure(e)) {
       reportAuditWriteFailure(db, e);
       throw new FleetpassError('FP_AUDIT_WRITE_FAILED', undefined, { cause: e });
     }

@@ -4,7 +4,13 @@
  * browser.
  */
 import { status } from '@grpc/grpc-js';
-import { ERROR_CODES, isFleetpassError, type ErrorCode } from '../../shared/errors';
+import {
+  ERROR_CODES,
+  asFleetpassError,
+  isDataFileFailure,
+  isFleetpassError,
+  type ErrorCode,
+} from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import type { ApiErrorJson } from './api-types';
 
@@ -30,6 +36,7 @@ export function httpStatusOf(code: ErrorCode): number {
 
 /** The status and body for anything thrown by a route. */
 export function errorResponse(e: unknown, log: Logger): { statusCode: number; body: ApiErrorJson } {
+  if (isDataFileFailure(e)) e = asFleetpassError(e);
   if (isFleetpassError(e)) {
     if (e.code === 'FP_INTERNAL') log.error({ err: e.cause ?? e }, 'internal error');
     return {

@@ -1,5 +1,6 @@
 /** The one error class: a stable code from the registry, a human sentence, and an optional cause. */
 import { ERROR_CODES, type ErrorCode } from './codes';
+import { isDataFileFailure } from './data-file-failure';
 
 export class FleetpassError extends Error {
   readonly code: ErrorCode;
@@ -27,8 +28,9 @@ export function isFleetpassError(e: unknown): e is FleetpassError {
   return e instanceof FleetpassError;
 }
 
-/** Wraps anything thrown as a FleetpassError, keeping the original as the cause. */
+/** Wraps anything thrown as a FleetpassError, keeping the original as the cause (a failing data file: FP_AUDIT_WRITE_FAILED). */
 export function asFleetpassError(e: unknown, fallback: ErrorCode = 'FP_INTERNAL'): FleetpassError {
   if (isFleetpassError(e)) return e;
+  if (isDataFileFailure(e)) return new FleetpassError('FP_AUDIT_WRITE_FAILED', undefined, { cause: e });
   return new FleetpassError(fallback, undefined, { cause: e });
 }

@@ -5,13 +5,15 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import { ERROR_CODES, type ErrorCode } from './codes';
-import { FleetpassError, isFleetpassError } from './fleetpass-error';
+import { isDataFileFailure } from './data-file-failure';
+import { FleetpassError, asFleetpassError, isFleetpassError } from './fleetpass-error';
 
 const CODE_KEY = 'fp-error-code';
 
 /** Builds the error to pass to a grpc-js callback or `call.destroy()`. */
 export function toGrpcError(e: unknown, log?: Logger): Partial<ServiceError> {
   const metadata = new Metadata();
+  if (isDataFileFailure(e)) e = asFleetpassError(e);
   if (isFleetpassError(e)) {
     metadata.set(CODE_KEY, e.code);
     if (e.code === 'FP_INTERNAL' && log) log.error({ err: e.cause ?? e }, 'internal error');
