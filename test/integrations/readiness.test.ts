@@ -70,7 +70,7 @@ describe('/readyz', () => {
     expect(await metric('fleetpass_audit_append_failures_total')).toBe(1);
     await tc.stop();
 
-    volume.remount();
+    await volume.remount();
     tc = await startTestController({ root: volume.mountPoint });
     expect((await get('/readyz')).status).toBe(200);
   });

@@ -7,7 +7,7 @@
  * device again (journal replayed) to see what survived. Needs root, losetup and mkfs.ext4.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, mkdtempSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { removeRoot } from '../../helpers/controller-harness';
@@ -20,8 +20,8 @@ const EXT4_GOING_FLAGS_NOLOGFLUSH = 2;
 export interface Ext4Volume {
   mountPoint: string;
   stopWrites(): void;
-  /** Unmounts (lazily: the stopped file system may still have open files) and mounts the device again. */
-  remount(): void;
+  /** Unmounts (lazily: the stopped file system may still have open files) and mounts the device again, until it takes writes. */
+  remount(): Promise<void>;
   destroy(): void;
 }
 
@@ -54,10 +54,33 @@ export function createExt4Volume(sizeMb = 64): Ext4Volume {
         `import fcntl, os, struct; fd = os.open(${JSON.stringify(mountPoint)}, os.O_RDONLY); fcntl.ioctl(fd, ${EXT4_IOC_SHUTDOWN}, struct.pack('I', ${EXT4_GOING_FLAGS_NOLOGFLUSH}))`,
       ]);
     },
-    remount() {
+    async remount() {
       run('umount', ['-l', mountPoint]);
       mounted = false;
-      mount();
+      // A lazily unmounted file system lives on while anything still holds one of its files (an fd the
+      // stopped controller has not let go yet), and mounting the device again then hands back that same
+      // shut-down superblock: files open but every write fails. So mount until a write really goes to disk.
+      const probe = join(mountPoint, '.fp-remount-probe');
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        mount();
+        try {
+          const fd = openSync(probe, 'w');
+          try {
+            writeSync(fd, 'ok');
+            fsyncSync(fd);
+          } finally {
+            closeSync(fd);
+          }
+          unlinkSync(probe);
+          return;
+        } catch (e) {
+          if (Date.now() > deadline) throw new Error(`the remounted ext4 volume still refuses writes: ${String(e)}`);
+          run('umount', ['-l', mountPoint]);
+          mounted = false;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
     },
     destroy() {
       try {
