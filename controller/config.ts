@@ -67,6 +67,14 @@ const rawSchema = z
     resultGraceSeconds: seconds(120),
     /** A node silent for longer than this is marked stale and its stream closed. */
     staleAfterSeconds: seconds(120),
+    /** Account state history kept per node and account: at most this many changes, none older than this. */
+    accountHistory: z
+      .object({
+        maxPerAccount: z.number().int().min(1).max(100_000).default(500),
+        maxAgeDays: z.number().int().min(1).max(3650).default(365),
+      })
+      .strict()
+      .default({ maxPerAccount: 500, maxAgeDays: 365 }),
     jobs: z
       .object({
         refresh: cronExpression.default('*/15 * * * *'),

@@ -366,6 +366,7 @@ export function createController(config: ControllerConfig, deps: ControllerDeps 
               heartbeatSeconds: config.heartbeatSeconds,
               reportIntervalSeconds: config.reportIntervalSeconds,
               helloTimeoutMs: deps.helloTimeoutMs,
+              accountHistory: config.accountHistory,
             },
             identify: enrollment.identify,
             enroll: enrollment.handlers.enroll,

@@ -16,7 +16,8 @@ import { nodeActor, type Dispatcher, type EventBus } from '../dispatch';
 import type { Store } from '../store';
 import { createSkewWatch } from './clock-skew';
 import type { LivenessTracker } from './liveness';
-import { applyStateReport, helloFacts } from './node-messages';
+import { applyStateReport, helloFacts, type HistoryBounds } from './node-messages';
+import { assertReportWithinBounds } from './report-bounds';
 import { createNodeSession, type ConnectCall, type NodeSession, type SessionRegistry } from './node-session';
 import { identifyCaller, type CallerIdentity } from './node-identity';
 import type { LimitVerdict, NodeLimiter } from './node-limits';
@@ -36,6 +37,8 @@ export interface ConnectDeps {
     reportIntervalSeconds: number;
     helloTimeoutMs?: number;
     clockSkewWarnSeconds?: number;
+    /** How much state history is kept per node and account (config accountHistory); unbounded when absent. */
+    accountHistory?: HistoryBounds;
   };
   /** Replaceable for enrollment/revocation (issue 7); defaults to the certificate's CN. May throw a FleetpassError to refuse. */
   identify?: (call: ConnectCall) => CallerIdentity | undefined;
@@ -221,7 +224,25 @@ export function handleConnect(deps: ConnectDeps, call: ConnectCall): void {
         skew.observe(m.heartbeat.sent, now);
         return;
       case 'stateReport': {
-        const changes = applyStateReport(deps.store, nodeId, m.stateReport, deps.clock, log);
+        try {
+          assertReportWithinBounds(m.stateReport);
+        } catch (e) {
+          // Refused whole and audited once per window: a node resending it every second must not flood the audit.
+          const err = asFleetpassError(e);
+          if ((limits?.refusedReport(nodeId) ?? 'first') === 'first') {
+            auditRefusal(deps, nodeId, 'node.report_refused', err.message, { peer, code: err.code });
+            log.warn({ code: err.code, reason: err.message, windowSeconds: w }, 'state report refused');
+          }
+          return;
+        }
+        const changes = applyStateReport(
+          deps.store,
+          nodeId,
+          m.stateReport,
+          deps.clock,
+          log,
+          deps.settings.accountHistory,
+        );
         log.debug(
           { accounts: m.stateReport.accounts.length, changed: changes.length, trigger: m.stateReport.trigger },
           'state report',

@@ -47,6 +47,8 @@ export interface NodeLimiter {
   rejectedResult(nodeId: string): LimitVerdict;
   /** One of the node's streams went over its message rate: the node is refused for the rest of the window. */
   flooded(nodeId: string): LimitVerdict;
+  /** A state report refused as too large: "first" once per window (audit it), "limited" after; never blocks the node. */
+  refusedReport(nodeId: string): Exclude<LimitVerdict, 'ok'>;
   /** A fresh message bucket for one stream. */
   bucket(): MessageBucket;
 }
@@ -55,6 +57,7 @@ interface Window {
   start: number;
   connects: number;
   rejected: number;
+  reportsRefused: number;
   /** Set once the node went over a limit in this window: it stays refused until the window ends. */
   blocked: boolean;
 }
@@ -77,7 +80,7 @@ export function createNodeLimiter(
     }
     if (!w) {
       if (windows.size >= limits.maxNodes) windows.delete(windows.keys().next().value as string);
-      w = { start: now, connects: 0, rejected: 0, blocked: false };
+      w = { start: now, connects: 0, rejected: 0, reportsRefused: 0, blocked: false };
       windows.set(nodeId, w);
     }
     return w;
@@ -104,6 +107,11 @@ export function createNodeLimiter(
     },
     flooded(nodeId) {
       return verdict(windowOf(nodeId), true);
+    },
+    refusedReport(nodeId) {
+      const w = windowOf(nodeId);
+      w.reportsRefused++;
+      return w.reportsRefused === 1 ? 'first' : 'limited';
     },
     bucket() {
       let tokens = limits.messageBurst;

@@ -54,9 +54,16 @@ export function helloFacts(hello: Hello, certificateExpires?: Date, log?: Logger
   };
 }
 
+/** How much state history to keep per node and account (config accountHistory). */
+export interface HistoryBounds {
+  maxPerAccount: number;
+  maxAgeDays: number;
+}
+
 /**
  * Stores a state report in one transaction; returns the accounts whose state changed. Entries with an
- * invalid account name are dropped (and logged), the rest are kept.
+ * invalid account name are dropped (and logged), the rest are kept. History is trimmed to `history`
+ * (count per account, and age across the node, so accounts that disappeared age out too).
  */
 export function applyStateReport(
   store: Store,
@@ -64,6 +71,7 @@ export function applyStateReport(
   report: StateReport,
   clock: Clock,
   log: Logger,
+  history?: HistoryBounds,
 ): AccountChange[] {
   const valid = report.accounts.filter((a) => {
     const problem =
@@ -76,6 +84,15 @@ export function applyStateReport(
     .transaction(() => {
       const changes = store.accounts.apply(nodeId, valid, 'report', now);
       if (report.complete && valid.length === report.accounts.length) store.accounts.pruneMissing(nodeId, valid);
+      if (history && changes.length)
+        store.accounts.trimHistory(
+          nodeId,
+          changes.map((c) => c.current),
+          {
+            maxPerAccount: history.maxPerAccount,
+            before: new Date(now.getTime() - history.maxAgeDays * 86_400_000),
+          },
+        );
       return changes;
     })
     .immediate();

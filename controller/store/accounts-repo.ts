@@ -62,6 +62,10 @@ export function createAccountsRepo(db: Db) {
     'SELECT backend, account FROM account_state WHERE node_id = ?',
   );
   const remove = db.prepare('DELETE FROM account_state WHERE node_id = ? AND backend = ? AND account = ?');
+  const trimCount = db.prepare(`
+    DELETE FROM account_state_history WHERE node_id = ? AND backend = ? AND account = ? AND id <= (
+      SELECT id FROM account_state_history WHERE node_id = ? AND backend = ? AND account = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`);
+  const trimAge = db.prepare('DELETE FROM account_state_history WHERE node_id = ? AND observed < ?');
   const historyOf = db.prepare<[string, number, string, number], Row & { source: string }>(
     'SELECT node_id, state_json, observed, observed AS changed, source FROM account_state_history WHERE node_id = ? AND backend = ? AND account = ? ORDER BY id DESC LIMIT ?',
   );
@@ -71,7 +75,8 @@ export function createAccountsRepo(db: Db) {
     const changes: AccountChange[] = [];
     const nowIso = now.toISOString();
     for (const s of states) {
-      const observed = (s.observed ?? now).toISOString();
+      // A node's clock (or a hostile node) must not date rows into the future, out of reach of the age bound.
+      const observed = (s.observed && s.observed < now ? s.observed : now).toISOString();
       const json = JSON.stringify(AccountState.toJSON(s));
       const prevRow = latest.get(nodeId, s.backend, s.account);
       const previous = prevRow ? parse(prevRow.state_json) : undefined;
@@ -121,9 +126,25 @@ export function createAccountsRepo(db: Db) {
     }));
   }
 
+  /**
+   * Keeps at most `maxPerAccount` history rows for each of `states`' accounts on the node, and none of the
+   * node's rows observed before `before`. Call inside a transaction; returns the rows removed.
+   */
+  function trimHistory(
+    nodeId: string,
+    states: readonly AccountState[],
+    keep: { maxPerAccount: number; before: Date },
+  ): number {
+    let n = trimAge.run(nodeId, keep.before.toISOString()).changes;
+    for (const s of states)
+      n += trimCount.run(nodeId, s.backend, s.account, nodeId, s.backend, s.account, keep.maxPerAccount).changes;
+    return n;
+  }
+
   return {
     apply,
     pruneMissing,
+    trimHistory,
     list,
     get(nodeId: string, backend: Backend, account: string): AccountStateRecord | undefined {
       const r = latest.get(nodeId, backend, account);

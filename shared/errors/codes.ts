@@ -208,6 +208,10 @@ export const ERROR_CODES = {
     status.PERMISSION_DENIED,
   ),
   FP_NODE_REVOKED: spec('This node has been revoked and may not connect.', status.PERMISSION_DENIED),
+  FP_REPORT_TOO_LARGE: spec(
+    'The state report is over the bounds a node may report (accounts, details, text lengths); nothing of it was stored. The bound is named.',
+    status.RESOURCE_EXHAUSTED,
+  ),
 
   // --- operators, roles, approvals ---
   FP_UNAUTHENTICATED: spec('A valid operator credential is required.', status.UNAUTHENTICATED),

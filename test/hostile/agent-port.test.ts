@@ -21,6 +21,9 @@ import {
 import { accountState, connectScriptedAgent, succeed, type ScriptedAgent } from '../controller/support/scripted-agent';
 import { protobuf, rawClient, tcpSend, tlsCredentials, type RawClient } from './support/raw-client';
 import { listAccountViews } from '../../controller/store';
+import { fakeClock } from '../../shared/clock';
+import type { AccountState } from '../../shared/gen/fleetpass/v1/common';
+import { waitUntil } from '../helpers/wait-until';
 
 const LIMITS = {
   windowSeconds: 60,
@@ -204,6 +207,75 @@ describe('hostile input on the agent port', () => {
       new RegExp(String.raw`[\u0000-\u0008\u001b\u202e\ufffd]`),
     );
     expect(audit('node.connected', 'hostile-text')).toHaveLength(1);
+  });
+
+  it('refuses state reports over the bounds whole and audits that once per window; a valid one still goes in', async () => {
+    const a = await scripted('hostile-bloat');
+    await welcomed(a);
+    const report = (accounts: AccountState[]) =>
+      a.send({
+        message: { $case: 'stateReport', stateReport: { accounts, trigger: 0, requestId: '', complete: false } },
+      });
+    const manyDetails = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`linux.d${i}`, 'x']));
+    report([accountState('ilmnuser', true, { details: manyDetails })]);
+    report([accountState('ilmnuser', true, { details: { 'linux.note': 'x'.repeat(300_000) } })]);
+    report(Array.from({ length: 1001 }, (_, i) => accountState(`user${i}`, false)));
+    report([accountState('ilmnuser', true, { lastFailureSource: 'r'.repeat(10_000) })]);
+    report(
+      Array.from({ length: 300 }, (_, i) =>
+        accountState(`many${i}`, false, { details: { 'linux.note': 'y'.repeat(900) } }),
+      ),
+    );
+    // One stream is read in order: once this valid report is stored, every report before it was handled.
+    report([accountState('ilmnadmin', false)]);
+    await waitUntil(
+      () => tc.ctx.store.accounts.get('hostile-bloat', Backend.BACKEND_LINUX, 'ilmnadmin'),
+      5000,
+      'the valid report',
+    );
+    expect(
+      listAccountViews(tc.ctx.store, { selection: { nodeIds: ['hostile-bloat'] } }).map((x) => x.account.state.account),
+    ).toEqual(['ilmnadmin']);
+    const refused = audit('node.report_refused', 'hostile-bloat');
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ actor: 'node:hostile-bloat', outcome: 'refused' });
+    expect(refused[0].reason).toContain('has 65 details (at most 64)');
+    expect(JSON.parse(refused[0].detailsJson)).toMatchObject({ code: 'FP_REPORT_TOO_LARGE' });
+    expect(logLines('state report refused')).toHaveLength(1);
+  });
+
+  it('keeps account history within accountHistory: a count per account, and an age across the node', async () => {
+    await tc.stop();
+    removeRoot(tc.root);
+    const clock = fakeClock();
+    tc = await startTestController({
+      log: logs.logger,
+      clock,
+      config: { accountHistory: { maxPerAccount: 3, maxAgeDays: 1 } },
+      deps: { nodeLimits: LIMITS },
+    });
+    const a = await scripted('hostile-history');
+    await welcomed(a);
+    const report = (accounts: AccountState[]) =>
+      a.send({
+        message: { $case: 'stateReport', stateReport: { accounts, trigger: 0, requestId: '', complete: false } },
+      });
+    const rows = (account: string) =>
+      tc.ctx.store.accounts.history('hostile-history', Backend.BACKEND_LINUX, account, 10_000);
+    const failures = () =>
+      tc.ctx.store.accounts.get('hostile-history', Backend.BACKEND_LINUX, 'flapper')?.state.failureCount;
+    // Dated a year ahead by the node: stored as observed now, so the age bound still reaches it.
+    report([accountState('gone', true, { observed: new Date(clock.now().getTime() + 365 * 86_400_000) })]);
+    for (let i = 1; i <= 10; i++) report([accountState('flapper', i % 2 === 0, { failureCount: i })]);
+    await waitUntil(() => failures() === 10, 5000, 'the tenth report');
+    expect(rows('flapper').map((r) => r.state.failureCount)).toEqual([10, 9, 8]);
+    expect(rows('gone')).toHaveLength(1);
+
+    clock.advance(2 * 86_400_000);
+    report([accountState('flapper', true, { failureCount: 11 })]);
+    await waitUntil(() => failures() === 11, 5000, 'the report two days later');
+    expect(rows('flapper').map((r) => r.state.failureCount)).toEqual([11]);
+    expect(rows('gone')).toEqual([]);
   });
 
   it('refuses a flood of hellos from one node past the limit with FP_RATE_LIMITED, audited once, other nodes unaffected', async () => {
