@@ -75,7 +75,8 @@ export function createExt4Volume(sizeMb = 64): Ext4Volume {
           unlinkSync(probe);
           return;
         } catch (e) {
-          if (Date.now() > deadline) throw new Error(`the remounted ext4 volume still refuses writes: ${String(e)}`);
+          if (Date.now() > deadline)
+            throw new Error(`the remounted ext4 volume still refuses writes: ${String(e)}`, { cause: e });
           run('umount', ['-l', mountPoint]);
           mounted = false;
           await new Promise((r) => setTimeout(r, 100));
