@@ -46,9 +46,11 @@ const rawSchema = z
         dir: z.string().min(1).optional(),
         /** Lifetime of node certificates; agents renew when a third is left. Fractions allowed (tests). */
         nodeCertificateDays: z.number().positive().max(3650).default(90),
+        /** A connection (agent or admin port) whose TLS handshake has not finished within this is closed. */
+        handshakeTimeoutSeconds: z.number().positive().max(120).default(10),
       })
       .strict()
-      .default({ hosts: [], nodeCertificateDays: 90 }),
+      .default({ hosts: [], nodeCertificateDays: 90, handshakeTimeoutSeconds: 10 }),
     keepalive: z
       .object({
         /** The server pings an idle connection this often... */

@@ -45,6 +45,7 @@ export async function startAdminApi(o: {
       certPem: pki.server.certPem,
       keyPem: pki.server.keyPem,
       requireClientCert: false,
+      handshakeTimeoutMs: config.tls.handshakeTimeoutSeconds * 1000,
     }),
   );
   const address = `${listen.slice(0, listen.lastIndexOf(':'))}:${port}`;

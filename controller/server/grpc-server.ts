@@ -24,7 +24,11 @@ export interface ServerTls {
    * the one call made before a node has a certificate).
    */
   requireClientCert: boolean;
+  /** A connection whose TLS handshake has not finished this long after it was accepted is closed (default 10 s). */
+  handshakeTimeoutMs?: number;
 }
+
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 export interface GrpcServerSettings {
   keepaliveTimeSeconds: number;
@@ -78,6 +82,31 @@ function reportingMalformed(definition: ServiceDefinition, log: Logger): Service
 }
 
 export function serverCredentials(tls: ServerTls): ServerCredentials {
+  return withHandshakeTimeout(tlsCredentials(tls), tls.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS);
+}
+
+/**
+ * grpc-js has no public TLS handshake timeout, so a client that opens TCP connections and never finishes
+ * (or never starts) the handshake holds a socket and TLS state for Node's default of 120 s; hundreds of
+ * them exhaust the port. Node's own `handshakeTimeout` option of tls.Server closes such a connection (its
+ * timer starts when the socket is accepted and stops once the handshake is done, so a connected agent is
+ * never affected). grpc-js hands the credentials' constructor options to http2.createSecureServer as
+ * they are (server.js createHttp2Server), so the option is added there: one documented Node option on
+ * one object, rather than our own accept loop and connection injection in front of grpc-js. If a grpc-js
+ * upgrade stops exposing that object, starting fails loudly here; test/hostile/agent-port.test.ts holds
+ * the behaviour (half-open connections are closed, a real agent still connects).
+ */
+function withHandshakeTimeout(creds: ServerCredentials, ms: number): ServerCredentials {
+  const options = (
+    creds as unknown as { _getConstructorOptions?: () => Record<string, unknown> | null }
+  )._getConstructorOptions?.();
+  if (!options || typeof options !== 'object')
+    throw new FleetpassError('FP_INTERNAL', 'grpc-js no longer exposes the TLS server options (handshake timeout)');
+  options.handshakeTimeout = ms;
+  return creds;
+}
+
+function tlsCredentials(tls: ServerTls): ServerCredentials {
   if (!tls.requireClientCert) {
     // createSsl(..., false) would not even ask for a client certificate; this asks and verifies, but lets the call through.
     // grpc-js registers its watcher only after adding these listeners, so they answer on the next tick:

@@ -8,6 +8,7 @@
  * client certificate and certificates from another CA in test/enroll/agent-port-auth.test.ts.)
  */
 import { randomUUID } from 'node:crypto';
+import { connect as netConnect } from 'node:net';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { ConnectRequest } from '../../shared/gen/fleetpass/v1/agent';
 import { Action, Backend, OperationOutcome } from '../../shared/gen/fleetpass/v1/common';
@@ -323,6 +324,31 @@ describe('hostile input on the agent port', () => {
     expect(audit('operation.result_rejected', 'hostile-forger')).toHaveLength(LIMITS.rejectedResultsPerWindow + 1);
     expect(audit('node.rate_limited', 'hostile-forger')).toHaveLength(1);
     expect(tc.ctx.store.operations.getOperation(sentToOther)?.state).not.toBe('failed');
+  });
+
+  it('closes connections whose TLS handshake does not finish within tls.handshakeTimeoutSeconds; a real agent still connects', async () => {
+    await tc.stop();
+    removeRoot(tc.root);
+    tc = await startTestController({
+      log: logs.logger,
+      config: { tls: { handshakeTimeoutSeconds: 1 } },
+      deps: { nodeLimits: LIMITS },
+    });
+    const port = Number(tc.address.slice(tc.address.lastIndexOf(':') + 1));
+    // 200 half-open connections: TCP accepted, then not a byte of TLS (or only the start of a ClientHello).
+    const sockets = Array.from({ length: 200 }, (_, i) => {
+      const s = netConnect({ host: '127.0.0.1', port }, () => {
+        if (i % 2) s.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
+      });
+      s.on('error', () => undefined);
+      return s;
+    });
+    const closed = () => sockets.filter((s) => s.destroyed || s.readableEnded).length;
+    sockets.forEach((s) => s.on('close', () => s.destroy()));
+    // Node's default would keep them for 120 s; with the timeout they are all gone within seconds.
+    await waitUntil(() => closed() === sockets.length, 30_000, 'every half-open connection to be closed');
+    const a = await scripted('after-half-open');
+    expect(await outcome(a)).toBe('welcome');
   });
 
   it('drops bytes that are not TLS (HTTP/1, an HTTP/2 preface in clear text, zeros) without recording anything', async () => {
