@@ -435,6 +435,8 @@ describe('agent daemon over real mTLS gRPC', () => {
     await service.waitFor(report(StateReportTrigger.STATE_REPORT_TRIGGER_CONNECT));
     await waitUntil(
       () => logs.lines().filter((l) => l.msg === 'controller setting out of range; clamped').length === 2,
+      10_000,
+      'both settings to be clamped',
     );
     const clamped = logs.lines().filter((l) => l.msg === 'controller setting out of range; clamped');
     expect(clamped.map((l) => [l.setting, l.sent, l.used])).toEqual([
