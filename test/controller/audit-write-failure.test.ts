@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { removeRoot, startTestController, type TestController } from '../helpers/controller-harness';
 import { connectScriptedAgent, type ScriptedAgent } from './support/scripted-agent';
 import { storeReads } from '../helpers/store-reads';
+import { waitUntil } from '../helpers/wait-until';
 
 let mountPoint: string;
 let tc: TestController | undefined;
@@ -95,9 +96,7 @@ describe('audit store refuses writes', () => {
     agents.push(back);
     const op = await back.waitFor((m) => (m.message?.$case === 'operation' ? m.message.operation : undefined));
     expect(op.id).toBe(waitingOp);
-    const end = Date.now() + 5000;
-    while (service.getOperation(waitingOp)?.state !== 'succeeded' && Date.now() < end) await pause(10);
-    expect(service.getOperation(waitingOp)?.state).toBe('succeeded');
+    await waitUntil(() => service.getOperation(waitingOp)?.state === 'succeeded', 30_000, 'the waiting operation');
     expect(service.verifyAudit()).toMatchObject({ ok: true });
   });
 });
