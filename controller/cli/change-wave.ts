@@ -6,6 +6,7 @@
  * otherwise. Passwords come from --generate or stdin, never argv.
  */
 import type { Command } from 'commander';
+import { requireReason, REASON_HELP } from './reason';
 import { PasswordSource, type RequestOperationsRequest } from '../../shared/gen/fleetpass/v1/admin';
 import { Action, Backend } from '../../shared/gen/fleetpass/v1/common';
 import { FleetpassError } from '../../shared/errors';
@@ -20,7 +21,7 @@ import { changeSelector, selectionOptions, type SelectionOptions } from './selec
 export interface WaveOptions extends SelectionOptions {
   account: string;
   backend?: string;
-  reason: string;
+  reason?: string;
   dryRun?: boolean;
   yes?: boolean;
   wait?: boolean;
@@ -36,7 +37,7 @@ export function waveOptions(cmd: Command): Command {
   return selectionOptions(cmd)
     .requiredOption('--account <name>', 'the account to change on every chosen node')
     .option('--backend <linux|ssr|lrm>', 'the account system (default linux)')
-    .requiredOption('--reason <text>', 'ticket number or free text; stored and audited')
+    .option('--reason <text>', REASON_HELP)
     .option('--dry-run', 'show which nodes, whether approval is needed and what would happen; change nothing')
     .option('-y, --yes', 'do not ask for confirmation when more than one node is chosen')
     .option('--wait', 'also wait for offline nodes (until every operation is final)')
@@ -55,7 +56,7 @@ async function passwordFromStdin(ctx: CommandContext): Promise<string> {
 export async function runWave(ctx: CommandContext, action: Action, o: WaveOptions): Promise<number> {
   const selector = changeSelector(o);
   const backend = o.backend ? parseBackend(o.backend) : Backend.BACKEND_LINUX;
-  if (!o.reason.trim()) throw new UsageError('--reason needs a ticket number or text');
+  const reason = requireReason(o.reason);
   let passwordSource = PasswordSource.PASSWORD_SOURCE_UNSPECIFIED;
   let password = '';
   if (action === Action.ACTION_RESET_PASSWORD) {
@@ -76,7 +77,7 @@ export async function runWave(ctx: CommandContext, action: Action, o: WaveOption
     action,
     passwordSource,
     password,
-    reason: o.reason,
+    reason,
     dryRun: true,
     ttlSeconds: o.ttl ? parseDuration(o.ttl, '--ttl') : 0,
     temporary: Boolean(o.temporary),

@@ -3,7 +3,7 @@
  * credential: an API token (config file, a token file, FLEETPASS_TOKEN or FLEETPASS_TOKEN_FILE; never
  * argv), or an operator client certificate (certFile/keyFile, from `fleetpass-controller operator-cert`).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -42,13 +42,17 @@ const CLI_KEYS = new Set([
 
 export type CliConfig = z.infer<typeof cliConfigSchema>;
 
+/** The variable that names the CLI's file, when one does (an empty one names nothing). */
+function namingVariable(env: NodeJS.ProcessEnv): 'FLEETPASS_CLI_CONFIG' | 'FLEETPASS_CONFIG' | undefined {
+  if (env.FLEETPASS_CLI_CONFIG) return 'FLEETPASS_CLI_CONFIG';
+  if (env.FLEETPASS_CONFIG) return 'FLEETPASS_CONFIG';
+  return undefined;
+}
+
 /** FLEETPASS_CLI_CONFIG names the CLI's file (FLEETPASS_CONFIG is also read, for a shell set up for the CLI alone). */
 export function defaultCliConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-  return (
-    env.FLEETPASS_CLI_CONFIG ??
-    env.FLEETPASS_CONFIG ??
-    join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'fleetpass', 'cli.yaml')
-  );
+  const named = namingVariable(env);
+  return named ? env[named]! : join(env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'fleetpass', 'cli.yaml');
 }
 
 /** Loads the CLI config: defaults, then the file, then FLEETPASS_* (FLEETPASS_CONTROLLER, FLEETPASS_TOKEN, ...), then flags. */
@@ -57,6 +61,13 @@ export function loadCliConfig(
 ): CliConfig {
   const env = opts.env ?? process.env;
   const file = opts.file ?? defaultCliConfigPath(env);
+  // A file someone named (--config, or a variable) must exist: a mistyped path silently falling back to
+  // the defaults reads as a wrong token or controller, far from the typo. Only the default may be absent.
+  const namedBy = opts.file ? '--config' : namingVariable(env);
+  if (namedBy && !existsSync(file))
+    throw new FleetpassError('FP_CONFIG_NOT_FOUND', `the CLI config file ${file} (from ${namedBy}) does not exist`, {
+      details: { file },
+    });
   // The controller and agent share the FLEETPASS_ prefix; only names of CLI keys are ours.
   const envIgnore = Object.keys(env).filter(
     (name) => name.startsWith('FLEETPASS_') && !CLI_KEYS.has(envNameToPath(name, 'FLEETPASS_')[0]),
@@ -64,7 +75,7 @@ export function loadCliConfig(
   return loadConfig({
     schema: cliConfigSchema,
     file,
-    fileRequired: Boolean(opts.file),
+    fileRequired: Boolean(namedBy),
     env,
     envIgnore,
     flags: opts.flags,

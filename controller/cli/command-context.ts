@@ -91,7 +91,7 @@ export async function runCommand(
     return await body(ctx);
   } catch (e) {
     if (e instanceof UsageError) {
-      out.error(`usage: ${e.message}`);
+      out.error(e.code ? `error ${e.code}: ${e.message}` : `usage: ${e.message}`);
       return 2;
     }
     out.error(errorLine(e));

@@ -99,7 +99,11 @@ export function requestJson(
   };
 }
 
-/** One line about a request: "<id> reset-password ilmnuser (linux) on 3 nodes, pending-approval, by alice: T-1". */
+/**
+ * One line about a request, naming who asked and who decided:
+ * "<id> reset-password ilmnadmin (linux) on 3 node(s), in-progress, approved by bob, asked by alice: T-1".
+ */
 export function requestLine(r: ChangeRequest): string {
-  return `${r.id} ${actionWord(r.action)} ${r.account} (${backendWord(r.backend)}) on ${r.nodeCount} node(s), ${requestStateWord(r.state)}, by ${r.requestedBy}: ${r.reason}`;
+  const decided = r.approvedBy ? `, approved by ${r.approvedBy}` : r.rejectedBy ? `, rejected by ${r.rejectedBy}` : '';
+  return `${r.id} ${actionWord(r.action)} ${r.account} (${backendWord(r.backend)}) on ${r.nodeCount} node(s), ${requestStateWord(r.state)}${decided}, asked by ${r.requestedBy}: ${r.reason}`;
 }

@@ -66,6 +66,51 @@ function backendWord(b: Backend): string {
   return Backend[b].replace('BACKEND_', '').toLowerCase();
 }
 
+/** At most this many account names per node in a refusal: enough to spot the typo. */
+const NAMES_SHOWN = 12;
+
+/**
+ * Nodes that reported their accounts of this backend, and not this one, would only refuse it: they are
+ * left out (with a warning), and when no node is left the request is refused up front with
+ * FP_ACCOUNT_UNKNOWN naming the accounts each node has. Nodes that never reported keep the request.
+ */
+function leaveOutNodesWithoutAccount(
+  store: Store,
+  nodes: NodeRecord[],
+  backend: Backend,
+  account: string,
+  warnings: string[],
+): NodeRecord[] {
+  const reported = new Map<string, string[]>();
+  for (const a of store.accounts.list({ nodeIds: nodes.map((n) => n.id), backend })) {
+    const names = reported.get(a.nodeId) ?? [];
+    names.push(a.state.account);
+    reported.set(a.nodeId, names);
+  }
+  const lacks = (n: NodeRecord) => {
+    const names = reported.get(n.id);
+    return names !== undefined && !names.includes(account);
+  };
+  const has = (n: NodeRecord) => {
+    const names = [...(reported.get(n.id) ?? [])].sort();
+    const shown = names.slice(0, NAMES_SHOWN).join(', ');
+    return `${n.id} has ${shown}${names.length > NAMES_SHOWN ? `, and ${names.length - NAMES_SHOWN} more` : ''}`;
+  };
+  const without = nodes.filter(lacks);
+  if (without.length === 0) return nodes;
+  const word = backendWord(backend);
+  if (without.length === nodes.length) {
+    throw new FleetpassError(
+      'FP_ACCOUNT_UNKNOWN',
+      `no chosen node reports a ${word} account "${account}" (${without.slice(0, 5).map(has).join('; ')}${without.length > 5 ? `; and ${without.length - 5} more nodes` : ''}); nothing was sent`,
+      { details: { account, nodes: without.length } },
+    );
+  }
+  for (const n of without)
+    warnings.push(`${n.id}: reports no ${word} account "${account}" (${has(n).replace(`${n.id} `, '')}), left out`);
+  return nodes.filter((n) => !lacks(n));
+}
+
 /** Picks the nodes and settles approvals and passwords; changes nothing. */
 export function planOperations(store: Store, policy: Policy, input: RequestOperationsInput): OperationsPlan {
   const matched = selectNodes(store, { ...input.selection, account: input.account, backend: input.backend });
@@ -90,6 +135,8 @@ export function planOperations(store: Store, policy: Policy, input: RequestOpera
       warnings.length ? `no node can take this request (${warnings.join('; ')})` : undefined,
     );
   }
+  const withAccount = leaveOutNodesWithoutAccount(store, nodes, input.backend, input.account, warnings);
+  nodes.splice(0, nodes.length, ...withAccount);
   for (const n of nodes) {
     const local = n.policy.find((p) => p.backend === input.backend && p.account === input.account);
     if (n.policy.length > 0 && !local?.actions.includes(input.action))

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
     status.FAILED_PRECONDITION,
   ),
   FP_CONFIG_UNREADABLE: spec('The configuration file cannot be read.', status.FAILED_PRECONDITION),
+  FP_CONFIG_NOT_FOUND: spec('The configuration file named does not exist; check the path.', status.FAILED_PRECONDITION),
 
   // --- account names, commands, backends (agent) ---
   FP_ACCOUNT_NAME_INVALID: spec('The account name is not a valid POSIX portable user name.', status.INVALID_ARGUMENT),
@@ -221,6 +222,10 @@ export const ERROR_CODES = {
     status.PERMISSION_DENIED,
   ),
   FP_REASON_REQUIRED: spec('A reason (ticket number or free text) is required.', status.INVALID_ARGUMENT),
+  FP_ACCOUNT_UNKNOWN: spec(
+    'No chosen node reports this account; check the name against the accounts the nodes have.',
+    status.INVALID_ARGUMENT,
+  ),
   FP_REQUEST_NOT_PENDING: spec('The request is not waiting for approval.', status.FAILED_PRECONDITION),
   FP_PASSWORD_POLICY: spec('The password does not meet the password policy.', status.INVALID_ARGUMENT),
   FP_NO_NODES_MATCHED: spec('The selector matched no nodes.', status.INVALID_ARGUMENT),

@@ -4,6 +4,7 @@
  * `nodes revoke <id>` (admin).
  */
 import type { Command } from 'commander';
+import { requireReason, REASON_HELP } from '../reason';
 import { Node } from '../../../shared/gen/fleetpass/v1/admin';
 import { runCommand, type GlobalOptions } from '../command-context';
 import { formatLabels, parseLabels, shortDuration, table } from '../output';
@@ -40,14 +41,15 @@ export function registerNodes(program: Command, globals: () => GlobalOptions): v
   nodes
     .command('label <id> [labels...]')
     .description('set the labels selectors match (admin): the complete new set as key=value; none removes them all')
-    .requiredOption('--reason <text>', 'why (stored and audited)')
-    .action(async (id: string, labels: string[], opts: { reason: string }) => {
+    .option('--reason <text>', REASON_HELP)
+    .action(async (id: string, labels: string[], opts: { reason?: string }) => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
+        const reason = requireReason(opts.reason);
         const api = ctx.api();
         const { node } = await api.call(api.client.setNodeLabels, {
           nodeId: id,
           labels: parseLabels(labels),
-          reason: opts.reason,
+          reason,
         });
         if (ctx.json) ctx.out.json(Node.toJSON(node!));
         else ctx.out.line(`node ${node!.id} labels: ${formatLabels(node!.labels) || '(none)'}`);
@@ -57,11 +59,12 @@ export function registerNodes(program: Command, globals: () => GlobalOptions): v
   nodes
     .command('revoke <id>')
     .description('revoke a node (admin): its stream is cut at once and it can never connect again')
-    .requiredOption('--reason <text>', 'why (stored and audited)')
-    .action(async (id: string, opts: { reason: string }) => {
+    .option('--reason <text>', REASON_HELP)
+    .action(async (id: string, opts: { reason?: string }) => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
+        const reason = requireReason(opts.reason);
         const api = ctx.api();
-        const { node } = await api.call(api.client.revokeNode, { nodeId: id, reason: opts.reason });
+        const { node } = await api.call(api.client.revokeNode, { nodeId: id, reason });
         if (ctx.json) ctx.out.json(Node.toJSON(node!));
         else ctx.out.line(`node ${node!.id} revoked`);
         return 0;

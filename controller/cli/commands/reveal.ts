@@ -5,6 +5,7 @@
  * The password goes to stdout only (never a log, never argv); everything else to stderr-free lines.
  */
 import type { Command } from 'commander';
+import { requireReason, REASON_HELP } from '../reason';
 import { RevealState } from '../../../shared/gen/fleetpass/v1/admin';
 import { Backend } from '../../../shared/gen/fleetpass/v1/common';
 import { runCommand, type GlobalOptions } from '../command-context';
@@ -26,7 +27,7 @@ export function registerReveal(program: Command, globals: () => GlobalOptions): 
     .option('--node <id>', 'the node')
     .option('--account <name>', 'the account')
     .option('--backend <linux|ssr|lrm>', 'the account system (default linux)')
-    .option('--reason <text>', 'ticket number or free text; stored and audited')
+    .option('--reason <text>', REASON_HELP)
     .option('--collect <reveal-id>', 'collect a reveal an approver has approved')
     .action(async (opts: RevealOptions) => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
@@ -35,7 +36,7 @@ export function registerReveal(program: Command, globals: () => GlobalOptions): 
         } else {
           if (!opts.node || !opts.account)
             throw new UsageError('name the account with --node and --account (or --collect <reveal-id>)');
-          if (!opts.reason?.trim()) throw new UsageError('--reason needs a ticket number or text');
+          requireReason(opts.reason);
         }
         const api = ctx.api();
         const r = await api.call(api.client.revealPassword, {

@@ -5,19 +5,19 @@
  * when they are back and idle (`fleetpass escrow status` shows them). Exit 1 when a node failed.
  */
 import type { Command } from 'commander';
+import { requireReason, REASON_HELP } from '../reason';
 import { Backend } from '../../../shared/gen/fleetpass/v1/common';
 import { FleetpassError } from '../../../shared/errors';
 import { runCommand, type GlobalOptions } from '../command-context';
 import { followRequest } from '../follow-request';
 import { operationsTable, outcomeSummary, requestJson, requestLine } from '../operation-view';
-import { UsageError } from '../output';
 import { parseBackend } from '../parse-enums';
 import { changeSelector, type SelectionOptions } from '../selection';
 
 interface RotateOptions extends SelectionOptions {
   account: string;
   backend?: string;
-  reason: string;
+  reason?: string;
 }
 
 export function registerRotate(program: Command, globals: () => GlobalOptions): void {
@@ -29,17 +29,17 @@ export function registerRotate(program: Command, globals: () => GlobalOptions): 
     .option('--all', 'every enrolled node')
     .requiredOption('--account <name>', 'the account')
     .option('--backend <linux|ssr|lrm>', 'the account system (default linux)')
-    .requiredOption('--reason <text>', 'ticket number or free text; stored and audited')
+    .option('--reason <text>', REASON_HELP)
     .action(async (opts: RotateOptions) => {
       process.exitCode = await runCommand(globals(), async (ctx) => {
         const selector = changeSelector(opts);
-        if (!opts.reason.trim()) throw new UsageError('--reason needs a ticket number or text');
+        const reason = requireReason(opts.reason);
         const api = ctx.api();
         const res = await api.call(api.client.rotatePasswords, {
           selector,
           backend: opts.backend ? parseBackend(opts.backend) : Backend.BACKEND_LINUX,
           account: opts.account,
-          reason: opts.reason,
+          reason,
         });
         if (!res.request) {
           if (ctx.json) ctx.out.json({ request: null, operations: [], waiting: true });
