@@ -70,9 +70,10 @@ function backendWord(b: Backend): string {
 const NAMES_SHOWN = 12;
 
 /**
- * Nodes that reported their accounts of this backend, and not this one, would only refuse it: they are
- * left out (with a warning), and when no node is left the request is refused up front with
- * FP_ACCOUNT_UNKNOWN naming the accounts each node has. Nodes that never reported keep the request.
+ * Nodes that reported their accounts of this backend (a state report, not just operation results), and
+ * not this one, would only refuse it: they are left out (with a warning), and when no node is left the
+ * request is refused up front with FP_ACCOUNT_UNKNOWN naming the accounts each node has. Nodes that
+ * never reported keep the request.
  */
 function leaveOutNodesWithoutAccount(
   store: Store,
@@ -81,8 +82,13 @@ function leaveOutNodesWithoutAccount(
   account: string,
   warnings: string[],
 ): NodeRecord[] {
+  const reporters = store.accounts.reportedBy(
+    nodes.map((n) => n.id),
+    backend,
+  );
   const reported = new Map<string, string[]>();
-  for (const a of store.accounts.list({ nodeIds: nodes.map((n) => n.id), backend })) {
+  for (const n of nodes) if (reporters.has(n.id)) reported.set(n.id, []);
+  for (const a of store.accounts.list({ nodeIds: [...reporters], backend })) {
     const names = reported.get(a.nodeId) ?? [];
     names.push(a.state.account);
     reported.set(a.nodeId, names);
@@ -93,7 +99,7 @@ function leaveOutNodesWithoutAccount(
   };
   const has = (n: NodeRecord) => {
     const names = [...(reported.get(n.id) ?? [])].sort();
-    const shown = names.slice(0, NAMES_SHOWN).join(', ');
+    const shown = names.length ? names.slice(0, NAMES_SHOWN).join(', ') : 'no accounts';
     return `${n.id} has ${shown}${names.length > NAMES_SHOWN ? `, and ${names.length - NAMES_SHOWN} more` : ''}`;
   };
   const without = nodes.filter(lacks);
@@ -161,7 +167,7 @@ export function planOperations(store: Store, policy: Policy, input: RequestOpera
     targets = nodes.map((n) => ({ nodeId: n.id }));
   } else if (input.password!.source === 'provided') {
     const password = input.password!.password;
-    assertPasswordAcceptable(password, input.backend, policy.passwordRules(input.backend));
+    assertPasswordAcceptable(password, input.backend, policy.passwordRules(input.backend, input.account));
     // One shared password on many nodes: whoever learns it on one knows them all. Generated ones differ per node.
     if (nodes.length > 1 && !input.samePasswordOnAllNodes) {
       throw new FleetpassError(
@@ -173,7 +179,7 @@ export function planOperations(store: Store, policy: Policy, input: RequestOpera
   } else if (input.dryRun) {
     targets = nodes.map((n) => ({ nodeId: n.id }));
   } else {
-    const rules = policy.passwordRules(input.backend);
+    const rules = policy.passwordRules(input.backend, input.account);
     targets = nodes.map((n) => {
       const password = generatePassword(input.backend, rules);
       generatedPasswords.push({ nodeId: n.id, password });

@@ -100,6 +100,20 @@ export function createAccountsRepo(db: Db) {
     return n;
   }
 
+  const reporters = db.prepare<[string, number], { node_id: string }>(
+    "SELECT DISTINCT node_id FROM account_state_history WHERE node_id IN (SELECT value FROM json_each(?)) AND backend = ? AND source = 'report'",
+  );
+
+  /**
+   * The nodes among `nodeIds` that have sent the controller a state report for `backend` (a real agent's
+   * first report after connecting is complete, so their latest view lists every account they manage);
+   * accounts seen only in operation results do not count.
+   */
+  function reportedBy(nodeIds: readonly string[], backend: number): Set<string> {
+    if (nodeIds.length === 0) return new Set();
+    return new Set(reporters.all(JSON.stringify(nodeIds), backend).map((r) => r.node_id));
+  }
+
   function list(filter: AccountFilter = {}): AccountStateRecord[] {
     const clauses: string[] = [];
     const params: unknown[] = [];
@@ -146,6 +160,7 @@ export function createAccountsRepo(db: Db) {
     pruneMissing,
     trimHistory,
     list,
+    reportedBy,
     get(nodeId: string, backend: Backend, account: string): AccountStateRecord | undefined {
       const r = latest.get(nodeId, backend, account);
       return r
