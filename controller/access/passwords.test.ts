@@ -11,7 +11,7 @@ describe('generated passwords', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 200; i++) {
       const p = generatePassword(Backend.BACKEND_LINUX, rules);
-      expect(p).toHaveLength(20);
+      expect(p).toHaveLength(21); // typeable by default: one longer, as strong as 20 of the full alphabet
       expect(passwordProblems(p, Backend.BACKEND_LINUX, rules)).toEqual([]);
       expect(p).not.toMatch(/[:'"\\\s]/);
       seen.add(p);
@@ -27,6 +27,46 @@ describe('generated passwords', () => {
       expect(p.length).toBeLessThanOrEqual(15);
       expect(checkSsrPasswordPolicy(p)).toEqual([]);
     }
+  });
+
+  it('Linux by default: typeable (no $ % # ~ ^ ? ! * = @), one longer for the same strength as 20 of the full alphabet', () => {
+    const rules = policy.passwordRules(Backend.BACKEND_LINUX);
+    expect(rules.alphabet).toBe('typeable');
+    for (let i = 0; i < 200; i++)
+      expect(generatePassword(Backend.BACKEND_LINUX, rules)).toMatch(/^[A-Za-z2-9._+-]{21}$/);
+    // 21 characters of 61 carry at least the bits of 20 of 71.
+    expect(21 * Math.log2(61)).toBeGreaterThanOrEqual(20 * Math.log2(71));
+    expect(20 * Math.log2(61)).toBeLessThan(20 * Math.log2(71));
+  });
+
+  it('takes another alphabet and length per account class, first match wins', () => {
+    const custom = compilePolicy(
+      policySchema.parse({
+        passwords: {
+          accountClasses: [
+            {
+              name: 'service-admins',
+              accounts: [{ backend: 'linux', account: 'ilmnadmin' }],
+              alphabet: 'full',
+              length: 24,
+            },
+            { name: 'all-long', accounts: [{ account: '*' }], length: 30 },
+          ],
+        },
+      }),
+    );
+    expect(custom.passwordRules(Backend.BACKEND_LINUX, 'ilmnadmin')).toMatchObject({ alphabet: 'full', length: 24 });
+    expect(
+      generatePassword(Backend.BACKEND_LINUX, custom.passwordRules(Backend.BACKEND_LINUX, 'ilmnadmin')),
+    ).toHaveLength(24);
+    const user = custom.passwordRules(Backend.BACKEND_LINUX, 'ilmnuser');
+    expect(user).toMatchObject({ alphabet: 'typeable', length: 30 });
+    expect(generatePassword(Backend.BACKEND_LINUX, user)).toMatch(/^[A-Za-z2-9._+-]{32}$/);
+    expect(() =>
+      policySchema.parse({
+        passwords: { accountClasses: [{ name: 'x', accounts: [{ account: 'a' }], alphabet: 'emoji' }] },
+      }),
+    ).toThrow();
   });
 
   it('follows configured classes and length', () => {

@@ -8,15 +8,36 @@ import { randomInt } from 'node:crypto';
 import { checkSsrPasswordPolicy, generateSsrPassword } from '../../shared/ssr-password-policy';
 import { FleetpassError } from '../../shared/errors';
 import { Backend } from '../../shared/gen/fleetpass/v1/common';
-import type { CharacterClass, PasswordRules } from './policy';
+import type { CharacterClass, PasswordAlphabet, PasswordRules } from './policy';
 
 // No ":" (chpasswd's separator), quotes, backslash or space: safe wherever a password may be passed on.
-const SETS: Record<CharacterClass, string> = {
-  upper: 'ABCDEFGHJKLMNPQRSTUVWXYZ',
-  lower: 'abcdefghijkmnopqrstuvwxyz',
-  digit: '23456789',
-  special: '!#%+-.=?@^_~*$',
+// No look-alikes (I O l 0 1). `typeable` keeps only specials on every keyboard layout that a shell leaves
+// alone; `$ % # ~ ^ ? ! * = @` are hard on an instrument's keyboard, dead keys, or shell syntax.
+const SETS: Record<PasswordAlphabet, Record<CharacterClass, string>> = {
+  full: {
+    upper: 'ABCDEFGHJKLMNPQRSTUVWXYZ',
+    lower: 'abcdefghijkmnopqrstuvwxyz',
+    digit: '23456789',
+    special: '!#%+-.=?@^_~*$',
+  },
+  typeable: {
+    upper: 'ABCDEFGHJKLMNPQRSTUVWXYZ',
+    lower: 'abcdefghijkmnopqrstuvwxyz',
+    digit: '23456789',
+    special: '-._+',
+  },
 };
+
+/**
+ * How many characters of `alphabet` give at least the strength of `rules.length` characters of the full
+ * alphabet over the same classes (log2 of the alphabet size per character): 20 full are 21 typeable.
+ */
+export function generatedLength(rules: Pick<PasswordRules, 'length' | 'classes' | 'alphabet'>): number {
+  const size = (a: PasswordAlphabet) => rules.classes.reduce((n, c) => n + SETS[a][c].length, 0);
+  const full = size('full');
+  const mine = size(rules.alphabet);
+  return Math.ceil((rules.length * Math.log2(full)) / Math.log2(mine) - 1e-9);
+}
 const TESTS: Record<CharacterClass, RegExp> = {
   upper: /[A-Z]/,
   lower: /[a-z]/,
@@ -30,13 +51,14 @@ const CLASS_NAMES: Record<CharacterClass, string> = {
   special: 'a special character',
 };
 
-/** A new random password for a node of `backend` under `rules`. */
+/** A new random password for a node of `backend` under `rules` (SSR: the router's own policy and limit). */
 export function generatePassword(backend: Backend, rules: PasswordRules): string {
   if (backend === Backend.BACKEND_SSR) return generateSsrPassword({ length: rules.length });
-  const sets = rules.classes.map((c) => SETS[c]);
+  const sets = rules.classes.map((c) => SETS[rules.alphabet][c]);
   const all = sets.join('');
   const chars = sets.map((s) => s[randomInt(s.length)]);
-  while (chars.length < rules.length) chars.push(all[randomInt(all.length)]);
+  const length = Math.min(generatedLength(rules), rules.maxLength);
+  while (chars.length < length) chars.push(all[randomInt(all.length)]);
   for (let i = chars.length - 1; i > 0; i--) {
     const j = randomInt(i + 1);
     [chars[i], chars[j]] = [chars[j], chars[i]];

@@ -35,7 +35,28 @@ const DEFAULT_RULES = [
   },
 ] as const;
 
-const DEFAULT_PASSWORDS = { length: 20, classes: [...CLASS_WORDS], minLength: 12 };
+const DEFAULT_PASSWORDS = { length: 20, classes: [...CLASS_WORDS], minLength: 12, alphabet: 'typeable' as const };
+
+/**
+ * Which characters generated passwords use. `typeable`: only specials that sit on every keyboard layout
+ * and mean nothing to a shell (an instrument's on-screen or foreign keyboard, a password read out over the
+ * phone); `full`: more specials. Either way the password is as strong as `length` characters of `full`.
+ */
+const ALPHABET_WORDS = ['typeable', 'full'] as const;
+export type PasswordAlphabet = (typeof ALPHABET_WORDS)[number];
+
+/** Generated-password settings for some accounts (first match wins); unset keys come from `passwords`. */
+const passwordClassSchema = z
+  .object({
+    /** Shown in config errors only. */
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, { message: 'must be lower-case letters, digits and "-"' }),
+    accounts: z
+      .array(z.object({ backend: z.enum([...BACKEND_WORDS, '*']).default('*'), account: accountPattern }).strict())
+      .min(1),
+    alphabet: z.enum(ALPHABET_WORDS).optional(),
+    length: z.number().int().min(12).max(128).optional(),
+  })
+  .strict();
 
 const ruleSchema = z
   .object({
@@ -81,9 +102,13 @@ export const policySchema = z
           .default([...CLASS_WORDS]),
         /** The shortest password an operator may supply with --password-stdin. */
         minLength: z.number().int().min(8).max(128).default(DEFAULT_PASSWORDS.minLength),
+        /** The characters of generated passwords: typeable (default) or full; same strength either way. */
+        alphabet: z.enum(ALPHABET_WORDS).default(DEFAULT_PASSWORDS.alphabet),
+        /** Per account class: another alphabet or length for these accounts (first match wins). */
+        accountClasses: z.array(passwordClassSchema).default([]),
       })
       .strict()
-      .default({ ...DEFAULT_PASSWORDS, classes: [...CLASS_WORDS] }),
+      .default({ ...DEFAULT_PASSWORDS, classes: [...CLASS_WORDS], accountClasses: [] }),
   })
   .strict();
 
@@ -105,10 +130,12 @@ const ACTION_BY_WORD: Record<ActionWord, Action> = {
 };
 
 export interface PasswordRules {
+  /** The strength of generated passwords, in characters of the full alphabet (a typeable one is longer). */
   length: number;
   minLength: number;
   maxLength: number;
   classes: readonly CharacterClass[];
+  alphabet: PasswordAlphabet;
 }
 
 /** What a node last reported about an account; enough to see a uid-0 account under another name. */
@@ -124,8 +151,8 @@ export interface Policy {
   isPrivileged(backend: Backend, account: string, reported?: ReportedAccount): boolean;
   /** Whether any rule lets `role` do `action` on `account` of `backend`. */
   allows(role: OperatorRole, backend: Backend, account: string, action: Action): boolean;
-  /** The password rules for a node's backend (the backend's own limits applied). */
-  passwordRules(backend: Backend): PasswordRules;
+  /** The password rules for an account of a node's backend (its password class, the backend's own limits applied). */
+  passwordRules(backend: Backend, account?: string): PasswordRules;
   readonly config: PolicyConfig;
 }
 
@@ -158,20 +185,31 @@ export function compilePolicy(config: PolicyConfig): Policy {
           (r.anyAccount || r.accounts.has(account)) &&
           r.actions.has(action),
       ),
-    passwordRules(backend) {
+    passwordRules(backend, account) {
+      const cls = config.passwords.accountClasses.find((c) =>
+        c.accounts.some(
+          (a) =>
+            (a.backend === '*' || BACKEND_BY_WORD[a.backend] === backend) &&
+            (a.account === '*' || a.account === account),
+        ),
+      );
+      const length = cls?.length ?? config.passwords.length;
+      const alphabet = cls?.alphabet ?? config.passwords.alphabet;
       if (backend === Backend.BACKEND_SSR) {
         return {
-          length: Math.min(config.passwords.length, SSR_LIMITS.maxLength),
+          length: Math.min(length, SSR_LIMITS.maxLength),
           minLength: Math.max(SSR_LIMITS.minLength, Math.min(config.passwords.minLength, SSR_LIMITS.maxLength)),
           maxLength: SSR_LIMITS.maxLength,
           classes: [...CLASS_WORDS],
+          alphabet,
         };
       }
       return {
-        length: config.passwords.length,
+        length,
         minLength: config.passwords.minLength,
         maxLength: 512,
         classes: config.passwords.classes,
+        alphabet,
       };
     },
   };

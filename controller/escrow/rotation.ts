@@ -117,7 +117,7 @@ async function pass(
   }
   const requests: ChangeRequestResult[] = [];
   for (const g of groups.values()) {
-    const rules = d.policy.passwordRules(g.backend);
+    const rules = d.policy.passwordRules(g.backend, g.account);
     try {
       const created = await d.dispatcher.createChangeRequest({
         requestedBy: ROTATION_ACTOR,
