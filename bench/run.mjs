@@ -27,7 +27,7 @@ await build({
   outdir: out,
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node24',
   format: 'cjs',
   sourcemap: true,
   external: ['better-sqlite3', 'playwright-core'],

@@ -3,8 +3,8 @@
 # the --root prefix, the Node version check and idempotent file installation.
 
 # Node version every fleetpass program needs (package.json "engines").
-MIN_NODE_MAJOR=20
-MIN_NODE_MINOR=19
+MIN_NODE_MAJOR=24
+MIN_NODE_MINOR=11
 
 DRY_RUN=0
 ROOT=""

@@ -16,7 +16,7 @@ if (Object.keys(present).length > 0) {
     outdir: 'dist',
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'cjs',
     sourcemap: true,
     // Native modules and the browser driver stay outside the bundles; the agent has none.

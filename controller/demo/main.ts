@@ -59,7 +59,9 @@ function nextSteps(
   nodes: DemoNode[],
 ): string {
   const rel = (p: string) => relative(process.cwd(), p) || p;
-  const alias = (name: string, bundle: string) => `${name}=${shellWord(`node ${shellWord(bundle)}`)}`;
+  // The runtime this runs on (the project's Node 24, README "Runtime"), not an older node the shell finds first.
+  const alias = (name: string, bundle: string) =>
+    `${name}=${shellWord(`${shellWord(process.execPath)} ${shellWord(bundle)}`)}`;
   const lines = [
     '',
     'Try it, in another terminal in this folder (the first line makes `fleetpass` a command there):',

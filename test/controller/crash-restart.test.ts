@@ -90,7 +90,7 @@ beforeAll(async () => {
     outfile: childBundle,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'cjs',
     external: ['better-sqlite3'],
     banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },

@@ -239,11 +239,11 @@ describe('install-agent.sh', () => {
     expect(tree(root)).toEqual(before);
   });
 
-  it('refuses a Node older than 20.19', () => {
+  it('refuses a Node older than 24.11', () => {
     const root = emptyRoot();
-    const r = sh(INSTALL_AGENT, agentArgs(root, ['--node', fakeNode('18.20.4')]));
+    const r = sh(INSTALL_AGENT, agentArgs(root, ['--node', fakeNode('20.20.2')]));
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/is Node 18\.20\.4; fleetpass needs 20\.19 or newer/);
+    expect(r.out).toMatch(/is Node 20\.20\.2; fleetpass needs 24\.11 or newer/);
     expect(existsSync(join(root, 'opt'))).toBe(false);
   });
 

@@ -12,7 +12,7 @@ export async function bundleChild(source: string, outDir: string, name: string):
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'cjs',
     external: ['better-sqlite3'],
     banner: { js: "const __importMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
