@@ -7,6 +7,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
+import { sqliteNativeOptions } from '../store/sqlite-native';
 import { FleetpassError } from '../../shared/errors';
 import {
   createKeyFile as createSharedKeyFile,
@@ -94,13 +95,14 @@ export function loadMasterKey(o: LoadMasterKeyOptions): MasterKey & { created: b
  */
 function openForReading(file: string): Database.Database {
   const wal = `${file}-wal`;
-  if (existsSync(wal) && statSync(wal).size > 0) return new Database(file, { readonly: true, fileMustExist: true });
+  if (existsSync(wal) && statSync(wal).size > 0)
+    return new Database(file, { readonly: true, fileMustExist: true, ...sqliteNativeOptions() });
   const bytes = readFileSync(file);
   if (bytes.length >= 100) {
     bytes[18] = 1;
     bytes[19] = 1;
   }
-  return new Database(bytes);
+  return new Database(bytes, sqliteNativeOptions());
 }
 
 /** The key meta recorded in a data file, read without changing or adding a file; undefined when there is none. */

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { FleetpassError } from '../../shared/errors';
 import type { Logger } from '../../shared/logger';
 import { MIGRATIONS, type Migration } from './migrations';
+import { sqliteNativeOptions } from './sqlite-native';
 
 export type Db = Database.Database;
 
@@ -84,7 +85,11 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): D
       mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
       assertWritable(file);
     }
-    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+    db = new Database(file, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+      ...sqliteNativeOptions(),
+    });
   } catch (e) {
     if (e instanceof FleetpassError) throw e;
     throw new FleetpassError('FP_DB_UNAVAILABLE', `cannot open the database ${file}: ${(e as Error).message}`, {
