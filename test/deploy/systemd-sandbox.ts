@@ -11,6 +11,7 @@ import {
   mkdtempSync,
   readdirSync,
   readFileSync,
+  realpathSync,
   rmdirSync,
   rmSync,
   writeFileSync,
@@ -21,6 +22,12 @@ import { join, resolve } from 'node:path';
 export const BOOT_SCRIPT = resolve(__dirname, 'fixtures/boot-systemd.sh');
 /** The checkout under test; the sandbox keeps it visible wherever it lies (CI may clone into /tmp). */
 const REPO_ROOT = resolve(__dirname, '../..');
+/**
+ * The project's Node runtime, bound over /usr/bin/node inside the sandbox: the units' ExecStart=/usr/bin/node
+ * then runs it as shipped, and a checkout under /tmp (hidden by the units' PrivateTmp) does not matter.
+ */
+const RUNTIME = realpathSync(process.execPath);
+const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /**
  * Shell lines that copy the controller's one native dependency (better-sqlite3 and what loads it) from this
@@ -114,7 +121,7 @@ export async function bootSystemdSandbox(units: Record<string, string>, setup: s
   const bootLog: string[] = [];
   const child: ChildProcess = spawn(
     'unshare',
-    ['--pid', '--fork', '--mount', '--propagation', 'private', BOOT_SCRIPT, work, cgroup, REPO_ROOT],
+    ['--pid', '--fork', '--mount', '--propagation', 'private', BOOT_SCRIPT, work, cgroup, REPO_ROOT, RUNTIME],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   child.stdout!.on('data', (d: Buffer) => bootLog.push(d.toString()));
@@ -125,6 +132,8 @@ export async function bootSystemdSandbox(units: Record<string, string>, setup: s
   const exec = (argv: string[], input?: string): string => {
     const r = spawnSync('nsenter', ['-t', String(pid1), '-m', '-p', '--', ...argv], {
       input,
+      // The system's PATH, as on a node: `node` is /usr/bin/node, the runtime (not node_modules/.bin).
+      env: { ...process.env, PATH: SYSTEM_PATH },
       encoding: 'utf8',
       timeout: 30000,
     });
