@@ -15,6 +15,7 @@ import { failLogins } from '../lrm/lrm-user-client';
 import type { LrmSimulator } from '../lrm/lrm-simulator';
 import { startTestAgentService, type TestAgentService } from './helpers/test-agent-service';
 import { testOperation } from './helpers/agent-fixtures';
+import { waitUntil } from '../helpers/wait-until';
 
 const NODE = 'nextseq-lrm-1';
 let harness: AgentHarness;
@@ -185,7 +186,9 @@ describe('fleetpass-agent run (real process)', () => {
     const op = lrmOp({ action: Action.ACTION_UNLOCK });
     (await service.latest(10_000)).send({ message: { $case: 'operation', operation: op } });
     await agent.waitForLog((l) => l.msg === 'operation received' && l.operationId === op.id);
-    await new Promise((r) => setTimeout(r, 200)); // inside the backend call
+    // Inside the backend call: the journal's `started` line is written just before the unlock request goes out, so
+    // the simulator seeing that request is the sign (a fixed sleep lost the race on a loaded machine).
+    await waitUntil(() => sim.requests.some((x) => x.route === 'unlockUser'), 30_000, 'the unlock request at the LRM');
     agent.kill();
     expect((await agent.waitForExit()).signal).toBe('SIGKILL');
     const unlockRequests = sim.requests.filter((r) => r.route === 'unlockUser').length;
