@@ -188,7 +188,7 @@ describe('fleetpass-agent run (real process)', () => {
     await agent.waitForLog((l) => l.msg === 'operation received' && l.operationId === op.id);
     // Inside the backend call: the journal's `started` line is written just before the unlock request goes out, so
     // the simulator seeing that request is the sign (a fixed sleep lost the race on a loaded machine).
-    await waitUntil(() => sim.requests.some((x) => x.route === 'unlockUser'), 30_000, 'the unlock request at the LRM');
+    await waitUntil(() => sim!.requests.some((x) => x.route === 'unlockUser'), 30_000, 'the unlock request at the LRM');
     agent.kill();
     expect((await agent.waitForExit()).signal).toBe('SIGKILL');
     const unlockRequests = sim.requests.filter((r) => r.route === 'unlockUser').length;

@@ -78,8 +78,10 @@ describe('liveness', () => {
     await waitUntil(() => (service.getChangeRequest(request.id).counts.succeeded ?? 0) === 29, 10_000, '29 results');
     clearInterval(probe);
     const slowOp = service.getChangeRequest(request.id).operations.find((o) => o.nodeId === 'wave-07')!;
-    expect(slowOp.state).toBe('dispatched'); // recorded as sent; waiting in its node's queue
-    expect(slowSession.queued()).toBeGreaterThan(0);
+    // Recorded as sent, and still unread by the paused node: it waits in the node's queue or in the transport's
+    // buffers (Node 24's HTTP/2 windows take more than Node 20's, so which of the two is not the point).
+    expect(slowOp.state).toBe('dispatched');
+    expect(slow.operations()).toEqual([]);
     // The event loop kept turning while a node's queue was full: a few ms when idle, so 1 s allows for a
     // loaded 2-core CI, while a send that blocked until the slow node read would stall for the whole wave.
     expect(worstLagMs).toBeLessThan(1000);
