@@ -13,6 +13,7 @@ import { Action } from '../../shared/gen/fleetpass/v1/common';
 import { recordAudited } from '../audit';
 import type { ChangeRequestRecord, OperationRecord } from '../store';
 import { CONTROLLER_ACTOR, type DispatchDeps, type NodeChannel } from './context';
+import { expireOperation } from './expiry';
 import { publish, settleRequests } from './progress';
 
 interface Outgoing {
@@ -36,26 +37,6 @@ function toMessage(op: OperationRecord, cr: ChangeRequestRecord, secret: string 
     requireIdle: cr.requireIdle,
     temporary: cr.temporary,
   };
-}
-
-/** Inside the batch's transaction: an approved operation found past its expiry is expired, never sent. */
-function expireInstead(deps: DispatchDeps, op: OperationRecord, now: Date): boolean {
-  const why = 'expired before it could be sent';
-  if (!deps.store.operations.transition(op.id, 'approved', 'expired', CONTROLLER_ACTOR, why, now)) return false;
-  deps.vault.erase(op.id);
-  deps.store.operations.clearSecretFlag(op.id);
-  deps.audit.append({
-    actor: CONTROLLER_ACTOR,
-    action: 'operation.expired',
-    nodeId: op.nodeId,
-    operationId: op.id,
-    requestId: op.requestId,
-    account: op.account,
-    outcome: 'expired',
-    reason: why,
-    details: { from: op.state, expires: op.expires },
-  });
-  return true;
 }
 
 /**
@@ -82,7 +63,8 @@ function sendBatch(
       if (!op) continue;
       if (op.state === 'approved') {
         if (op.expires <= now.toISOString()) {
-          if (expireInstead(deps, op, now)) expired.push(op.id);
+          // An approved operation found past its expiry is expired, never sent.
+          if (expireOperation(deps, op, 'expired before it could be sent', now)) expired.push(op.id);
           continue;
         }
         if (!ops.transition(op.id, 'approved', 'dispatched', CONTROLLER_ACTOR, 'sent to node', now)) continue;
